@@ -1,0 +1,1 @@
+"""Projects, label templates, cases/series/images and ingest, reads and revisions, live updates."""

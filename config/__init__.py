@@ -1,0 +1,1 @@
+"""The Django project package: settings, URLs, ASGI application and routing."""

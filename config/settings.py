@@ -1,0 +1,225 @@
+"""The one settings module. Every value is read from the environment (see config/env.py).
+
+Embedded default: SQLite, in-memory channel layer and the database task backend, all
+under ``DATA_DIR``. At scale: ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (channel
+layer; with ``TASKS_BACKEND=rq`` also the task queue).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_optional,
+    env_str,
+    parse_database_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
+
+DEBUG = env_bool("DEBUG", False)
+_secret = env_optional("SECRET_KEY")
+if _secret is None:
+    if not DEBUG and env_bool("REQUIRE_SECRET_KEY", False):
+        raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set")
+    # The embedded default keeps a generated key in DATA_DIR so sessions survive restarts
+    # without shipping a key in the repository. Reading it has no side effect; the
+    # key file is written by `manage.py ensure_secret_key` (run by `make demo`).
+    _key_file = DATA_DIR / "secret_key"
+    _secret = _key_file.read_text().strip() if _key_file.exists() else "insecure-dev-key-" + "x" * 40
+SECRET_KEY = _secret
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "channels",
+    "django_tasks",
+    "django_tasks_db",
+    "annotation",
+    "inference",
+    "measurements",
+]
+
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
+REDIS_URL = env_optional("REDIS_URL")
+if TASKS_BACKEND == "rq":
+    if REDIS_URL is None:
+        raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS: dict[str, Any] = {
+        "default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default", "gpu"]}
+    }
+    RQ_QUEUES = {
+        "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": env_int("TASK_TIMEOUT", 3600)},
+        "gpu": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": env_int("TASK_TIMEOUT", 3600)},
+    }
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
+elif TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "gpu"]}}
+elif TASKS_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+else:
+    raise ImproperlyConfigured(f"TASKS_BACKEND={TASKS_BACKEND!r}: use database, rq or immediate")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_database_url = env_optional("DATABASE_URL")
+if _database_url is None:
+    DATABASES: dict[str, Any] = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "db.sqlite3"),
+            # WAL lets the task worker write while the server reads; IMMEDIATE takes the
+            # write lock at BEGIN so concurrent saves queue instead of failing.
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+else:
+    _db = parse_database_url(_database_url)
+    DATABASES = {
+        "default": {
+            "ENGINE": _db.engine,
+            "NAME": _db.name,
+            "USER": _db.user,
+            "PASSWORD": _db.password or (env_optional("DATABASE_PASSWORD") or ""),
+            "HOST": _db.host,
+            "PORT": _db.port,
+            "OPTIONS": dict(_db.options),
+            "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            "CONN_HEALTH_CHECKS": True,
+            "TEST": {"NAME": env_optional("DATABASE_TEST_NAME")},
+        }
+    }
+
+if REDIS_URL is None:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+else:
+    # redis-py 8 defaults to a 5 s socket timeout, which kills idle consumers.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+        }
+    }
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "project-list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.exists() else []
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+# Ingest limits: anything larger is refused with a message naming the file.
+INGEST_MAX_IMAGE_PIXELS = env_int("INGEST_MAX_IMAGE_PIXELS", 2048 * 2048, minimum=1)
+INGEST_MAX_SERIES_SLICES = env_int("INGEST_MAX_SERIES_SLICES", 2000, minimum=1)
+INGEST_MAX_UPLOAD_BYTES = env_int("INGEST_MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 50 * 1024**2, minimum=1)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024**2
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 5000, minimum=1)
+FILE_UPLOAD_TEMP_DIR = None
+PIXEL_ROOT = DATA_DIR / "pixels"
+
+# Pre-label every imported case with the active models (set false for bulk imports).
+PRELABEL_ON_IMPORT = env_bool("PRELABEL_ON_IMPORT", True)
+MODEL_DIR = DATA_DIR / "models"
+INFERENCE_DEVICE = env_str("INFERENCE_DEVICE", "auto")
+# A task left RUNNING longer than this by a dead worker is reset by the sweeper.
+TASK_STALE_AFTER_S = env_float("TASK_STALE_AFTER_S", 1800.0)
+# Embedded default: a worker process cannot reach the server's in-memory channel layer,
+# so it writes events to an outbox table that the server relays (see annotation/live.py).
+LIVE_RELAY_INTERVAL_S = env_float("LIVE_RELAY_INTERVAL_S", 0.1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,10 @@
+"""URL configuration: pages, the JSON API under /api/, and the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include("annotation.urls_api")),
+    path("", include("annotation.urls_pages")),
+]

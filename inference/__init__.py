@@ -1,0 +1,1 @@
+"""Model registry, ONNX Runtime sessions, pre-label tasks, training and export."""

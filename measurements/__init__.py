@@ -1,0 +1,1 @@
+"""Measurements and agreement: a pure geometry/statistics layer plus stored results."""

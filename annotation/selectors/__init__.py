@@ -1,0 +1,1 @@
+"""Reads of the annotation domain, with permission checks in one place (access_*)."""

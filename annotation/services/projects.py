@@ -1,0 +1,62 @@
+"""Creating projects and managing who belongs to them."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from annotation.label_templates import BUILTIN_TEMPLATES, template_validate
+from annotation.models import Membership, Project, Role
+
+
+@transaction.atomic
+def project_create(
+    *,
+    slug: str,
+    name: str | None = None,
+    template: dict[str, Any] | str = "cervical-compression",
+    description: str = "",
+    keep_original_files: bool = False,
+    prelabel_on_import: bool = True,
+) -> Project:
+    """Create a project with a built-in template (by name) or a custom one."""
+    if isinstance(template, str):
+        factory = BUILTIN_TEMPLATES.get(template)
+        if factory is None:
+            raise ValidationError({"template": [f"unknown built-in template {template!r}"]})
+        template_data = factory()
+    else:
+        template_data = template_validate(copy.deepcopy(template))
+    project = Project(
+        slug=slug,
+        name=name or slug.replace("-", " ").title(),
+        description=description,
+        template=template_data,
+        keep_original_files=keep_original_files,
+        prelabel_on_import=prelabel_on_import,
+    )
+    project.full_clean()
+    project.save()
+    return project
+
+
+def project_get_or_create(*, slug: str) -> tuple[Project, bool]:
+    """The import command's entry: an unknown slug gets a project with the default template."""
+    existing = Project.objects.filter(slug=slug).first()
+    if existing is not None:
+        return existing, False
+    return project_create(slug=slug), True
+
+
+@transaction.atomic
+def membership_set(*, project: Project, user: AbstractBaseUser, role: str) -> Membership:
+    if role not in Role.values:
+        raise ValidationError({"role": [f"unknown role {role!r}; use one of {Role.values}"]})
+    membership, _ = Membership.objects.update_or_create(
+        project=project, user=user, defaults={"role": role}
+    )
+    return membership

@@ -1,0 +1,122 @@
+"""Appending revisions to reads. A revision is never changed; a save appends a new one.
+
+Optimistic concurrency: a save names its parent; if the parent is no longer the read's
+head the save is refused with the newer head (HTTP 409). The head moves by a conditional
+UPDATE inside the transaction, and a unique constraint (one child per parent) backs it up,
+so two saves on the same parent can never both land.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from annotation.models import Read, Revision
+from annotation.models.reads import RevisionSource
+
+
+class StaleParent(Exception):  # noqa: N818 - reads better at the call site than StaleParentError
+    """The save's parent is not the read's head; carries the head the client must see."""
+
+    def __init__(self, head: Revision | None) -> None:
+        super().__init__("the read has a newer revision than the one this save is based on")
+        self.head = head
+
+
+# Called with the new revision inside the transaction (e.g. to store measurements) and
+# after commit (e.g. to send live events). Registered by other apps at start-up.
+_after_save_hooks: list[Callable[[Revision], None]] = []
+_on_commit_hooks: list[Callable[[Revision], None]] = []
+
+
+def revision_hooks_register(
+    *,
+    in_transaction: Callable[[Revision], None] | None = None,
+    on_commit: Callable[[Revision], None] | None = None,
+) -> None:
+    if in_transaction is not None and in_transaction not in _after_save_hooks:
+        _after_save_hooks.append(in_transaction)
+    if on_commit is not None and on_commit not in _on_commit_hooks:
+        _on_commit_hooks.append(on_commit)
+
+
+def _count_shapes(shapes: dict[str, list[dict[str, Any]]]) -> int:
+    return sum(len(items) for items in shapes.values())
+
+
+def revision_create(
+    *,
+    read: Read,
+    parent_id: int | None,
+    shapes: dict[str, list[dict[str, Any]]],
+    case_fields: dict[str, Any] | None = None,
+    author: AbstractBaseUser | None = None,
+    source: str = RevisionSource.SAVE,
+    message: str = "",
+    restored_from: Revision | None = None,
+) -> Revision:
+    """Append a revision whose parent must be the read's current head (or None for the first).
+
+    The caller has validated ``shapes``; this function only guarantees the append-only,
+    no-lost-update contract.
+    """
+    try:
+        with transaction.atomic():
+            moved = Read.objects.filter(pk=read.pk, head_id=parent_id).update(
+                revision_count=F("revision_count") + 1
+            )
+            if moved != 1:
+                raise StaleParent(_current_head(read.pk))
+            number = Read.objects.values_list("revision_count", flat=True).get(pk=read.pk)
+            revision = Revision.objects.create(
+                read=read,
+                number=number,
+                parent_id=parent_id,
+                author=author,
+                shapes=shapes,
+                case_fields=case_fields or {},
+                source=source,
+                message=message[:500],
+                restored_from=restored_from,
+                shape_count=_count_shapes(shapes),
+            )
+            Read.objects.filter(pk=read.pk).update(head=revision)
+            read.head = revision
+            read.revision_count = number
+            for hook in _after_save_hooks:
+                hook(revision)
+            for commit_hook in _on_commit_hooks:
+                transaction.on_commit(lambda h=commit_hook, r=revision: h(r))  # type: ignore[misc]
+    except IntegrityError as exc:
+        # A concurrent save on the same parent won between our check and insert.
+        raise StaleParent(_current_head(read.pk)) from exc
+    return revision
+
+
+def _current_head(read_id: int) -> Revision | None:
+    head_id = Read.objects.values_list("head_id", flat=True).get(pk=read_id)
+    if head_id is None:
+        return None
+    return Revision.objects.select_related("author").get(pk=head_id)
+
+
+def revision_restore(
+    *, read: Read, revision: Revision, parent_id: int | None, author: AbstractBaseUser | None
+) -> Revision:
+    """Restoring appends a copy of an old revision as the new head; history stays intact."""
+    if revision.read_id != read.pk:
+        raise ValueError("the revision belongs to another read")
+    return revision_create(
+        read=read,
+        parent_id=parent_id,
+        shapes=revision.shapes,
+        case_fields=revision.case_fields,
+        author=author,
+        source=RevisionSource.RESTORE,
+        message=f"restored revision {revision.number}",
+        restored_from=revision,
+    )

@@ -1,5 +1,15 @@
-"""Page routes: login, project and case lists, the viewer."""
+"""Page routes: sign-in, project and case lists, the viewer, the upload page."""
 
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-urlpatterns: list[object] = []
+from annotation import views
+
+urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", views.project_list, name="project-list"),
+    path("projects/<slug:slug>/", views.case_list, name="case-list"),
+    path("projects/<slug:slug>/import/", views.upload, name="upload"),
+    path("cases/<int:case_id>/", views.case_view, name="case-view"),
+]

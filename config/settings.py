@@ -209,6 +209,7 @@ TASK_STALE_AFTER_S = env_float("TASK_STALE_AFTER_S", 1800.0)
 # Embedded default: a worker process cannot reach the server's in-memory channel layer,
 # so it writes events to an outbox table that the server relays (see annotation/live.py).
 LIVE_RELAY_INTERVAL_S = env_float("LIVE_RELAY_INTERVAL_S", 0.1)
+LIVE_OUTBOX_ENABLED = env_bool("LIVE_OUTBOX_ENABLED", True)
 
 LOGGING = {
     "version": 1,

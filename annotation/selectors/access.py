@@ -73,6 +73,7 @@ def access_image(*, user: UserLike, image_id: int) -> Image:
         raise Http404("no such image")
     image = (
         Image.objects.select_related("series")
+        .defer("series__header", "series__thumbnail")
         .filter(pk=image_id, series__case__project__memberships__user_id=user.pk)
         .first()
     )

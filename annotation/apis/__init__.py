@@ -1,0 +1,1 @@
+"""JSON API views: one class per operation, thin, calling services and selectors."""

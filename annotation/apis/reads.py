@@ -1,0 +1,139 @@
+"""Reads and revisions: list, create my read, save (append) a revision, history, restore."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotation.models import Revision
+from annotation.selectors.access import access_case, access_read
+from annotation.selectors.reads import (
+    case_image_bounds,
+    read_list_for_case,
+    read_payload,
+    revision_full,
+    revision_history,
+)
+from annotation.services.reads import read_get_or_create_human
+from annotation.services.revisions import StaleParent, revision_create, revision_restore
+from annotation.shapes import case_fields_validate, shapes_validate
+
+
+def _conflict(exc: StaleParent) -> Response:
+    return Response(
+        {
+            "detail": "This read has a newer revision than the one your changes are based on.",
+            "head": revision_full(exc.head) if exc.head is not None else None,
+        },
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
+class CaseReadListApi(APIView):
+    def get(self, request: Request, case_id: int) -> Response:
+        case, role = access_case(user=request.user, case_id=case_id)
+        return Response(read_list_for_case(case=case, user=request.user, role=role))
+
+    def post(self, request: Request, case_id: int) -> Response:
+        case, role = access_case(user=request.user, case_id=case_id)
+        read, created = read_get_or_create_human(case=case, author=request.user)
+        read.refresh_from_db()
+        return Response(
+            read_payload(read, user=request.user, role=role),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class ReadDetailApi(APIView):
+    def get(self, request: Request, read_id: int) -> Response:
+        read, role = access_read(user=request.user, read_id=read_id)
+        data = read_payload(read, user=request.user, role=role)
+        data["revision"] = revision_full(read.head) if read.head is not None else None
+        return Response(data)
+
+
+class RevisionCreateApi(APIView):
+    class InputSerializer(serializers.Serializer[Any]):
+        parent = serializers.IntegerField(allow_null=True)
+        shapes = serializers.JSONField()
+        case_fields = serializers.JSONField(required=False, default=dict)
+        message = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+    def get(self, request: Request, read_id: int) -> Response:
+        read, _ = access_read(user=request.user, read_id=read_id)
+        return Response(revision_history(read=read))
+
+    def post(self, request: Request, read_id: int) -> Response:
+        read, _ = access_read(user=request.user, read_id=read_id, write=True)
+        if read.kind not in {"human", "gold"}:
+            raise PermissionDenied("model and imported reads are read-only; save your own read")
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        template = read.case.project.template
+        errors = shapes_validate(
+            shapes=data["shapes"], template=template, images=case_image_bounds(case_id=read.case_id)
+        )
+        field_problems = case_fields_validate(fields=data["case_fields"], template=template)
+        if errors or field_problems:
+            return Response(
+                {
+                    "detail": f"{len(errors) + len(field_problems)} problem(s); nothing was saved",
+                    "errors": [error.as_dict() for error in errors],
+                    "case_fields": field_problems,
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        try:
+            revision = revision_create(
+                read=read,
+                parent_id=data["parent"],
+                shapes={str(k): v for k, v in data["shapes"].items()},
+                case_fields=data["case_fields"],
+                author=request.user,
+                message=data.get("message", ""),
+            )
+        except StaleParent as exc:
+            return _conflict(exc)
+        revision.author = request.user
+        return Response(revision_full(revision), status=status.HTTP_201_CREATED)
+
+
+class RevisionDetailApi(APIView):
+    def get(self, request: Request, revision_id: int) -> Response:
+        revision = Revision.objects.select_related("author").filter(pk=revision_id).first()
+        if revision is None:
+            raise Http404("no such revision")
+        access_read(user=request.user, read_id=revision.read_id)
+        return Response(revision_full(revision))
+
+
+class RevisionRestoreApi(APIView):
+    class InputSerializer(serializers.Serializer[Any]):
+        revision = serializers.IntegerField()
+        parent = serializers.IntegerField(allow_null=True)
+
+    def post(self, request: Request, read_id: int) -> Response:
+        read, _ = access_read(user=request.user, read_id=read_id, write=True)
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        old = Revision.objects.filter(pk=payload.validated_data["revision"], read=read).first()
+        if old is None:
+            raise serializers.ValidationError({"revision": ["not a revision of this read"]})
+        try:
+            revision = revision_restore(
+                read=read,
+                revision=old,
+                parent_id=payload.validated_data["parent"],
+                author=request.user,
+            )
+        except StaleParent as exc:
+            return _conflict(exc)
+        revision.author = request.user
+        return Response(revision_full(revision), status=status.HTTP_201_CREATED)

@@ -1,0 +1,60 @@
+"""Reads of projects, cases, series and images for the API and the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Prefetch, QuerySet
+
+from annotation.models import Case, Image, Membership, Project, Series
+
+
+def project_list_for_user(*, user: AbstractBaseUser) -> list[dict[str, Any]]:
+    rows = (
+        Membership.objects.filter(user_id=user.pk)
+        .select_related("project")
+        .annotate(case_count=Count("project__cases"))
+        .order_by("project__name")
+    )
+    return [
+        {
+            "slug": row.project.slug,
+            "name": row.project.name,
+            "description": row.project.description,
+            "role": row.role,
+            "case_count": row.case_count,
+        }
+        for row in rows
+    ]
+
+
+def case_page(
+    *, project: Project, page: int, page_size: int, state: str | None = None
+) -> tuple[int, list[Case]]:
+    """One page of a project's cases with their series: a fixed number of queries."""
+    cases: QuerySet[Case] = Case.objects.filter(project=project)
+    if state:
+        cases = cases.filter(state=state)
+    count = cases.count()
+    start = (page - 1) * page_size
+    series_rows = Series.objects.only(
+        "id", "case_id", "orientation", "description", "number"
+    ).annotate(num_slices=Count("images"))
+    rows = list(
+        cases.order_by("id")
+        .annotate(read_count=Count("reads", distinct=True))
+        .prefetch_related(Prefetch("series", queryset=series_rows))[start : start + page_size]
+    )
+    return count, rows
+
+
+def case_detail(*, case: Case) -> list[Series]:
+    """The series of a case with their images, in two queries."""
+    images = Image.objects.only("id", "series_id", "index", "position").order_by("index")
+    return list(
+        Series.objects.filter(case=case)
+        .defer("header", "thumbnail")
+        .prefetch_related(Prefetch("images", queryset=images))
+        .order_by("number", "id")
+    )

@@ -1,0 +1,79 @@
+"""Server-rendered pages: project list, case list, the case viewer shell, the upload page."""
+
+from __future__ import annotations
+
+import math
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from annotation.apis.cases import case_row
+from annotation.models import Case
+from annotation.models.imaging import CaseState
+from annotation.selectors.access import access_case, access_project
+from annotation.selectors.cases import case_page, project_list_for_user
+
+PAGE_SIZE = 100
+
+
+@login_required
+def project_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "annotation/project_list.html",
+        {"projects": project_list_for_user(user=request.user)},  # type: ignore[arg-type]
+    )
+
+
+@login_required
+def case_list(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = access_project(user=request.user, slug=slug)
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    state = request.GET.get("state", "")
+    count, cases = case_page(project=project, page=page, page_size=PAGE_SIZE, state=state or None)
+    return render(
+        request,
+        "annotation/case_list.html",
+        {
+            "project": project,
+            "role": role,
+            "rows": [case_row(case) for case in cases],
+            "count": count,
+            "page": page,
+            "pages": max(1, math.ceil(count / PAGE_SIZE)),
+            "state": state,
+            "states": CaseState.choices,
+        },
+    )
+
+
+@login_required
+def case_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    case, role = access_case(user=request.user, case_id=case_id)
+    siblings = Case.objects.filter(project_id=case.project_id)
+    prev_case = siblings.filter(id__lt=case.pk).order_by("-id").values_list("id", flat=True).first()
+    next_case = siblings.filter(id__gt=case.pk).order_by("id").values_list("id", flat=True).first()
+    return render(
+        request,
+        "annotation/case_view.html",
+        {
+            "case": case,
+            "project": case.project,
+            "role": role,
+            "prev_case": prev_case,
+            "next_case": next_case,
+        },
+    )
+
+
+@login_required
+def upload(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = access_project(user=request.user, slug=slug)
+    if role not in {"lead", "reviewer"}:
+        raise PermissionDenied("only leads and reviewers import studies")
+    return render(request, "annotation/upload.html", {"project": project, "role": role})

@@ -1,0 +1,48 @@
+/** Intensity statistics of a series (range and percentiles) used by the MRI presets. */
+
+import type { PixelArray } from "./lut";
+
+export interface IntensityStats {
+  min: number;
+  max: number;
+  /** Sorted sample of finite values, for percentiles. */
+  sample: Float64Array;
+}
+
+/** Statistics over one or more slices; at most `maxSamples` values are kept for percentiles. */
+export function intensityStats(slices: PixelArray[], maxSamples = 200_000): IntensityStats {
+  let min = Infinity;
+  let max = -Infinity;
+  let total = 0;
+  for (const s of slices) total += s.length;
+  const step = Math.max(1, Math.floor(total / maxSamples));
+  const sample: number[] = [];
+  let k = 0;
+  for (const s of slices) {
+    for (let i = 0; i < s.length; i++) {
+      const v = s[i] as number;
+      if (!Number.isFinite(v)) continue;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      if (k++ % step === 0) sample.push(v);
+    }
+  }
+  if (min === Infinity) {
+    min = 0;
+    max = 0;
+  }
+  const sorted = Float64Array.from(sample).sort();
+  return { min, max, sample: sorted };
+}
+
+/** Percentile p (0..100) of the sample, by linear interpolation. */
+export function percentile(stats: IntensityStats, p: number): number {
+  const s = stats.sample;
+  if (s.length === 0) return stats.min;
+  const pos = (Math.min(100, Math.max(0, p)) / 100) * (s.length - 1);
+  const i = Math.floor(pos);
+  const f = pos - i;
+  const a = s[i] as number;
+  const b = s[Math.min(s.length - 1, i + 1)] as number;
+  return a + (b - a) * f;
+}

@@ -1,0 +1,26 @@
+import { resolve } from "node:path";
+import { defineConfig } from "vitest/config";
+
+// Django serves dist/ under /static/ and reads dist/.vite/manifest.json to emit the
+// <script>/<link> tags of an entry (see README.md, "Build contract").
+export default defineConfig({
+  base: "/static/",
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    manifest: true,
+    sourcemap: true,
+    target: "es2022",
+    rollupOptions: {
+      input: {
+        case: resolve(import.meta.dirname, "src/pages/case.ts"),
+        upload: resolve(import.meta.dirname, "src/pages/upload.ts"),
+        styles: resolve(import.meta.dirname, "src/pages/styles.ts"),
+      },
+    },
+  },
+  test: {
+    include: ["src/**/*.spec.ts"],
+    environment: "node",
+  },
+});

@@ -1,5 +1,5 @@
 /**
- * Shape validation, mirroring the server's rules for immediate feedback. The shared contract fixtures
+ * Shape validation, mirroring (annotation/shapes.py) the server's rules for immediate feedback. The shared contract fixtures
  * (src/contract/fixtures/*_shapes.json) are checked by this module's spec and by the backend tests.
  */
 
@@ -8,18 +8,16 @@ import { distinctPointCount, polygonArea } from "../geometry/polygon";
 
 export const SHAPE_TYPES: readonly ShapeType[] = ["polygon", "rectangle", "point", "line", "linestrip", "circle", "mask"];
 
-/** Line shapes with these labels are manual calipers, allowed whatever the template says. */
-export const CALIPER_LABELS: readonly string[] = ["d_i", "d_a", "d_b", "D_i", "D_a", "D_b", "T", "S"];
-
 export type ErrorCode =
+  | "label_missing"
   | "unknown_label"
   | "unknown_shape_type"
   | "shape_type_not_allowed"
-  | "view_not_allowed"
-  | "point_count"
   | "non_finite"
+  | "point_count"
   | "outside_image"
   | "polygon_degenerate"
+  | "points_coincide"
   | "duplicate_keypoint"
   | "mask_missing";
 
@@ -33,92 +31,94 @@ export interface ValidationIssue {
 export interface ImageContext {
   rows: number;
   columns: number;
-  view?: Orientation | undefined;
 }
 
-/** What the template allows for a label name, or null when the label is unknown. */
+/** Shape types the template allows for a label, and whether it is a keypoint; null when unknown. */
 export interface LabelRule {
   shapeTypes: readonly ShapeType[];
   views: readonly Orientation[] | null;
   keypoint: boolean;
 }
 
-export function labelRule(template: Template, label: string, shapeType?: ShapeType): LabelRule | null {
-  const def = template.labels.find((l) => l.name === label);
-  if (def) return { shapeTypes: def.shape_types, views: def.views ?? null, keypoint: false };
+export function labelRule(template: Template, label: string): LabelRule | null {
   for (const set of template.keypoint_sets ?? []) {
     if (set.points.includes(label)) return { shapeTypes: ["point"], views: set.view ? [set.view] : null, keypoint: true };
   }
-  if (CALIPER_LABELS.includes(label) && (shapeType === undefined || shapeType === "line")) {
-    return { shapeTypes: ["line"], views: null, keypoint: false };
-  }
+  const def = template.labels.find((l) => l.name === label);
+  if (def) return { shapeTypes: def.shape_types, views: def.views ?? null, keypoint: false };
   return null;
 }
 
 const EXACT_POINTS: Partial<Record<ShapeType, number>> = { point: 1, rectangle: 2, line: 2, circle: 2, mask: 2 };
+const MIN_POINTS: Partial<Record<ShapeType, number>> = { polygon: 3, linestrip: 2 };
 
 function isFiniteNumber(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v);
 }
 
-/** Problems of one shape on its own (without the per-image rules). */
-export function validateShape(shape: Shape, index: number, template: Template, image: ImageContext): ValidationIssue[] {
+/**
+ * The first problem of one shape, checked in the server's order (label, type, points, count, bounds,
+ * degenerate geometry, mask data); null when the shape is valid on its own.
+ */
+export function validateShape(shape: Shape, index: number, template: Template, image: ImageContext): ValidationIssue | null {
   const label = typeof shape.label === "string" ? shape.label : "";
   const issue = (code: ErrorCode, message: string): ValidationIssue => ({ index, label, code, message });
-  const type = shape.shape_type;
-  if (!SHAPE_TYPES.includes(type)) return [issue("unknown_shape_type", `unknown shape type "${String(type)}"`)];
-  const rule = labelRule(template, label, type);
-  if (!rule) return [issue("unknown_label", `label "${label}" is not in the project template`)];
-  const out: ValidationIssue[] = [];
+  if (!label) return issue("label_missing", "label is missing");
+  const type = (shape.shape_type ?? "polygon") as ShapeType;
+  const rule = labelRule(template, label);
+  if (!rule) return issue("unknown_label", `unknown label "${label}" (not in the project template)`);
+  if (!SHAPE_TYPES.includes(type)) return issue("unknown_shape_type", `unknown shape type "${String(type)}"`);
   if (!rule.shapeTypes.includes(type)) {
-    out.push(issue("shape_type_not_allowed", `label "${label}" allows ${rule.shapeTypes.join(", ")}, not ${type}`));
+    return issue("shape_type_not_allowed", `shape type ${type} is not allowed for "${label}" (allowed: ${rule.shapeTypes.join(", ")})`);
   }
-  if (image.view && rule.views && !rule.views.includes(image.view)) {
-    out.push(issue("view_not_allowed", `label "${label}" is not used on ${image.view} images`));
+  const raw: unknown = shape.points;
+  if (!Array.isArray(raw)) return issue("non_finite", "points must be a list of [x, y] pairs");
+  for (const p of raw as unknown[]) {
+    if (!Array.isArray(p) || p.length !== 2 || !isFiniteNumber(p[0]) || !isFiniteNumber(p[1])) {
+      return issue("non_finite", "each point must be a pair of finite numbers [x, y]");
+    }
   }
-  const pts: unknown = shape.points;
-  if (!Array.isArray(pts)) return [...out, issue("point_count", "points must be a list of [x, y] pairs")];
+  const pts = raw as [number, number][];
   const exact = EXACT_POINTS[type];
   if (exact !== undefined && pts.length !== exact) {
-    out.push(issue("point_count", `${type} needs exactly ${exact} point${exact > 1 ? "s" : ""}, got ${pts.length}`));
+    return issue("point_count", `a ${type} needs exactly ${exact} point${exact > 1 ? "s" : ""}, got ${pts.length}`);
   }
-  if (type === "linestrip" && pts.length < 2) out.push(issue("point_count", `linestrip needs at least 2 points, got ${pts.length}`));
-  let allFinite = true;
-  let outside = false;
-  for (const p of pts as unknown[]) {
-    if (!Array.isArray(p) || p.length !== 2 || !isFiniteNumber(p[0]) || !isFiniteNumber(p[1])) {
-      allFinite = false;
-      continue;
-    }
-    if (p[0] < 0 || p[1] < 0 || p[0] > image.columns || p[1] > image.rows) outside = true;
-  }
-  if (!allFinite) out.push(issue("non_finite", "every point must be two finite numbers"));
-  if (outside) out.push(issue("outside_image", `a point lies outside the image (${image.columns} × ${image.rows})`));
-  if (type === "polygon" && allFinite) {
-    const p = pts as [number, number][];
-    if (p.length < 3 || distinctPointCount(p) < 3 || polygonArea(p) === 0) {
-      out.push(issue("polygon_degenerate", "a polygon needs at least 3 distinct points and a non-zero area"));
+  const min = MIN_POINTS[type];
+  if (min !== undefined && pts.length < min) return issue("point_count", `a ${type} needs at least ${min} points, got ${pts.length}`);
+  for (const [x, y] of pts) {
+    if (x < 0 || y < 0 || x > image.columns || y > image.rows) {
+      return issue("outside_image", `point (${x}, ${y}) lies outside the image (${image.columns}×${image.rows})`);
     }
   }
-  if (type === "mask" && (typeof shape.mask !== "string" || shape.mask.length === 0)) {
-    out.push(issue("mask_missing", "a mask shape needs its PNG data"));
+  if (type === "polygon") {
+    if (distinctPointCount(pts) < 3) return issue("polygon_degenerate", "a polygon needs at least 3 distinct points");
+    if (polygonArea(pts) <= 1e-9) return issue("polygon_degenerate", "a polygon must have a non-zero area");
   }
+  if ((type === "rectangle" || type === "line" || type === "circle") && pts[0]![0] === pts[1]![0] && pts[0]![1] === pts[1]![1]) {
+    return issue("points_coincide", `a ${type}'s two points must differ`);
+  }
+  if (type === "mask" && typeof shape.mask !== "string") return issue("mask_missing", "a mask shape needs its mask (base64 PNG)");
+  return null;
+}
+
+/** All problems of the shapes of one image (at most one per shape), including keypoints placed twice. */
+export function validateImageShapes(shapes: readonly Shape[], template: Template, image: ImageContext): ValidationIssue[] {
+  const out: ValidationIssue[] = [];
+  const used = new Set<string>();
+  shapes.forEach((shape, i) => {
+    let found = validateShape(shape, i, template, image);
+    if (!found && labelRule(template, shape.label)?.keypoint) {
+      if (used.has(shape.label)) {
+        found = { index: i, label: shape.label, code: "duplicate_keypoint", message: `keypoint "${shape.label}" is used more than once on this image` };
+      }
+      used.add(shape.label);
+    }
+    if (found) out.push(found);
+  });
   return out;
 }
 
-/** All problems of the shapes of one image, including keypoints placed more than once. */
-export function validateImageShapes(shapes: readonly Shape[], template: Template, image: ImageContext): ValidationIssue[] {
-  const out: ValidationIssue[] = [];
-  const seenKeypoints = new Set<string>();
-  shapes.forEach((shape, i) => {
-    out.push(...validateShape(shape, i, template, image));
-    const rule = labelRule(template, shape.label, shape.shape_type);
-    if (rule?.keypoint && shape.shape_type === "point") {
-      if (seenKeypoints.has(shape.label)) {
-        out.push({ index: i, label: shape.label, code: "duplicate_keypoint", message: `keypoint ${shape.label} is placed more than once` });
-      }
-      seenKeypoints.add(shape.label);
-    }
-  });
-  return out;
+/** Labels offered on a view: those whose template entry names the view (or names none). */
+export function labelsForView(template: Template, view: Orientation | undefined): string[] {
+  return template.labels.filter((l) => !view || !l.views || l.views.includes(view)).map((l) => l.name);
 }

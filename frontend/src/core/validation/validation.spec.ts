@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Orientation, Shape, Template } from "../../contract/types";
+import type { Shape, Template } from "../../contract/types";
 import template from "../../contract/fixtures/template.json";
 import valid from "../../contract/fixtures/valid_shapes.json";
 import invalid from "../../contract/fixtures/invalid_shapes.json";
@@ -15,7 +15,7 @@ interface FixtureCase {
 
 const tpl = template as unknown as Template;
 const run = (c: FixtureCase) =>
-  validateImageShapes(c.shapes as Shape[], tpl, { ...c.image, view: c.view as Orientation });
+  validateImageShapes(c.shapes as Shape[], tpl, c.image);
 
 describe("shared contract fixtures", () => {
   it.each((valid.cases as FixtureCase[]).map((c) => [c.name, c] as const))("accepts: %s", (_, c) => {

@@ -1,7 +1,25 @@
-"""Test-wide defaults: the suite runs against PostgreSQL (never the embedded SQLite)."""
+"""Test-wide defaults: the suite runs against PostgreSQL, never the embedded SQLite.
+
+pytest-django imports the settings before this file, so the database entry is switched
+in place here, before any connection is opened. DATABASE_URL (or the default below) names
+the server; DATABASE_TEST_NAME lets parallel runs use separate test databases.
+"""
 
 import os
 
-os.environ.setdefault("DATABASE_URL", "postgres://spinelabel@127.0.0.1:5432/spinelabel")
-os.environ.setdefault("DATA_DIR", os.path.join(os.path.dirname(__file__), "var", "test-data"))
-os.environ.setdefault("PRELABEL_ON_IMPORT", "false")
+from django.conf import settings
+from django.db import connections
+
+from config.env import database_settings
+
+DEFAULT_TEST_DATABASE_URL = "postgres://spinelabel@127.0.0.1:5432/spinelabel"
+os.environ.setdefault("DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+_default = settings.DATABASES["default"]
+_default.clear()
+_default.update(database_settings(os.environ["DATABASE_URL"], conn_max_age=0))
+connections.configure_settings(settings.DATABASES)
+# The sqlite wrapper may already exist (pytest-django touches it while setting up).
+try:
+    del connections["default"]
+except AttributeError:
+    pass

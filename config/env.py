@@ -119,3 +119,22 @@ def parse_database_url(url: str) -> DatabaseUrl:
         port=str(parsed.port or ""),
         options=options,
     )
+
+
+def database_settings(url: str, *, conn_max_age: int = 60) -> dict[str, object]:
+    """Django's DATABASES entry for a DATABASE_URL."""
+    db = parse_database_url(url)
+    if db.engine.endswith("sqlite3"):
+        return {"ENGINE": db.engine, "NAME": db.name}
+    return {
+        "ENGINE": db.engine,
+        "NAME": db.name,
+        "USER": db.user,
+        "PASSWORD": db.password or (env_optional("DATABASE_PASSWORD") or ""),
+        "HOST": db.host,
+        "PORT": db.port,
+        "OPTIONS": dict(db.options),
+        "CONN_MAX_AGE": conn_max_age,
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"NAME": env_optional("DATABASE_TEST_NAME")},
+    }

@@ -19,7 +19,7 @@ from config.env import (
     env_list,
     env_optional,
     env_str,
-    parse_database_url,
+    database_settings,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -123,20 +123,10 @@ if _database_url is None:
         }
     }
 else:
-    _db = parse_database_url(_database_url)
     DATABASES = {
-        "default": {
-            "ENGINE": _db.engine,
-            "NAME": _db.name,
-            "USER": _db.user,
-            "PASSWORD": _db.password or (env_optional("DATABASE_PASSWORD") or ""),
-            "HOST": _db.host,
-            "PORT": _db.port,
-            "OPTIONS": dict(_db.options),
-            "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-            "CONN_HEALTH_CHECKS": True,
-            "TEST": {"NAME": env_optional("DATABASE_TEST_NAME")},
-        }
+        "default": database_settings(
+            _database_url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+        )
     }
 
 if REDIS_URL is None:

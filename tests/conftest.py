@@ -30,6 +30,7 @@ def _isolated_data_dir(settings, tmp_path_factory: pytest.TempPathFactory) -> It
     settings.MEDIA_ROOT = root / "media"
     settings.MODEL_DIR = root / "models"
     settings.LIVE_OUTBOX_ENABLED = False
+    settings.PRELABEL_ON_IMPORT = False
     yield
 
 

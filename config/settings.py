@@ -193,9 +193,11 @@ PIXEL_ROOT = DATA_DIR / "pixels"
 # Pre-label every imported case with the active models (set false for bulk imports).
 PRELABEL_ON_IMPORT = env_bool("PRELABEL_ON_IMPORT", True)
 MODEL_DIR = DATA_DIR / "models"
+# Seconds a pre-label job sleeps per series: lets tests stop a worker mid-job. Keep 0.
+PRELABEL_DEBUG_DELAY_S = env_float("PRELABEL_DEBUG_DELAY_S", 0.0)
 INFERENCE_DEVICE = env_str("INFERENCE_DEVICE", "auto")
 # A task left RUNNING longer than this by a dead worker is reset by the sweeper.
-TASK_STALE_AFTER_S = env_float("TASK_STALE_AFTER_S", 1800.0)
+TASK_STALE_AFTER_S = env_float("TASK_STALE_AFTER_S", 300.0)
 # Embedded default: a worker process cannot reach the server's in-memory channel layer,
 # so it writes events to an outbox table that the server relays (see annotation/live.py).
 LIVE_RELAY_INTERVAL_S = env_float("LIVE_RELAY_INTERVAL_S", 0.1)

@@ -6,5 +6,6 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("annotation.urls_api")),
+    path("api/", include("inference.urls_api")),
     path("", include("annotation.urls_pages")),
 ]

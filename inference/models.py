@@ -49,3 +49,45 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}:{self.name}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class PrelabelJob(models.Model):
+    """One pre-label run of one case; its task result lives in the task backend."""
+
+    case = models.ForeignKey(
+        "annotation.Case", on_delete=models.CASCADE, related_name="prelabel_jobs"
+    )
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    progress = models.FloatField(default=0.0)
+    message = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+    read = models.ForeignKey(
+        "annotation.Read", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    model_versions = models.ManyToManyField(ModelVersion, blank=True, related_name="jobs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Moved forward while the job runs: a RUNNING job whose heartbeat is old lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Per-image uncertainty of the prediction ({image id: score}) for active learning.
+    uncertainty = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat")]
+
+    def __str__(self) -> str:
+        return f"prelabel job {self.pk} ({self.status})"

@@ -1,0 +1,145 @@
+"""The model registry: register an ONNX file with its contract, promote, retire.
+
+A file is checked before anything is stored: it must load as ONNX, and the contract
+must match the graph's inputs and outputs. The file is copied into MODEL_DIR under its
+sha256 (atomically) so a registered version can never change underneath its record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from inference.models import ModelStatus, ModelTask, ModelVersion
+from inference.runtime.contract import ModelError, contract_to_dict, load_contract
+from inference.runtime.model_check import contract_check_against_model
+
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "shipped"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def model_path(version: ModelVersion) -> Path:
+    path = Path(version.file)
+    return path if path.is_absolute() else Path(settings.MODEL_DIR) / path
+
+
+def _store_copy(source: Path, digest: str) -> str:
+    relative = f"{digest}.onnx"
+    target = Path(settings.MODEL_DIR) / relative
+    if target.exists():
+        return relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".onnx")
+    os.close(fd)
+    try:
+        shutil.copyfile(source, temp)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return relative
+
+
+def model_register(
+    *,
+    file: Path,
+    task: str,
+    contract: dict[str, Any] | Path,
+    name: str = "",
+    status: str = ModelStatus.CANDIDATE,
+    training_manifest: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+    created_by: AbstractBaseUser | None = None,
+) -> ModelVersion:
+    """Validate and register a model; raise ValidationError naming what is wrong."""
+    if task not in ModelTask.values:
+        raise ValidationError({"task": [f"unknown task {task!r}; use one of {ModelTask.values}"]})
+    if not file.is_file():
+        raise ValidationError({"file": [f"{file}: no such file"]})
+    try:
+        parsed = load_contract(contract)
+        contract_check_against_model(parsed, file)
+    except ModelError as exc:
+        raise ValidationError({"contract": [str(exc)]}) from exc
+    if parsed.task != task:
+        raise ValidationError(
+            {"task": [f"the contract is for the {parsed.task!r} task, not {task!r}"]}
+        )
+    digest = _sha256(file)
+    existing = ModelVersion.objects.filter(task=task, sha256=digest).first()
+    if existing is not None:
+        return existing
+    relative = _store_copy(file, digest)
+    with transaction.atomic():
+        version = ModelVersion(
+            task=task,
+            name=name or file.stem,
+            file=relative,
+            sha256=digest,
+            size_bytes=file.stat().st_size,
+            contract=contract_to_dict(parsed),
+            training_manifest=training_manifest or {},
+            metrics=metrics or {},
+            status=ModelStatus.CANDIDATE,
+            created_by=created_by,
+        )
+        version.full_clean()
+        version.save()
+        if status == ModelStatus.ACTIVE:
+            model_promote(version=version)
+    return version
+
+
+@transaction.atomic
+def model_promote(*, version: ModelVersion) -> ModelVersion:
+    """Make this version the active one of its task; the previous one is retired."""
+    ModelVersion.objects.select_for_update().filter(task=version.task).exists()
+    ModelVersion.objects.filter(task=version.task, status=ModelStatus.ACTIVE).exclude(
+        pk=version.pk
+    ).update(status=ModelStatus.RETIRED)
+    version.status = ModelStatus.ACTIVE
+    version.save(update_fields=["status"])
+    return version
+
+
+def shipped_models_register() -> list[ModelVersion]:
+    """Register the models shipped in inference/shipped/ and make them active if no other
+    model of their task is active (used by migrations-free set-up: load_demo, tests)."""
+    import json
+
+    versions = []
+    for task in ModelTask.values:
+        onnx = SHIPPED_DIR / f"{task}.onnx"
+        contract = SHIPPED_DIR / f"{task}.contract.json"
+        if not (onnx.exists() and contract.exists()):
+            continue
+        metrics_file = SHIPPED_DIR / f"{task}.metrics.json"
+        metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+        version = model_register(
+            file=onnx,
+            task=task,
+            contract=contract,
+            name=f"shipped {task}",
+            metrics=metrics,
+            training_manifest={"source": "inference/shipped", "card": "MODEL_CARD.md"},
+        )
+        if not ModelVersion.objects.filter(task=task, status=ModelStatus.ACTIVE).exists():
+            model_promote(version=version)
+        versions.append(version)
+    return versions

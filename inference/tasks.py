@@ -1,0 +1,13 @@
+"""Background tasks (django_tasks API): they take ids and call a service."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from inference.services.jobs import prelabel_run
+
+
+@task(queue_name="default")
+def prelabel_case_task(job_id: int) -> str:
+    job = prelabel_run(job_id=job_id)
+    return str(job.status)

@@ -1,0 +1,16 @@
+"""JSON API routes of the inference app."""
+
+from django.urls import path
+
+from inference import apis
+
+urlpatterns = [
+    path("cases/<int:case_id>/prelabel", apis.CasePrelabelApi.as_view(), name="api-case-prelabel"),
+    path("cases/<int:case_id>/jobs", apis.CaseJobListApi.as_view(), name="api-case-jobs"),
+    path(
+        "projects/<slug:slug>/prelabel",
+        apis.ProjectPrelabelApi.as_view(),
+        name="api-project-prelabel",
+    ),
+    path("jobs/<int:job_id>", apis.JobDetailApi.as_view(), name="api-job"),
+]

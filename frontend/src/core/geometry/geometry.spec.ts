@@ -131,3 +131,15 @@ describe("hitTest", () => {
     expect(hitTest(r, [50, 25], id, { tolerance: 3 })?.kind).toBe("inside");
   });
 });
+
+import { oppositeLetters, orientationLetters } from "./index";
+
+describe("orientation letters", () => {
+  it("names the dominant patient direction of a vector", () => {
+    expect(orientationLetters([0, 1, 0])).toBe("P");
+    expect(orientationLetters([0, 0, -1])).toBe("I");
+    expect(orientationLetters([0.9, 0, 0.4])).toBe("LS");
+    expect(orientationLetters(null)).toBe("");
+    expect(oppositeLetters("LS")).toBe("RI");
+  });
+});

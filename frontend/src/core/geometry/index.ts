@@ -19,3 +19,4 @@ export {
 export { formatMm, lengthMm, polylineLengthMm } from "./caliper";
 export type { Hit, HitKind, HitOptions } from "./hit";
 export { hitTest, outline } from "./hit";
+export { oppositeLetters, orientationLetters } from "./orientation";

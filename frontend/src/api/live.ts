@@ -1,0 +1,52 @@
+/** WebSocket of a case (`/ws/cases/{id}/`): reconnects with backoff and hands JSON events to a callback. */
+
+export interface LiveEvent {
+  type: string;
+  [key: string]: unknown;
+}
+
+export class LiveSocket {
+  private ws: WebSocket | null = null;
+  private retry = 500;
+  private closed = false;
+  connected = false;
+
+  constructor(
+    private readonly caseId: number,
+    private readonly onEvent: (e: LiveEvent) => void,
+    private readonly onStatus: (connected: boolean) => void = () => {},
+  ) {
+    this.open();
+  }
+
+  private open(): void {
+    const proto = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${proto}://${location.host}/ws/cases/${this.caseId}/`);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.retry = 500;
+      this.connected = true;
+      this.onStatus(true);
+    };
+    ws.onmessage = (m) => {
+      try {
+        const data = JSON.parse(String(m.data)) as LiveEvent;
+        if (data && typeof data.type === "string") this.onEvent(data);
+      } catch {
+        /* a malformed frame is ignored */
+      }
+    };
+    ws.onclose = () => {
+      this.connected = false;
+      this.onStatus(false);
+      if (this.closed) return;
+      setTimeout(() => this.open(), this.retry);
+      this.retry = Math.min(this.retry * 2, 15_000);
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.ws?.close();
+  }
+}

@@ -1,0 +1,161 @@
+/** The case page: loads the case, lays out app bar, tool rail, viewports, side panel and status bar. */
+
+import { ApiError, getJSON } from "../../api/client";
+import type { CaseInfo } from "../../contract/types";
+import { formatMm } from "../../core/geometry";
+import { chord, fromTextField } from "../keyboard";
+import { el, toast } from "../ui/dom";
+import type { Viewport } from "../viewer";
+import { createViewerLayout } from "../viewer";
+import { showHelp } from "./help";
+
+export interface PageContext {
+  caseId: number;
+  project: string;
+  username: string;
+  role: string;
+  prevCase: string | null;
+  nextCase: string | null;
+}
+
+export function pageContext(root: HTMLElement): PageContext {
+  const d = root.dataset;
+  return {
+    caseId: Number(d.caseId),
+    project: d.project ?? "",
+    username: d.username ?? "",
+    role: d.role ?? "annotator",
+    prevCase: d.prevCase ?? null,
+    nextCase: d.nextCase ?? null,
+  };
+}
+
+export interface Shell {
+  root: HTMLElement;
+  appbar: HTMLElement;
+  toolrail: HTMLElement;
+  side: HTMLElement;
+  statusbar: HTMLElement;
+  cursorLabel: HTMLElement;
+  hint: HTMLElement;
+}
+
+function buildShell(caseInfo: CaseInfo, viewports: HTMLElement): Shell {
+  const appbar = el("div", { class: "appbar", "data-testid": "appbar" }, el("span", { class: "title", "data-testid": "case-title" }, caseInfo.pseudonym), el("span", { class: "badge" }, caseInfo.state));
+  const toolrail = el("div", { class: "toolrail", "data-testid": "toolrail" });
+  const side = el("aside", { class: "sidepanel", "data-testid": "sidepanel" });
+  const cursorLabel = el("span", { "data-testid": "cursor-label" });
+  const hint = el("span", { class: "grow", "data-testid": "hint" });
+  const statusbar = el("div", { class: "statusbar" }, cursorLabel, hint);
+  const root = el("div", { class: "shell" }, appbar, toolrail, viewports, side, statusbar);
+  return { root, appbar, toolrail, side, statusbar, cursorLabel, hint };
+}
+
+/** Keys every role has: slice scrolling, presets, zoom, invert, reset, help, case navigation. */
+export function viewerKey(e: KeyboardEvent, vp: Viewport, ctx: PageContext, all: Viewport[], setActive: (v: Viewport) => void): boolean {
+  const c = chord(e);
+  switch (c) {
+    case "arrowup":
+    case "arrowleft":
+      vp.scroll(-1);
+      return true;
+    case "arrowdown":
+    case "arrowright":
+      vp.scroll(1);
+      return true;
+    case "pageup":
+      vp.scroll(-5);
+      return true;
+    case "pagedown":
+      vp.scroll(5);
+      return true;
+    case "home":
+      vp.setSlice(0);
+      return true;
+    case "end":
+      vp.setSlice(vp.series.images.length - 1);
+      return true;
+    case "1":
+    case "2":
+    case "3":
+    case "4":
+    case "5":
+      vp.applyPreset(Number(c) - 1);
+      return true;
+    case " ":
+      vp.reset();
+      return true;
+    case "i":
+      vp.toggleInvert();
+      return true;
+    case "f":
+      vp.fit();
+      return true;
+    case "+":
+    case "=":
+      vp.zoomBy(1.25);
+      return true;
+    case "-":
+      vp.zoomBy(0.8);
+      return true;
+    case "tab": {
+      const i = all.indexOf(vp);
+      const next = all[(i + 1) % all.length];
+      if (next) setActive(next);
+      return true;
+    }
+    case "?":
+    case "shift+?":
+      showHelp();
+      return true;
+    case "d":
+      if (ctx.nextCase) location.assign(`/cases/${ctx.nextCase}/`);
+      else toast("This is the last case of the list");
+      return true;
+    case "a":
+      if (ctx.prevCase) location.assign(`/cases/${ctx.prevCase}/`);
+      else toast("This is the first case of the list");
+      return true;
+    default:
+      return false;
+  }
+}
+
+export async function mountCasePage(root: HTMLElement): Promise<void> {
+  const ctx = pageContext(root);
+  let caseInfo: CaseInfo;
+  try {
+    caseInfo = await getJSON<CaseInfo>(`/api/cases/${ctx.caseId}`);
+  } catch (e) {
+    root.append(el("div", { class: "empty-state", "data-testid": "load-error" }, `Could not open this case: ${e instanceof ApiError ? e.message : String(e)}`));
+    return;
+  }
+  const layout = createViewerLayout(caseInfo);
+  const shell = buildShell(caseInfo, layout.root);
+  root.append(shell.root);
+  const helpBtn = el("button", { "data-testid": "help-button", title: "Keyboard shortcuts (?)" }, "?");
+  helpBtn.addEventListener("click", () => showHelp());
+  shell.appbar.append(el("span", { class: "grow" }), helpBtn);
+
+  for (const vp of layout.viewports) {
+    vp.canvas.addEventListener("pointermove", () => {
+      const p = vp.pointer;
+      if (!p) return;
+      const [x, y] = p.image;
+      const [sr, sc] = vp.series.pixel_spacing;
+      const inside = x >= 0 && y >= 0 && x < vp.series.columns && y < vp.series.rows;
+      const px = vp.pixels;
+      const value = inside && px ? px[Math.floor(y) * vp.series.columns + Math.floor(x)] : undefined;
+      shell.cursorLabel.textContent = inside
+        ? `x ${x.toFixed(1)}  y ${y.toFixed(1)} px · ${formatMm(x * sc)}, ${formatMm(y * sr)} · value ${value === undefined ? "—" : Number(value).toFixed(Number.isInteger(value) ? 0 : 3)}`
+        : "";
+    });
+  }
+  document.addEventListener("keydown", (e) => {
+    if (fromTextField(e) || document.querySelector(".modal-back")) {
+      if (e.key === "Escape") document.querySelector(".modal-back")?.remove();
+      return;
+    }
+    if (viewerKey(e, layout.active(), ctx, layout.viewports, layout.setActive)) e.preventDefault();
+  });
+}

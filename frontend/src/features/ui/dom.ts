@@ -1,0 +1,46 @@
+/** Tiny DOM helpers (no framework): element creation with attributes and children. */
+
+type Child = Node | string | null | undefined | false;
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | boolean | undefined> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(c);
+  }
+  return e;
+}
+
+export function clear(node: Element): void {
+  while (node.firstChild) node.firstChild.remove();
+}
+
+/** A short message in the toast area (bottom centre). */
+export function toast(text: string, kind: "info" | "error" | "warn" = "info", ms = 3500): void {
+  let host = document.querySelector<HTMLElement>(".toasts");
+  if (!host) {
+    host = el("div", { class: "toasts", "data-testid": "toasts" });
+    document.body.append(host);
+  }
+  const t = el("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" }, text);
+  host.append(t);
+  setTimeout(() => t.remove(), ms);
+}
+
+export function downloadText(name: string, text: string, type = "application/json"): void {
+  const a = el("a", { href: URL.createObjectURL(new Blob([text], { type })), download: name });
+  document.body.append(a);
+  a.click();
+  setTimeout(() => {
+    URL.revokeObjectURL(a.href);
+    a.remove();
+  }, 1000);
+}

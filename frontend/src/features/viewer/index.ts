@@ -1,0 +1,8 @@
+/** Viewer feature: viewports over full-bit-depth slices with window/level in the browser. */
+export type { ViewerLayout } from "./layout";
+export { createViewerLayout } from "./layout";
+export type { OverlayDrawer, PointerInfo, ViewportTool } from "./viewport";
+export { Viewport } from "./viewport";
+export { PixelCache } from "./pixelCache";
+export type { ViewerStats } from "./stats";
+export { viewerStats } from "./stats";

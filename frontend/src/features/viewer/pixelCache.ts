@@ -1,0 +1,108 @@
+/** Slice pixels by image id: parallel prefetch with a small concurrency limit, nearest slices first. */
+
+import { getPixels } from "../../api/client";
+import type { SeriesInfo } from "../../contract/types";
+import type { PixelArray } from "../../core/windowLevel";
+import { pixelView } from "../../core/windowLevel";
+
+interface Job {
+  imageId: number;
+  series: SeriesInfo;
+  priority: number;
+}
+
+export class PixelCache {
+  private readonly data = new Map<number, PixelArray>();
+  private readonly waiting = new Map<number, ((p: PixelArray) => void)[]>();
+  private readonly failed = new Map<number, string>();
+  private queue: Job[] = [];
+  private readonly active = new Set<number>();
+  private listeners: ((imageId: number) => void)[] = [];
+
+  constructor(private readonly concurrency = 6) {}
+
+  peek(imageId: number): PixelArray | undefined {
+    return this.data.get(imageId);
+  }
+
+  error(imageId: number): string | undefined {
+    return this.failed.get(imageId);
+  }
+
+  onLoad(fn: (imageId: number) => void): void {
+    this.listeners.push(fn);
+  }
+
+  loadedCount(series: SeriesInfo): number {
+    return series.images.reduce((n, im) => n + (this.data.has(im.id) ? 1 : 0), 0);
+  }
+
+  /** Queue every slice of a series, ordered by distance from slice `around`. */
+  prefetchSeries(series: SeriesInfo, around: number): void {
+    series.images.forEach((im, i) => this.enqueue(im.id, series, Math.abs(i - around) + 1));
+    this.pump();
+  }
+
+  /** Ask for one slice now (jumps the queue); resolves with its pixels. */
+  get(imageId: number, series: SeriesInfo): Promise<PixelArray> {
+    const have = this.data.get(imageId);
+    if (have) return Promise.resolve(have);
+    const p = new Promise<PixelArray>((resolve) => {
+      const list = this.waiting.get(imageId) ?? [];
+      list.push(resolve);
+      this.waiting.set(imageId, list);
+    });
+    this.enqueue(imageId, series, 0);
+    this.pump();
+    return p;
+  }
+
+  /** Move a series' slices near `around` to the front (called while scrolling). */
+  reprioritise(series: SeriesInfo, around: number): void {
+    const index = new Map(series.images.map((im, i) => [im.id, i]));
+    for (const j of this.queue) {
+      const i = index.get(j.imageId);
+      if (i !== undefined) j.priority = Math.abs(i - around) + 1;
+    }
+  }
+
+  private enqueue(imageId: number, series: SeriesInfo, priority: number): void {
+    if (this.data.has(imageId) || this.active.has(imageId)) return;
+    const existing = this.queue.find((j) => j.imageId === imageId);
+    if (existing) existing.priority = Math.min(existing.priority, priority);
+    else this.queue.push({ imageId, series, priority });
+  }
+
+  private pump(): void {
+    while (this.active.size < this.concurrency && this.queue.length > 0) {
+      this.queue.sort((a, b) => a.priority - b.priority);
+      const job = this.queue.shift() as Job;
+      this.active.add(job.imageId);
+      void this.fetchOne(job);
+    }
+  }
+
+  private async fetchOne(job: Job, attempt = 0): Promise<void> {
+    try {
+      const buf = await getPixels(job.imageId);
+      const px = pixelView(buf, job.series.dtype, job.series.rows * job.series.columns);
+      this.data.set(job.imageId, px);
+      this.failed.delete(job.imageId);
+      for (const r of this.waiting.get(job.imageId) ?? []) r(px);
+      this.waiting.delete(job.imageId);
+      for (const l of this.listeners) l(job.imageId);
+    } catch (e) {
+      if (attempt < 3) {
+        await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+        return this.fetchOne(job, attempt + 1);
+      }
+      this.failed.set(job.imageId, e instanceof Error ? e.message : String(e));
+      for (const l of this.listeners) l(job.imageId);
+    } finally {
+      if (this.data.has(job.imageId) || this.failed.has(job.imageId)) {
+        this.active.delete(job.imageId);
+        this.pump();
+      }
+    }
+  }
+}

@@ -1,0 +1,464 @@
+/** One viewport: a series on a canvas, slice scrolling, window/level, zoom/pan, overlay text. */
+
+import type { CaseInfo, Point, SeriesInfo } from "../../contract/types";
+import type { ViewTransform } from "../../core/geometry";
+import { fitTransform, oppositeLetters, orientationLetters, panBy, pixelScale, screenToImage, zoomAt } from "../../core/geometry";
+import type { IntensityStats, PixelArray, Window, WindowLevel } from "../../core/windowLevel";
+import { applyWindow, buildLut, dragWindow, intensityStats, PRESETS, presetWindow } from "../../core/windowLevel";
+import { el } from "../ui/dom";
+import type { PixelCache } from "./pixelCache";
+import { recordFirstImage, recordWlFrame, viewerStats } from "./stats";
+
+/** What an annotation tool gets from the viewport for pointer input. */
+export interface PointerInfo {
+  screen: Point;
+  image: Point;
+  event: PointerEvent | MouseEvent;
+}
+
+/** A tool that takes left-button input; returning false lets the viewport treat the drag as window/level. */
+export interface ViewportTool {
+  down(vp: Viewport, p: PointerInfo): boolean;
+  move(vp: Viewport, p: PointerInfo, dragging: boolean): void;
+  up(vp: Viewport, p: PointerInfo): void;
+  dblclick?(vp: Viewport, p: PointerInfo): void;
+  cursor(vp: Viewport, p: PointerInfo | null): string;
+}
+
+export type OverlayDrawer = (ctx: CanvasRenderingContext2D, vp: Viewport) => void;
+
+type Drag = { kind: "wl"; x: number; y: number; start: Window } | { kind: "pan"; x: number; y: number } | { kind: "tool" } | null;
+
+export class Viewport {
+  readonly root: HTMLElement;
+  readonly canvas: HTMLCanvasElement;
+  series: SeriesInfo;
+  index = 0;
+  wl: WindowLevel = { center: 0, width: 1, invert: false };
+  presetName = "Default";
+  transform: ViewTransform | null = null;
+  tool: ViewportTool | null = null;
+  readonly drawers: OverlayDrawer[] = [];
+  readonly sliceListeners: ((vp: Viewport) => void)[] = [];
+  readonly seriesListeners: ((vp: Viewport) => void)[] = [];
+  activateListener: ((vp: Viewport) => void) | null = null;
+
+  private stats: IntensityStats | null = null;
+  private statsFrom = 0;
+  private readonly image = document.createElement("canvas");
+  private imageData: ImageData | null = null;
+  private out32: Uint32Array | null = null;
+  private lut: Uint32Array | undefined;
+  private lutKey = "";
+  private imageDirty = true;
+  private wlChanged = false;
+  private frame = 0;
+  private drag: Drag = null;
+  private wheelAccum = 0;
+  private lastPointer: PointerInfo | null = null;
+  private readonly labels: Record<string, HTMLElement> = {};
+  private readonly picker: HTMLSelectElement;
+  private readonly markers: Record<"left" | "right" | "top" | "bottom", HTMLElement>;
+  private wlInitialised = false;
+
+  constructor(
+    readonly slot: string,
+    series: SeriesInfo,
+    readonly seriesChoices: SeriesInfo[],
+    private readonly caseInfo: CaseInfo,
+    private readonly cache: PixelCache,
+  ) {
+    this.series = series;
+    this.canvas = el("canvas", { class: "vp-canvas", "data-testid": `viewport-${slot}`, tabindex: "0" });
+    this.picker = el("select", { class: "vp-picker", "data-testid": `series-picker-${slot}`, title: "Series shown in this viewport" });
+    for (const s of seriesChoices) {
+      this.picker.append(el("option", { value: String(s.id) }, `${s.orientation} · ${s.description || `series ${s.number ?? s.id}`} (${s.images.length})`));
+    }
+    this.picker.value = String(series.id);
+    this.picker.addEventListener("change", () => {
+      const next = seriesChoices.find((s) => String(s.id) === this.picker.value);
+      if (next) this.setSeries(next);
+    });
+    const label = (name: string, cls = "") => {
+      const e = el("div", { class: `vp-label ${cls}`, "data-testid": `${name}-${slot}` });
+      this.labels[name] = e;
+      return e;
+    };
+    const marker = (pos: string) => el("div", { class: `vp-marker vp-marker-${pos}` });
+    this.markers = { left: marker("left"), right: marker("right"), top: marker("top"), bottom: marker("bottom") };
+    this.root = el(
+      "div",
+      { class: "viewport", "data-slot": slot },
+      this.canvas,
+      el("div", { class: "vp-corner vp-tl" }, label("case-label", "strong"), label("series-label"), this.picker),
+      el("div", { class: "vp-corner vp-tr" }, label("slice-label", "strong"), label("position-label"), label("spacing-label")),
+      el("div", { class: "vp-corner vp-bl" }, label("wl-label", "strong"), label("preset-label")),
+      el("div", { class: "vp-corner vp-br" }, label("zoom-label"), label("load-label")),
+      ...Object.values(this.markers),
+      label("status-label", "vp-status"),
+    );
+    this.index = Math.floor(series.images.length / 2);
+    this.bindInput();
+    new ResizeObserver(() => this.resize()).observe(this.root);
+    cache.onLoad((id) => this.onPixelsLoaded(id));
+    this.startSeries();
+  }
+
+  // ----- state -----
+
+  get currentImageId(): number | null {
+    return this.series.images[this.index]?.id ?? null;
+  }
+
+  get pixels(): PixelArray | undefined {
+    const id = this.currentImageId;
+    return id === null ? undefined : this.cache.peek(id);
+  }
+
+  get view(): SeriesInfo["orientation"] {
+    return this.series.orientation;
+  }
+
+  setSeries(series: SeriesInfo): void {
+    this.series = series;
+    this.picker.value = String(series.id);
+    this.index = Math.floor(series.images.length / 2);
+    this.stats = null;
+    this.wlInitialised = false;
+    this.transform = null;
+    this.lutKey = "";
+    this.startSeries();
+    for (const l of this.seriesListeners) l(this);
+    for (const l of this.sliceListeners) l(this);
+  }
+
+  private startSeries(): void {
+    this.cache.prefetchSeries(this.series, this.index);
+    this.updateMarkers();
+    this.invalidate(true);
+  }
+
+  setSlice(i: number): void {
+    const n = this.series.images.length;
+    const next = Math.max(0, Math.min(n - 1, i));
+    if (next === this.index) return;
+    this.index = next;
+    this.cache.reprioritise(this.series, next);
+    const id = this.currentImageId;
+    if (id !== null && !this.cache.peek(id)) void this.cache.get(id, this.series);
+    this.invalidate(true);
+    for (const l of this.sliceListeners) l(this);
+  }
+
+  scroll(delta: number): void {
+    this.setSlice(this.index + delta);
+  }
+
+  private ensureStats(): IntensityStats | null {
+    const loaded = this.series.images.map((im) => this.cache.peek(im.id)).filter((p): p is PixelArray => p !== undefined);
+    if (loaded.length === 0) return null;
+    // Recompute when the loaded share grew a lot (presets then reflect the whole series).
+    if (!this.stats || loaded.length >= this.statsFrom * 2 || (loaded.length === this.series.images.length && this.statsFrom < loaded.length)) {
+      this.stats = intensityStats(loaded);
+      this.statsFrom = loaded.length;
+    }
+    return this.stats;
+  }
+
+  applyPreset(index: number): void {
+    const stats = this.ensureStats();
+    if (!stats) return;
+    const w = presetWindow(index, stats, this.series.window);
+    this.wl = { ...w, invert: this.wl.invert };
+    this.presetName = PRESETS[index]?.name ?? "";
+    this.wlInitialised = true;
+    this.invalidate(true, true);
+  }
+
+  setWindow(w: Window): void {
+    this.wl = { center: w.center, width: w.width, invert: this.wl.invert };
+    this.presetName = "Custom";
+    this.invalidate(true, true);
+  }
+
+  toggleInvert(): void {
+    this.wl = { ...this.wl, invert: !this.wl.invert };
+    this.invalidate(true, true);
+  }
+
+  /** Space: fit, default window, not inverted. */
+  reset(): void {
+    this.transform = null;
+    this.wl = { ...this.wl, invert: false };
+    this.applyPreset(0);
+    this.invalidate(false);
+  }
+
+  fit(): void {
+    this.transform = null;
+    this.invalidate(false);
+  }
+
+  zoomBy(factor: number, at?: Point): void {
+    const t = this.ensureTransform();
+    if (!t) return;
+    const c: Point = at ?? [this.canvas.clientWidth / 2, this.canvas.clientHeight / 2];
+    this.transform = zoomAt(t, factor, c[0], c[1]);
+    this.invalidate(false);
+  }
+
+  private ensureTransform(): ViewTransform | null {
+    const w = this.canvas.clientWidth;
+    const h = this.canvas.clientHeight;
+    if (w === 0 || h === 0) return null;
+    if (!this.transform) {
+      const [sr, sc] = this.series.pixel_spacing;
+      this.transform = fitTransform({ viewW: w, viewH: h, columns: this.series.columns, rows: this.series.rows, spacingRow: sr || 1, spacingCol: sc || 1, margin: 8 });
+    }
+    return this.transform;
+  }
+
+  toImage(s: Point): Point {
+    const t = this.ensureTransform();
+    return t ? screenToImage(t, s) : [0, 0];
+  }
+
+  toScreen(p: Point): Point {
+    const t = this.ensureTransform();
+    if (!t) return [0, 0];
+    const [kx, ky] = pixelScale(t);
+    return [t.panX + p[0] * kx, t.panY + p[1] * ky];
+  }
+
+  /** Screen pixels per image pixel along x and y. */
+  get scale(): Point {
+    const t = this.ensureTransform();
+    return t ? pixelScale(t) : [1, 1];
+  }
+
+  setStatus(text: string): void {
+    (this.labels["status-label"] as HTMLElement).textContent = text;
+  }
+
+  // ----- rendering -----
+
+  /** Ask for a redraw on the next animation frame; `pixels` re-windows the slice. */
+  invalidate(pixels = false, wl = false): void {
+    if (pixels) this.imageDirty = true;
+    if (wl) this.wlChanged = true;
+    if (!this.frame) this.frame = requestAnimationFrame((t) => this.render(t));
+  }
+
+  private onPixelsLoaded(id: number): void {
+    viewerStats.slicesLoaded += 1;
+    if (this.series.images.some((im) => im.id === id)) {
+      this.updateLoadLabel();
+      if (id === this.currentImageId) this.invalidate(true);
+    }
+  }
+
+  private resize(): void {
+    const dpr = window.devicePixelRatio || 1;
+    const w = this.root.clientWidth;
+    const h = this.root.clientHeight;
+    this.canvas.width = Math.max(1, Math.round(w * dpr));
+    this.canvas.height = Math.max(1, Math.round(h * dpr));
+    this.canvas.style.width = `${w}px`;
+    this.canvas.style.height = `${h}px`;
+    this.transform = null; // refit on resize: the user expects the image to stay framed
+    this.invalidate(false);
+  }
+
+  private windowSlice(px: PixelArray): void {
+    const { columns, rows, dtype } = this.series;
+    if (!this.imageData || this.imageData.width !== columns || this.imageData.height !== rows) {
+      this.image.width = columns;
+      this.image.height = rows;
+      this.imageData = new ImageData(columns, rows);
+      this.out32 = new Uint32Array(this.imageData.data.buffer);
+    }
+    if (dtype !== "float32") {
+      const key = `${dtype}:${this.wl.center}:${this.wl.width}:${this.wl.invert}`;
+      if (key !== this.lutKey) {
+        this.lut = buildLut(dtype, this.wl, this.lut);
+        this.lutKey = key;
+      }
+    }
+    applyWindow(px, dtype, this.wl, this.out32 as Uint32Array, this.lut);
+    (this.image.getContext("2d") as CanvasRenderingContext2D).putImageData(this.imageData, 0, 0);
+  }
+
+  private render(frameTime: number): void {
+    this.frame = 0;
+    const t0 = performance.now();
+    const ctx = this.canvas.getContext("2d") as CanvasRenderingContext2D;
+    const dpr = window.devicePixelRatio || 1;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = "#000";
+    ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const px = this.pixels;
+    const t = this.ensureTransform();
+    const wlFrame = this.wlChanged;
+    if (px && t) {
+      if (!this.wlInitialised) this.applyPresetSilently();
+      if (this.imageDirty) this.windowSlice(px);
+      this.imageDirty = false;
+      const [kx, ky] = pixelScale(t);
+      ctx.imageSmoothingEnabled = Math.min(kx, ky) < 3; // crisp pixels when zoomed in, for precise edits
+      ctx.drawImage(this.image, t.panX, t.panY, this.series.columns * kx, this.series.rows * ky);
+      recordFirstImage();
+      this.setStatus("");
+      for (const d of this.drawers) d(ctx, this);
+      if (wlFrame) recordWlFrame(performance.now() - t0, frameTime);
+    } else {
+      const id = this.currentImageId;
+      const err = id === null ? "series has no images" : this.cache.error(id);
+      this.setStatus(err ? `Could not load this slice: ${err}` : "Loading…");
+    }
+    this.wlChanged = false;
+    this.updateLabels();
+  }
+
+  private applyPresetSilently(): void {
+    const stats = this.ensureStats();
+    if (!stats) return;
+    const w = presetWindow(0, stats, this.series.window);
+    this.wl = { ...w, invert: this.wl.invert };
+    this.presetName = PRESETS[0]?.name ?? "";
+    this.wlInitialised = true;
+    this.imageDirty = true;
+  }
+
+  private updateLabels(): void {
+    const s = this.series;
+    const im = s.images[this.index];
+    const set = (k: string, v: string) => {
+      const e = this.labels[k];
+      if (e && e.textContent !== v) e.textContent = v;
+    };
+    const [sr, sc] = s.pixel_spacing;
+    set("case-label", this.caseInfo.pseudonym);
+    set("series-label", `${s.description || "series"} · ${s.orientation}${s.modality ? ` · ${s.modality}` : ""}`);
+    set("slice-label", `Slice ${this.index + 1} / ${s.images.length}`);
+    set("position-label", im && im.position !== null && im.position !== undefined ? `Pos ${im.position.toFixed(2)} mm` : "Pos —");
+    const thick = s.slice_thickness ? ` · Thk ${s.slice_thickness.toFixed(1)} mm` : "";
+    const gap = s.slice_spacing ? ` · Step ${s.slice_spacing.toFixed(2)} mm` : "";
+    set("spacing-label", `Pixel ${sr.toFixed(3)} × ${sc.toFixed(3)} mm${thick}${gap}${s.spacing_known === false ? " (spacing unknown)" : ""}`);
+    set("wl-label", `W ${fmt(this.wl.width)}  L ${fmt(this.wl.center)}${this.wl.invert ? "  INV" : ""}`);
+    set("preset-label", this.presetName);
+    const t = this.transform;
+    set("zoom-label", t ? `Zoom ${(t.zoom * sc).toFixed(2)}×` : "");
+    this.updateLoadLabel();
+  }
+
+  private updateLoadLabel(): void {
+    const n = this.cache.loadedCount(this.series);
+    const e = this.labels["load-label"] as HTMLElement;
+    const text = n < this.series.images.length ? `Loading ${n} / ${this.series.images.length}` : "";
+    if (e.textContent !== text) e.textContent = text;
+  }
+
+  private updateMarkers(): void {
+    const right = orientationLetters(this.series.row_direction);
+    const bottom = orientationLetters(this.series.column_direction);
+    this.markers.right.textContent = right;
+    this.markers.left.textContent = oppositeLetters(right);
+    this.markers.bottom.textContent = bottom;
+    this.markers.top.textContent = oppositeLetters(bottom);
+  }
+
+  // ----- input -----
+
+  private pointerInfo(e: PointerEvent | MouseEvent): PointerInfo {
+    const r = this.canvas.getBoundingClientRect();
+    const screen: Point = [e.clientX - r.left, e.clientY - r.top];
+    return { screen, image: this.toImage(screen), event: e };
+  }
+
+  private bindInput(): void {
+    const c = this.canvas;
+    c.addEventListener("contextmenu", (e) => e.preventDefault());
+    c.addEventListener(
+      "wheel",
+      (e) => {
+        e.preventDefault();
+        this.activateListener?.(this);
+        if (e.ctrlKey || e.metaKey) {
+          const p = this.pointerInfo(e);
+          this.zoomBy(Math.exp(-e.deltaY * 0.0015), p.screen);
+          return;
+        }
+        // One notch is one slice; trackpads send small deltas that add up.
+        this.wheelAccum += e.deltaMode === 1 ? e.deltaY * 40 : e.deltaY;
+        const steps = Math.trunc(this.wheelAccum / 50) || (Math.abs(e.deltaY) >= 50 ? Math.sign(e.deltaY) : 0);
+        if (steps !== 0) {
+          this.wheelAccum = 0;
+          this.scroll(steps > 0 ? Math.min(steps, 5) : Math.max(steps, -5));
+        }
+      },
+      { passive: false },
+    );
+    c.addEventListener("pointerdown", (e) => {
+      this.activateListener?.(this);
+      c.focus({ preventScroll: true });
+      const p = this.pointerInfo(e);
+      if (e.button === 1 || (e.button === 0 && e.shiftKey && !this.toolWantsShift())) {
+        this.drag = { kind: "pan", x: e.clientX, y: e.clientY };
+      } else if (e.button === 2) {
+        this.drag = { kind: "wl", x: e.clientX, y: e.clientY, start: { center: this.wl.center, width: this.wl.width } };
+      } else if (e.button === 0) {
+        if (this.tool && this.tool.down(this, p)) this.drag = { kind: "tool" };
+        else this.drag = { kind: "wl", x: e.clientX, y: e.clientY, start: { center: this.wl.center, width: this.wl.width } };
+      } else return;
+      c.setPointerCapture(e.pointerId);
+      e.preventDefault();
+    });
+    c.addEventListener("pointermove", (e) => {
+      const p = this.pointerInfo(e);
+      this.lastPointer = p;
+      const d = this.drag;
+      if (d?.kind === "pan") {
+        const t = this.ensureTransform();
+        if (t) this.transform = panBy(t, e.clientX - d.x, e.clientY - d.y);
+        d.x = e.clientX;
+        d.y = e.clientY;
+        this.invalidate(false);
+      } else if (d?.kind === "wl") {
+        const stats = this.ensureStats();
+        if (stats) this.setWindow(dragWindow(d.start, e.clientX - d.x, e.clientY - d.y, stats));
+      } else if (d?.kind === "tool") {
+        this.tool?.move(this, p, true);
+      } else {
+        this.tool?.move(this, p, false);
+      }
+      c.style.cursor = d?.kind === "pan" ? "grabbing" : d?.kind === "wl" ? "crosshair" : (this.tool?.cursor(this, p) ?? "default");
+    });
+    const end = (e: PointerEvent) => {
+      const d = this.drag;
+      this.drag = null;
+      if (c.hasPointerCapture(e.pointerId)) c.releasePointerCapture(e.pointerId);
+      if (d?.kind === "tool") this.tool?.up(this, this.pointerInfo(e));
+    };
+    c.addEventListener("pointerup", end);
+    c.addEventListener("pointercancel", end);
+    c.addEventListener("dblclick", (e) => this.tool?.dblclick?.(this, this.pointerInfo(e)));
+    c.addEventListener("pointerleave", () => {
+      this.lastPointer = null;
+      this.invalidate(false);
+    });
+  }
+
+  private toolWantsShift(): boolean {
+    return false;
+  }
+
+  get pointer(): PointerInfo | null {
+    return this.lastPointer;
+  }
+}
+
+function fmt(v: number): string {
+  const a = Math.abs(v);
+  return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(1) : v.toPrecision(3);
+}

@@ -7,5 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("annotation.urls_api")),
     path("api/", include("inference.urls_api")),
+    path("api/", include("measurements.urls_api")),
     path("", include("annotation.urls_pages")),
 ]

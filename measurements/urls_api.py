@@ -1,0 +1,14 @@
+"""JSON API routes of the measurements app."""
+
+from django.urls import path
+
+from measurements import apis
+
+urlpatterns = [
+    path(
+        "revisions/<int:revision_id>/measurements",
+        apis.RevisionMeasurementsApi.as_view(),
+        name="api-revision-measurements",
+    ),
+    path("cases/<int:case_id>/measure", apis.CaseMeasurePreviewApi.as_view(), name="api-measure"),
+]

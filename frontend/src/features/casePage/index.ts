@@ -7,6 +7,7 @@ import { chord, fromTextField } from "../keyboard";
 import { el, toast } from "../ui/dom";
 import type { Viewport } from "../viewer";
 import { createViewerLayout } from "../viewer";
+import { mountAnnotator } from "../annotator";
 import { showHelp } from "./help";
 
 export interface PageContext {
@@ -151,11 +152,16 @@ export async function mountCasePage(root: HTMLElement): Promise<void> {
         : "";
     });
   }
+  const annotator = layout.viewports.length
+    ? mountAnnotator({ caseInfo, layout, toolrail: shell.toolrail, appbar: shell.appbar, side: shell.side, hint: shell.hint, username: ctx.username, role: ctx.role })
+    : null;
   document.addEventListener("keydown", (e) => {
     if (fromTextField(e) || document.querySelector(".modal-back")) {
-      if (e.key === "Escape") document.querySelector(".modal-back")?.remove();
+      if (e.key === "Escape" && document.querySelector("[data-testid=help-overlay]")) document.querySelector(".modal-back")?.remove();
       return;
     }
-    if (viewerKey(e, layout.active(), ctx, layout.viewports, layout.setActive)) e.preventDefault();
+    const vp = layout.active();
+    if (!vp) return;
+    if (annotator?.handleKey(e, vp) || viewerKey(e, vp, ctx, layout.viewports, layout.setActive)) e.preventDefault();
   });
 }

@@ -1,0 +1,296 @@
+/** The open read: loading, autosave with drafts, conflicts (both versions shown), revisions and restore, live updates. */
+
+import type { LiveEvent } from "../../api/live";
+import { LiveSocket } from "../../api/live";
+import type { ReadInfo, Revision, RevisionSummary, ShapeError, UserRef } from "../../contract/types";
+import type { SaveState } from "../../core/offline";
+import { Autosave, DraftStore } from "../../core/offline";
+import type { AnnotationStore } from "../annotator/store";
+import { clear, el, toast } from "../ui/dom";
+import { getRead, getRevision, listReads, listRevisions, myRead, restoreRevision, saveRevision } from "./api";
+import { openDraftStorage } from "./storage";
+
+const STATE_TEXT: Record<SaveState, string> = {
+  saved: "All changes saved",
+  pending: "Unsaved changes",
+  saving: "Saving…",
+  offline: "Offline — kept in this browser, retrying",
+  conflict: "Conflict — choose a version",
+  invalid: "Not saved — fix the marked shapes",
+};
+
+export function authorName(a: UserRef | string | number | null | undefined): string {
+  if (a === null || a === undefined) return "model";
+  if (typeof a === "string") return a;
+  if (typeof a === "number") return `user ${a}`;
+  return a.username ?? `user ${a.id}`;
+}
+
+function countShapes(shapes: Record<string, unknown[]>): number {
+  return Object.values(shapes).reduce((n, l) => n + l.length, 0);
+}
+
+export class ReadSession {
+  reads: ReadInfo[] = [];
+  read: ReadInfo | null = null;
+  autosave: Autosave | null = null;
+  serverErrors: ShapeError[] = [];
+  readonly statusPill = el("span", { class: "pill", "data-testid": "save-status", "data-state": "saved" }, "—");
+  readonly livePill = el("span", { class: "pill", "data-testid": "live-status", "data-live": "off", title: "Live updates" }, "live");
+  readonly readSelect = el("select", { "data-testid": "read-select", title: "Read shown" });
+  readonly revisionBody = el("div", { "data-testid": "revision-list" });
+  private drafts: DraftStore | null = null;
+  private live: LiveSocket | null = null;
+  onLoaded: () => void = () => {};
+  username = "";
+  private readonly ownRevisions = new Set<number>();
+  onErrors: () => void = () => {};
+
+  constructor(
+    private readonly caseId: number,
+    private readonly store: AnnotationStore,
+    private readonly role: string,
+  ) {
+    this.readSelect.addEventListener("change", () => void this.open(Number(this.readSelect.value)));
+    window.addEventListener("beforeunload", (e) => {
+      if (this.autosave?.dirty) {
+        void this.autosave.flush();
+        e.preventDefault();
+      }
+    });
+  }
+
+  async start(): Promise<void> {
+    this.drafts = new DraftStore(await openDraftStorage());
+    let mine: ReadInfo | null = null;
+    try {
+      mine = await myRead(this.caseId);
+    } catch {
+      mine = null; // e.g. a role that may only view
+    }
+    this.reads = await listReads(this.caseId);
+    const first = mine ?? this.reads.find((r) => r.editable) ?? this.reads[0] ?? null;
+    this.fillReadSelect();
+    if (first) await this.open(first.id);
+    else this.setState("saved", "No read to show");
+    this.live = new LiveSocket(this.caseId, (e) => void this.onLive(e), (on) => {
+      this.livePill.dataset.live = on ? "on" : "off";
+      this.livePill.title = on ? "Live updates connected" : "Live updates reconnecting";
+    });
+  }
+
+  private fillReadSelect(): void {
+    clear(this.readSelect);
+    for (const r of this.reads) {
+      const who = r.kind === "human" ? authorName(r.author) : r.kind;
+      this.readSelect.append(el("option", { value: String(r.id) }, `${r.name || who} · ${r.kind}${r.editable ? "" : " (view)"} · ${r.revision_count} rev`));
+    }
+    if (this.read) this.readSelect.value = String(this.read.id);
+  }
+
+  private setState(state: SaveState, text?: string): void {
+    this.statusPill.dataset.state = state;
+    this.statusPill.textContent = text ?? STATE_TEXT[state];
+  }
+
+  async open(readId: number): Promise<void> {
+    if (this.autosave?.dirty) await this.autosave.flush();
+    const read = await getRead(readId);
+    this.read = read;
+    this.readSelect.value = String(read.id);
+    const head = read.revision ?? null;
+    this.store.editable = read.editable;
+    this.store.load({ shapes: head?.shapes ?? {}, case_fields: head?.case_fields ?? {} });
+    this.serverErrors = [];
+    const drafts = this.drafts as DraftStore;
+    this.autosave = new Autosave({
+      readId: read.id,
+      parent: head?.id ?? null,
+      drafts,
+      save: (p) => saveRevision(read.id, p),
+      scheduler: { set: (fn, ms) => window.setTimeout(fn, ms), clear: (h) => window.clearTimeout(h), now: () => Date.now() },
+      delayMs: 800,
+      onChange: (s, a) => this.onSaveState(s, a),
+    });
+    this.setState("saved", head ? `Saved · rev ${head.number}` : "No revision yet");
+    this.onLoaded();
+    void this.refreshRevisions();
+    // Edits that never reached the server (reload, network loss) come back from the browser.
+    const draft = await drafts.get(read.id);
+    if (draft && read.editable) {
+      this.store.load({ shapes: draft.shapes, case_fields: draft.case_fields });
+      this.onLoaded();
+      if (draft.parent === (head?.id ?? null)) {
+        toast("Restored unsaved edits kept in this browser", "info");
+        await this.autosave.edit(draft.shapes, draft.case_fields);
+      } else if (head) {
+        // The server moved on since the draft was made: show both, save nothing silently.
+        this.autosave.parent = draft.parent;
+        await this.autosave.edit(draft.shapes, draft.case_fields);
+        this.autosave.conflictHead = head;
+        this.autosave.state = "conflict";
+        this.onSaveState("conflict", this.autosave);
+      }
+    }
+  }
+
+  /** Called by the annotator after each committed edit. */
+  edited(): void {
+    if (!this.autosave || !this.read?.editable) return;
+    void this.autosave.edit(this.store.doc.shapes, this.store.doc.case_fields);
+  }
+
+  saveNow(): void {
+    void this.autosave?.flush();
+  }
+
+  private onSaveState(state: SaveState, a: Autosave): void {
+    this.setState(state);
+    if (a.parent !== null) this.ownRevisions.add(a.parent);
+    if (state === "saved") {
+      this.serverErrors = [];
+      this.onErrors();
+      void this.refreshRevisions();
+    } else if (state === "invalid" && a.lastError?.kind === "invalid") {
+      this.serverErrors = a.lastError.errors;
+      this.setState("invalid", `Not saved: ${a.lastError.detail}`);
+      this.onErrors();
+    } else if (state === "conflict" && a.conflictHead) {
+      this.showConflict(a.conflictHead);
+    }
+  }
+
+  private showConflict(head: Revision): void {
+    document.querySelector("[data-testid=conflict-dialog]")?.remove();
+    const mine = this.store.doc;
+    const list = (shapes: Record<string, { label: string; shape_type: string }[]>) => {
+      const ul = el("ul");
+      for (const [img, items] of Object.entries(shapes)) for (const s of items) ul.append(el("li", {}, `${s.label} · ${s.shape_type} · image ${img}`));
+      return ul;
+    };
+    const keep = el("button", { class: "primary", "data-testid": "conflict-keep-mine" }, "Keep mine (save on top of theirs)");
+    const take = el("button", { "data-testid": "conflict-take-theirs" }, "Take theirs (discard mine)");
+    const back = el(
+      "div",
+      { class: "modal-back", "data-testid": "conflict-dialog" },
+      el(
+        "div",
+        { class: "modal" },
+        el("h2", {}, "Someone saved a newer revision"),
+        el("p", { class: "muted" }, `Revision ${head.number} by ${authorName(head.author)} was saved after the one you edited. Nothing has been overwritten; choose which version continues.`),
+        el(
+          "div",
+          { class: "conflict-cols" },
+          el("div", { class: "card", "data-testid": "conflict-mine" }, el("b", {}, `Mine (unsaved) · ${countShapes(mine.shapes)} shapes`), list(mine.shapes)),
+          el("div", { class: "card", "data-testid": "conflict-theirs" }, el("b", {}, `Theirs · rev ${head.number} · ${countShapes(head.shapes)} shapes`), list(head.shapes)),
+        ),
+        el("div", { class: "actions" }, take, keep),
+      ),
+    );
+    keep.addEventListener("click", () => {
+      back.remove();
+      void this.autosave?.keepMine();
+    });
+    take.addEventListener("click", () => {
+      back.remove();
+      void this.autosave?.takeTheirs(head).then(() => {
+        this.store.load({ shapes: head.shapes, case_fields: head.case_fields });
+        this.setState("saved", `Saved · rev ${head.number}`);
+        this.onLoaded();
+        void this.refreshRevisions();
+      });
+    });
+    document.body.append(back);
+  }
+
+  async refreshRevisions(): Promise<void> {
+    const read = this.read;
+    if (!read) return;
+    let revs: RevisionSummary[] = [];
+    try {
+      revs = await listRevisions(read.id);
+    } catch {
+      return;
+    }
+    clear(this.revisionBody);
+    if (revs.length === 0) this.revisionBody.append(el("div", { class: "row dim" }, "No revisions yet"));
+    const head = revs[0];
+    for (const r of revs) {
+      const restore = el("button", { "data-testid": "restore-revision", title: "Append a copy of this revision as the new head" }, "Restore");
+      restore.disabled = !read.editable || r.id === head?.id;
+      restore.addEventListener("click", () => void this.restore(r));
+      this.revisionBody.append(
+        el(
+          "div",
+          { class: "row rev-row", "data-testid": "revision-row", "data-revision": String(r.id) },
+          el("span", { class: "grow" }, `#${r.number} · ${authorName(r.author)} · ${r.shape_count} shapes${r.message ? ` · ${r.message}` : ""}`),
+          el("span", { class: "when" }, new Date(r.created_at).toLocaleTimeString()),
+          restore,
+        ),
+      );
+    }
+  }
+
+  private async restore(r: RevisionSummary): Promise<void> {
+    const read = this.read;
+    const a = this.autosave;
+    if (!read || !a) return;
+    if (a.dirty) await a.flush();
+    const res = await restoreRevision(read.id, r.id, a.parent);
+    if (res.kind === "saved") {
+      const rev = res.rev ?? (await getRevision(res.revision.id));
+      await a.takeTheirs({ id: rev.id });
+      this.store.load({ shapes: rev.shapes, case_fields: rev.case_fields });
+      this.setState("saved", `Restored #${r.number} as rev ${rev.number}`);
+      this.onLoaded();
+      void this.refreshRevisions();
+    } else if (res.kind === "conflict") {
+      toast("A newer revision exists: reload it before restoring", "warn");
+      this.showConflict(res.head);
+    } else {
+      toast(`Restore failed: ${res.kind === "invalid" ? res.detail : res.message}`, "error");
+    }
+  }
+
+  private async onLive(e: LiveEvent): Promise<void> {
+    if (e.type === "revision.saved") {
+      const readId = Number(e.read);
+      const rev = e.revision as { id: number; number: number; author: UserRef | string | number | null } | undefined;
+      if (!rev) return;
+      const r = this.reads.find((x) => x.id === readId);
+      if (!r) {
+        this.reads = await listReads(this.caseId);
+        this.fillReadSelect();
+      } else {
+        r.revision_count = Math.max(r.revision_count, rev.number);
+      }
+      if (!this.read || readId !== this.read.id) return;
+      const a = this.autosave;
+      if (!a) return;
+      // The event of our own save can arrive before its HTTP reply: wait for the save to finish first.
+      if (a.state === "saving") await a.flush();
+      if (rev.id === a.parent || this.ownRevisions.has(rev.id)) return;
+      if (a.dirty || a.state === "saving") {
+        toast(`${authorName(rev.author)} saved revision ${rev.number}; yours will be compared on save`, "warn");
+        return;
+      }
+      const full = await getRevision(rev.id);
+      a.follow(full.id);
+      this.store.load({ shapes: full.shapes, case_fields: full.case_fields });
+      this.setState("saved", `Updated · rev ${full.number} by ${authorName(full.author)}`);
+      this.onLoaded();
+      void this.refreshRevisions();
+    }
+    if (e.type === "measurement.updated") this.onMeasurementUpdated();
+  }
+
+  onMeasurementUpdated: () => void = () => {};
+
+  get role_(): string {
+    return this.role;
+  }
+
+  close(): void {
+    this.live?.close();
+  }
+}

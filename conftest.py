@@ -16,7 +16,7 @@ DEFAULT_TEST_DATABASE_URL = "postgres://spinelabel@127.0.0.1:5432/spinelabel"
 os.environ.setdefault("DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
 _default = settings.DATABASES["default"]
 _default.clear()
-_default.update(database_settings(os.environ["DATABASE_URL"], conn_max_age=0))
+_default.update(database_settings(os.environ["DATABASE_URL"], pool=False))
 connections.configure_settings(settings.DATABASES)
 # The sqlite wrapper may already exist (pytest-django touches it while setting up).
 try:

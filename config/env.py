@@ -121,11 +121,23 @@ def parse_database_url(url: str) -> DatabaseUrl:
     )
 
 
-def database_settings(url: str, *, conn_max_age: int = 60) -> dict[str, object]:
-    """Django's DATABASES entry for a DATABASE_URL."""
+def database_settings(url: str, *, pool: bool = True) -> dict[str, object]:
+    """Django's DATABASES entry for a DATABASE_URL.
+
+    PostgreSQL uses psycopg's connection pool: under ASGI every request runs its sync code
+    in a fresh thread, so thread-local persistent connections (CONN_MAX_AGE) would mean
+    a new connection per request; the pool shares them across threads.
+    """
     db = parse_database_url(url)
     if db.engine.endswith("sqlite3"):
         return {"ENGINE": db.engine, "NAME": db.name}
+    options: dict[str, object] = dict(db.options)
+    if pool:
+        options["pool"] = {
+            "min_size": env_int("DATABASE_POOL_MIN", 2, minimum=0),
+            "max_size": env_int("DATABASE_POOL_MAX", 20, minimum=1),
+            "timeout": env_float("DATABASE_POOL_TIMEOUT", 30.0),
+        }
     return {
         "ENGINE": db.engine,
         "NAME": db.name,
@@ -133,8 +145,8 @@ def database_settings(url: str, *, conn_max_age: int = 60) -> dict[str, object]:
         "PASSWORD": db.password or (env_optional("DATABASE_PASSWORD") or ""),
         "HOST": db.host,
         "PORT": db.port,
-        "OPTIONS": dict(db.options),
-        "CONN_MAX_AGE": conn_max_age,
-        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": options,
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": False,
         "TEST": {"NAME": env_optional("DATABASE_TEST_NAME")},
     }

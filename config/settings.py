@@ -123,11 +123,7 @@ if _database_url is None:
         }
     }
 else:
-    DATABASES = {
-        "default": database_settings(
-            _database_url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
-        )
-    }
+    DATABASES = {"default": database_settings(_database_url, pool=env_bool("DATABASE_POOL", True))}
 
 if REDIS_URL is None:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -139,6 +135,16 @@ else:
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
         }
     }
+
+if REDIS_URL is None:
+    CACHES: dict[str, Any] = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Sessions are read on every request (every slice while scrolling): keep them in the cache
+# in front of the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

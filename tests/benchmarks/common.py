@@ -1,0 +1,116 @@
+"""Shared helpers of the benchmark scripts: Django set-up, percentiles, JSON-line output."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT = ROOT / "bench-output"
+BENCH_DATABASE = "spinelabel_bench"
+
+
+def django_setup(*, database: str | None = BENCH_DATABASE, data_dir: Path | None = None) -> None:
+    """Point Django at a throwaway PostgreSQL database (or the env's), then set it up."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    if database is not None:
+        base = os.environ.get("BENCH_DATABASE_SERVER", "postgres://spinelabel@127.0.0.1:5432")
+        _ensure_database(base, database)
+        os.environ["DATABASE_URL"] = f"{base}/{database}"
+    if data_dir is not None:
+        os.environ["DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("PRELABEL_ON_IMPORT", "false")
+    import django
+
+    django.setup()
+
+
+def _ensure_database(base: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+        if exists:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q / 100.0
+    low = int(k)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+def emit(name: str, value: float, unit: str, target: str = "", **extra: Any) -> None:
+    row = {"name": name, "value": round(value, 3), "unit": unit, "target": target, **extra}
+    line = json.dumps(row)
+    print(line, flush=True)
+    OUTPUT.mkdir(exist_ok=True)
+    with (OUTPUT / "results.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+
+
+def summary(samples_ms: Sequence[float]) -> dict[str, float]:
+    return {
+        "p50": percentile(samples_ms, 50),
+        "p95": percentile(samples_ms, 95),
+        "mean": statistics.fmean(samples_ms),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(env: dict[str, str], *, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    port = port or free_port()
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "uvicorn"),
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "on",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/accounts/login/", timeout=3):
+                return process, url
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the server did not start")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")

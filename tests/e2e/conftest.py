@@ -1,0 +1,180 @@
+"""Browser tests: a real ASGI server (uvicorn, as `make demo` runs it) on the test database,
+driven by Playwright in Debian's Chromium.
+
+The server is a subprocess sharing the test database and a session data directory, so
+tests use committed data (``transactional_db``) and write pixels where the server reads.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT = ROOT / "test-output" / "e2e"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
+# still plain synchronous calls between browser steps.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@pytest.fixture(scope="session")
+def e2e_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e-data")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(settings, e2e_data_dir: Path) -> Iterator[None]:
+    """Override the suite's per-test data dir: the server must see the test's pixels."""
+    settings.DATA_DIR = e2e_data_dir
+    settings.PIXEL_ROOT = e2e_data_dir / "pixels"
+    settings.MODEL_DIR = e2e_data_dir / "models"
+    settings.LIVE_OUTBOX_ENABLED = True
+    settings.PRELABEL_ON_IMPORT = False
+    yield
+
+
+@pytest.fixture(scope="session")
+def asgi_server(
+    django_db_setup: None, django_db_blocker: Any, e2e_data_dir: Path
+) -> Iterator[Server]:
+    manifest = ROOT / "frontend" / "dist" / ".vite" / "manifest.json"
+    if not manifest.exists():
+        pytest.fail("the frontend is not built: run `make frontend` (make test does)")
+    with django_db_blocker.unblock():
+        settings_dict = dict(connection.settings_dict)
+    user = settings_dict.get("USER") or ""
+    password = settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port_db = settings_dict.get("PORT") or "5432"
+    database_url = f"postgres://{auth}{host}:{port_db}/{settings_dict['NAME']}"
+    port = _free_port()
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    log = OUTPUT / f"server-{port}.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(e2e_data_dir),
+        "PRELABEL_ON_IMPORT": "false",
+    }
+    env.pop("REDIS_URL", None)
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "uvicorn"),
+                "config.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--lifespan",
+                "on",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/accounts/login/", timeout=3):
+                break
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail(f"the server stopped: {log.read_text()[-3000:]}")
+            time.sleep(0.3)
+    else:
+        process.terminate()
+        pytest.fail(f"the server did not start: {log.read_text()[-3000:]}")
+    try:
+        yield Server(url=url, data_dir=e2e_data_dir, process=process, log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/ensure_services.sh")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def page_for(browser: Any, asgi_server: Server) -> Iterator[Any]:
+    """A factory of signed-in pages, one browser context each (separate sessions)."""
+    contexts: list[Any] = []
+
+    def open_page(username: str, password: str) -> Any:
+        context = browser.new_context(viewport={"width": 1500, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.goto(f"{asgi_server.url}/accounts/login/")
+        page.get_by_test_id("login-username").fill(username)
+        page.get_by_test_id("login-password").fill(password)
+        page.get_by_test_id("login-submit").click()
+        page.wait_for_url(f"{asgi_server.url}/")
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    path = OUTPUT / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from annotation.apis import cases, pixels, projects, reads
+from annotation.apis import cases, labelme, pixels, projects, reads
 
 urlpatterns = [
     path("me", projects.MeApi.as_view(), name="api-me"),
@@ -19,4 +19,10 @@ urlpatterns = [
     ),
     path("reads/<int:read_id>/restore", reads.RevisionRestoreApi.as_view(), name="api-restore"),
     path("revisions/<int:revision_id>", reads.RevisionDetailApi.as_view(), name="api-revision"),
+    path(
+        "images/<int:image_id>/labelme",
+        labelme.ImageLabelmeExportApi.as_view(),
+        name="api-image-labelme",
+    ),
+    path("reads/<int:read_id>/labelme", labelme.ReadLabelmeImportApi.as_view(), name="api-labelme"),
 ]

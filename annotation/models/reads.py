@@ -92,6 +92,9 @@ class Revision(models.Model):
     shapes = models.JSONField(default=dict)
     # Case-level fields (labelme "flags"): {"name": value}.
     case_fields = models.JSONField(default=dict)
+    # Per image, what a labelme file carried besides its shapes, kept so that an import
+    # exports back unchanged: {"<image id>": {"flags": {...}, "extra": {unknown keys}}}.
+    image_meta = models.JSONField(default=dict, blank=True)
     source = models.CharField(max_length=16, choices=RevisionSource.choices)
     restored_from = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -58,6 +58,7 @@ def revision_create(
     source: str = RevisionSource.SAVE,
     message: str = "",
     restored_from: Revision | None = None,
+    image_meta: dict[str, Any] | None = None,
 ) -> Revision:
     """Append a revision whose parent must be the read's current head (or None for the first).
 
@@ -82,6 +83,7 @@ def revision_create(
                 source=source,
                 message=message[:500],
                 restored_from=restored_from,
+                image_meta=image_meta or {},
                 shape_count=_count_shapes(shapes),
             )
             Read.objects.filter(pk=read.pk).update(head=revision)
@@ -119,4 +121,5 @@ def revision_restore(
         source=RevisionSource.RESTORE,
         message=f"restored revision {revision.number}",
         restored_from=revision,
+        image_meta=revision.image_meta,
     )

@@ -30,6 +30,11 @@ function countShapes(shapes: Record<string, unknown[]>): number {
   return Object.values(shapes).reduce((n, l) => n + l.length, 0);
 }
 
+function fieldsLine(fields: Record<string, unknown>): HTMLElement {
+  const parts = Object.entries(fields).map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
+  return el("div", { class: "muted", style: "margin-top:6px" }, parts.length ? `Case fields — ${parts.join(", ")}` : "No case fields");
+}
+
 export class ReadSession {
   reads: ReadInfo[] = [];
   read: ReadInfo | null = null;
@@ -181,8 +186,8 @@ export class ReadSession {
         el(
           "div",
           { class: "conflict-cols" },
-          el("div", { class: "card", "data-testid": "conflict-mine" }, el("b", {}, `Mine (unsaved) · ${countShapes(mine.shapes)} shapes`), list(mine.shapes)),
-          el("div", { class: "card", "data-testid": "conflict-theirs" }, el("b", {}, `Theirs · rev ${head.number} · ${countShapes(head.shapes)} shapes`), list(head.shapes)),
+          el("div", { class: "card", "data-testid": "conflict-mine" }, el("b", {}, `Mine (unsaved) · ${countShapes(mine.shapes)} shapes`), list(mine.shapes), fieldsLine(mine.case_fields)),
+          el("div", { class: "card", "data-testid": "conflict-theirs" }, el("b", {}, `Theirs · rev ${head.number} · ${countShapes(head.shapes)} shapes`), list(head.shapes), fieldsLine(head.case_fields)),
         ),
         el("div", { class: "actions" }, take, keep),
       ),

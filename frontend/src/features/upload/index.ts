@@ -59,7 +59,8 @@ function send(url: string, batch: Entry[], onProgress: (loaded: number) => void)
       try {
         body = JSON.parse(xhr.responseText) as ImportSummary;
       } catch {
-        body = { detail: xhr.responseText.slice(0, 300) || `HTTP ${xhr.status}` };
+        const text = xhr.responseText.trim();
+        body = { detail: text && !text.startsWith("<") ? text.slice(0, 300) : `The server answered HTTP ${xhr.status} ${xhr.statusText}` };
       }
       resolve({ status: xhr.status, body });
     };

@@ -19,7 +19,9 @@ def _announce_revision(revision: Revision) -> None:
             "revision": {
                 "id": revision.pk,
                 "number": revision.number,
-                "author": revision.author_id,
+                "author": None
+                if revision.author is None
+                else {"id": revision.author_id, "username": revision.author.get_username()},
                 "created_at": revision.created_at.isoformat(),
             },
         },

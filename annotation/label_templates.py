@@ -61,6 +61,19 @@ def cervical_compression_template() -> dict[str, Any]:
         )
     labels.append(_label("T", "#b5179e", ["line"], "", ["axial"], "Transverse diameter of the cord"))
     labels.append(_label("S", "#7209b7", ["line"], "", ["axial"], "AP diameter of the cord"))
+    labels.append(
+        _label(
+            "finding",
+            "#e9c46a",
+            ["rectangle"],
+            "f",
+            ["sagittal", "axial"],
+            "A box around a finding (disc bulge, herniation, stenosis, signal change)",
+        )
+    )
+    labels.append(
+        _label("marker", "#90e0ef", ["point"], "m", ["sagittal", "axial"], "A point of interest")
+    )
     return {
         "name": "cervical-compression",
         "title": "Cervical cord compression (MSCC, MCC, TA, CR)",

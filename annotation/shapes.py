@@ -1,7 +1,8 @@
 """Server-side validation of labelme shapes against a project template and image sizes.
 
 Every save goes through here; a bad save is refused whole, listing each bad shape and why.
-The rules mirror frontend/src/annotate/validation (shared fixtures keep them in step).
+The rules mirror frontend/src/core/validation; the shared fixtures in
+frontend/src/contract/fixtures keep the two in step (tests/annotation/test_shape_contract.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from annotation.label_templates import keypoint_names
+from annotation.label_templates import SHAPE_TYPES, keypoint_names
 
 EXACT_POINTS = {"point": 1, "rectangle": 2, "line": 2, "circle": 2, "mask": 2}
 MIN_POINTS = {"polygon": 3, "linestrip": 2}
@@ -24,9 +25,16 @@ class ShapeError:
     index: int | None
     label: str | None
     message: str
+    code: str = "invalid"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"image": self.image, "index": self.index, "label": self.label, "message": self.message}
+        return {
+            "image": self.image,
+            "index": self.index,
+            "label": self.label,
+            "code": self.code,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -42,11 +50,11 @@ def _polygon_area(points: list[tuple[float, float]]) -> float:
     return abs(total) / 2.0
 
 
-def _points(raw: Any) -> list[tuple[float, float]] | str:
+def _points(raw: Any) -> list[tuple[float, float]] | tuple[str, str]:
     if not isinstance(raw, list):
-        return "points must be a list of [x, y] pairs"
+        return ("non_finite", "points must be a list of [x, y] pairs")
     if len(raw) > MAX_POINTS_PER_SHAPE:
-        return f"too many points ({len(raw)} > {MAX_POINTS_PER_SHAPE})"
+        return ("point_count", f"too many points ({len(raw)} > {MAX_POINTS_PER_SHAPE})")
     points: list[tuple[float, float]] = []
     for item in raw:
         if (
@@ -54,10 +62,10 @@ def _points(raw: Any) -> list[tuple[float, float]] | str:
             or len(item) != 2
             or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in item)
         ):
-            return "each point must be a pair of numbers [x, y]"
+            return ("non_finite", "each point must be a pair of finite numbers [x, y]")
         x, y = float(item[0]), float(item[1])
         if not (math.isfinite(x) and math.isfinite(y)):
-            return "coordinates must be finite numbers"
+            return ("non_finite", "each point must be a pair of finite numbers [x, y]")
         points.append((x, y))
     return points
 
@@ -68,45 +76,53 @@ def _validate_shape(
     labels: dict[str, dict[str, Any]],
     keypoints: set[str],
     bounds: ImageBounds,
-) -> str | None:
+) -> tuple[str, str] | None:
+    """The first problem of one shape as (code, message), checked in the same order as
+    the frontend's validateShape; None when the shape is valid on its own."""
     if not isinstance(shape, dict):
-        return "a shape must be an object"
+        return ("label_missing", "a shape must be an object")
     label = shape.get("label")
     if not isinstance(label, str) or not label:
-        return "label is missing"
+        return ("label_missing", "label is missing")
     shape_type = shape.get("shape_type") or "polygon"
     if label in keypoints:
         allowed = ["point"]
     elif label in labels:
         allowed = list(labels[label].get("shape_types", []))
     else:
-        return f"unknown label {label!r}"
+        return ("unknown_label", f"unknown label {label!r} (not in the project template)")
+    if shape_type not in SHAPE_TYPES:
+        return ("unknown_shape_type", f"unknown shape type {shape_type!r}")
     if shape_type not in allowed:
-        return f"shape type {shape_type!r} is not allowed for {label!r} (allowed: {', '.join(allowed)})"
+        return (
+            "shape_type_not_allowed",
+            f"shape type {shape_type!r} is not allowed for {label!r} (allowed: {', '.join(allowed)})",
+        )
     points = _points(shape.get("points"))
-    if isinstance(points, str):
+    if isinstance(points, tuple):
         return points
     exact = EXACT_POINTS.get(shape_type)
     if exact is not None and len(points) != exact:
-        return f"a {shape_type} needs exactly {exact} point{'s' if exact > 1 else ''}, got {len(points)}"
+        plural = "s" if exact > 1 else ""
+        return ("point_count", f"a {shape_type} needs exactly {exact} point{plural}, got {len(points)}")
     minimum = MIN_POINTS.get(shape_type)
     if minimum is not None and len(points) < minimum:
-        return f"a {shape_type} needs at least {minimum} points, got {len(points)}"
+        return ("point_count", f"a {shape_type} needs at least {minimum} points, got {len(points)}")
     for x, y in points:
         if not (0.0 <= x <= bounds.columns and 0.0 <= y <= bounds.rows):
             return (
-                f"point ({x:g}, {y:g}) lies outside the image "
-                f"({bounds.columns}×{bounds.rows})"
+                "outside_image",
+                f"point ({x:g}, {y:g}) lies outside the image ({bounds.columns}×{bounds.rows})",
             )
     if shape_type == "polygon":
         if len(set(points)) < 3:
-            return "a polygon needs at least 3 distinct points"
+            return ("polygon_degenerate", "a polygon needs at least 3 distinct points")
         if _polygon_area(points) <= 1e-9:
-            return "a polygon must have a non-zero area"
+            return ("polygon_degenerate", "a polygon must have a non-zero area")
     if shape_type in {"rectangle", "line", "circle"} and points[0] == points[1]:
-        return f"a {shape_type}'s two points must differ"
+        return ("points_coincide", f"a {shape_type}'s two points must differ")
     if shape_type == "mask" and not isinstance(shape.get("mask"), str):
-        return "a mask shape needs its mask (base64 PNG)"
+        return ("mask_missing", "a mask shape needs its mask (base64 PNG)")
     return None
 
 
@@ -137,13 +153,18 @@ def shapes_validate(
         used: set[str] = set()
         for index, shape in enumerate(items):
             label = shape.get("label") if isinstance(shape, dict) else None
-            message = _validate_shape(shape, labels=labels, keypoints=keypoints, bounds=bounds)
-            if message is None and label in keypoints:
+            problem = _validate_shape(shape, labels=labels, keypoints=keypoints, bounds=bounds)
+            if problem is None and label in keypoints:
                 if label in used:
-                    message = f"keypoint {label!r} is used more than once on this image"
+                    problem = (
+                        "duplicate_keypoint",
+                        f"keypoint {label!r} is used more than once on this image",
+                    )
                 used.add(str(label))
-            if message is not None:
-                errors.append(ShapeError(key, index, label if isinstance(label, str) else None, message))
+            if problem is not None:
+                code, message = problem
+                name = label if isinstance(label, str) else None
+                errors.append(ShapeError(key, index, name, message, code))
     return errors
 
 

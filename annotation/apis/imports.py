@@ -1,0 +1,52 @@
+"""Uploading files into a project: POST /api/projects/{slug}/imports (see docs/API.md)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotation.ingest import ingest_uploaded_files
+from annotation.selectors.access import REVIEW_ROLES, access_project
+
+
+class ImportCreateApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer[object]):
+        # Empty files pass here so that ingest can name them in the refused list.
+        files = serializers.ListField(
+            child=serializers.FileField(allow_empty_file=True), allow_empty=False
+        )
+
+    class OutputSerializer(serializers.Serializer[object]):
+        class CaseSerializer(serializers.Serializer[object]):
+            id = serializers.IntegerField()
+            pseudonym = serializers.CharField()
+            created = serializers.BooleanField()
+
+        class SkippedSerializer(serializers.Serializer[object]):
+            file = serializers.CharField()
+            reason = serializers.CharField()
+
+        cases = CaseSerializer(many=True)
+        series = serializers.IntegerField()
+        images = serializers.IntegerField()
+        skipped = SkippedSerializer(many=True)
+        notes = serializers.ListField(child=serializers.CharField())
+
+    def post(self, request: Request, slug: str) -> Response:
+        project, role = access_project(user=request.user, slug=slug)
+        if role not in REVIEW_ROLES:
+            raise PermissionDenied("only the project's leads and reviewers may import cases")
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        summary = ingest_uploaded_files(project=project, files=payload.validated_data["files"])
+        data = dict(self.OutputSerializer(summary.as_dict()).data)
+        if not summary.cases:
+            data["detail"] = "nothing could be imported"
+            return Response(data, status=status.HTTP_400_BAD_REQUEST)
+        return Response(data, status=status.HTTP_201_CREATED)

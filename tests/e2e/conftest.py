@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
@@ -62,14 +63,13 @@ def e2e_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_data_dir(settings, e2e_data_dir: Path) -> Iterator[None]:
+def _isolated_data_dir(settings, e2e_data_dir: Path) -> None:
     """Override the suite's per-test data dir: the server must see the test's pixels."""
     settings.DATA_DIR = e2e_data_dir
     settings.PIXEL_ROOT = e2e_data_dir / "pixels"
     settings.MODEL_DIR = e2e_data_dir / "models"
     settings.LIVE_OUTBOX_ENABLED = True
     settings.PRELABEL_ON_IMPORT = False
-    yield
 
 
 @pytest.fixture(scope="session")
@@ -118,7 +118,7 @@ def asgi_server(
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{url}/accounts/login/", timeout=3):
+            with urllib.request.urlopen(f"{url}/accounts/login/", timeout=3):  # noqa: S310 (http)
                 break
         except OSError:
             if process.poll() is not None:
@@ -178,3 +178,88 @@ def screenshot(page: Any, name: str) -> Path:
     path = OUTPUT / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+# ----- realistic cases and page helpers shared by the browser tests -----
+
+
+@dataclass(frozen=True)
+class PhantomStudy:
+    """A phantom (with its analytic truth) written once as DICOM files for the real ingest."""
+
+    phantom: Any
+    folder: Path
+
+
+@pytest.fixture(scope="session")
+def phantom_study(tmp_path_factory: pytest.TempPathFactory) -> PhantomStudy:
+    from fixtures.phantom import make_phantom, write_dicom
+    from fixtures.phantom_types import PhantomSpec
+
+    phantom = make_phantom(PhantomSpec())
+    folder = tmp_path_factory.mktemp("phantom-dicom")
+    write_dicom(phantom, folder, patient_name="E2E^PHANTOM", patient_id="E2E-0001")
+    return PhantomStudy(phantom=phantom, folder=folder)
+
+
+def import_study(project: Any, folder: Path) -> Any:
+    """Import DICOM files through the real ingest (as the upload page and the CLI do)."""
+    from annotation.ingest import ingest_paths
+    from annotation.models import Case
+
+    summary = ingest_paths(project=project, paths=[folder])
+    assert len(summary.cases) == 1, (summary.cases, summary.skipped)
+    return Case.objects.get(pk=summary.cases[0][0])
+
+
+@pytest.fixture
+def phantom_case(project: Any, phantom_study: PhantomStudy) -> Any:
+    return import_study(project, phantom_study.folder)
+
+
+def wait_for_viewer(page: Any, slots: tuple[str, ...] = ("sagittal", "axial")) -> None:
+    """Wait until every viewport drew its slice with all slices of its series loaded."""
+    page.wait_for_function(
+        """(slots) => window.__viewerStats && window.__viewerStats.firstImageMs !== null
+            && window.__annotator
+            && slots.every((s) => {
+              const q = (id) => document.querySelector(`[data-testid=${id}-${s}]`);
+              return q('slice-label') && q('slice-label').textContent !== ''
+                && q('load-label').textContent === '' && q('status-label').textContent === '';
+            })""",
+        arg=list(slots),
+    )
+
+
+CANVAS_SIGNATURE_JS = """(testid) => {
+  const c = document.querySelector(`[data-testid=${testid}]`);
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let h = 2166136261, sum = 0, lit = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const v = d[i] + d[i + 1] + d[i + 2];
+    sum += v;
+    if (v > 30) lit += 1;
+    h = Math.imul(h ^ (d[i] | (d[i + 1] << 8) | (d[i + 2] << 16)), 16777619) >>> 0;
+  }
+  const n = d.length / 4;
+  return {hash: h, mean: sum / (3 * n), lit: lit / n, width: c.width, height: c.height};
+}"""
+
+
+def canvas_signature(page: Any, testid: str) -> dict[str, float]:
+    """A digest of the canvas pixels (hash, mean grey, share of non-black pixels)."""
+    return dict(page.evaluate(CANVAS_SIGNATURE_JS, testid))
+
+
+def to_client(page: Any, slot: str, x: float, y: float) -> tuple[float, float]:
+    """Client position of an image point (labelme coordinates), via the page's test hook."""
+    cx, cy = page.evaluate("([s, x, y]) => window.__annotator.toClient(s, x, y)", [slot, x, y])
+    return float(cx), float(cy)
+
+
+def api_get(page: Any, path: str) -> Any:
+    """GET a JSON API path with the page's session (as the signed-in user)."""
+    parts = urlsplit(page.url)
+    response = page.request.get(f"{parts.scheme}://{parts.netloc}{path}")
+    assert response.ok, (path, response.status, response.text()[:300])
+    return response.json()

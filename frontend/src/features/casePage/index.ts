@@ -9,6 +9,7 @@ import type { Viewport } from "../viewer";
 import { createViewerLayout } from "../viewer";
 import { mountAnnotator } from "../annotator";
 import { showHelp } from "./help";
+import { installTestHook } from "./testHook";
 
 export interface PageContext {
   caseId: number;
@@ -155,6 +156,7 @@ export async function mountCasePage(root: HTMLElement): Promise<void> {
   const annotator = layout.viewports.length
     ? mountAnnotator({ caseInfo, layout, toolrail: shell.toolrail, appbar: shell.appbar, side: shell.side, hint: shell.hint, username: ctx.username, role: ctx.role })
     : null;
+  installTestHook(layout, annotator);
   document.addEventListener("keydown", (e) => {
     if (fromTextField(e) || document.querySelector(".modal-back")) {
       if (e.key === "Escape" && document.querySelector("[data-testid=help-overlay]")) document.querySelector(".modal-back")?.remove();

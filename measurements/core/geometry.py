@@ -67,6 +67,12 @@ class Boundary:
     vertices: FloatArray  # (V, 2)
     edges: IntArray  # (E, 2) indices into vertices
 
+    def subset(self, keep: BoolArray) -> Boundary:
+        """The boundary made of the edges flagged in `keep` (vertices compacted)."""
+        edges = self.edges[keep]
+        used, inverse = np.unique(edges, return_inverse=True)
+        return Boundary(self.vertices[used], inverse.reshape(edges.shape).astype(np.intp))
+
     def scaled(self, spacing: Spacing) -> Boundary:
         """The same boundary in millimetres (vertices given in pixels)."""
         return Boundary(px_to_mm(self.vertices, spacing), self.edges)
@@ -154,17 +160,27 @@ def boundary_crossings(
 
 
 def closest_runs(
-    boundary: Boundary, origins: FloatArray, directions: FloatArray
+    boundary: Boundary, origins: FloatArray, directions: FloatArray, *, merge_gap: float = 0.0
 ) -> tuple[FloatArray, FloatArray]:
     """Per line, the (t_start, t_end) of the inside run nearest to t = 0; NaN where none.
 
     A run is one connected stretch of the line inside the region; its distance to the
-    origin is 0 when it contains t = 0, otherwise that of its nearer end.
+    origin is 0 when it contains t = 0, otherwise that of its nearer end. Runs separated
+    by gaps of at most `merge_gap` count as one (see `Region.merge_gap_mm`).
     """
-    n_lines = len(origins)
+    line, t = boundary_crossings(boundary, origins, directions)
+    return nearest_runs(line, t, len(origins), merge_gap=merge_gap)
+
+
+_TOUCH = 1e-9  # mm: crossings closer than this are the same point
+
+
+def nearest_runs(
+    line: IntArray, t: FloatArray, n_lines: int, *, merge_gap: float = 0.0
+) -> tuple[FloatArray, FloatArray]:
+    """From crossings sorted by (line, t): each line's inside run nearest to t = 0."""
     t0 = np.full(n_lines, np.nan)
     t1 = np.full(n_lines, np.nan)
-    line, t = boundary_crossings(boundary, origins, directions)
     if len(t) == 0:
         return t0, t1
     counts = np.bincount(line, minlength=n_lines)
@@ -175,6 +191,19 @@ def closest_runs(
     starts = np.nonzero(is_start)[0]
     run_line = line[starts]
     a, b = t[starts], t[starts + 1]
+    if len(a) > 1:
+        # Runs that touch (a line through a vertex can split one) or are closer than
+        # merge_gap are one run.
+        new = np.ones(len(a), dtype=bool)
+        new[1:] = (run_line[1:] != run_line[:-1]) | (a[1:] - b[:-1] > max(merge_gap, _TOUCH))
+        heads = np.nonzero(new)[0]
+        tails = np.append(heads[1:], len(a)) - 1
+        run_line, a, b = run_line[heads], a[heads], b[tails]
+    # A run of no length is a line grazing a vertex: not a chord.
+    real = b - a > _TOUCH
+    run_line, a, b = run_line[real], a[real], b[real]
+    if len(a) == 0:
+        return t0, t1
     dist = np.where((a <= 0.0) & (b >= 0.0), 0.0, np.minimum(np.abs(a), np.abs(b)))
     order = np.lexsort((dist, run_line))
     _, pick = np.unique(run_line[order], return_index=True)
@@ -182,6 +211,64 @@ def closest_runs(
     t0[run_line[chosen]] = a[chosen]
     t1[run_line[chosen]] = b[chosen]
     return t0, t1
+
+
+# Above this many edge x layer pairs, layers are processed one frame at a time.
+_PAIRS_AT_ONCE = 300_000
+
+
+def frame_chords(
+    boundary: Boundary,
+    *,
+    origin: FloatArray,
+    u: FloatArray,
+    n: FloatArray,
+    frame: IntArray,
+    position: FloatArray,
+    merge_gap: float = 0.0,
+) -> tuple[FloatArray, FloatArray]:
+    """Nearest inside runs of lines given in local frames (the hot path of MSCC layers).
+
+    Frame k has an origin and orthonormal axes u[k], n[k]; line i runs along n[frame[i]]
+    through origin + position[i]·u (its foot), and t is measured along n from the foot.
+    Lines of one frame are parallel, so every vertex is projected once per frame and an
+    edge crosses a line exactly when its ends straddle the line's position along u.
+    """
+    n_lines = len(frame)
+    if n_lines == 0 or len(boundary.edges) == 0:
+        return np.full(n_lines, np.nan), np.full(n_lines, np.nan)
+    v = boundary.vertices
+    along = v @ u.T - np.einsum("ij,ij->i", origin, u)  # (V, frames)
+    across = v @ n.T - np.einsum("ij,ij->i", origin, n)
+    ia, ib = boundary.edges[:, 0], boundary.edges[:, 1]
+    if len(ia) * n_lines <= _PAIRS_AT_ONCE:
+        groups = [np.arange(n_lines)]
+    else:
+        groups = [np.nonzero(frame == k)[0] for k in np.unique(frame)]
+    lines, ts = [], []
+    for idx in groups:
+        f, pos = frame[idx], position[idx]
+        if len(groups) > 1:
+            only = int(f[0])
+            lo, hi = pos.min() - 1e-9, pos.max() + 1e-9
+            a_k, b_k = along[ia, only], along[ib, only]
+            near = np.nonzero((np.maximum(a_k, b_k) >= lo) & (np.minimum(a_k, b_k) <= hi))[0]
+        else:
+            near = np.arange(len(ia))
+        ea, eb = ia[near], ib[near]
+        sa = along[ea][:, f] - pos  # (edges, lines): signed offset of each end from the line
+        sb = along[eb][:, f] - pos
+        e, j = np.nonzero((sa > 0) != (sb > 0))
+        da = sa[e, j]
+        lam = da / (da - sb[e, j])
+        k = f[j]
+        ca = across[ea[e], k]
+        ts.append(ca + lam * (across[eb[e], k] - ca))
+        lines.append(idx[j])
+    line = np.concatenate(lines)
+    t = np.concatenate(ts)
+    order = np.lexsort((t, line))
+    return nearest_runs(line[order], t[order], n_lines, merge_gap=merge_gap)
 
 
 def convex_hull(points: FloatArray) -> FloatArray:

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from measurements.core.errors import InvalidInput
 from measurements.core.regions import Region, decode_labelme_mask
 
@@ -65,6 +67,14 @@ class ParsedShapes:
 
 def _points(shape: Mapping[str, Any]) -> list[Point]:
     raw = shape.get("points")
+    if isinstance(raw, list) and raw and isinstance(raw[0], list):
+        # Fast path for well-formed input; anything odd falls through to the checks below.
+        try:
+            arr = np.asarray(raw, dtype=np.float64)
+        except (TypeError, ValueError):
+            arr = None
+        if arr is not None and arr.ndim == 2 and arr.shape[1] == 2 and np.isfinite(arr).all():
+            return [(float(x), float(y)) for x, y in arr.tolist()]
     if not isinstance(raw, Sequence) or isinstance(raw, str):
         raise InvalidInput("points is not a list")
     out: list[Point] = []

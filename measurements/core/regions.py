@@ -62,7 +62,16 @@ class Region:
         arr = np.asarray(mask, dtype=bool)
         if arr.ndim != 2:
             raise InvalidInput(f"a mask must be 2-D, got shape {arr.shape}")
-        return Region(mask=arr, origin=(int(origin[0]), int(origin[1])))
+        rows = np.nonzero(arr.any(axis=1))[0]
+        if len(rows) == 0:
+            return Region(
+                mask=np.zeros((0, 0), dtype=bool), origin=(int(origin[0]), int(origin[1]))
+            )
+        cols = np.nonzero(arr.any(axis=0))[0]
+        # Crop to the bounding box: whole-image masks would cost their empty pixels.
+        top, left = int(rows[0]), int(cols[0])
+        crop = arr[top : int(rows[-1]) + 1, left : int(cols[-1]) + 1]
+        return Region(mask=crop, origin=(int(origin[0]) + top, int(origin[1]) + left))
 
     @property
     def kind(self) -> str:
@@ -98,6 +107,13 @@ class Region:
         if self.polygon is not None:
             return shoelace_area(self.polygon) * spacing[0] * spacing[1]
         return self.pixel_count * spacing[0] * spacing[1]
+
+    def merge_gap_mm(self, spacing: Spacing) -> float:
+        """Gaps along a chord that do not split it: none for a polygon; for a mask, up to
+        three pixel diagonals. A tilted line crossing the staircase outline of a mask (or of
+        a coarse mask upsampled by pixel repetition) is otherwise cut into slivers, and a
+        pinhole in a mask would split the chord."""
+        return 0.0 if self.polygon is not None else 3.0 * float(np.hypot(*spacing))
 
     def boundary_mm(self, spacing: Spacing) -> Boundary:
         """The outline in millimetres."""
@@ -139,7 +155,12 @@ def decode_labelme_mask(data: str, points: npt.ArrayLike) -> Region:
         raw = base64.b64decode(data, validate=False)
     except (binascii.Error, ValueError) as exc:
         raise InvalidInput(f"mask is not valid base64: {exc}") from exc
-    image = cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if not raw:
+        raise InvalidInput("mask data is empty")
+    try:
+        image = cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        image = None
     if image is None:
         raise InvalidInput("mask is not a readable PNG image")
     if image.ndim == 3:

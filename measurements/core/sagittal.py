@@ -24,7 +24,7 @@ from measurements.core.geometry import (
     IntArray,
     Spacing,
     check_spacing,
-    closest_runs,
+    frame_chords,
     mm_to_px,
     px_to_mm,
 )
@@ -149,22 +149,24 @@ def _vertex_positions(poly: _Polyline, vertices: FloatArray) -> tuple[IntArray, 
 
 
 def _evaluate(
-    poly: _Polyline, boundary: Boundary, seg: IntArray, local: FloatArray
+    poly: _Polyline, boundary: Boundary, seg: IntArray, local: FloatArray, gap: float
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    feet = poly.start[seg] + local[:, None] * poly.u[seg]
-    t0, t1 = closest_runs(boundary, feet, poly.n[seg])
-    width = t1 - t0
-    # A run of zero length is a line grazing a vertex, not a width.
-    tangent = width <= 1e-9
-    width[tangent] = np.nan
-    t0[tangent] = np.nan
-    t1[tangent] = np.nan
-    return width, t0, t1
+    t0, t1 = frame_chords(
+        boundary,
+        origin=poly.start,
+        u=poly.u,
+        n=poly.n,
+        frame=seg,
+        position=local,
+        merge_gap=gap,
+    )
+    return t1 - t0, t0, t1
 
 
 def _profile(
-    poly: _Polyline, boundary: Boundary, base_seg: IntArray, base_local: FloatArray
+    poly: _Polyline, boundary: Boundary, regular: tuple[IntArray, FloatArray], gap: float
 ) -> _Profile:
+    base_seg, base_local = regular
     ev_seg, ev_local = _vertex_positions(poly, boundary.vertices)
     seg = np.concatenate([base_seg, ev_seg])
     local = np.concatenate([base_local, ev_local])
@@ -176,11 +178,13 @@ def _profile(
     dup[1:] = (seg[1:] == seg[:-1]) & (local[1:] == local[:-1])
     keep = ~dup
     seg, local, base = seg[keep], local[keep], base[keep]
-    width, t0, t1 = _evaluate(poly, boundary, seg, local)
+    width, t0, t1 = _evaluate(poly, boundary, seg, local, gap)
     return _Profile(seg, local, base, width, t0, t1)
 
 
-def _insert(prof: _Profile, poly: _Polyline, boundary: Boundary, s_values: list[float]) -> _Profile:
+def _insert(
+    prof: _Profile, poly: _Polyline, boundary: Boundary, gap: float, s_values: list[float]
+) -> _Profile:
     """The profile with layers added at arc lengths `s_values` (exact window ends)."""
     segs, locs = [], []
     for s in s_values:
@@ -190,7 +194,7 @@ def _insert(prof: _Profile, poly: _Polyline, boundary: Boundary, s_values: list[
         locs.append(min(max(s - poly.offset[k], 0.0), poly.length[k]))
     seg_new = np.array(segs, dtype=np.intp)
     loc_new = np.array(locs)
-    w, a, b = _evaluate(poly, boundary, seg_new, loc_new)
+    w, a, b = _evaluate(poly, boundary, seg_new, loc_new, gap)
     seg = np.concatenate([prof.seg, seg_new])
     local = np.concatenate([prof.local, loc_new])
     order = np.lexsort((local, seg))
@@ -283,7 +287,8 @@ def _measure_structure(
     label: str,
 ) -> _Structure:
     boundary = region.boundary_mm(spacing)
-    prof = _profile(poly, boundary, *base)
+    gap = region.merge_gap_mm(spacing)
+    prof = _profile(poly, boundary, base, gap)
     base_width = prof.width[prof.base]
     missed = int(np.sum(~np.isfinite(base_width)))
     if missed == len(base_width):
@@ -313,7 +318,7 @@ def _measure_structure(
             warnings.append(f"no layers {distance:g} mm below the narrowest {label}: above used")
             down = up
         windows = [up, down]
-        prof = _insert(prof, poly, boundary, [w for win in windows for w in win])
+        prof = _insert(prof, poly, boundary, gap, [w for win in windows for w in win])
     means = [_window_mean(prof, poly, lo, hi) for lo, hi in windows]
     ratio = 1.0 - 2.0 * narrow / (means[0] + means[1])
     for name, (lo, hi), mean in zip(names[1:], windows, means, strict=True):

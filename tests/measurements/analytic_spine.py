@@ -1,4 +1,5 @@
-"""Hand-built analytic shapes for the measurement tests: straight spines in a frame, ellipses.
+"""Hand-built analytic shapes for the measurement tests: straight spines in a frame, ellipses,
+and labelme shapes made of them.
 
 s runs along the wall (mm, inferior +) and t across it (mm, posterior +); the frame places
 them on an image with a tilt and an anisotropic pixel spacing, so every expected number is
@@ -99,3 +100,25 @@ def ellipse_px(*, a, b, rotation_deg, spacing, n=256, centre_mm=(40.0, 35.0)):
     xm = centre_mm[0] + x * math.cos(th) - y * math.sin(th)
     ym = centre_mm[1] + x * math.sin(th) + y * math.cos(th)
     return np.stack([xm / spacing[1], ym / spacing[0]], axis=1)
+
+
+def shape(label, points, shape_type="polygon", **extra):
+    return {
+        "label": label,
+        "points": np.asarray(points, dtype=float).tolist(),
+        "group_id": None,
+        "description": "",
+        "shape_type": shape_type,
+        "flags": {},
+        "mask": None,
+        **extra,
+    }
+
+
+def sagittal_shapes(frame=Frame(), centre=42.0):
+    s = samples_with(centre, centre - 4, centre + 4)
+    cord = band(frame, notch(3.0, 2.0, centre, 4.0), constant(11.0), s)
+    canal = band(frame, notch(1.5, 3.5, centre, 4.0), constant(15.5), s)
+    shapes = [shape("cord", cord), shape("canal", canal)]
+    shapes += [shape(k, [v], "point") for k, v in keypoints(frame).items()]
+    return shapes

@@ -184,8 +184,10 @@ def test_labelme_mask_shapes_round_trip():
     mask[0, 0] = True
     fields = encode_labelme_mask(mask, origin=(10, 20))
     region = decode_labelme_mask(fields["mask"], fields["points"])
-    assert region.origin == (10, 20)
-    assert np.array_equal(region.mask, mask)
+    placed = np.zeros((30, 40), bool)
+    placed[10:17, 20:29] = mask
+    assert np.array_equal(region.rasterize((30, 40)), placed)
+    assert region.pixel_count == mask.sum()
 
 
 def test_a_mask_whose_png_does_not_fit_its_box_is_rejected():

@@ -168,9 +168,16 @@ export class ReadSession {
   private showConflict(head: Revision): void {
     document.querySelector("[data-testid=conflict-dialog]")?.remove();
     const mine = this.store.doc;
-    const list = (shapes: Record<string, { label: string; shape_type: string }[]>) => {
+    // With dozens of shapes the few that differ would be lost in the lists: they come first, marked.
+    const keyed = (shapes: Record<string, unknown[]>) => Object.entries(shapes).flatMap(([img, items]) => items.map((s) => ({ img, s: s as { label: string; shape_type: string }, key: `${img}:${JSON.stringify(s)}` })));
+    const mineItems = keyed(mine.shapes);
+    const theirItems = keyed(head.shapes);
+    const list = (items: ReturnType<typeof keyed>, other: ReturnType<typeof keyed>) => {
+      const others = new Set(other.map((x) => x.key));
       const ul = el("ul");
-      for (const [img, items] of Object.entries(shapes)) for (const s of items) ul.append(el("li", {}, `${s.label} · ${s.shape_type} · image ${img}`));
+      const differs = items.filter((x) => !others.has(x.key));
+      for (const x of differs) ul.append(el("li", { class: "diff", "data-testid": "conflict-diff" }, `${x.s.label} · ${x.s.shape_type} · image ${x.img} (only here)`));
+      for (const x of items) if (others.has(x.key)) ul.append(el("li", {}, `${x.s.label} · ${x.s.shape_type} · image ${x.img}`));
       return ul;
     };
     const keep = el("button", { class: "primary", "data-testid": "conflict-keep-mine" }, "Keep mine (save on top of theirs)");
@@ -186,8 +193,8 @@ export class ReadSession {
         el(
           "div",
           { class: "conflict-cols" },
-          el("div", { class: "card", "data-testid": "conflict-mine" }, el("b", {}, `Mine (unsaved) · ${countShapes(mine.shapes)} shapes`), list(mine.shapes), fieldsLine(mine.case_fields)),
-          el("div", { class: "card", "data-testid": "conflict-theirs" }, el("b", {}, `Theirs · rev ${head.number} · ${countShapes(head.shapes)} shapes`), list(head.shapes), fieldsLine(head.case_fields)),
+          el("div", { class: "card", "data-testid": "conflict-mine" }, el("b", {}, `Mine (unsaved) · ${countShapes(mine.shapes)} shapes`), list(mineItems, theirItems), fieldsLine(mine.case_fields)),
+          el("div", { class: "card", "data-testid": "conflict-theirs" }, el("b", {}, `Theirs · rev ${head.number} · ${countShapes(head.shapes)} shapes`), list(theirItems, mineItems), fieldsLine(head.case_fields)),
         ),
         el("div", { class: "actions" }, take, keep),
       ),
@@ -216,6 +223,12 @@ export class ReadSession {
       revs = await listRevisions(read.id);
     } catch {
       return;
+    }
+    // Keep the read selector's "n rev" in step with the history (own saves, live saves, restores).
+    const shown = this.reads.find((x) => x.id === read.id);
+    if (shown && shown.revision_count !== revs.length) {
+      shown.revision_count = revs.length;
+      this.fillReadSelect();
     }
     clear(this.revisionBody);
     if (revs.length === 0) this.revisionBody.append(el("div", { class: "row dim" }, "No revisions yet"));
@@ -266,8 +279,9 @@ export class ReadSession {
       if (!r) {
         this.reads = await listReads(this.caseId);
         this.fillReadSelect();
-      } else {
-        r.revision_count = Math.max(r.revision_count, rev.number);
+      } else if (rev.number > r.revision_count) {
+        r.revision_count = rev.number;
+        this.fillReadSelect();
       }
       if (!this.read || readId !== this.read.id) return;
       const a = this.autosave;

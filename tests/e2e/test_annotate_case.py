@@ -1,0 +1,218 @@
+"""Annotating a case (issue 3): a cord polygon by clicks, the 20 vertebral corners with the guide,
+a caliper in mm; autosave, reload, and a conflicting save resolved with no revision lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import (
+    PhantomStudy,
+    api_get,
+    canvas_signature,
+    screenshot,
+    to_client,
+    wait_for_viewer,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SLOT = "sagittal"
+
+
+def _resample(polygon: np.ndarray, count: int) -> list[tuple[float, float]]:
+    """`count` vertices of the polygon spread evenly along its outline (what a person clicks)."""
+    closed = np.vstack([polygon, polygon[:1]])
+    arc = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(closed, axis=0).T))])
+    picks = np.searchsorted(arc, np.linspace(0, arc[-1], count, endpoint=False))
+    return [
+        (float(polygon[i % len(polygon)][0]), float(polygon[i % len(polygon)][1])) for i in picks
+    ]
+
+
+def _crossings(polygon: np.ndarray, y: float) -> list[float]:
+    """x where the polygon outline crosses the row y."""
+    xs = []
+    for (x0, y0), (x1, y1) in zip(polygon, np.roll(polygon, -1, axis=0), strict=True):
+        if min(y0, y1) <= y < max(y0, y1):  # half-open: a vertex on the row counts once
+            xs.append(float(x0 + (y - y0) * (x1 - x0) / (y1 - y0)))
+    return sorted(xs)
+
+
+def _save_state(page: Any, state: str) -> None:
+    expect(page.get_by_test_id("save-status")).to_have_attribute("data-state", state)
+
+
+def _shapes(page: Any) -> list[dict[str, Any]]:
+    return list(page.evaluate("(s) => window.__annotator.shapes(s)", SLOT))
+
+
+def _open_case(page: Any, url: str, case_id: int) -> None:
+    page.goto(f"{url}/cases/{case_id}/")
+    wait_for_viewer(page)
+    expect(page.get_by_test_id("save-status")).not_to_have_text("—")
+
+
+def test_an_annotator_draws_saves_reloads_and_resolves_a_conflict(
+    page_for: Any,
+    asgi_server: Any,
+    cast: dict[str, Any],
+    phantom_case: Any,
+    phantom_study: PhantomStudy,
+) -> None:
+    truth = phantom_study.phantom.sagittal_truth
+    page = page_for("annotator", PASSWORD)
+    _open_case(page, asgi_server.url, phantom_case.pk)
+    sag = page.evaluate("(s) => window.__annotator.slice(s)", SLOT)
+    assert sag["index"] == truth.mid_index  # the truth lies on the mid-sagittal slice shown first
+    image_key = str(sag["imageId"])
+    read_id = int(page.get_by_test_id("read-select").input_value())
+
+    # Zoom in (twice the fit) so one image pixel covers about two screen pixels.
+    page.get_by_test_id(f"viewport-{SLOT}").hover()
+    for _ in range(3):
+        page.keyboard.press("=")
+    expect(page.get_by_test_id(f"zoom-label-{SLOT}")).not_to_have_text("Zoom 1.08\u00d7")
+
+    # 1. The cord as a polygon: 16 clicks along the true outline, Enter closes it.
+    page.get_by_test_id("tool-polygon").click()
+    expect(page.locator("body")).to_have_attribute("data-tool", "polygon")
+    clicked = _resample(truth.cord_polygon, 16)
+    for x, y in clicked:
+        page.mouse.click(*to_client(page, SLOT, x, y))
+    assert len(page.evaluate("() => window.__annotator.draft().points")) == 16
+    page.keyboard.press("Enter")
+    cord = page.get_by_test_id("shape-row").filter(has_text="cord")
+    expect(cord).to_have_attribute("data-shape-type", "polygon")
+    expect(cord).to_contain_text("16 pts")
+    drawn = _shapes(page)[0]
+    assert drawn["label"] == "cord"
+    assert np.allclose(drawn["points"], clicked, atol=0.35), "clicks landed off the outline"
+
+    # 2. The 20 corners in the guided order, each clicked at the phantom's true corner.
+    page.get_by_test_id("tool-keypoint").click()
+    names = [
+        n
+        for v in ("C3", "C4", "C5", "C6", "C7")
+        for n in (f"{v}_AS", f"{v}_AI", f"{v}_PS", f"{v}_PI")
+    ]
+    assert list(truth.keypoints) == names
+    for name in names:
+        expect(page.get_by_test_id("next-keypoint")).to_have_text(f"Next: {name}")
+        expect(page.get_by_test_id(f"kp-{name}")).to_have_class("kp next")
+        page.mouse.click(*to_client(page, SLOT, *truth.keypoints[name]))
+        expect(page.get_by_test_id(f"kp-{name}")).to_contain_class("placed")
+    expect(page.get_by_test_id("next-keypoint")).to_have_text("All 20 placed")
+    expect(page.get_by_test_id("keypoint-warning")).to_have_count(0)
+    placed = {s["label"]: s["points"][0] for s in _shapes(page) if s["shape_type"] == "point"}
+    for name in names:
+        assert np.allclose(placed[name], truth.keypoints[name], atol=0.35), name
+
+    # 3. A caliper across the cord at its narrowest level: the live length is in mm.
+    foot_y = float(phantom_study.phantom.expected["d_i_foot_y"])
+    front, back = _crossings(truth.cord_polygon, foot_y)[:2]
+    expected_mm = (back - front) * phantom_case.series.get(orientation="sagittal").pixel_spacing_col
+    assert expected_mm == pytest.approx(phantom_study.phantom.expected["d_i"], abs=0.05)
+    page.keyboard.press("Control+l")
+    expect(page.locator("body")).to_have_attribute("data-tool", "line")
+    start = to_client(page, SLOT, front, foot_y)
+    end = to_client(page, SLOT, back, foot_y)
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move((start[0] + end[0]) / 2, start[1], steps=4)
+    half = page.evaluate("() => window.__annotator.draft()")
+    assert half["tool"] == "line"
+    assert half["lengthMm"] == pytest.approx(expected_mm / 2, abs=0.15)
+    page.mouse.move(*end, steps=4)
+    full = page.evaluate("() => window.__annotator.draft()")
+    assert full["lengthMm"] == pytest.approx(expected_mm, abs=0.15)
+    screenshot(page, "annotate-caliper-live")
+    page.mouse.up()
+    caliper = page.get_by_test_id("shape-row").filter(has_text="d_i")
+    expect(caliper).to_have_attribute("data-shape-type", "line")
+    expect(caliper).to_contain_text(f"{full['lengthMm']:.2f} mm")
+
+    # 4. Autosave: the server holds exactly what the page shows.
+    _save_state(page, "saved")
+    shown = _shapes(page)
+    assert len(shown) == 22
+    read = api_get(page, f"/api/reads/{read_id}")
+    assert read["revision"]["shapes"][image_key] == shown
+    selected = page.get_by_test_id("read-select").locator("option:checked")
+    expect(selected).to_contain_text(f"{read['revision']['number']} rev")
+    screenshot(page, "annotate-drawn")
+
+    # 5. Reload: the same shapes come back from the server.
+    page.reload()
+    wait_for_viewer(page)
+    expect(page.get_by_test_id("shape-row")).to_have_count(22)
+    assert _shapes(page) == read["revision"]["shapes"][image_key]
+    assert canvas_signature(page, f"viewport-{SLOT}")["lit"] > 0.05
+    expect(page.get_by_test_id("next-keypoint")).to_have_text("All 20 placed")
+    revisions_before = api_get(page, f"/api/reads/{read_id}/revisions")
+    head_before = revisions_before[0]
+
+    # 6. A conflict: the annotator edits while offline, a reviewer saves on the same read.
+    reviewer = page_for("reviewer", PASSWORD)
+    _open_case(reviewer, asgi_server.url, phantom_case.pk)
+    reviewer.get_by_test_id("read-select").select_option(str(read_id))
+    expect(reviewer.get_by_test_id("shape-row")).to_have_count(22)
+
+    page.context.set_offline(True)
+    page.get_by_test_id("shape-row").filter(has_text="d_i").get_by_test_id("shape-delete").click()
+    _save_state(page, "offline")
+
+    reviewer.get_by_test_id("tool-point").click()
+    reviewer.mouse.click(*to_client(reviewer, SLOT, 300.0, 120.0))
+    expect(reviewer.get_by_test_id("shape-row").filter(has_text="marker")).to_have_count(1)
+    _save_state(reviewer, "saved")
+    theirs = api_get(reviewer, f"/api/reads/{read_id}")["revision"]
+    assert theirs["number"] == head_before["number"] + 1
+    assert theirs["author"]["username"] == "reviewer"
+
+    page.context.set_offline(False)
+    page.get_by_test_id("save-now").click()
+    dialog = page.get_by_test_id("conflict-dialog")
+    expect(dialog).to_be_visible()
+    expect(page.get_by_test_id("save-status")).to_have_attribute("data-state", "conflict")
+    expect(page.get_by_test_id("conflict-mine")).to_contain_text("21 shapes")
+    expect(page.get_by_test_id("conflict-theirs")).to_contain_text(f"rev {theirs['number']}")
+    expect(page.get_by_test_id("conflict-theirs")).to_contain_text("23 shapes")
+    expect(page.get_by_test_id("conflict-theirs")).to_contain_text("marker")
+    expect(dialog).to_contain_text("reviewer")
+    # What differs is listed first in each column: my deleted caliper is only in theirs, and so
+    # is their marker.
+    expect(page.get_by_test_id("conflict-mine").get_by_test_id("conflict-diff")).to_have_count(0)
+    diff = page.get_by_test_id("conflict-theirs").get_by_test_id("conflict-diff")
+    expect(diff).to_have_count(2)
+    expect(diff.nth(0)).to_contain_text("d_i")
+    expect(diff.nth(1)).to_contain_text("marker")
+    screenshot(page, "annotate-conflict")
+    assert api_get(page, f"/api/reads/{read_id}")["revision"]["id"] == theirs["id"]  # nothing sent
+
+    page.get_by_test_id("conflict-keep-mine").click()
+    expect(dialog).to_have_count(0)
+    _save_state(page, "saved")
+    revisions = api_get(page, f"/api/reads/{read_id}/revisions")
+    head = revisions[0]
+    assert head["number"] == theirs["number"] + 1
+    assert head["parent"] == theirs["id"]
+    assert head["author"]["username"] == "annotator"
+    assert head["shape_count"] == 21
+    # No revision lost: every earlier one is still listed, numbered without gaps.
+    assert [r["number"] for r in revisions] == list(range(head["number"], 0, -1))
+    assert {r["id"] for r in revisions_before} | {theirs["id"]} <= {r["id"] for r in revisions}
+    kept = api_get(page, f"/api/revisions/{theirs['id']}")
+    assert any(s["label"] == "marker" for s in kept["shapes"][image_key])
+    final = api_get(page, f"/api/reads/{read_id}")["revision"]["shapes"][image_key]
+    assert [s["label"] for s in final] == [s["label"] for s in shown if s["label"] != "d_i"]
+
+    # The reviewer, with nothing unsaved, follows the new head live.
+    expect(reviewer.get_by_test_id("shape-row")).to_have_count(21)
+    assert _shapes(reviewer) == final
+    selected = reviewer.get_by_test_id("read-select").locator("option:checked")
+    expect(selected).to_contain_text(f"{head['number']} rev")

@@ -17,7 +17,7 @@ from measurements.core.labelme import AXIAL_CALIPERS, SAGITTAL_CALIPERS, ParsedS
 from measurements.core.manual import measure_manual
 from measurements.core.morphometry import measure_level
 from measurements.core.regions import Region
-from measurements.core.sagittal import REFERENCES, measure_sagittal
+from measurements.core.sagittal import REFERENCES, measure_sagittal_references
 from measurements.core.shape_metrics import shape_metrics
 
 ALGORITHM_VERSION = "1"
@@ -28,6 +28,11 @@ SAGITTAL_KEYS: tuple[str, ...] = (
     "d_i_level", "D_i_level", "d_i_position_mm", "D_i_position_mm",
 )  # fmt: skip
 AXIAL_KEYS: tuple[str, ...] = ("ta", "transverse", "ap", "cr")
+# The values that depend on the reference (with both_references, also given for the other
+# one, prefixed "adjacent_" or "c3c7_").
+REFERENCE_KEYS: tuple[str, ...] = (
+    "mscc", "mcc", "d_a", "d_b", "D_a", "D_b", "mscc_percent", "mcc_percent",
+)  # fmt: skip
 
 
 def _clean(value: Any) -> Any:
@@ -85,15 +90,17 @@ def _sagittal(
     reference: str,
     distance: float,
     extent: float,
+    both: bool,
     out: dict[str, Any],
 ) -> None:
+    other = next(r for r in REFERENCES if r != reference)
     try:
-        result = measure_sagittal(
+        results = measure_sagittal_references(
             cord=parsed.region("cord"),
             canal=parsed.region("canal"),
             keypoints=parsed.keypoints(),
             spacing=spacing,
-            reference=reference,
+            references=(reference, other) if both else (reference,),
             distance_mm=distance,
             extent_mm=extent,
         )
@@ -103,7 +110,12 @@ def _sagittal(
     except MeasurementError as exc:
         out["warnings"].append(str(exc))
         return
+    result = results[reference]
     out["values"].update({k: getattr(result, k) for k in SAGITTAL_KEYS})
+    if both:
+        alt = results[other]
+        out["values"].update({f"{other.lower()}_{k}": getattr(alt, k) for k in REFERENCE_KEYS})
+        out["warnings"].extend(f"{other}: {w}" for w in alt.warnings if w not in result.warnings)
     out["chords"].extend(_chord_json(c) for c in result.chords)
     out["missing"].extend(result.missing)
     out["warnings"].extend(result.warnings)
@@ -167,12 +179,15 @@ def measure_image_shapes(
     reference: str = "C3C7",
     distance_mm: float = 10.0,
     extent_mm: float = 20.0,
+    both_references: bool = False,
 ) -> dict[str, Any]:
     """All measurements of one image's shapes as a JSON-able dict.
 
     Returns {"view", "values", "chords": [{"name", "points": [[x, y], [x, y]]}], "warnings",
     "missing", "profile" (sagittal layer widths, or None), "parameters", "algorithm_version"}.
-    `view` is "sagittal", "axial" or None (decided from the shapes). Never raises on bad
+    `view` is "sagittal", "axial" or None (decided from the shapes). With `both_references`
+    a sagittal image also gets REFERENCE_KEYS for the other reference, prefixed with its
+    lower-case name ("adjacent_mscc", "c3c7_d_a", ...), from the same layers. Never raises on bad
     shapes; a bad `spacing`, `view` or `reference` is reported in "missing"/"warnings" too.
     """
     out: dict[str, Any] = {
@@ -182,7 +197,12 @@ def measure_image_shapes(
         "warnings": [],
         "missing": [],
         "profile": None,
-        "parameters": {"reference": reference, "distance_mm": distance_mm, "extent_mm": extent_mm},
+        "parameters": {
+            "reference": reference,
+            "distance_mm": distance_mm,
+            "extent_mm": extent_mm,
+            "both_references": both_references,
+        },
         "algorithm_version": ALGORITHM_VERSION,
     }
     parsed = parse_shapes(shapes)
@@ -214,6 +234,7 @@ def measure_image_shapes(
                 reference=reference,
                 distance=distance_mm,
                 extent=extent_mm,
+                both=both_references,
                 out=out,
             )
             manual, manual_missing = _manual_values(parsed, spacing, sagittal=True)

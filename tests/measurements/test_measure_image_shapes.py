@@ -175,3 +175,17 @@ def test_it_never_raises_on_user_shapes(shapes, view, extra_good):
     out = measure_image_shapes(shapes=shapes, spacing=(0.5, 0.5), view=view)
     json.dumps(out, allow_nan=False)
     assert set(out) >= {"view", "values", "chords", "warnings", "missing"}
+
+
+@pytest.mark.parametrize("reference", ["C3C7", "adjacent"])
+def test_both_references_come_from_one_pass_and_equal_separate_calls(reference):
+    other = "adjacent" if reference == "C3C7" else "C3C7"
+    shapes = sagittal_shapes(frame=Frame(tilt_deg=9.0, spacing=(0.45, 0.6)), centre=40.0)
+    both = measure_image_shapes(
+        shapes=shapes, spacing=(0.45, 0.6), reference=reference, both_references=True
+    )
+    alone = measure_image_shapes(shapes=shapes, spacing=(0.45, 0.6), reference=other)
+    for key in ("mscc", "mcc", "d_a", "d_b", "D_a", "D_b", "mscc_percent", "mcc_percent"):
+        assert both["values"][f"{other.lower()}_{key}"] == pytest.approx(alone["values"][key])
+    main = measure_image_shapes(shapes=shapes, spacing=(0.45, 0.6), reference=reference)
+    assert {k: v for k, v in both["values"].items() if k in main["values"]} == main["values"]

@@ -9,6 +9,7 @@ import pytest
 from analytic_spine import Frame, band, constant, keypoints, notch, samples_with, wall_positions
 
 from measurements.core import InvalidInput, MissingInput, Region, measure_sagittal
+from measurements.core.sagittal import measure_sagittal_references
 
 FRAMES = [
     Frame(),
@@ -278,3 +279,17 @@ def test_bad_parameters_raise_value_errors(kwargs, message):
     args = {"cord": cord, "canal": canal, "keypoints": keypoints(frame), "spacing": (0.5, 0.5)}
     with pytest.raises(ValueError, match=message):
         measure_sagittal(**{**args, **kwargs})
+
+
+def test_several_references_share_one_profile_and_match_single_calls():
+    frame = Frame(tilt_deg=-12.0, spacing=(0.5, 0.3))
+    cord, canal = _regions(
+        frame, notch(3.0, 2.0, 30.0, 3.0), constant(11.0), constant(1.5), constant(15.5), 30.0
+    )
+    kp = keypoints(frame)
+    both = measure_sagittal_references(cord=cord, canal=canal, keypoints=kp, spacing=frame.spacing)
+    for reference, result in both.items():
+        alone = measure_sagittal(
+            cord=cord, canal=canal, keypoints=kp, spacing=frame.spacing, reference=reference
+        )
+        assert result == alone

@@ -20,7 +20,14 @@ const ORDER: [string, string, string][] = [
 ];
 const HIGHLIGHT = new Set(["mscc", "mcc", "ta", "cr"]);
 
-function findValue(values: Record<string, unknown>, key: string): unknown {
+export function findValue(values: Record<string, unknown>, key: string, unit = ""): unknown {
+  // Ratios (MSCC, MCC) come as fractions with a `_percent` twin: a "%" row shows the percentage.
+  if (unit === "%") {
+    const pct = values[`${key}_percent`];
+    if (typeof pct === "number") return pct;
+    const frac = values[key];
+    if (typeof frac === "number") return frac * 100;
+  }
   if (key in values) return values[key];
   const lower = key.toLowerCase();
   for (const [k, v] of Object.entries(values)) if (k.toLowerCase() === lower || k.toLowerCase() === `${lower}_percent`) return v;
@@ -88,7 +95,7 @@ export class MeasurePanel {
       const table = el("table", { class: "meas-table" });
       const seen = new Set<string>();
       for (const [key, name, unit] of ORDER) {
-        const v = findValue(r.values, key);
+        const v = findValue(r.values, key, unit);
         if (v === undefined) continue;
         seen.add(key.toLowerCase());
         table.append(el("tr", { class: HIGHLIGHT.has(key) ? "hl" : "", "data-testid": `measure-${key}` }, el("td", {}, name), el("td", { class: "v" }, fmt(v, unit))));

@@ -1,0 +1,113 @@
+"""The measurement panel (issue 4): the phantom's truth loaded through the annotator's labelme
+import gives MSCC/MCC on the sagittal slice and TA/CR on the axial one, close to the analytic
+answers, with the chords drawn on both images."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from fixtures.phantom import labelme_truth
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import PhantomStudy, api_get, screenshot, wait_for_viewer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+CHORD_RGB = (0x7E, 0xE0, 0xC3)  # drawChords' colour in frontend/src/features/annotator/render.ts
+
+CHORD_PIXELS_JS = """([testid, rgb]) => {
+  const c = document.querySelector(`[data-testid=${testid}]`);
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    if (Math.abs(d[i] - rgb[0]) < 12 && Math.abs(d[i + 1] - rgb[1]) < 12
+        && Math.abs(d[i + 2] - rgb[2]) < 12) n += 1;
+  }
+  return n;
+}"""
+
+
+def _chord_pixels(page: Any, slot: str) -> int:
+    """Pixels of the chord colour on a viewport's canvas."""
+    return int(page.evaluate(CHORD_PIXELS_JS, [f"viewport-{slot}", list(CHORD_RGB)]))
+
+
+def _value(page: Any, key: str) -> float:
+    """The number shown in the panel row of `key` ("MSCC 35.0 %" → 35.0)."""
+    row = page.get_by_test_id(f"measure-{key}")
+    expect(row).to_have_count(1)
+    text = str(row.locator("td.v").text_content())
+    match = re.fullmatch(r"(-?\d+(?:\.\d+)?)(?: .*)?", text)
+    assert match, f"no number in the {key} row: {text!r}"
+    return float(match.group(1))
+
+
+def _import_labelme(page: Any, path: Path, shapes: int) -> None:
+    page.get_by_test_id("labelme-file").set_input_files(str(path))
+    expect(page.get_by_test_id("shape-row")).to_have_count(shapes)
+
+
+def test_the_panel_measures_the_phantom_truth_and_draws_the_chords(
+    page_for: Any,
+    asgi_server: Any,
+    cast: dict[str, Any],
+    phantom_case: Any,
+    phantom_study: PhantomStudy,
+    tmp_path: Path,
+) -> None:
+    phantom = phantom_study.phantom
+    expected = phantom.expected
+    sagittal = labelme_truth(phantom, view="sagittal", image_path="sagittal.png")
+    axial = labelme_truth(phantom, view="axial", image_path="axial.png")
+    (tmp_path / "sagittal.json").write_text(json.dumps(sagittal))
+    (tmp_path / "axial.json").write_text(json.dumps(axial))
+
+    page = page_for("annotator", PASSWORD)
+    page.goto(f"{asgi_server.url}/cases/{phantom_case.pk}/")
+    wait_for_viewer(page)
+    expect(page.get_by_test_id("save-status")).not_to_have_text("—")
+    shown = page.evaluate(
+        "() => [window.__annotator.slice('sagittal'), window.__annotator.slice('axial')]"
+    )
+    assert shown[0]["index"] == phantom.sagittal_truth.mid_index
+    assert shown[1]["index"] == phantom.axial_truth.narrowest_index
+    assert _chord_pixels(page, "sagittal") == 0
+
+    # Load the truth into each slice the way a user does: labelme import on the active viewport.
+    _import_labelme(page, tmp_path / "sagittal.json", len(sagittal["shapes"]))
+    page.keyboard.press("Tab")  # the axial viewport becomes the active one
+    _import_labelme(page, tmp_path / "axial.json", len(axial["shapes"]))
+
+    panel = page.get_by_test_id("measure-panel")
+    expect(panel).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("measure-ta")).to_have_count(1)
+    expect(page.get_by_test_id("measure-mscc")).to_have_count(1)
+    assert _value(page, "mscc") == pytest.approx(expected["mscc_percent"], abs=0.5)
+    assert _value(page, "mcc") == pytest.approx(expected["mcc_percent"], abs=0.5)
+    assert _value(page, "d_i") == pytest.approx(expected["d_i"], abs=0.1)
+    assert _value(page, "D_i") == pytest.approx(expected["D_i"], abs=0.1)
+    assert _value(page, "ta") == pytest.approx(expected["ta"], rel=0.02)
+    assert _value(page, "cr") == pytest.approx(expected["cr"], abs=0.01)
+
+    # The chords of the widths are drawn on both images.
+    for slot in ("sagittal", "axial"):
+        page.wait_for_function(
+            f"(a) => ({CHORD_PIXELS_JS})(a) > 40", arg=[f"viewport-{slot}", list(CHORD_RGB)]
+        )
+    screenshot(page, "measurement-panel")
+    page.get_by_test_id("measure-ta").scroll_into_view_if_needed()
+    screenshot(page, "measurement-panel-values")
+
+    # The autosaved revision carries the same results, stored by the server.
+    expect(page.get_by_test_id("save-status")).to_have_attribute("data-state", "saved")
+    read_id = page.get_by_test_id("read-select").input_value()
+    head = api_get(page, f"/api/reads/{read_id}")["revision"]
+    stored = api_get(page, f"/api/revisions/{head['id']}/measurements")["results"]
+    by_view = {r["view"]: r["values"] for r in stored}
+    assert by_view["sagittal"]["mscc"] == pytest.approx(expected["mscc"], abs=0.005)
+    assert by_view["axial"]["cr"] == pytest.approx(expected["cr"], abs=0.01)

@@ -52,10 +52,10 @@ def _import_labelme(page: Any, path: Path, shapes: int) -> None:
     expect(page.get_by_test_id("shape-row")).to_have_count(shapes)
 
 
+@pytest.mark.usefixtures("cast")
 def test_the_panel_measures_the_phantom_truth_and_draws_the_chords(
     page_for: Any,
     asgi_server: Any,
-    cast: dict[str, Any],
     phantom_case: Any,
     phantom_study: PhantomStudy,
     tmp_path: Path,

@@ -215,7 +215,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The JPEG 2000 codec logs every tile it encodes or decodes.
+        "openjpeg": {"level": "WARNING"},
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

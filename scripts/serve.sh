@@ -5,7 +5,7 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 PY=.venv/bin/python
 
-$PY manage.py db_worker --no-reload --queue-name '*' --interval 0.2 &
+$PY manage.py worker --single --interval 0.2 &
 worker=$!
 trap 'kill $worker 2>/dev/null || true; wait $worker 2>/dev/null || true' EXIT INT TERM
 

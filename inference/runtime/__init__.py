@@ -1,0 +1,1 @@
+"""Pure ONNX inference: model contracts, cached sessions, preprocessing and prediction."""

@@ -1,0 +1,454 @@
+"""The model input/output contract (see CONTRACT.md): typed, validated field by field, and
+checked against the ONNX graph before a model is registered."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+CONTRACT_FORMAT = "spinelabel-model-contract"
+CONTRACT_VERSION = 1
+TASKS = ("sagittal", "axial")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+Task = Literal["sagittal", "axial"]
+NormKind = Literal["percentile", "zscore", "minmax"]
+RoiKind = Literal["foreground_box", "centre_crop"]
+SegActivation = Literal["sigmoid", "softmax", "none"]
+HeatmapActivation = Literal["none", "sigmoid"]
+
+
+class ModelError(ValueError):
+    """Base of every error about a model file or its contract."""
+
+
+class ContractError(ModelError):
+    """A contract is malformed or does not match its model; `errors` lists every problem."""
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        self.errors = list(errors)
+        super().__init__("invalid model contract: " + "; ".join(self.errors))
+
+
+class ModelFileError(ModelError):
+    """The model file is missing, unreadable or not a valid ONNX model."""
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    height: int
+    width: int
+    channels: int = 1
+
+
+@dataclass(frozen=True)
+class Normalisation:
+    """percentile: (x - P_low) / (P_high - P_low) clipped to [0, 1]; minmax: the same with the
+    image minimum and maximum; zscore: (x - mean) / std of the image. Then (v - mean) / std
+    with the `mean` and `std` fields (0 and 1 by default), for networks pretrained that way."""
+
+    kind: NormKind = "percentile"
+    low: float = 0.5
+    high: float = 99.5
+    mean: float = 0.0
+    std: float = 1.0
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """foreground_box: the bounding box of the tissue (8-bit rendering > threshold) is the
+    region of interest (seed 003, sagittal); centre_crop: a square of `crop_mm` (or `crop_px`)
+    around the centre of that box (seed 003, axial, 200 px)."""
+
+    roi: RoiKind = "foreground_box"
+    foreground_threshold: float = 50.0
+    keep_aspect: bool = False
+    crop_mm: float | None = None
+    crop_px: int | None = None
+
+
+@dataclass(frozen=True)
+class SegmentationSpec:
+    name: str
+    labels: tuple[str, ...]
+    activation: SegActivation = "sigmoid"
+    stride: int = 1
+    threshold: float = 0.5
+    # label -> labels it contains (the dural sac contains the cord): merged after activation.
+    contains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def channels(self) -> int:
+        return len(self.labels) + (1 if self.activation == "softmax" else 0)
+
+
+@dataclass(frozen=True)
+class HeatmapSpec:
+    name: str
+    keypoints: tuple[str, ...]
+    stride: int = 1
+    activation: HeatmapActivation = "none"
+
+
+EXTENT_KEYPOINTS = tuple(f"C{v}_{c}" for v in (3, 4, 6, 7) for c in ("AS", "AI", "PS", "PI"))
+
+
+@dataclass(frozen=True)
+class Postprocessing:
+    """`extent` "c2c3_to_c7t1" cuts sagittal masks to seed 003's labelling range (C2/C3 to
+    C7/T1 disc centres, estimated from the corner keypoints) when every corner it needs has
+    at least `extent_min_confidence`; "full" keeps whatever the model segments."""
+
+    polygon_tolerance_px: float = 0.75
+    min_component_px: int = 4
+    extent: Literal["full", "c2c3_to_c7t1"] = "full"
+    extent_min_confidence: float = 0.3
+
+
+@dataclass(frozen=True)
+class ModelContract:
+    task: Task
+    input: InputSpec
+    segmentation: SegmentationSpec
+    normalisation: Normalisation = field(default_factory=Normalisation)
+    preprocessing: Preprocessing = field(default_factory=Preprocessing)
+    heatmap: HeatmapSpec | None = None
+    postprocessing: Postprocessing = field(default_factory=Postprocessing)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+class _Reader:
+    """Reads typed fields from nested dicts, collecting every error with its path."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def obj(self, data: object, path: str, known: set[str]) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            self.errors.append(f"{path}: must be an object")
+            return {}
+        for key in sorted(set(data) - known):
+            self.errors.append(f"{path}.{key}: unknown field")
+        return cast("dict[str, Any]", data)
+
+    def string(self, data: dict[str, Any], key: str, path: str, default: str | None = None) -> str:
+        value = data.get(key, default)
+        if not isinstance(value, str) or not value:
+            self.errors.append(f"{path}.{key}: must be a non-empty string")
+            return ""
+        return value
+
+    def choice(
+        self, data: dict[str, Any], key: str, path: str, options: Sequence[str], default: str
+    ) -> str:
+        value = data.get(key, default)
+        if value not in options:
+            self.errors.append(f"{path}.{key}: must be one of {list(options)}, got {value!r}")
+            return default
+        return cast("str", value)
+
+    def integer(
+        self, data: dict[str, Any], key: str, path: str, default: int | None, minimum: int
+    ) -> int:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.errors.append(f"{path}.{key}: must be an integer >= {minimum}, got {value!r}")
+            return minimum
+        return value
+
+    def number(
+        self,
+        data: dict[str, Any],
+        key: str,
+        path: str,
+        default: float | None,
+        *,
+        low: float = -math.inf,
+        high: float = math.inf,
+    ) -> float:
+        value: Any = data.get(key, default)
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok or not math.isfinite(float(value)) or not low <= float(value) <= high:
+            self.errors.append(f"{path}.{key}: must be a number in [{low}, {high}], got {value!r}")
+            return low if math.isfinite(low) else 0.0
+        return float(value)
+
+    def names(self, data: dict[str, Any], key: str, path: str) -> tuple[str, ...]:
+        value = data.get(key)
+        if not isinstance(value, list) or not value:
+            self.errors.append(f"{path}.{key}: must be a non-empty list of names")
+            return ()
+        out: list[str] = []
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not _NAME.match(item):
+                self.errors.append(f"{path}.{key}[{index}]: {item!r} is not a valid name")
+            elif item in out:
+                self.errors.append(f"{path}.{key}[{index}]: duplicate name {item!r}")
+            else:
+                out.append(item)
+        return tuple(out)
+
+
+def _read_input(r: _Reader, raw: object) -> InputSpec:
+    d = r.obj(raw, "input", {"name", "size", "channels", "dtype", "layout"})
+    size = d.get("size")
+    height = width = 16
+    if (
+        not isinstance(size, list)
+        or len(size) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 8 for v in size)
+    ):
+        r.errors.append(f"input.size: must be [height, width], integers >= 8, got {size!r}")
+    else:
+        height, width = size
+    if d.get("dtype", "float32") != "float32":
+        r.errors.append(f"input.dtype: only float32 is supported, got {d.get('dtype')!r}")
+    if d.get("layout", "NCHW") != "NCHW":
+        r.errors.append(f"input.layout: only NCHW is supported, got {d.get('layout')!r}")
+    return InputSpec(
+        name=r.string(d, "name", "input"),
+        height=height,
+        width=width,
+        channels=r.integer(d, "channels", "input", 1, 1),
+    )
+
+
+def _read_normalisation(r: _Reader, raw: object) -> Normalisation:
+    d = r.obj(raw, "normalisation", {"type", "low", "high", "mean", "std"})
+    kind = r.choice(d, "type", "normalisation", ("percentile", "zscore", "minmax"), "percentile")
+    low = r.number(d, "low", "normalisation", 0.5, low=0.0, high=100.0)
+    high = r.number(d, "high", "normalisation", 99.5, low=0.0, high=100.0)
+    if kind == "percentile" and low >= high:
+        r.errors.append(f"normalisation: low ({low}) must be below high ({high})")
+    std = r.number(d, "std", "normalisation", 1.0, low=1e-12)
+    return Normalisation(
+        kind=cast("NormKind", kind),
+        low=low,
+        high=high,
+        mean=r.number(d, "mean", "normalisation", 0.0),
+        std=std,
+    )
+
+
+def _read_preprocessing(r: _Reader, raw: object) -> Preprocessing:
+    keys = {"roi", "foreground_threshold", "keep_aspect", "crop_mm", "crop_px"}
+    d = r.obj(raw, "preprocessing", keys)
+    roi = r.choice(d, "roi", "preprocessing", ("foreground_box", "centre_crop"), "foreground_box")
+    keep_aspect = d.get("keep_aspect", False)
+    if not isinstance(keep_aspect, bool):
+        r.errors.append("preprocessing.keep_aspect: must be true or false")
+        keep_aspect = False
+    crop_mm = (
+        None if d.get("crop_mm") is None else r.number(d, "crop_mm", "preprocessing", None, low=1.0)
+    )
+    crop_px = (
+        None if d.get("crop_px") is None else r.integer(d, "crop_px", "preprocessing", None, 8)
+    )
+    if roi == "centre_crop" and (crop_mm is None) == (crop_px is None):
+        r.errors.append("preprocessing: centre_crop needs exactly one of crop_mm and crop_px")
+    return Preprocessing(
+        roi=cast("RoiKind", roi),
+        foreground_threshold=r.number(
+            d, "foreground_threshold", "preprocessing", 50.0, low=0, high=255
+        ),
+        keep_aspect=keep_aspect,
+        crop_mm=crop_mm,
+        crop_px=crop_px,
+    )
+
+
+def _read_segmentation(r: _Reader, raw: object, input_spec: InputSpec) -> SegmentationSpec:
+    path = "outputs.segmentation"
+    keys = {"name", "labels", "activation", "stride", "threshold", "contains"}
+    d = r.obj(raw, path, keys)
+    labels = r.names(d, "labels", path)
+    stride = r.integer(d, "stride", path, 1, 1)
+    contains_raw = d.get("contains", {})
+    contains: dict[str, tuple[str, ...]] = {}
+    if not isinstance(contains_raw, dict):
+        r.errors.append(f"{path}.contains: must be an object label -> [labels]")
+    else:
+        for outer, inner in contains_raw.items():
+            if outer not in labels or not isinstance(inner, list):
+                r.errors.append(f"{path}.contains.{outer}: must be a label with a list of labels")
+                continue
+            unknown = [v for v in inner if v not in labels or v == outer]
+            if unknown:
+                r.errors.append(f"{path}.contains.{outer}: unknown or self labels {unknown}")
+            contains[outer] = tuple(v for v in inner if v in labels and v != outer)
+    for dim in (input_spec.height, input_spec.width):
+        if dim % stride:
+            r.errors.append(f"{path}.stride: {stride} does not divide the input size {dim}")
+    return SegmentationSpec(
+        name=r.string(d, "name", path),
+        labels=labels,
+        activation=cast(
+            "SegActivation",
+            r.choice(d, "activation", path, ("sigmoid", "softmax", "none"), "sigmoid"),
+        ),
+        stride=stride,
+        threshold=r.number(d, "threshold", path, 0.5, low=0.0, high=1.0),
+        contains=contains,
+    )
+
+
+def _read_heatmap(r: _Reader, raw: object, input_spec: InputSpec) -> HeatmapSpec:
+    path = "outputs.heatmap"
+    d = r.obj(raw, path, {"name", "keypoints", "stride", "activation"})
+    stride = r.integer(d, "stride", path, 1, 1)
+    for dim in (input_spec.height, input_spec.width):
+        if dim % stride:
+            r.errors.append(f"{path}.stride: {stride} does not divide the input size {dim}")
+    return HeatmapSpec(
+        name=r.string(d, "name", path),
+        keypoints=r.names(d, "keypoints", path),
+        stride=stride,
+        activation=cast(
+            "HeatmapActivation", r.choice(d, "activation", path, ("none", "sigmoid"), "none")
+        ),
+    )
+
+
+def contract_from_dict(data: object) -> ModelContract:
+    """Validates a parsed contract; raises ContractError listing every field-level problem."""
+    r = _Reader()
+    known = {
+        "format", "version", "task", "input", "normalisation", "preprocessing", "outputs",
+        "postprocessing", "metadata",
+    }  # fmt: skip
+    d = r.obj(data, "contract", known)
+    if not d and r.errors:
+        raise ContractError(r.errors)
+    if d.get("format", CONTRACT_FORMAT) != CONTRACT_FORMAT:
+        r.errors.append(f"format: must be {CONTRACT_FORMAT!r}, got {d.get('format')!r}")
+    if d.get("version", CONTRACT_VERSION) != CONTRACT_VERSION:
+        r.errors.append(f"version: only version {CONTRACT_VERSION} is supported")
+    task = r.choice(d, "task", "contract", TASKS, "sagittal")
+    if "task" not in d:
+        r.errors.append("task: is required")
+    input_spec = _read_input(r, d.get("input"))
+    outputs = r.obj(d.get("outputs"), "outputs", {"segmentation", "heatmap"})
+    segmentation = _read_segmentation(r, outputs.get("segmentation"), input_spec)
+    heatmap = None
+    if outputs.get("heatmap") is not None:
+        heatmap = _read_heatmap(r, outputs["heatmap"], input_spec)
+        if heatmap.name and heatmap.name == segmentation.name:
+            r.errors.append("outputs.heatmap.name: must differ from the segmentation output")
+    normalisation = _read_normalisation(r, d.get("normalisation", {}))
+    preprocessing = _read_preprocessing(r, d.get("preprocessing", {}))
+    post_keys = {"polygon_tolerance_px", "min_component_px", "extent", "extent_min_confidence"}
+    post = r.obj(d.get("postprocessing", {}), "postprocessing", post_keys)
+    extent = r.choice(post, "extent", "postprocessing", ("full", "c2c3_to_c7t1"), "full")
+    postprocessing = Postprocessing(
+        polygon_tolerance_px=r.number(
+            post, "polygon_tolerance_px", "postprocessing", 0.75, low=0, high=50
+        ),
+        min_component_px=r.integer(post, "min_component_px", "postprocessing", 4, 0),
+        extent=cast("Literal['full', 'c2c3_to_c7t1']", extent),
+        extent_min_confidence=r.number(
+            post, "extent_min_confidence", "postprocessing", 0.3, low=0, high=1
+        ),
+    )
+    if extent != "full":
+        names = set(heatmap.keypoints) if heatmap is not None else set()
+        missing = [n for n in EXTENT_KEYPOINTS if n not in names]
+        if missing:
+            r.errors.append(f"postprocessing.extent: needs heatmap keypoints {missing}")
+    metadata = d.get("metadata", {})
+    if not isinstance(metadata, dict):
+        r.errors.append("metadata: must be an object")
+    if r.errors:
+        raise ContractError(r.errors)
+    return ModelContract(
+        task=cast("Task", task),
+        input=input_spec,
+        segmentation=segmentation,
+        normalisation=normalisation,
+        preprocessing=preprocessing,
+        heatmap=heatmap,
+        postprocessing=postprocessing,
+        metadata=cast("dict[str, Any]", metadata),
+    )
+
+
+def contract_to_dict(contract: ModelContract) -> dict[str, Any]:
+    """The JSON form of a contract (what `contract_from_dict` reads back)."""
+    c = contract
+    out: dict[str, Any] = {
+        "format": CONTRACT_FORMAT,
+        "version": CONTRACT_VERSION,
+        "task": c.task,
+        "input": {
+            "name": c.input.name,
+            "size": [c.input.height, c.input.width],
+            "channels": c.input.channels,
+            "dtype": "float32",
+            "layout": "NCHW",
+        },
+        "normalisation": {
+            "type": c.normalisation.kind,
+            "low": c.normalisation.low,
+            "high": c.normalisation.high,
+            "mean": c.normalisation.mean,
+            "std": c.normalisation.std,
+        },
+        "preprocessing": {
+            "roi": c.preprocessing.roi,
+            "foreground_threshold": c.preprocessing.foreground_threshold,
+            "keep_aspect": c.preprocessing.keep_aspect,
+            "crop_mm": c.preprocessing.crop_mm,
+            "crop_px": c.preprocessing.crop_px,
+        },
+        "outputs": {
+            "segmentation": {
+                "name": c.segmentation.name,
+                "labels": list(c.segmentation.labels),
+                "activation": c.segmentation.activation,
+                "stride": c.segmentation.stride,
+                "threshold": c.segmentation.threshold,
+                "contains": {k: list(v) for k, v in c.segmentation.contains.items()},
+            },
+            "heatmap": None
+            if c.heatmap is None
+            else {
+                "name": c.heatmap.name,
+                "keypoints": list(c.heatmap.keypoints),
+                "stride": c.heatmap.stride,
+                "activation": c.heatmap.activation,
+            },
+        },
+        "postprocessing": {
+            "polygon_tolerance_px": c.postprocessing.polygon_tolerance_px,
+            "min_component_px": c.postprocessing.min_component_px,
+            "extent": c.postprocessing.extent,
+            "extent_min_confidence": c.postprocessing.extent_min_confidence,
+        },
+        "metadata": dict(c.metadata),
+    }
+    return out
+
+
+def load_contract(source: str | Path | Mapping[str, Any]) -> ModelContract:
+    """Reads a contract from a JSON file path, a JSON string or an already parsed dict."""
+    if isinstance(source, Mapping):
+        return contract_from_dict(dict(source))
+    text: str
+    if isinstance(source, Path) or not source.lstrip().startswith("{"):
+        path = Path(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ContractError([f"contract file {path}: cannot be read ({exc.strerror})"]) from exc
+    else:
+        text = source
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ContractError([f"not valid JSON: {exc.msg} at line {exc.lineno}"]) from exc
+    return contract_from_dict(data)

@@ -1,0 +1,347 @@
+"""Batched prediction of slices with an ONNX session, back on the original pixel grid, and
+its conversion into labelme shapes for a model read.
+
+Polygon policy: per label, the largest connected component of the thresholded probability
+(components under `min_component_px` pixels are ignored); holes are filled, because labelme
+polygons have none and the cord and the dural sac have none. Its outline is the sub-pixel
+iso-line of the probability at the threshold, simplified with Douglas-Peucker
+(`cv2.approxPolyDP`) at `polygon_tolerance_px`.
+
+Uncertainty (for active learning), in [0, 1]: the mean of one score per structure and one for
+the keypoints. A structure scores the mean binary entropy (bits) of its probability over the
+network-grid pixels where it is at least 0.05 (1.0 when there are none: expected but absent);
+keypoints score 1 - their mean heatmap peak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+from skimage import measure
+
+from inference.runtime.contract import EXTENT_KEYPOINTS, ModelContract
+from inference.runtime.preprocess import InputError, Transform, preprocess
+
+SUPPORT_PROBABILITY = 0.05
+
+
+@dataclass(frozen=True)
+class Keypoint:
+    x: float
+    y: float
+    confidence: float
+
+
+@dataclass
+class SlicePrediction:
+    image_shape: tuple[int, int]
+    probabilities: dict[str, np.ndarray]  # float32 (rows, cols), on the original grid
+    masks: dict[str, np.ndarray]  # bool (rows, cols): the largest component, holes filled
+    polygons: dict[str, np.ndarray | None]  # (N, 2) labelme coordinates, or None
+    shape_confidence: dict[str, float]  # mean probability inside the mask
+    keypoints: dict[str, Keypoint] = field(default_factory=dict)
+    uncertainty: float = 0.0
+    uncertainty_parts: dict[str, float] = field(default_factory=dict)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)), dtype=np.float32)
+
+
+def _label_probabilities(contract: ModelContract, seg: np.ndarray) -> dict[str, np.ndarray]:
+    """(channels, h, w) raw output -> per label probability on the network grid."""
+    spec = contract.segmentation
+    if spec.activation == "sigmoid":
+        probs = _sigmoid(seg)
+    elif spec.activation == "softmax":
+        shifted = np.exp(seg - seg.max(axis=0, keepdims=True))
+        probs = (shifted / shifted.sum(axis=0, keepdims=True))[1:]
+    else:
+        probs = np.clip(seg, 0.0, 1.0)
+    out = {label: probs[i] for i, label in enumerate(spec.labels)}
+    for outer, inner in spec.contains.items():
+        merged = out[outer].copy()
+        for label in inner:
+            # Exclusive classes add up; independent ones take the larger value.
+            merged = (
+                merged + out[label]
+                if spec.activation == "softmax"
+                else np.maximum(merged, out[label])
+            )
+        out[outer] = np.clip(merged, 0.0, 1.0)
+    return out
+
+
+def _largest_component(mask: np.ndarray, min_pixels: int) -> np.ndarray | None:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        mask.astype(np.uint8), connectivity=8
+    )
+    if count <= 1:
+        return None
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    best = int(np.argmax(areas))
+    if areas[best] < max(min_pixels, 1):
+        return None
+    component = (labels == best + 1).astype(np.uint8)
+    # Fill holes: the outer contour filled.
+    contours, _ = cv2.findContours(component, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    filled = np.zeros_like(component)
+    cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
+    return np.asarray(filled, dtype=bool)
+
+
+def _outline(
+    prob: np.ndarray, component: np.ndarray, threshold: float, tolerance: float
+) -> np.ndarray | None:
+    """Sub-pixel outline of one component at the threshold, in labelme coordinates."""
+    rows, cols = np.nonzero(component)
+    r0, r1 = max(int(rows.min()) - 2, 0), min(int(rows.max()) + 3, prob.shape[0])
+    c0, c1 = max(int(cols.min()) - 2, 0), min(int(cols.max()) + 3, prob.shape[1])
+    region = cv2.dilate(component[r0:r1, c0:c1].astype(np.uint8), np.ones((3, 3), np.uint8))
+    # Probability outside the (dilated) component is zeroed so that neighbours stay apart,
+    # inside the filled component raised to the threshold so that holes do not make rings.
+    local = np.where(region > 0, prob[r0:r1, c0:c1], 0.0)
+    local = np.where(component[r0:r1, c0:c1], np.maximum(local, threshold + 1e-3), local)
+    padded = np.pad(local, 1)
+    contours: list[np.ndarray] = measure.find_contours(padded, threshold)  # type: ignore[no-untyped-call]
+    if not contours:
+        return None
+
+    def area(c: np.ndarray) -> float:
+        return float(
+            abs(np.dot(c[:, 0], np.roll(c[:, 1], 1)) - np.dot(c[:, 1], np.roll(c[:, 0], 1))) / 2
+        )
+
+    best = max(contours, key=area)
+    # find_contours gives (row, col) with pixel centres at integers; labelme puts them at +0.5.
+    points = np.column_stack((best[:, 1] - 1 + c0 + 0.5, best[:, 0] - 1 + r0 + 0.5))
+    if len(points) > 1 and np.allclose(points[0], points[-1]):
+        points = points[:-1]
+    if tolerance > 0 and len(points) > 3:
+        simplified = cv2.approxPolyDP(points.astype(np.float32)[:, None, :], tolerance, True)[
+            :, 0, :
+        ]
+        if len(simplified) >= 3:
+            points = simplified.astype(np.float64)
+    return np.asarray(points, dtype=np.float64) if len(points) >= 3 else None
+
+
+def decode_heatmap(heatmap: np.ndarray) -> tuple[float, float, float]:
+    """Peak of one heatmap channel with sub-pixel refinement (a parabola through the log of
+    the peak and its neighbours along each axis: exact for a Gaussian). Returns (u, v, peak)
+    in heatmap-grid labelme coordinates (pixel centres at i + 0.5); the peak value is the
+    parabola's too, so a keypoint between pixels is not penalised."""
+    h, w = heatmap.shape
+    index = int(np.argmax(heatmap))
+    r, c = divmod(index, w)
+    peak = float(heatmap[r, c])
+    if peak <= 1e-6:
+        return c + 0.5, r + 0.5, peak
+    logs = np.log(np.maximum(heatmap, 1e-6).astype(np.float64))
+
+    def vertex(before: float, centre: float, after: float) -> tuple[float, float]:
+        a = 0.5 * (before + after) - centre
+        b = 0.5 * (after - before)
+        if a >= 0:
+            return 0.0, 0.0
+        t = float(np.clip(-b / (2 * a), -0.5, 0.5))
+        return t, b * t + a * t * t
+
+    dx, gx = vertex(logs[r, c - 1], logs[r, c], logs[r, c + 1]) if 0 < c < w - 1 else (0.0, 0.0)
+    dy, gy = vertex(logs[r - 1, c], logs[r, c], logs[r + 1, c]) if 0 < r < h - 1 else (0.0, 0.0)
+    return c + 0.5 + dx, r + 0.5 + dy, float(peak * np.exp(gx + gy))
+
+
+def _binary_entropy(p: np.ndarray) -> np.ndarray:
+    q = np.clip(p.astype(np.float64), 1e-7, 1 - 1e-7)
+    return np.asarray(-(q * np.log2(q) + (1 - q) * np.log2(1 - q)))
+
+
+def sagittal_band(
+    keypoints: Mapping[str, Keypoint],
+    shape: tuple[int, int],
+    spacing: tuple[float, float],
+    min_confidence: float,
+) -> np.ndarray | None:
+    """Pixels between the C2/C3 and C7/T1 disc centres, cut across the spine axis (C3 -> C7).
+    The C2/C3 centre is the C3 upper endplate raised by half the C3/C4 disc height, the C7/T1
+    centre the C7 lower endplate lowered by half the C6/C7 disc height (the C2 and T1 corners
+    are not predicted). None when a needed corner is missing or below `min_confidence`."""
+    if any(
+        n not in keypoints or keypoints[n].confidence < min_confidence for n in EXTENT_KEYPOINTS
+    ):
+        return None
+    scale = np.array([spacing[1], spacing[0]])
+
+    def mid(a: str, b: str) -> np.ndarray:
+        pa, pb = keypoints[a], keypoints[b]
+        return np.array([(pa.x + pb.x) / 2 * scale[0], (pa.y + pb.y) / 2 * scale[1]])
+
+    sup3, inf3, sup4 = mid("C3_AS", "C3_PS"), mid("C3_AI", "C3_PI"), mid("C4_AS", "C4_PS")
+    inf6, sup7, inf7 = mid("C6_AI", "C6_PI"), mid("C7_AS", "C7_PS"), mid("C7_AI", "C7_PI")
+    axis = inf7 - sup3
+    norm = float(np.linalg.norm(axis))
+    if norm == 0:
+        return None
+    axis /= norm
+    top = float(sup3 @ axis) - max(float((sup4 - inf3) @ axis), 0.0) / 2
+    bottom = float(inf7 @ axis) + max(float((sup7 - inf6) @ axis), 0.0) / 2
+    rows, cols = shape
+    s_col = (np.arange(cols) + 0.5) * scale[0] * axis[0]
+    s_row = (np.arange(rows) + 0.5) * scale[1] * axis[1]
+    s = s_row[:, None] + s_col[None, :]
+    return np.asarray((s >= top) & (s <= bottom))
+
+
+def _postprocess(
+    contract: ModelContract,
+    transform: Transform,
+    spacing: tuple[float, float],
+    seg: np.ndarray,
+    heat: np.ndarray | None,
+) -> SlicePrediction:
+    post = contract.postprocessing
+    threshold = contract.segmentation.threshold
+    net_probs = _label_probabilities(contract, seg)
+    pred = SlicePrediction(
+        image_shape=transform.image_shape,
+        probabilities={},
+        masks={},
+        polygons={},
+        shape_confidence={},
+    )
+    parts: dict[str, float] = {}
+    if heat is not None and contract.heatmap is not None:
+        parts["keypoints"] = _keypoints(contract, transform, heat, pred)
+    band = None
+    if post.extent == "c2c3_to_c7t1":
+        band = sagittal_band(
+            pred.keypoints, transform.image_shape, spacing, post.extent_min_confidence
+        )
+    for label, net_prob in net_probs.items():
+        prob = transform.network_to_image(net_prob)
+        if band is not None:
+            prob = np.where(band, prob, np.float32(0.0))
+        pred.probabilities[label] = prob
+        component = _largest_component(prob >= threshold, post.min_component_px)
+        if component is None:
+            pred.masks[label] = np.zeros(transform.image_shape, dtype=bool)
+            pred.polygons[label] = None
+            pred.shape_confidence[label] = 0.0
+        else:
+            pred.masks[label] = component
+            pred.polygons[label] = _outline(prob, component, threshold, post.polygon_tolerance_px)
+            pred.shape_confidence[label] = float(prob[component].mean())
+        support = net_prob >= SUPPORT_PROBABILITY
+        parts[label] = float(_binary_entropy(net_prob[support]).mean()) if support.any() else 1.0
+    pred.uncertainty_parts = parts
+    pred.uncertainty = float(np.mean(list(parts.values()))) if parts else 0.0
+    return pred
+
+
+def _keypoints(
+    contract: ModelContract, transform: Transform, heat: np.ndarray, pred: SlicePrediction
+) -> float:
+    """Decodes the keypoints into `pred`; returns their uncertainty (1 - mean peak)."""
+    assert contract.heatmap is not None
+    stride = contract.heatmap.stride
+    if contract.heatmap.activation == "sigmoid":
+        heat = _sigmoid(heat)
+    peaks: list[float] = []
+    for name, channel in zip(contract.heatmap.keypoints, heat, strict=True):
+        u, v, peak = decode_heatmap(channel)
+        x, y = transform.to_image(np.array([[u * stride, v * stride]]))[0]
+        confidence = float(np.clip(peak, 0.0, 1.0))
+        pred.keypoints[name] = Keypoint(x=float(x), y=float(y), confidence=confidence)
+        peaks.append(confidence)
+    return 1.0 - float(np.mean(peaks))
+
+
+def _batch_limit(session: Any, requested: int) -> int:
+    dims = session.get_inputs()[0].shape
+    fixed = dims[0] if dims and isinstance(dims[0], int) and dims[0] > 0 else None
+    return fixed if fixed is not None else max(1, requested)
+
+
+def predict_slices(
+    session: Any,
+    contract: ModelContract,
+    images: Sequence[np.ndarray],
+    spacings: Sequence[Sequence[float]],
+    *,
+    batch_size: int = 8,
+) -> list[SlicePrediction]:
+    """Predicts each slice (any size, uint8/uint16/int16/float32) with its (row, col) mm
+    spacing. Raises InputError for a bad image, naming its index."""
+    if len(images) != len(spacings):
+        raise InputError(f"{len(images)} images but {len(spacings)} spacings")
+    prepared = []
+    for index, (image, spacing) in enumerate(zip(images, spacings, strict=True)):
+        try:
+            prepared.append(preprocess(image, spacing, contract))
+        except InputError as exc:
+            raise InputError(f"slice {index}: {exc}") from exc
+    names = [contract.segmentation.name]
+    if contract.heatmap is not None:
+        names.append(contract.heatmap.name)
+    limit = _batch_limit(session, batch_size)
+    results: list[SlicePrediction] = []
+    for start in range(0, len(prepared), limit):
+        chunk = prepared[start : start + limit]
+        batch = np.stack([p.tensor for p in chunk])
+        real = len(chunk)
+        if real < limit and session.get_inputs()[0].shape[0] == limit:
+            batch = np.concatenate([batch, np.zeros((limit - real, *batch.shape[1:]), np.float32)])
+        outputs = session.run(names, {contract.input.name: batch})
+        for i, item in enumerate(chunk):
+            heat = outputs[1][i] if len(outputs) > 1 else None
+            spacing = (float(spacings[start + i][0]), float(spacings[start + i][1]))
+            results.append(_postprocess(contract, item.transform, spacing, outputs[0][i], heat))
+    return results
+
+
+def _rounded(points: np.ndarray) -> list[list[float]]:
+    return [[round(float(x), 3), round(float(y), 3)] for x, y in points]
+
+
+def prediction_to_shapes(
+    prediction: SlicePrediction, *, keypoint_min_confidence: float = 0.0
+) -> list[dict[str, Any]]:
+    """labelme shapes of one slice: a polygon per predicted structure, a point per keypoint
+    (those under `keypoint_min_confidence` left out), each with its `confidence`."""
+    shapes: list[dict[str, Any]] = []
+    for label, polygon in prediction.polygons.items():
+        if polygon is None:
+            continue
+        shapes.append(
+            {
+                "label": label,
+                "points": _rounded(polygon),
+                "group_id": None,
+                "description": "",
+                "shape_type": "polygon",
+                "flags": {},
+                "mask": None,
+                "confidence": round(prediction.shape_confidence[label], 4),
+            }
+        )
+    for name, point in prediction.keypoints.items():
+        if point.confidence < keypoint_min_confidence:
+            continue
+        shapes.append(
+            {
+                "label": name,
+                "points": _rounded(np.array([[point.x, point.y]])),
+                "group_id": None,
+                "description": "",
+                "shape_type": "point",
+                "flags": {},
+                "mask": None,
+                "confidence": round(point.confidence, 4),
+            }
+        )
+    return shapes

@@ -1,0 +1,165 @@
+"""ONNX Runtime sessions, cached per model file and sha256; CUDA when it can load, else CPU."""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import logging
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from inference.runtime.contract import ModelFileError
+
+logger = logging.getLogger(__name__)
+
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+MAX_CACHED_SESSIONS = 8
+# Libraries the CUDA provider of onnxruntime-gpu 1.2x/1.3x loads (CUDA 12, cuDNN 9).
+_CUDA_LIBRARIES = ("libcudart.so.12", "libcublasLt.so.12", "libcublas.so.12", "libcudnn.so.9")
+
+_lock = threading.Lock()
+_cache: OrderedDict[tuple[str, str, tuple[str, ...], int], Any] = OrderedDict()
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+_digests: dict[tuple[str, int, int], str] = {}
+
+
+def _cached_digest(path: Path) -> str:
+    # Hashing a few MB on every prediction call would cost milliseconds; the digest is
+    # recomputed whenever the file's size or modification time changes.
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    digest = _digests.get(key)
+    if digest is None:
+        digest = file_sha256(path)
+        _digests[key] = digest
+    return digest
+
+
+def _driver_has_gpu() -> bool:
+    try:
+        cuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False
+    count = ctypes.c_int(0)
+    if cuda.cuInit(0) != 0 or cuda.cuDeviceGetCount(ctypes.byref(count)) != 0:
+        return False
+    return count.value > 0
+
+
+@functools.cache
+def cuda_usable() -> bool:
+    """True when the CUDA provider can really run: a GPU through the driver and the CUDA,
+    cuBLAS and cuDNN libraries loadable. Asking onnxruntime for CUDA without them logs an error
+    on every session, so we only ask when this holds."""
+    if os.environ.get("SPINELABEL_DISABLE_CUDA", "") not in ("", "0"):
+        return False
+    import onnxruntime as ort
+
+    if CUDA not in ort.get_available_providers() or not _driver_has_gpu():
+        return False
+    preload = getattr(ort, "preload_dlls", None)
+    if preload is not None:
+        # Loads the NVIDIA pip wheels' libraries when present; harmless when system ones are.
+        try:
+            preload(cuda=True, cudnn=True, msvc=False)
+        except Exception:  # any failure just means "no CUDA"
+            logger.debug("onnxruntime.preload_dlls failed", exc_info=True)
+    for name in _CUDA_LIBRARIES:
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            return False
+    return True
+
+
+def available_providers() -> list[str]:
+    """The providers this machine will use, best first: CUDA when usable, then CPU."""
+    return [CUDA, CPU] if cuda_usable() else [CPU]
+
+
+def default_threads() -> int:
+    """Intra-op threads: the cores we may use (affinity), at most 8 (small models gain little)."""
+    configured = os.environ.get("SPINELABEL_ORT_THREADS")
+    if configured:
+        return max(1, int(configured))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+def create_session(
+    path: str | Path, *, providers: list[str] | None = None, threads: int | None = None
+) -> Any:
+    """A new onnxruntime.InferenceSession (uncached); ModelFileError when the file is bad."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or default_threads()
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only: CPU fallback warnings are expected
+    chosen = providers or available_providers()
+    try:
+        return ort.InferenceSession(str(path), sess_options=options, providers=chosen)
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/NoSuchFile
+        raise ModelFileError(f"model file {path}: onnxruntime cannot load it ({exc})") from exc
+
+
+def get_session(
+    path: str | Path,
+    *,
+    sha256: str | None = None,
+    providers: list[str] | None = None,
+    threads: int | None = None,
+) -> Any:
+    """The cached session of a model file. With `sha256`, the file must have that digest
+    (a registry entry whose file was replaced is refused, not silently run)."""
+    resolved = Path(path).resolve()
+    if not resolved.is_file():
+        raise ModelFileError(f"model file {path}: not found")
+    digest = _cached_digest(resolved)
+    if sha256 is not None and digest != sha256.lower():
+        raise ModelFileError(
+            f"model file {path}: sha256 is {digest}, the registry expects {sha256.lower()}"
+        )
+    chosen = tuple(providers or available_providers())
+    key = (str(resolved), digest, chosen, threads or default_threads())
+    with _lock:
+        session = _cache.get(key)
+        if session is not None:
+            _cache.move_to_end(key)
+            return session
+    session = create_session(resolved, providers=list(chosen), threads=threads)
+    with _lock:
+        _cache[key] = session
+        while len(_cache) > MAX_CACHED_SESSIONS:
+            _cache.popitem(last=False)
+    return session
+
+
+def clear_session_cache() -> None:
+    with _lock:
+        _cache.clear()
+        _digests.clear()
+
+
+def session_providers(session: Any) -> list[str]:
+    """The providers a session really runs on (CUDA may have fallen back to CPU)."""
+    return list(session.get_providers())

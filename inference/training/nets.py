@@ -1,0 +1,123 @@
+"""Small U-Nets for CPU inference: sagittal (cord, canal, 20 corner heatmaps), axial (cord, canal).
+
+Input sizes must be multiples of ``2 ** (len(widths) - 1)`` (16 for the default four poolings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+SAGITTAL_LABELS: tuple[str, ...] = ("cord", "canal")
+AXIAL_LABELS: tuple[str, ...] = ("cord", "canal")
+KEYPOINT_NAMES: tuple[str, ...] = tuple(
+    f"C{level}_{corner}" for level in range(3, 8) for corner in ("AS", "AI", "PS", "PI")
+)
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Architecture of one network; stored with checkpoints so they can be rebuilt."""
+
+    seg_channels: int
+    heatmap_channels: int = 0
+    widths: tuple[int, ...] = (16, 32, 64, 96, 128)
+    in_channels: int = 1
+
+    @property
+    def size_multiple(self) -> int:
+        return int(2 ** (len(self.widths) - 1))
+
+
+def _block(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    )
+
+
+class GlobalContext(nn.Module):
+    """Adds a globally pooled feature to every position (as UperNet's pyramid pooling does at
+    its coarsest bin): the vertebra identity (C3 versus C4) needs context beyond the receptive
+    field of the convolutions."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.proj = nn.Sequential(nn.Conv2d(channels, channels, 1), nn.ReLU(inplace=True))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pooled: torch.Tensor = self.proj(torch.mean(x, dim=(2, 3), keepdim=True))
+        return x + pooled
+
+
+class UNet(nn.Module):
+    """U-Net with a segmentation head (logits) and an optional heatmap head (linear)."""
+
+    def __init__(self, config: NetConfig) -> None:
+        super().__init__()
+        self.config = config
+        widths: Sequence[int] = config.widths
+        self.encoders = nn.ModuleList()
+        cin = config.in_channels
+        for width in widths:
+            self.encoders.append(_block(cin, width))
+            cin = width
+        self.pool = nn.MaxPool2d(2)
+        self.context = GlobalContext(widths[-1])
+        self.ups = nn.ModuleList()
+        self.decoders = nn.ModuleList()
+        for level in range(len(widths) - 2, -1, -1):
+            self.ups.append(nn.ConvTranspose2d(widths[level + 1], widths[level], 2, stride=2))
+            self.decoders.append(_block(2 * widths[level], widths[level]))
+        self.seg_head = nn.Conv2d(widths[0], config.seg_channels, 1)
+        self.heatmap_head: nn.Module | None = None
+        if config.heatmap_channels > 0:
+            last = nn.Conv2d(widths[0], config.heatmap_channels, 1)
+            # Heatmaps start flat at zero, so the first MSE steps do not swamp the masks' loss.
+            nn.init.zeros_(last.weight)
+            if last.bias is not None:
+                nn.init.zeros_(last.bias)
+            self.heatmap_head = nn.Sequential(
+                nn.Conv2d(widths[0], widths[0], 3, padding=1), nn.ReLU(inplace=True), last
+            )
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        skips: list[torch.Tensor] = []
+        for index, encoder in enumerate(self.encoders):
+            if index > 0:
+                x = self.pool(x)
+            x = encoder(x)
+            skips.append(x)
+        x = self.context(skips.pop())
+        for up, decoder in zip(self.ups, self.decoders, strict=True):
+            x = up(x)
+            x = decoder(torch.cat([x, skips.pop()], dim=1))
+        seg = self.seg_head(x)
+        if self.heatmap_head is None:
+            return (seg,)
+        return seg, self.heatmap_head(x)
+
+
+def sagittal_config(widths: tuple[int, ...] = (16, 32, 64, 96, 128)) -> NetConfig:
+    return NetConfig(
+        seg_channels=len(SAGITTAL_LABELS), heatmap_channels=len(KEYPOINT_NAMES), widths=widths
+    )
+
+
+def axial_config(widths: tuple[int, ...] = (16, 32, 64, 96, 128)) -> NetConfig:
+    return NetConfig(seg_channels=len(AXIAL_LABELS), heatmap_channels=0, widths=widths)
+
+
+def build_net(config: NetConfig) -> UNet:
+    return UNet(config)
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,282 @@
+"""Prediction post-processing: inverse mapping, polygons, keypoints, uncertainty, labelme shapes,
+and the session cache."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from inference.runtime.contract import ModelContract, contract_from_dict
+from inference.runtime.predict import (
+    Keypoint,
+    decode_heatmap,
+    predict_slices,
+    prediction_to_shapes,
+    sagittal_band,
+)
+from inference.runtime.preprocess import InputError
+from inference.runtime.sessions import (
+    CPU,
+    available_providers,
+    clear_session_cache,
+    file_sha256,
+    get_session,
+    session_providers,
+)
+from inference.training.nets import KEYPOINT_NAMES
+
+NET = 64
+
+
+def write_model(path: Path, size: int = 32) -> Path:
+    """A one-convolution ONNX model (input "image", output "seg")."""
+    weight = numpy_helper.from_array(np.ones((2, 1, 1, 1), np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["image", "w"], ["seg"])],
+        "tiny",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, size, size])],
+        [helper.make_tensor_value_info("seg", TensorProto.FLOAT, ["N", 2, size, size])],
+        initializer=[weight],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    onnx.save(model, str(path))
+    return path
+
+
+class FakeInput:
+    def __init__(self, shape: list[Any]) -> None:
+        self.name = "image"
+        self.shape = shape
+
+
+class FakeSession:
+    """Returns a disc of logits (+/-8) centred at `centre` on the network grid and Gaussian
+    heatmaps at `points` (network coordinates), whatever the input."""
+
+    def __init__(
+        self,
+        centre: tuple[float, float] = (32.0, 24.0),
+        radius: float = 10.0,
+        points: np.ndarray | None = None,
+        batch_dim: str | int = "batch",
+    ) -> None:
+        self.centre, self.radius, self.points = centre, radius, points
+        self.batch_dim = batch_dim
+        self.calls: list[int] = []
+
+    def get_inputs(self) -> list[FakeInput]:
+        return [FakeInput([self.batch_dim, 1, NET, NET])]
+
+    def run(self, names: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        batch = feeds["image"].shape[0]
+        self.calls.append(batch)
+        v, u = np.mgrid[0:NET, 0:NET] + 0.5
+        inside = np.hypot(u - self.centre[0], v - self.centre[1]) <= self.radius
+        seg = np.where(inside, 8.0, -8.0).astype(np.float32)
+        seg = np.stack([seg, np.where(inside, 8.0, -8.0)])[None].repeat(batch, 0)
+        out = [seg.astype(np.float32)]
+        if len(names) > 1:
+            heat = np.zeros((20, NET, NET), np.float32)
+            assert self.points is not None
+            for k, (x, y) in enumerate(self.points):
+                heat[k] = 0.9 * np.exp(-((u - x) ** 2 + (v - y) ** 2) / (2 * 2.0**2))
+            out.append(heat[None].repeat(batch, 0))
+        return out
+
+
+def contract(*, heatmap: bool = True, extent: str = "full") -> ModelContract:
+    data: dict[str, Any] = {
+        "task": "sagittal",
+        "input": {"name": "image", "size": [NET, NET]},
+        "preprocessing": {"roi": "foreground_box"},
+        "outputs": {"segmentation": {"name": "seg", "labels": ["cord", "canal"]}},
+        "postprocessing": {"polygon_tolerance_px": 0.25, "extent": extent},
+    }
+    if heatmap:
+        data["outputs"]["heatmap"] = {"name": "heat", "keypoints": list(KEYPOINT_NAMES)}
+    return contract_from_dict(data)
+
+
+def image_with_tissue(
+    shape: tuple[int, int] = (200, 160), box: tuple[int, int, int, int] = (20, 40, 148, 168)
+) -> np.ndarray:
+    image = np.zeros(shape, np.uint16)
+    x0, y0, x1, y1 = box
+    image[y0:y1, x0:x1] = 1000
+    return image
+
+
+def points_on_grid() -> np.ndarray:
+    return np.array([[10.0 + 2.25 * k, 8.0 + 2.5 * k] for k in range(20)])
+
+
+def test_a_disc_on_the_network_grid_comes_back_as_a_polygon_on_the_image():
+    # Tissue box 128 x 128 px at (20, 40): 2 image pixels per network pixel.
+    pred = predict_slices(FakeSession(), contract(heatmap=False), [image_with_tissue()], [(1, 1)])[
+        0
+    ]
+    polygon = pred.polygons["cord"]
+    assert polygon is not None
+    assert len(polygon) >= 8
+    centre = polygon.mean(axis=0)
+    assert centre == pytest.approx((20 + 2 * 32, 40 + 2 * 24), abs=0.5)
+    radii = np.hypot(*(polygon - (84, 88)).T)
+    assert radii == pytest.approx(20.0, abs=1.0)
+    area = pred.masks["cord"].sum()
+    assert area == pytest.approx(math.pi * 20**2, rel=0.05)
+    assert pred.shape_confidence["cord"] > 0.9
+    assert pred.masks["cord"].shape == (200, 160)
+
+
+def test_keypoints_are_mapped_back_with_sub_pixel_precision():
+    points = points_on_grid()
+    session = FakeSession(points=points)
+    pred = predict_slices(session, contract(), [image_with_tissue()], [(1, 1)])[0]
+    assert list(pred.keypoints) == list(KEYPOINT_NAMES)
+    for name, (u, v) in zip(KEYPOINT_NAMES, points, strict=True):
+        kp = pred.keypoints[name]
+        assert (kp.x, kp.y) == pytest.approx((20 + 2 * u, 40 + 2 * v), abs=0.1)
+        assert kp.confidence == pytest.approx(0.9, abs=0.05)
+
+
+def test_decode_heatmap_finds_an_off_grid_gaussian_peak():
+    v, u = np.mgrid[0:32, 0:32] + 0.5
+    heat = np.exp(-((u - 12.3) ** 2 + (v - 20.8) ** 2) / (2 * 1.5**2))
+    x, y, peak = decode_heatmap(heat)
+    assert (x, y) == pytest.approx((12.3, 20.8), abs=0.01)
+    assert peak > 0.9
+
+
+def test_shapes_are_labelme_shapes_with_confidence():
+    session = FakeSession(points=points_on_grid())
+    pred = predict_slices(session, contract(), [image_with_tissue()], [(1, 1)])[0]
+    shapes = prediction_to_shapes(pred)
+    polygons = [s for s in shapes if s["shape_type"] == "polygon"]
+    points = [s for s in shapes if s["shape_type"] == "point"]
+    assert {s["label"] for s in polygons} == {"cord", "canal"}
+    assert [s["label"] for s in points] == list(KEYPOINT_NAMES)
+    for shape in shapes:
+        assert set(shape) >= {"label", "points", "group_id", "description", "shape_type", "flags"}
+        assert shape["group_id"] is None
+        assert shape["flags"] == {}
+        assert shape["description"] == ""
+        assert 0.0 <= shape["confidence"] <= 1.0
+        assert all(math.isfinite(c) for p in shape["points"] for c in p)
+    assert all(len(s["points"]) >= 3 for s in polygons)
+    assert all(len(s["points"]) == 1 for s in points)
+    assert prediction_to_shapes(pred, keypoint_min_confidence=0.95) == polygons
+
+
+def test_nothing_predicted_gives_no_polygon_and_full_uncertainty():
+    session = FakeSession(radius=0.0)
+    pred = predict_slices(session, contract(heatmap=False), [image_with_tissue()], [(1, 1)])[0]
+    assert pred.polygons["cord"] is None
+    assert not pred.masks["cord"].any()
+    assert pred.uncertainty == 1.0
+    assert prediction_to_shapes(pred) == []
+
+
+def test_uncertainty_is_low_for_a_crisp_prediction_and_within_bounds():
+    pred = predict_slices(FakeSession(), contract(heatmap=False), [image_with_tissue()], [(1, 1)])[
+        0
+    ]
+    assert 0.0 <= pred.uncertainty < 0.05
+
+
+def test_slices_are_batched_and_keep_their_order():
+    session = FakeSession(points=points_on_grid())
+    images = [image_with_tissue(box=(20 + 2 * i, 40, 148 + 2 * i, 168)) for i in range(5)]
+    preds = predict_slices(session, contract(), images, [(1, 1)] * 5, batch_size=2)
+    assert session.calls == [2, 2, 1]
+    xs = [p.keypoints["C3_AS"].x for p in preds]
+    assert xs == pytest.approx([20 + 2 * i + 2 * 10.0 for i in range(5)], abs=0.1)
+
+
+def test_a_fixed_batch_model_gets_padded_batches():
+    session = FakeSession(points=points_on_grid(), batch_dim=4)
+    preds = predict_slices(
+        session, contract(), [image_with_tissue()] * 5, [(1, 1)] * 5, batch_size=2
+    )
+    assert session.calls == [4, 4]
+    assert len(preds) == 5
+
+
+def test_bad_inputs_name_the_slice():
+    c = contract(heatmap=False)
+    with pytest.raises(InputError, match="2 images but 1 spacings"):
+        predict_slices(FakeSession(), c, [image_with_tissue()] * 2, [(1, 1)])
+    bad = np.zeros((10, 10), np.float64)
+    with pytest.raises(InputError, match="slice 1: image: unsupported pixel type float64"):
+        predict_slices(FakeSession(), c, [image_with_tissue(), bad], [(1, 1), (1, 1)])
+    with pytest.raises(InputError, match="slice 0: spacing"):
+        predict_slices(FakeSession(), c, [image_with_tissue()], [(0, 1)])
+
+
+def corner_keypoints(
+    top: float = 50.0, height: float = 16.0, disc: float = 6.0, x: float = 40.0, conf: float = 0.9
+) -> dict[str, Keypoint]:
+    out = {}
+    y = top
+    for level in range(3, 8):
+        for corner in ("AS", "AI", "PS", "PI"):
+            dy = height if corner.endswith("I") else 0.0
+            dx = 15.0 if corner.startswith("P") else 0.0
+            out[f"C{level}_{corner}"] = Keypoint(x + dx, y + dy, conf)
+        y += height + disc
+    return out
+
+
+def test_the_sagittal_band_runs_between_the_c2c3_and_c7t1_disc_centres():
+    band = sagittal_band(corner_keypoints(), (200, 100), (1.0, 1.0), 0.3)
+    assert band is not None
+    rows = np.nonzero(band.any(axis=1))[0]
+    # C3 top at 50, half a 6 px disc above: 47; C7 bottom at 50 + 4 * 22 + 16 = 154, +3: 157.
+    assert (rows.min(), rows.max()) == (47, 156)
+    assert band[100].all()
+
+
+def test_the_band_is_not_applied_with_unconfident_corners():
+    keypoints = corner_keypoints()
+    keypoints["C7_PI"] = Keypoint(55.0, 154.0, 0.1)
+    assert sagittal_band(keypoints, (200, 100), (1.0, 1.0), 0.3) is None
+
+
+def test_the_extent_rule_cuts_the_masks_to_the_band():
+    # Vertebrae on network rows 5..57 (8 px bodies, 3 px discs), a disc of logits on 2..62.
+    layout = corner_keypoints(top=5.0, height=8.0, disc=3.0, x=10.0)
+    points = np.array([[layout[n].x, layout[n].y] for n in KEYPOINT_NAMES])
+    session = FakeSession(points=points, centre=(32.0, 32.0), radius=30.0)
+    image = [image_with_tissue()]
+    full = predict_slices(session, contract(), image, [(1, 1)])[0]
+    cut = predict_slices(session, contract(extent="c2c3_to_c7t1"), image, [(1, 1)])[0]
+    rows = np.nonzero(cut.masks["cord"].any(axis=1))[0]
+    # Network rows 3.5 .. 58.5 are image rows 40 + 2 * row.
+    assert (rows.min(), rows.max() + 1) == (47, 157)
+    assert not (cut.masks["cord"] & ~full.masks["cord"]).any()
+    assert full.masks["cord"].sum() > cut.masks["cord"].sum()
+
+
+def test_sessions_are_cached_per_file_and_digest(tmp_path):
+    clear_session_cache()
+    path = write_model(tmp_path / "m.onnx")
+    a = get_session(path)
+    assert get_session(path, sha256=file_sha256(path)) is a
+    assert session_providers(a)[-1] == CPU
+    with pytest.raises(Exception, match="sha256 is"):
+        get_session(path, sha256="0" * 64)
+    write_model(path, size=16)  # replaced on disk: a new digest, a new session
+    assert get_session(path) is not a
+    clear_session_cache()
+
+
+def test_cpu_is_always_the_last_provider():
+    providers = available_providers()
+    assert providers[-1] == CPU
+    assert set(providers) <= {"CUDAExecutionProvider", CPU}

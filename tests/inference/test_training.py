@@ -1,0 +1,204 @@
+"""Training a tiny network on phantoms, exporting it to ONNX and checking ONNX against torch."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from inference.runtime.model_check import contract_check_against_model
+from inference.runtime.predict import predict_slices
+from inference.runtime.sessions import create_session
+from inference.training.augment import AugmentConfig, gaussian_heatmaps, make_sample
+from inference.training.data import TrainingSlice, phantom_slices
+from inference.training.export import ExportError, export_and_verify, export_onnx, verify_onnx
+from inference.training.nets import KEYPOINT_NAMES, NetConfig, build_net, parameter_count
+from inference.training.train import (
+    TrainProgress,
+    default_config,
+    default_contract,
+    load_checkpoint,
+    losses,
+    make_batch,
+    net_config,
+    train,
+)
+
+TINY: dict[str, Any] = {"input_size": (64, 64), "widths": (8, 16, 32), "threads": 1}
+
+
+@pytest.fixture(scope="module")
+def sagittal_phantoms() -> list[TrainingSlice]:
+    return phantom_slices("sagittal", [11], sagittal_offsets=(0,))
+
+
+def test_a_tiny_network_fits_a_phantom_batch(sagittal_phantoms):
+    torch.manual_seed(0)
+    cfg = default_config("sagittal", batch_size=4, **TINY)
+    contract = default_contract(cfg)
+    batch = make_batch(
+        (sagittal_phantoms, []), cfg, contract, np.random.default_rng(0), torch.device("cpu")
+    )
+    model = build_net(net_config(cfg))
+    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
+    history = []
+    for _ in range(25):
+        seg, heat = losses(model(batch["image"]), batch, cfg)
+        loss = seg + heat
+        optimiser.zero_grad()
+        loss.backward()  # type: ignore[no-untyped-call]
+        optimiser.step()
+        history.append((seg.item(), heat.item()))
+    assert history[-1][0] < 0.85 * history[0][0]
+    assert history[-1][1] < history[0][1]
+
+
+def test_train_reports_per_epoch_metrics_and_a_checkpoint(tmp_path):
+    events: list[TrainProgress] = []
+    result = train(
+        task="sagittal",
+        epochs=2,
+        steps_per_epoch=2,
+        batch_size=2,
+        seed=3,
+        device="cpu",
+        out_dir=tmp_path,
+        progress=events.append,
+        phantom_train_seeds=(21,),
+        phantom_val_seeds=(22,),
+        real_train=("t1",),
+        real_val=(),
+        **TINY,
+    )
+    assert [e.step for e in events] == [1, 2, 1, 2]
+    assert events[1].metrics is not None
+    assert events[1].metrics["epoch"] == 1
+    assert len(result.history) == 2
+    held_out = result.history[-1]["held_out"]["phantom"]
+    for key in ("cord_dice", "canal_dice", "keypoint_mre_mm"):
+        assert key in held_out
+    assert any(s.startswith("real:t1:sagittal:") for s in result.data["train"])
+    assert "phantom:22:sagittal:4" in result.data["held_out"]
+    assert result.checkpoint is not None
+    model, state = load_checkpoint(result.checkpoint)
+    assert state["contract"]["task"] == "sagittal"
+    x = torch.rand(1, 1, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(model(x)[0], result.model(x)[0], atol=1e-5)
+
+
+def test_training_is_deterministic_for_a_seed():
+    kwargs: dict[str, Any] = {
+        "task": "axial", "epochs": 1, "steps_per_epoch": 2, "batch_size": 2, "seed": 5,
+        "device": "cpu", "phantom_train_seeds": (31,), "phantom_val_seeds": (),
+        "real_train": ("mt",), "real_val": (), "input_size": (48, 48), "widths": (4, 8),
+        "threads": 1,
+    }  # fmt: skip
+    a = train(**kwargs)
+    b = train(**kwargs)
+    assert a.history[0]["loss"] == b.history[0]["loss"]
+
+
+def test_export_is_one_file_that_matches_torch(tmp_path):
+    cfg = default_config("sagittal", **TINY)
+    contract = default_contract(cfg)
+    model = build_net(net_config(cfg)).eval()
+    path = tmp_path / "tiny.onnx"
+    diff = export_and_verify(model, path, contract)
+    assert diff < 1e-4
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.onnx"]
+    contract_check_against_model(contract, path)
+    session = create_session(path)
+    assert session.get_inputs()[0].shape[0] == "batch"
+    images = [
+        np.random.default_rng(i).integers(0, 4000, (90, 70)).astype(np.uint16) for i in range(3)
+    ]
+    predictions = predict_slices(session, contract, images, [(0.5, 0.5)] * 3, batch_size=2)
+    assert len(predictions) == 3
+    assert set(predictions[0].keypoints) == set(KEYPOINT_NAMES)
+    assert predictions[2].probabilities["cord"].shape == (90, 70)
+
+
+def test_verify_raises_when_onnx_and_torch_disagree(tmp_path):
+    model = build_net(NetConfig(seg_channels=1, widths=(4, 8))).eval()
+    path = export_onnx(model, tmp_path / "m.onnx", input_size=(32, 32), output_names=["seg"])
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.01)
+    with pytest.raises(ExportError, match="differs from torch"):
+        verify_onnx(model, path, input_size=(32, 32))
+
+
+def test_the_shipped_architectures_stay_small():
+    for task in ("sagittal", "axial"):
+        params = parameter_count(build_net(net_config(default_config(task))))
+        assert params < 3_000_000
+
+
+def test_augmented_samples_are_deterministic_and_keep_keypoints_on_their_marks():
+    image = np.full((120, 100), 100, np.uint16)
+    image[20:100, 20:80] = 1000
+    points = np.array([[30.5 + 2 * i, 30.5 + 3 * i] for i in range(20)])
+    for x, y in points[[0, 19]]:
+        image[int(y), int(x)] = 4000
+    item = TrainingSlice(
+        image=image,
+        spacing=(0.5, 0.5),
+        masks={"cord": np.zeros_like(image, bool), "canal": None},
+        keypoints=points,
+        source="synthetic",
+    )
+    cfg = default_config("sagittal", **TINY)
+    contract = default_contract(cfg)
+    aug = AugmentConfig(
+        fov_crop_p=0.0, lowres_p=0.0, noise_p=0.0, blur_p=0.0, bias_p=0.0, rotation_deg=25.0,
+        elastic_p=1.0, gamma=(1.0, 1.0), contrast=(1.0, 1.0), brightness=0.0,
+    )  # fmt: skip
+    kwargs: dict[str, Any] = {
+        "labels": ("cord", "canal"),
+        "config": aug,
+        "heatmap_sigma": 1.0,
+        "keypoint_count": 20,
+    }
+    a = make_sample(item, contract, np.random.default_rng(7), **kwargs)
+    b = make_sample(item, contract, np.random.default_rng(7), **kwargs)
+    assert np.array_equal(a.image, b.image)
+    assert np.array_equal(a.heatmaps, b.heatmaps)
+    assert a.mask_weight[1].max() == 0.0  # canal not annotated: no loss
+    assert a.heatmap_weight == 1.0
+    for k in (0, 19):
+        peak = np.unravel_index(np.argmax(a.heatmaps[k]), a.heatmaps[k].shape)
+        r, c = peak
+        window = a.image[0, r - 2 : r + 3, c - 2 : c + 3]
+        # The bright marker pixel ended up under the heatmap peak.
+        assert window.max() > 0.5 * a.image[0].max()
+
+
+def test_gaussian_heatmaps_peak_at_the_point():
+    heat = gaussian_heatmaps(np.array([[10.5, 20.5]]), (32, 32), 2.0)
+    row, col = np.unravel_index(np.argmax(heat[0]), (32, 32))
+    assert (int(row), int(col)) == (20, 10)
+    assert heat.max() == pytest.approx(1.0)
+
+
+def test_labelled_band_masks_only_the_phantom_polygons_ends(sagittal_phantoms):
+    item = sagittal_phantoms[0]
+    assert item.valid is not None
+    canal = item.masks["canal"]
+    assert (item.valid | ~canal).all()  # every labelled pixel is in the band
+    assert item.valid.sum() < item.valid.size  # and the band does not cover the whole slice
+
+
+def test_checkpoint_configs_round_trip(tmp_path):
+    result = train(
+        task="axial", epochs=1, steps_per_epoch=1, batch_size=1, seed=0, device="cpu",
+        out_dir=tmp_path, phantom_train_seeds=(41,), phantom_val_seeds=(), real_train=(),
+        real_val=(), input_size=(48, 48), widths=(4, 8), threads=1,
+    )  # fmt: skip
+    assert result.checkpoint is not None
+    _, state = load_checkpoint(result.checkpoint)
+    assert state["train_config"]["widths"] == [4, 8]
+    assert dataclasses.asdict(result.model.config)["seg_channels"] == 2

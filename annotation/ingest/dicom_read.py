@@ -1,13 +1,15 @@
 """Read one DICOM file: check it, decode its frames, queue their pixels for the store.
 
-Each file is read once. Native little-endian pixel data is viewed in place (numpy over the
-element's bytes); anything else goes through pydicom's decoders (pylibjpeg plugins for
-JPEG, JPEG 2000, JPEG-LS and RLE). Enhanced multi-frame objects become one slice per frame,
-with geometry from the per-frame (or shared) functional groups.
+Each file is read once. The few attributes ingest needs are decoded straight from the raw
+elements (pydicom's per-attribute conversion costs more than parsing the whole file), and
+native little-endian pixel data is viewed in place; anything else goes through pydicom's
+decoders (pylibjpeg plugins for JPEG, JPEG 2000, JPEG-LS and RLE). Enhanced multi-frame
+objects become one slice per frame, with geometry from the per-frame (or shared) groups.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from pydicom import dcmread
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.decoders.base import get_decoder
@@ -27,13 +30,29 @@ from pydicom.uid import (
 )
 
 from annotation.ingest.imaging import subsample
-from annotation.ingest.pixelstore import PixelWriter, StoredSlice
+from annotation.ingest.pixelstore import SliceSink, StoredSlice
 from annotation.ingest.types import Refused
 from annotation.pixels import normalise_dtype
 
 # Pixel data of these transfer syntaxes is raw little-endian once pydicom has read the file.
 _NATIVE_LE = {ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian}
 _FAST_DTYPES = {(8, 0): "u1", (8, 1): "i1", (16, 0): "<u2", (16, 1): "<i2"}
+_PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)  # PixelData, Float..., DoubleFloat...
+
+# Tags read on every file (keywords in comments).
+STUDY_UID, SERIES_UID, SOP_UID = 0x0020000D, 0x0020000E, 0x00080018
+MODALITY, ECHO, INSTANCE, SERIES_NUMBER = 0x00080060, 0x00180086, 0x00200013, 0x00200011
+PHOTOMETRIC, SAMPLES, FRAMES = 0x00280004, 0x00280002, 0x00280008
+ROWS, COLUMNS, BITS_ALLOCATED, BITS_STORED = 0x00280010, 0x00280011, 0x00280100, 0x00280101
+PIXEL_REPRESENTATION, BURNED_IN = 0x00280103, 0x00280301
+SLOPE, INTERCEPT, CENTER, WIDTH = 0x00281053, 0x00281052, 0x00281050, 0x00281051
+SPACING, IMAGER_SPACING, THICKNESS = 0x00280030, 0x00181164, 0x00180050
+ORIENTATION, POSITION = 0x00200037, 0x00200032
+PER_FRAME, SHARED = 0x52009230, 0x52009229
+# Functional group sequences holding the attributes above in enhanced objects.
+PLANE_POSITION, PLANE_ORIENTATION, PIXEL_MEASURES = 0x00209113, 0x00209116, 0x00289110
+VALUE_TRANSFORM, FRAME_VOI = 0x00289145, 0x00289132
+_BINARY_US = {ROWS, COLUMNS, BITS_ALLOCATED, BITS_STORED, PIXEL_REPRESENTATION, SAMPLES}
 
 
 @dataclass
@@ -59,23 +78,68 @@ class DicomSlice:
     window: tuple[float, float] | None
     dtype: str
     sample: np.ndarray
-    pending: Future[StoredSlice]
+    # A Future while the write is queued in this process; the result once it crossed from
+    # a worker process (futures cannot be pickled).
+    pending: Future[StoredSlice] | StoredSlice
 
     @property
     def key(self) -> str:
         return self.sop_uid if self.frame is None else f"{self.sop_uid}#{self.frame}"
 
-
-def _text(ds: Dataset, keyword: str) -> str:
-    value = ds.get(keyword)
-    return "" if value is None else str(value).strip()
+    def stored(self) -> StoredSlice:
+        return self.pending if isinstance(self.pending, StoredSlice) else self.pending.result()
 
 
-def _floats(value: Any, count: int, name: str) -> tuple[float, ...] | None:
+def _values(ds: Dataset, tag: int) -> list[Any]:
+    """The element's values without pydicom's conversion: strings for text and numbers in
+    text (IS, DS, UI, CS), ints for the binary US attributes; [] when absent or empty."""
+    elem = ds.get_item(tag)
+    if elem is None:
+        return []
+    if isinstance(elem, RawDataElement):
+        raw = elem.value
+        if not raw:
+            return []
+        if tag in _BINARY_US:
+            order = "little" if elem.is_little_endian else "big"
+            return [int.from_bytes(raw[i : i + 2], order) for i in range(0, len(raw) - 1, 2)]
+        text = raw.decode("latin-1").strip("\x00 ")
+        return [part.strip("\x00 ") for part in text.split("\\")] if text else []
+    value = elem.value
     if value is None or value == "":
+        return []
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        return [value]
+    return list(value)
+
+
+def _text(ds: Dataset, tag: int) -> str:
+    values = _values(ds, tag)
+    return str(values[0]).strip() if values else ""
+
+
+def _number(ds: Dataset, tag: int, default: float | None = None) -> float | None:
+    values = _values(ds, tag)
+    if not values:
+        return default
+    try:
+        number = float(values[0])
+    except (TypeError, ValueError):
+        return default
+    return number if np.isfinite(number) else default
+
+
+def _integer(ds: Dataset, tag: int, default: int = 0) -> int:
+    number = _number(ds, tag)
+    return int(number) if number is not None else default
+
+
+def _floats(ds: Dataset, tag: int, count: int, name: str) -> tuple[float, ...] | None:
+    values = _values(ds, tag)
+    if not values:
         return None
     try:
-        numbers = tuple(float(v) for v in value)
+        numbers = tuple(float(v) for v in values)
     except (TypeError, ValueError) as exc:
         raise Refused(f"malformed {name}") from exc
     if len(numbers) != count or not all(np.isfinite(numbers)):
@@ -83,38 +147,26 @@ def _floats(value: Any, count: int, name: str) -> tuple[float, ...] | None:
     return numbers
 
 
-def _number(value: Any, default: float | None = None) -> float | None:
-    if value is None or value == "":
-        return default
-    try:
-        if hasattr(value, "__len__") and not isinstance(value, str | bytes):
-            value = value[0] if len(value) else None
-        result = float(value) if value is not None else default
-    except (TypeError, ValueError):
-        return default
-    return result if result is None or np.isfinite(result) else default
-
-
-def _integer(value: Any) -> int:
-    number = _number(value, 0.0)
-    return int(number) if number is not None else 0
-
-
 def _read_dataset(path: Path) -> Dataset:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise Refused(f"cannot be read ({exc.strerror or 'I/O error'})") from exc
-    if size == 0:
-        raise Refused("empty file")
     try:
         return dcmread(path)
     except InvalidDicomError as exc:
+        if _size(path) == 0:
+            raise Refused("empty file") from exc
         raise Refused("not a DICOM file (no DICM prefix in the file meta)") from exc
+    except OSError as exc:
+        raise Refused(f"cannot be read ({exc.strerror or 'I/O error'})") from exc
     except Exception as exc:  # pydicom raises many types on a damaged file
         raise Refused(
             f"not a readable DICOM file, truncated or corrupt ({type(exc).__name__})"
         ) from exc
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
 
 
 def _transfer_syntax(ds: Dataset) -> UID:
@@ -137,17 +189,21 @@ def _transfer_syntax(ds: Dataset) -> UID:
 
 
 def _check_image(ds: Dataset) -> tuple[int, int, int]:
-    if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+    if not any(tag in ds for tag in _PIXEL_TAGS):
         raise Refused("no pixel data (not an image, or a truncated file)")
-    for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
-        if not _text(ds, keyword):
-            raise Refused(f"no {keyword}")
-    if _text(ds, "BurnedInAnnotation").upper() == "YES":
+    for tag, name in (
+        (STUDY_UID, "StudyInstanceUID"),
+        (SERIES_UID, "SeriesInstanceUID"),
+        (SOP_UID, "SOPInstanceUID"),
+    ):
+        if not _text(ds, tag):
+            raise Refused(f"no {name}")
+    if _text(ds, BURNED_IN).upper() == "YES":
         raise Refused("BurnedInAnnotation is YES: the pixels may show identifiers")
-    samples = _integer(ds.get("SamplesPerPixel", 1)) or 1
+    samples = _integer(ds, SAMPLES, 1)
     if samples != 1:
         raise Refused(f"colour images are not supported (SamplesPerPixel {samples})")
-    rows, columns = _integer(ds.get("Rows")), _integer(ds.get("Columns"))
+    rows, columns = _integer(ds, ROWS), _integer(ds, COLUMNS)
     if rows <= 0 or columns <= 0:
         raise Refused("no image size (Rows/Columns)")
     limit = settings.INGEST_MAX_IMAGE_PIXELS
@@ -156,7 +212,7 @@ def _check_image(ds: Dataset) -> tuple[int, int, int]:
             f"image of {rows}x{columns} pixels is above the limit of {limit} pixels"
             " (INGEST_MAX_IMAGE_PIXELS)"
         )
-    frames = max(1, _integer(ds.get("NumberOfFrames", 1)))
+    frames = max(1, _integer(ds, FRAMES, 1))
     if frames > settings.INGEST_MAX_SERIES_SLICES:
         raise Refused(
             f"{frames} frames, above the limit of {settings.INGEST_MAX_SERIES_SLICES} slices"
@@ -168,15 +224,18 @@ def _check_image(ds: Dataset) -> tuple[int, int, int]:
 def _fast_pixels(ds: Dataset, ts: UID, rows: int, columns: int) -> np.ndarray | None:
     """View native pixel data without pydicom's decoder machinery (most of the cost of
     ``pixel_array`` on an uncompressed slice); None where the general path is needed."""
-    if ts not in _NATIVE_LE or "PixelData" not in ds:
+    elem = ds.get_item(_PIXEL_TAGS[0])
+    if ts not in _NATIVE_LE or elem is None:
         return None
-    bits = _integer(ds.get("BitsAllocated"))
-    signed = _integer(ds.get("PixelRepresentation", 0))
-    stored = _integer(ds.get("BitsStored", bits))
+    bits = _integer(ds, BITS_ALLOCATED)
+    signed = _integer(ds, PIXEL_REPRESENTATION)
+    stored = _integer(ds, BITS_STORED, bits)
     dtype = _FAST_DTYPES.get((bits, signed))
     if dtype is None or (signed and stored != bits):
         return None
-    data = ds.PixelData
+    data = elem.value
+    if not isinstance(data, bytes | bytearray):
+        return None
     expected = rows * columns * bits // 8
     if len(data) < expected:
         raise Refused(f"truncated pixel data ({len(data)} of {expected} bytes)")
@@ -199,25 +258,28 @@ def _decode(ds: Dataset, ts: UID, rows: int, columns: int, frames: int) -> np.nd
     return pixels.reshape(frames, rows, columns) if pixels.ndim == 2 else pixels
 
 
-def _groups(ds: Dataset, frame: int) -> list[Dataset]:
-    """Per-frame functional group item first, then the shared one (empty when absent)."""
-    found = []
-    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
-    if per_frame is not None and frame < len(per_frame):
-        found.append(per_frame[frame])
-    shared = ds.get("SharedFunctionalGroupsSequence")
-    if shared:
-        found.append(shared[0])
-    return found
+class _Frame:
+    """Attribute lookups for one frame: its per-frame functional groups, then the shared
+    ones, then the top level (single-frame objects only have the top level)."""
 
+    def __init__(self, ds: Dataset, frame: int | None) -> None:
+        self.ds = ds
+        self.groups: list[Dataset] = []
+        if frame is not None:
+            per_frame = ds.get(PER_FRAME)
+            if per_frame is not None and frame < len(per_frame.value):
+                self.groups.append(per_frame.value[frame])
+            shared = ds.get(SHARED)
+            if shared is not None and shared.value:
+                self.groups.append(shared.value[0])
 
-def _lookup(ds: Dataset, frame: int | None, sequence: str, keyword: str) -> Any:
-    if frame is not None:
-        for group in _groups(ds, frame):
+    def source(self, sequence: int, tag: int) -> Dataset:
+        for group in self.groups:
             items = group.get(sequence)
-            if items and keyword in items[0]:
-                return items[0].get(keyword)
-    return ds.get(keyword)
+            if items is not None and items.value and tag in items.value[0]:
+                item: Dataset = items.value[0]
+                return item
+        return self.ds
 
 
 def _pixels_for_store(
@@ -239,83 +301,79 @@ def _pixels_for_store(
     return pixels
 
 
-def read_dicom(path: Path, *, file: str, writer: PixelWriter) -> tuple[Dataset, list[DicomSlice]]:
-    """Check and decode one file; its slices' pixels are queued on ``writer``.
+def _frame_slice(
+    ds: Dataset, pixels: np.ndarray, frame: int | None, *, monochrome1: bool, bits: int
+) -> tuple[np.ndarray, dict[str, Any]]:
+    lookup = _Frame(ds, frame)
+    slope = _number(lookup.source(VALUE_TRANSFORM, SLOPE), SLOPE, 1.0) or 1.0
+    intercept = _number(lookup.source(VALUE_TRANSFORM, INTERCEPT), INTERCEPT, 0.0) or 0.0
+    stored = _pixels_for_store(
+        pixels, slope=slope, intercept=intercept, monochrome1=monochrome1, bits=bits
+    )
+    center = _number(lookup.source(FRAME_VOI, CENTER), CENTER)
+    width = _number(lookup.source(FRAME_VOI, WIDTH), WIDTH)
+    spacing = _floats(lookup.source(PIXEL_MEASURES, SPACING), SPACING, 2, "PixelSpacing")
+    if spacing is None:
+        spacing = _floats(ds, IMAGER_SPACING, 2, "ImagerPixelSpacing")
+    geometry = {
+        "orientation": _floats(
+            lookup.source(PLANE_ORIENTATION, ORIENTATION),
+            ORIENTATION,
+            6,
+            "ImageOrientationPatient",
+        ),
+        "position": _floats(
+            lookup.source(PLANE_POSITION, POSITION), POSITION, 3, "ImagePositionPatient"
+        ),
+        "spacing": (spacing[0], spacing[1]) if spacing else None,
+        "thickness": _number(lookup.source(PIXEL_MEASURES, THICKNESS), THICKNESS),
+        "window": (center, width)
+        if center is not None and width and width > 0 and not monochrome1
+        else None,
+    }
+    return stored, geometry
 
-    Returns the dataset without its pixel data (the series keeps one as its header).
-    Raises Refused with the reason when the file cannot be imported.
+
+def read_dicom(path: Path, *, file: str, sink: SliceSink) -> list[DicomSlice]:
+    """Check and decode one file; its slices' pixels go to ``sink``.
+
+    Raises Refused with the reason when the file cannot be imported. The header is not
+    kept: the series re-reads the one instance it stores as its header.
     """
     ds = _read_dataset(path)
     ts = _transfer_syntax(ds)
     rows, columns, frames = _check_image(ds)
     pixels = _decode(ds, ts, rows, columns, frames)
-    multi = frames > 1 or "PerFrameFunctionalGroupsSequence" in ds
-    study_uid = _text(ds, "StudyInstanceUID")
-    series_uid = _text(ds, "SeriesInstanceUID")
-    sop_uid = _text(ds, "SOPInstanceUID")
-    modality = _text(ds, "Modality") or "OT"
-    echo = _text(ds, "EchoNumbers")
-    instance_number = _integer(ds.get("InstanceNumber"))
-    series_number = _integer(ds.get("SeriesNumber"))
-    monochrome1 = _text(ds, "PhotometricInterpretation") == "MONOCHROME1"
-    bits = _integer(ds.get("BitsStored", ds.get("BitsAllocated", 16)))
-    slices = []
-    for index in range(pixels.shape[0]):
-        frame = index if multi else None
-        slope = _number(_lookup(ds, frame, "PixelValueTransformationSequence", "RescaleSlope"), 1.0)
-        intercept = _number(
-            _lookup(ds, frame, "PixelValueTransformationSequence", "RescaleIntercept"), 0.0
+    multi = frames > 1 or PER_FRAME in ds
+    monochrome1 = _text(ds, PHOTOMETRIC) == "MONOCHROME1"
+    bits = _integer(ds, BITS_STORED, _integer(ds, BITS_ALLOCATED, 16))
+    # Everything is checked before the first slice is queued for the store.
+    prepared = [
+        _frame_slice(ds, pixels[i], i if multi else None, monochrome1=monochrome1, bits=bits)
+        for i in range(pixels.shape[0])
+    ]
+    study_uid, series_uid, sop_uid = (_text(ds, t) for t in (STUDY_UID, SERIES_UID, SOP_UID))
+    modality, echo = _text(ds, MODALITY) or "OT", _text(ds, ECHO)
+    instance_number, series_number = _integer(ds, INSTANCE), _integer(ds, SERIES_NUMBER)
+    slices = [
+        DicomSlice(
+            file=file,
+            path=path,
+            study_uid=study_uid,
+            series_uid=series_uid,
+            sop_uid=sop_uid,
+            frame=index if multi else None,
+            modality=modality,
+            rows=rows,
+            columns=columns,
+            echo=echo,
+            instance_number=instance_number,
+            series_number=series_number,
+            dtype=stored.dtype.name,
+            sample=subsample(stored),
+            pending=sink.submit(stored),
+            **geometry,
         )
-        stored = _pixels_for_store(
-            pixels[index],
-            slope=slope if slope else 1.0,
-            intercept=intercept or 0.0,
-            monochrome1=monochrome1,
-            bits=bits,
-        )
-        center = _number(_lookup(ds, frame, "FrameVOILUTSequence", "WindowCenter"))
-        width = _number(_lookup(ds, frame, "FrameVOILUTSequence", "WindowWidth"))
-        spacing = _floats(
-            _lookup(ds, frame, "PixelMeasuresSequence", "PixelSpacing")
-            or ds.get("ImagerPixelSpacing"),
-            2,
-            "PixelSpacing",
-        )
-        slices.append(
-            DicomSlice(
-                file=file,
-                path=path,
-                study_uid=study_uid,
-                series_uid=series_uid,
-                sop_uid=sop_uid,
-                frame=frame,
-                modality=modality,
-                rows=rows,
-                columns=columns,
-                echo=echo,
-                instance_number=instance_number,
-                series_number=series_number,
-                orientation=_floats(
-                    _lookup(ds, frame, "PlaneOrientationSequence", "ImageOrientationPatient"),
-                    6,
-                    "ImageOrientationPatient",
-                ),
-                position=_floats(
-                    _lookup(ds, frame, "PlanePositionSequence", "ImagePositionPatient"),
-                    3,
-                    "ImagePositionPatient",
-                ),
-                spacing=(spacing[0], spacing[1]) if spacing else None,
-                thickness=_number(_lookup(ds, frame, "PixelMeasuresSequence", "SliceThickness")),
-                window=(center, width)
-                if center is not None and width and width > 0 and not monochrome1
-                else None,
-                dtype=stored.dtype.name,
-                sample=subsample(stored),
-                pending=writer.submit(stored),
-            )
-        )
-    for keyword in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
-        if keyword in ds:
-            delattr(ds, keyword)
-    return ds, slices
+        for index, (stored, geometry) in enumerate(prepared)
+    ]
+    return slices

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from annotation.ingest.deid import deidentify, header_json, replacement_uid
-from annotation.ingest.dicom_read import DicomSlice, read_dicom
+from annotation.ingest.dicom_read import DicomSlice
 from annotation.ingest.imaging import (
     common_dtype,
     default_window,
@@ -34,9 +35,9 @@ _HEADER_DROP = ("PerFrameFunctionalGroupsSequence",)
 
 @dataclass
 class _Bucket:
-    """The slices of one source series, and the dataset that becomes its header."""
+    """The slices of one source series, and the file whose header the series keeps."""
 
-    header: Dataset
+    header_path: Path
     rank: tuple[int, str]
     slices: list[DicomSlice] = field(default_factory=list)
 
@@ -60,23 +61,23 @@ class DicomCollector:
         # file -> (study UID, slice key): lets a labelme JSON name a DICOM as its image.
         self.keys_by_path: dict[Path, tuple[str, str]] = {}
 
-    def add(self, path: Path, *, file: str) -> None:
-        """Read one file; raises Refused."""
-        ds, slices = read_dicom(path, file=file, writer=self._writer)
+    def add(self, slices: list[DicomSlice]) -> None:
+        """Take the slices of one file (see dicom_worker.read_dicom_files)."""
         first = slices[0]
+        file = first.file
         bucket_key = (first.study_uid, first.series_uid)
         rank = (first.instance_number, file)
         bucket = self._buckets.get(bucket_key)
         if bucket is None:
-            bucket = self._buckets[bucket_key] = _Bucket(header=ds, rank=rank)
+            bucket = self._buckets[bucket_key] = _Bucket(header_path=first.path, rank=rank)
         elif rank < bucket.rank:
-            bucket.header, bucket.rank = ds, rank
+            bucket.header_path, bucket.rank = first.path, rank
         fresh = [s for s in slices if (first.study_uid, s.key) not in self._seen]
         if len(fresh) < len(slices):
             self.notes.append(f"{file}: the same instance was given twice; kept once")
         self._seen.update((first.study_uid, s.key) for s in fresh)
         bucket.slices.extend(fresh)
-        self.keys_by_path[path] = (first.study_uid, first.key)
+        self.keys_by_path[first.path] = (first.study_uid, first.key)
 
     def studies(self) -> list[PlannedStudy]:
         by_study: dict[str, PlannedStudy] = {}
@@ -112,7 +113,7 @@ class DicomCollector:
         kept = []
         for item in slices:
             try:
-                stored.append(item.pending.result())
+                stored.append(item.stored())
             except OSError as exc:
                 self._refuse([item], f"could not be stored ({exc.strerror or 'I/O error'})")
                 continue
@@ -146,13 +147,23 @@ class DicomCollector:
             if stack is None:
                 continue
             uid = replacement_uid(salt=self._salt, original=uid_source)
-            planned.append((self._plan_stack(uid, stack, bucket.header), [s.file for s in group]))
+            header = self._header(bucket.header_path)
+            planned.append((self._plan_stack(uid, stack, header), [s.file for s in group]))
         if len(ordered) > 1 and planned:
             self.notes.append(
                 f"{bucket.slices[0].file}: its series holds {len(ordered)} stacks (size,"
                 " orientation or echo differ); stored as separate series"
             )
         return planned
+
+    def _header(self, path: Path) -> Dataset:
+        """The header the series keeps, read again (files are read once for their pixels;
+        keeping every dataset in memory would cost more than this one read per series)."""
+        header = dcmread(path, stop_before_pixels=True)
+        for keyword in _HEADER_DROP:
+            if keyword in header:
+                delattr(header, keyword)
+        return header
 
     def _plan_stack(self, uid: str, stack: _Stack, header_source: Dataset) -> PlannedSeries:
         first = stack.slices[0]
@@ -196,9 +207,6 @@ class DicomCollector:
             width=window[1],
             spacing=spacing or (1.0, 1.0),
         )
-        for keyword in _HEADER_DROP:
-            if keyword in header_source:
-                delattr(header_source, keyword)
         header = header_json(deidentify(header_source, salt=self._salt))
         header["0020000E"] = {"vr": "UI", "Value": [uid]}
         description = str(header_source.get("SeriesDescription") or "")[:200]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
 
 from annotation.pixels import SUPPORTED_DTYPES
@@ -86,6 +85,8 @@ def thumbnail_png(
     spacing: tuple[float, float] = (1.0, 1.0),
 ) -> bytes:
     """An 8-bit PNG, longest side THUMBNAIL_SIDE, in physical proportions (anisotropic pixels)."""
+    import cv2  # here, not at the top: DICOM worker processes never make thumbnails
+
     low = center - width / 2.0
     scaled = (array.astype(np.float32) - low) * (255.0 / max(width, 1e-6))
     image = np.clip(scaled, 0, 255).astype(np.uint8)

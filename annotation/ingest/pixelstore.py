@@ -13,6 +13,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Protocol
 
 import numpy as np
 
@@ -30,6 +31,28 @@ class StoredSlice:
     sha256: str
     min_value: float
     max_value: float
+    created: bool = False  # this write made the file (it did not exist before)
+
+
+class SliceSink(Protocol):
+    """Where a reader sends decoded slices: a PixelWriter, or a worker's SyncSink."""
+
+    def submit(self, array: np.ndarray) -> Future[StoredSlice]: ...
+
+
+def store_slice(array: np.ndarray) -> StoredSlice:
+    low, high = (float(array.min()), float(array.max())) if array.size else (0.0, 0.0)
+    path, digest, created = pixel_write(array)
+    return StoredSlice(path=path, sha256=digest, min_value=low, max_value=high, created=created)
+
+
+class SyncSink:
+    """Writes at once (worker processes; the parent adopts what they created)."""
+
+    def submit(self, array: np.ndarray) -> Future[StoredSlice]:
+        future: Future[StoredSlice] = Future()
+        future.set_result(store_slice(array))
+        return future
 
 
 class PixelWriter:
@@ -66,15 +89,18 @@ class PixelWriter:
 
     def _write(self, array: np.ndarray, release: bool = True) -> StoredSlice:
         try:
-            low, high = (float(array.min()), float(array.max())) if array.size else (0.0, 0.0)
-            path, digest, created = pixel_write(array)
-            if created:
-                with self._lock:
-                    self._created.add(path)
-            return StoredSlice(path=path, sha256=digest, min_value=low, max_value=high)
+            stored = store_slice(array)
+            self.adopt(stored)
+            return stored
         finally:
             if release:
                 self._slots.release()
+
+    def adopt(self, stored: StoredSlice) -> None:
+        """Take charge of a file another process wrote for this import."""
+        if stored.created:
+            with self._lock:
+                self._created.add(stored.path)
 
     def commit(self, paths: list[str]) -> None:
         """Mark files referenced by committed rows: they survive close()."""

@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, IntegrityError
 
 from annotation.ingest.dicom_series import DicomCollector
+from annotation.ingest.dicom_worker import read_dicom_files
 from annotation.ingest.files import InputFile, collect
 from annotation.ingest.labelme import LabelmeCollector
 from annotation.ingest.nifti import group_nifti, plan_nifti
@@ -138,11 +139,11 @@ def _read_all(
         by_kind[item.kind].append(item)
 
     dicom = DicomCollector(salt=salt, writer=writer)
-    for item in by_kind["dicom"]:
-        try:
-            dicom.add(item.path, file=item.file)
-        except Refused as refusal:
-            summary.skip(item.file, refusal.reason)
+    for item, outcome in read_dicom_files(by_kind["dicom"], writer=writer):
+        if isinstance(outcome, Refused):
+            summary.skip(item.file, outcome.reason)
+        else:
+            dicom.add(outcome)
         counter.step()
 
     studies: list[PlannedStudy] = []

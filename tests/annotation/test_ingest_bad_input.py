@@ -326,3 +326,21 @@ def test_a_refused_series_does_not_delete_a_pixel_file_a_kept_series_shares(
     assert census()["pixel_files"] == 2
     for image in series.images.all():
         assert (Path(settings.PIXEL_ROOT) / image.pixel_path).exists()
+
+
+def test_worker_processes_apply_the_limits_and_leave_nothing_behind(
+    project: Project, tmp_path: Path, write_series, census, settings
+) -> None:
+    from annotation.ingest import dicom_worker
+
+    count = dicom_worker.POOL_MIN_FILES + 2
+    settings.INGEST_MAX_IMAGE_PIXELS = 80  # the first series' 8x8 slices pass, 12x10 do not
+    small = write_series(tmp_path / "small", slices=count, rows=8, columns=8)
+    large = write_series(tmp_path / "large", slices=4, rows=12, columns=10)
+    settings.INGEST_MAX_SERIES_SLICES = count - 1  # ... but the first has too many slices
+
+    summary = ingest_paths(project=project, paths=[tmp_path])
+
+    assert "above the limit of 80 pixels" in _reason(summary, str(large[0]))
+    assert f"{count} slices, above the limit" in _reason(summary, str(small[0]))
+    assert census() == EMPTY

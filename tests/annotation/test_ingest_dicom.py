@@ -241,3 +241,67 @@ def test_it_imports_an_enhanced_multiframe_object_frame_by_frame(
     np.testing.assert_array_equal(stored[0], frames[1])  # z = 10
     np.testing.assert_array_equal(stored[2], frames[0])  # z = 20
     assert "52009230" not in series.header  # per-frame groups are not kept in the header
+
+
+def test_a_large_import_read_by_worker_processes_matches_one_read_here(
+    project: Project, tmp_path: Path, write_series, monkeypatch
+) -> None:
+    from annotation.ingest import dicom_worker
+
+    count = dicom_worker.POOL_MIN_FILES + 4
+    write_series(tmp_path / "big", slices=count, rows=8, columns=8)
+    read_here = dicom_worker._read_here
+
+    def not_here(*_args, **_kwargs):
+        raise AssertionError("a large import must be read by the worker processes")
+
+    monkeypatch.setattr(dicom_worker, "_read_here", not_here)
+    pooled = ingest_paths(project=project, paths=[tmp_path / "big"])
+    monkeypatch.setattr(dicom_worker, "_read_here", read_here)
+    pooled_images = list(Image.objects.order_by("index").values_list("sha256", "position"))
+    Case.objects.all().delete()
+    monkeypatch.setattr(dicom_worker, "POOL_MIN_FILES", 10**9)
+    here = ingest_paths(project=project, paths=[tmp_path / "big"])
+    here_images = list(Image.objects.order_by("index").values_list("sha256", "position"))
+
+    assert pooled.images == here.images == count
+    assert pooled.skipped == here.skipped == []
+    assert pooled_images == here_images
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_imports_into_one_project_get_distinct_pseudonyms(
+    project: Project, tmp_path: Path, write_series
+) -> None:
+    import threading
+
+    from django.db import connection
+
+    shared = generate_uid()
+    folders = []
+    for index in range(4):
+        # Two imports of one study race to create its case; the others are distinct studies.
+        study = shared if index < 2 else generate_uid()
+        write_series(tmp_path / f"s{index}", slices=2, study_uid=study, seed=index % 2)
+        folders.append(tmp_path / f"s{index}")
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(folders))
+
+    def run(folder: Path) -> None:
+        try:
+            start.wait()
+            ingest_paths(project=project, paths=[folder])
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(f,)) for f in folders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    pseudonyms = sorted(Case.objects.values_list("pseudonym", flat=True))
+    assert pseudonyms == ["CASE-0001", "CASE-0002", "CASE-0003"]

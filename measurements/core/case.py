@@ -15,7 +15,6 @@ from measurements.core.errors import MeasurementError, MissingInput
 from measurements.core.geometry import Chord, check_spacing
 from measurements.core.labelme import AXIAL_CALIPERS, SAGITTAL_CALIPERS, ParsedShapes, parse_shapes
 from measurements.core.manual import measure_manual
-from measurements.core.morphometry import measure_level
 from measurements.core.regions import Region
 from measurements.core.sagittal import REFERENCES, measure_sagittal_references
 from measurements.core.shape_metrics import shape_metrics
@@ -158,15 +157,16 @@ def _axial(parsed: ParsedShapes, spacing: tuple[float, float], out: dict[str, An
                 out["warnings"].append("the cord has several parts: SCT shape metrics need one")
     if canal is not None:
         try:
-            level = measure_level(cord=cord, canal=canal, spacing=spacing)
+            sac = measure_axial(cord=canal, spacing=spacing)
         except MeasurementError as exc:
             out["warnings"].append(f"canal: {exc}")
         else:
+            ta = out["values"].get("ta")
             out["values"].update(
-                sas_area=level.sas_area,
-                cord_sas_ratio=level.cord_sas_ratio,
-                sas_transverse=level.sas_transverse,
-                sas_ap=level.sas_ap,
+                sas_area=sac.ta,
+                cord_sas_ratio=ta / sac.ta if ta is not None and sac.ta > 0 else None,
+                sas_transverse=sac.transverse,
+                sas_ap=sac.ap,
             )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 import shapely
@@ -272,14 +273,26 @@ def frame_chords(
 
 
 def convex_hull(points: FloatArray) -> FloatArray:
-    """Vertices of the convex hull (no repeated closing vertex); 1 or 2 rows when degenerate."""
+    """Vertices of the convex hull (no repeated closing vertex); 1 or 2 rows when degenerate.
+
+    OpenCV picks the hull's vertices (on centred float32 copies, which only matters for
+    points within ~1e-7 of an edge); the returned vertices are the exact float64 inputs.
+    """
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if len(pts) >= 3:
+        centred = (pts - pts.mean(axis=0)).astype(np.float32)
+        index = cv2.convexHull(centred, returnPoints=False)
+        if index is not None and len(index) >= 3:
+            hull: FloatArray = pts[np.asarray(index).ravel()]
+            if shoelace_area(hull) > 0:
+                return hull
     if len(pts) == 0:
         return pts
-    hull = shapely.convex_hull(shapely.multipoints(pts))
-    if isinstance(hull, shapely.Polygon):
-        return np.asarray(hull.exterior.coords, dtype=np.float64)[:-1]
-    return np.unique(np.asarray(shapely.get_coordinates(hull), dtype=np.float64), axis=0)
+    # Degenerate (collinear or repeated) points: shapely returns a line or a point.
+    geom = shapely.convex_hull(shapely.multipoints(pts))
+    if isinstance(geom, shapely.Polygon):
+        return np.asarray(geom.exterior.coords, dtype=np.float64)[:-1]
+    return np.unique(np.asarray(shapely.get_coordinates(geom), dtype=np.float64), axis=0)
 
 
 def hull_area(hull: FloatArray) -> float:

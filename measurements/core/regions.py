@@ -7,6 +7,7 @@ import binascii
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import cv2
 import numpy as np
@@ -119,9 +120,14 @@ class Region:
         """The outline in millimetres."""
         return self.boundary_px.scaled(spacing)
 
+    @cached_property
+    def hull_px(self) -> FloatArray:
+        """Convex hull vertices in pixel coordinates."""
+        return convex_hull(self.corner_points_px)
+
     def hull_mm(self, spacing: Spacing) -> FloatArray:
-        """Convex hull vertices in millimetres."""
-        return convex_hull(px_to_mm(self.corner_points_px, spacing))
+        """Convex hull vertices in millimetres (scaling keeps a hull a hull)."""
+        return px_to_mm(self.hull_px, spacing)
 
     def component_count(self) -> int:
         """8-connected components of a mask; 1 for a polygon."""
@@ -180,14 +186,18 @@ def decode_labelme_mask(data: str, points: npt.ArrayLike) -> Region:
     return Region.from_mask(mask, origin=(y1, x1))
 
 
-def encode_labelme_mask(mask: npt.ArrayLike, origin: tuple[int, int] = (0, 0)) -> dict[str, object]:
-    """The `points` and `mask` fields of a labelme 5 mask shape for a bool crop at `origin`."""
-    arr = np.asarray(mask, dtype=np.uint8)
-    ok, png = cv2.imencode(".png", arr)
+def encode_labelme_mask(mask: npt.ArrayLike, origin: tuple[int, int] = (0, 0)) -> dict[str, Any]:
+    """The `points` and `mask` fields of a labelme 5 mask shape for a bool mask whose [0, 0]
+    pixel is at image (row, col) = `origin`; like labelme, it stores the bounding-box crop."""
+    region = Region.from_mask(mask, origin)
+    assert region.mask is not None
+    if region.mask.size == 0:
+        raise InvalidInput("an empty mask has no labelme shape")
+    ok, png = cv2.imencode(".png", region.mask.astype(np.uint8))
     if not ok:
         raise InvalidInput("mask could not be encoded as PNG")
-    r0, c0 = origin
-    rows, cols = arr.shape
+    r0, c0 = region.origin
+    rows, cols = region.mask.shape
     return {
         "points": [[float(c0), float(r0)], [float(c0 + cols - 1), float(r0 + rows - 1)]],
         "mask": base64.b64encode(png.tobytes()).decode("ascii"),

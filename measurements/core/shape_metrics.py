@@ -100,14 +100,45 @@ def _band_area(region: Region, spacing: Spacing, centre: FloatArray, axis: Float
     assert region.mask is not None
     rows, cols = np.nonzero(region.mask)
     h, w = spacing
-    x0 = (cols + region.origin[1]) * w
-    y0 = (rows + region.origin[0]) * h
-    mid = np.stack([x0 + w / 2, y0 + h / 2], axis=1)
-    near = np.abs((mid - centre) @ axis) <= half + math.hypot(w, h)
-    reach = float(np.max(np.hypot(*(mid - centre).T))) + math.hypot(w, h) + 1.0
+    x0 = (cols + region.origin[1]) * w - centre[0]
+    y0 = (rows + region.origin[0]) * h - centre[1]
     # Pixel squares are disjoint, so the band's share is the sum of their clipped areas.
-    boxes = shapely.box(x0[near], y0[near], x0[near] + w, y0[near] + h)
-    return float(np.sum(shapely.area(shapely.intersection(boxes, band(reach)))))
+    return float(
+        np.sum(
+            _below(x0, y0, w=w, h=h, e=axis, tau=half) - _below(x0, y0, w=w, h=h, e=axis, tau=-half)
+        )
+    )
+
+
+def _below(
+    x0: FloatArray, y0: FloatArray, *, w: float, h: float, e: FloatArray, tau: float
+) -> FloatArray:
+    """Area of each box [x0, x0+w] x [y0, y0+h] where e·p <= tau (exact, vectorised)."""
+    ex, ey = float(e[0]), float(e[1])
+    if abs(ex) < 1e-9 or abs(ey) < 1e-9:
+        # The line is parallel to a box side: clip one interval.
+        if abs(ey) < 1e-9:
+            lo, length, other, coef = x0, w, h, ex
+        else:
+            lo, length, other, coef = y0, h, w, ey
+        limit = tau / coef
+        inside = (
+            np.clip(limit - lo, 0.0, length)
+            if coef > 0
+            else np.clip(lo + length - limit, 0.0, length)
+        )
+        out: FloatArray = inside * other
+        return out
+    # Inclusion-exclusion over the corners of the integral of (tau - e·p)_+ (a box spline).
+    base = e[0] * x0 + e[1] * y0
+
+    def ramp(offset: float) -> FloatArray:
+        r: FloatArray = np.maximum(tau - base - offset, 0.0)
+        return r * r
+
+    area = (ramp(0.0) - ramp(ex * w) - ramp(ey * h) + ramp(ex * w + ey * h)) / (2.0 * ex * ey)
+    clipped: FloatArray = np.clip(area, 0.0, w * h)
+    return clipped
 
 
 def shape_metrics(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -88,7 +89,15 @@ def samples_with(*points: float, start: float = -10.0, stop: float = 100.0) -> n
     return np.unique(np.concatenate([np.arange(start, stop + 1e-9, 2.0), np.array(points)]))
 
 
-def ellipse_px(*, a, b, rotation_deg, spacing, n=256, centre_mm=(40.0, 35.0)):
+def ellipse_px(
+    *,
+    a: float,
+    b: float,
+    rotation_deg: float,
+    spacing: tuple[float, float],
+    n: int = 256,
+    centre_mm: tuple[float, float] = (40.0, 35.0),
+) -> np.ndarray:
     """Polygon inscribed in an ellipse (semi-axes a, b in mm, rotated in mm space), in pixels.
 
     Vertices sit at half-step angles, so with n a multiple of 4 the polygon has edges normal
@@ -102,7 +111,7 @@ def ellipse_px(*, a, b, rotation_deg, spacing, n=256, centre_mm=(40.0, 35.0)):
     return np.stack([xm / spacing[1], ym / spacing[0]], axis=1)
 
 
-def shape(label, points, shape_type="polygon", **extra):
+def shape(label: str, points: Any, shape_type: str = "polygon", **extra: Any) -> dict[str, Any]:
     return {
         "label": label,
         "points": np.asarray(points, dtype=float).tolist(),
@@ -115,7 +124,7 @@ def shape(label, points, shape_type="polygon", **extra):
     }
 
 
-def sagittal_shapes(frame=Frame(), centre=42.0):
+def sagittal_shapes(frame: Frame = Frame(), centre: float = 42.0) -> list[dict[str, Any]]:
     s = samples_with(centre, centre - 4, centre + 4)
     cord = band(frame, notch(3.0, 2.0, centre, 4.0), constant(11.0), s)
     canal = band(frame, notch(1.5, 3.5, centre, 4.0), constant(15.5), s)

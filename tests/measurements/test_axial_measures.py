@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 import pytest
-from analytic_spine import ellipse_px
 
 from measurements.core import InvalidInput, Region, measure_axial, measure_level
 from measurements.core.morphometry import normalise_level
+from tests.measurements.analytic_spine import ellipse_px
 
 
 @pytest.mark.parametrize("spacing", [(0.5, 0.5), (0.3, 0.8), (0.9, 0.4)])

@@ -25,7 +25,12 @@ from measurements.core.geometry import (
 from measurements.core.regions import Region, decode_labelme_mask, encode_labelme_mask
 
 
-def _random_polygon(rng, n=12, centre=(40.0, 30.0), radius=15.0):
+def _random_polygon(
+    rng: np.random.Generator,
+    n: int = 12,
+    centre: tuple[float, float] = (40.0, 30.0),
+    radius: float = 15.0,
+) -> np.ndarray:
     angles = np.sort(rng.uniform(0, 2 * np.pi, n))
     radii = rng.uniform(0.4, 1.0, n) * radius
     return np.stack(
@@ -33,7 +38,9 @@ def _random_polygon(rng, n=12, centre=(40.0, 30.0), radius=15.0):
     )
 
 
-def _shapely_runs(geom, origin, direction, reach=1000.0):
+def _shapely_runs(
+    geom: shapely.Geometry, origin: np.ndarray, direction: np.ndarray, reach: float = 1000.0
+) -> list[tuple[float, float]]:
     """Inside intervals (t0, t1) of a line through `geom`, from shapely."""
     line = shapely.LineString([origin - reach * direction, origin + reach * direction])
     inter = shapely.intersection(geom, line)
@@ -47,7 +54,7 @@ def _shapely_runs(geom, origin, direction, reach=1000.0):
     return sorted(runs)
 
 
-def _nearest(runs):
+def _nearest(runs: list[tuple[float, float]]) -> tuple[float, float]:
     return min(runs, key=lambda r: 0.0 if r[0] <= 0 <= r[1] else min(abs(r[0]), abs(r[1])))
 
 
@@ -108,7 +115,7 @@ def test_mask_chords_run_across_whole_pixel_squares():
         if not merged:
             assert math.isnan(t0[i])
             continue
-        a, b = _nearest([tuple(m) for m in merged])
+        a, b = _nearest([(m[0], m[1]) for m in merged])
         assert t0[i] == pytest.approx(a, abs=1e-9)
         assert t1[i] == pytest.approx(b, abs=1e-9)
 
@@ -132,7 +139,7 @@ def test_rasterisation_takes_the_pixels_whose_centres_are_inside():
         poly = _random_polygon(rng, centre=(30.3, 25.7), radius=18.0)
         ours = rasterize_polygon(poly, (50, 64))
         # skimage puts pixel centres on integer coordinates: shift by half a pixel.
-        ref = polygon2mask((50, 64), poly[:, ::-1] - 0.5)
+        ref = polygon2mask((50, 64), poly[:, ::-1] - 0.5)  # type: ignore[no-untyped-call]
         assert (ours != ref).sum() == 0
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -13,6 +16,7 @@ import pingouin as pg
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from matplotlib.patches import Rectangle
 
 from measurements.core import bland_altman, icc
 
@@ -21,7 +25,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
 
 
 @pytest.fixture(autouse=True)
-def _unrounded_pingouin():
+def _unrounded_pingouin() -> Iterator[None]:
     # pingouin rounds its CI95 column to 2 decimals by default.
     saved = dict(pg.options)
     pg.options["round"] = None
@@ -57,9 +61,15 @@ def _assert_icc_equal(x: np.ndarray) -> None:
         assert value.ci_high == pytest.approx(row["CI95"][1], abs=1e-6)
 
 
-def _readers(rng, n=40, k=3, bias=(0.0, 0.02, -0.03), noise=0.04):
+def _readers(
+    rng: np.random.Generator,
+    n: int = 40,
+    k: int = 3,
+    bias: tuple[float, ...] = (0.0, 0.02, -0.03),
+    noise: float = 0.04,
+) -> np.ndarray:
     truth = rng.normal(0.2, 0.08, (n, 1))
-    return truth + np.array(bias[:k]) + rng.normal(0, noise, (n, k))
+    return np.asarray(truth + np.array(bias[:k]) + rng.normal(0, noise, (n, k)), dtype=float)
 
 
 def test_icc_equals_pingouin_on_complete_data():
@@ -112,12 +122,13 @@ def test_icc_needs_two_complete_cases_and_two_raters():
         icc([1.0, 2.0])
 
 
-def _pingouin_bland_altman(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+def _pingouin_bland_altman(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
     fig, ax = plt.subplots()
     try:
         pg.plot_blandaltman(a, b, ax=ax)
-        lines = [float(line.get_ydata()[0]) for line in ax.lines]
-        spans = [(p.get_y(), p.get_y() + p.get_height()) for p in ax.patches]
+        lines = [float(np.asarray(line.get_ydata(), dtype=float)[0]) for line in ax.lines]
+        rects = [p for p in ax.patches if isinstance(p, Rectangle)]
+        spans = [(r.get_y(), r.get_y() + r.get_height()) for r in rects]
     finally:
         plt.close(fig)
     # Lines: zero, bias, upper limit, lower limit; spans: bias, upper, lower CIs.
@@ -131,7 +142,7 @@ def _pingouin_bland_altman(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
     }
 
 
-def _assert_ba_equal(a, b):
+def _assert_ba_equal(a: np.ndarray, b: np.ndarray) -> None:
     ours = bland_altman(a, b)
     ok = np.isfinite(a) & np.isfinite(b)
     ref = _pingouin_bland_altman(np.asarray(a)[ok], np.asarray(b)[ok])

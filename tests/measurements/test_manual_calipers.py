@@ -7,7 +7,9 @@ import pytest
 from measurements.core import measure_manual
 
 
-def _line(length_px: float, *, vertical: bool = False):
+def _line(
+    length_px: float, *, vertical: bool = False
+) -> tuple[tuple[float, float], tuple[float, float]]:
     return ((0.0, 0.0), (0.0, length_px)) if vertical else ((0.0, 0.0), (length_px, 0.0))
 
 
@@ -25,6 +27,7 @@ def test_manual_mscc_and_mcc_from_calipers():
     assert r.lengths_mm["d_a"] == pytest.approx(8.0)
     assert r.mscc == pytest.approx(1 - 2 * 5 / 15)
     assert r.mcc == pytest.approx(1 - 10 / 14)
+    assert r.mscc is not None
     assert r.mscc_percent == pytest.approx(100 * r.mscc)
     assert r.cr is None
     assert r.missing == ()

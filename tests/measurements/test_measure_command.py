@@ -6,18 +6,20 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from analytic_spine import ellipse_px, sagittal_shapes, shape
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
 
+from tests.measurements.analytic_spine import ellipse_px, sagittal_shapes, shape
 
-def _write(path: Path, shapes, image_path: str | None = None) -> Path:
-    doc = {"version": "5.4.1", "flags": {}, "shapes": shapes, "imageData": None}
+
+def _write(path: Path, shapes: list[dict[str, Any]], image_path: str | None = None) -> Path:
+    doc: dict[str, Any] = {"version": "5.4.1", "flags": {}, "shapes": shapes, "imageData": None}
     if image_path is not None:
         doc["imagePath"] = image_path
     path.write_text(json.dumps(doc))
@@ -48,7 +50,7 @@ def _run(*args: str) -> tuple[str, str, CommandError | None]:
     return out.getvalue(), err.getvalue(), None
 
 
-def _axial_shapes(spacing):
+def _axial_shapes(spacing: tuple[float, float]) -> list[dict[str, Any]]:
     return [shape("cord", ellipse_px(a=6.0, b=4.0, rotation_deg=0, spacing=spacing))]
 
 

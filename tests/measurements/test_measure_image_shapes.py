@@ -4,15 +4,24 @@ missing and never raises on user data."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
-from analytic_spine import Frame, band, constant, ellipse_px, sagittal_shapes, samples_with, shape
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from measurements.core import encode_labelme_mask, measure_image_shapes
 from measurements.core.regions import Region
+from tests.measurements.analytic_spine import (
+    Frame,
+    band,
+    constant,
+    ellipse_px,
+    sagittal_shapes,
+    samples_with,
+    shape,
+)
 
 
 def test_a_sagittal_image_gets_mscc_mcc_chords_and_profile():
@@ -134,7 +143,7 @@ def test_odd_parameters_and_duplicates_are_warned_about():
 
 
 def test_malformed_shapes_are_skipped_with_a_warning_naming_them():
-    shapes = [
+    shapes: list[Any] = [
         shape("cord", [[0, 0], [1, 1]]),
         {"label": "canal", "points": "nope", "shape_type": "polygon"},
         shape("C3_PS", [[1, 2], [3, 4]], "point"),

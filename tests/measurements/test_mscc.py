@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
-from analytic_spine import Frame, band, constant, keypoints, notch, samples_with, wall_positions
 
 from measurements.core import InvalidInput, MissingInput, Region, measure_sagittal
 from measurements.core.sagittal import measure_sagittal_references
+from tests.measurements.analytic_spine import (
+    Frame,
+    band,
+    constant,
+    keypoints,
+    notch,
+    samples_with,
+    wall_positions,
+)
+
+Edge = Callable[[np.ndarray], np.ndarray]
 
 FRAMES = [
     Frame(),
@@ -19,7 +30,14 @@ FRAMES = [
 ]
 
 
-def _regions(frame: Frame, cord_ant, cord_post, canal_ant, canal_post, *breaks: float):
+def _regions(
+    frame: Frame,
+    cord_ant: Edge,
+    cord_post: Edge,
+    canal_ant: Edge,
+    canal_post: Edge,
+    *breaks: float,
+) -> tuple[Region, Region]:
     s = samples_with(*breaks)
     cord = Region.from_polygon(band(frame, cord_ant, cord_post, s))
     canal = Region.from_polygon(band(frame, canal_ant, canal_post, s))
@@ -65,6 +83,7 @@ def test_a_notch_gives_the_exact_minimum_its_level_and_position(frame, centre, l
     assert r.D_a == pytest.approx(14.0, abs=1e-9)
     assert r.mscc == pytest.approx(1 - 5.5 / 8.0, abs=1e-12)
     assert r.mcc == pytest.approx(1 - 9.8 / 14.0, abs=1e-12)
+    assert r.mscc is not None
     assert r.mscc_percent == pytest.approx(100 * r.mscc)
     assert (r.d_i_level, r.D_i_level) == (level, level)
     assert r.d_i_position_mm == pytest.approx(centre, abs=1e-9)
@@ -191,6 +210,7 @@ def test_masks_are_measured_on_their_pixel_squares():
     assert r.D_i == r.D_a == pytest.approx(28 * 0.7, abs=1e-9)
     # The notch spans rows 140..150 (y in mm 56..60), i.e. s = 44..48 on the C5 wall.
     assert r.d_i_level == "C5"
+    assert r.d_i_position_mm is not None
     assert 44.0 - 1e-9 <= r.d_i_position_mm <= 48.0 + 1e-9
 
 

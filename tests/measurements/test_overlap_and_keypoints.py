@@ -18,7 +18,7 @@ from measurements.core import (
 )
 
 
-def _square(shape, top, left, size):
+def _square(shape: tuple[int, int], top: int, left: int, size: int) -> np.ndarray:
     m = np.zeros(shape, bool)
     m[top : top + size, left : left + size] = True
     return m

@@ -7,6 +7,8 @@ import io
 import json
 import math
 from functools import cache
+from pathlib import Path
+from typing import Any, Literal
 
 import pytest
 from django.core.management import call_command
@@ -62,7 +64,7 @@ def phantom(name: str) -> Phantom:
     return make_phantom(SPECS[name])
 
 
-def _sagittal(ph: Phantom, reference: str = "C3C7") -> dict:
+def _sagittal(ph: Phantom, reference: str = "C3C7") -> dict[str, Any]:
     doc = labelme_truth(ph, view="sagittal", image_path="x.dcm")
     return measure_image_shapes(
         shapes=doc["shapes"], spacing=ph.sagittal.pixel_spacing, reference=reference
@@ -169,7 +171,11 @@ def test_the_command_reads_spacing_from_the_phantom_dicom(tmp_path):
     sag = next(p for p in paths if "sagittal" in p.parent.name)
     ax = [p for p in paths if "axial" in p.parent.name][ph.axial_truth.narrowest_index]
     files = []
-    for view, image in (("sagittal", sag), ("axial", ax)):
+    views: tuple[tuple[Literal["sagittal", "axial"], Path], ...] = (
+        ("sagittal", sag),
+        ("axial", ax),
+    )
+    for view, image in views:
         doc = labelme_truth(ph, view=view, image_path=str(image.relative_to(tmp_path)))
         f = tmp_path / f"{view}.json"
         f.write_text(json.dumps(doc))

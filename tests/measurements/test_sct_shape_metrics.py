@@ -8,9 +8,9 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
-from analytic_spine import ellipse_px
 
 from measurements.core import Region, axial_stack, shape_metrics, shape_metrics_per_slice
+from tests.measurements.analytic_spine import ellipse_px
 
 T2 = Path(__file__).resolve().parents[2] / "fixtures" / "data" / "sct_testing_data" / "t2"
 
@@ -119,9 +119,10 @@ def test_axial_stack_puts_slices_inferior_to_superior_rows_anterior_to_posterior
 @pytest.mark.skipif(not T2.exists(), reason="fixtures/data/sct_testing_data/t2 is missing")
 def test_the_real_t2_cord_area_per_axial_slice_is_its_voxel_count_times_voxel_area():
     seg = nib.load(T2 / "t2_seg-manual.nii.gz")
-    assert nib.aff2axcodes(seg.affine) == ("P", "S", "R")
+    assert isinstance(seg, nib.Nifti1Image)
+    assert nib.aff2axcodes(seg.affine) == ("P", "S", "R")  # type: ignore[no-untyped-call]
     stack, spacing, _ = axial_stack(np.asanyarray(seg.dataobj) > 0.5, seg.affine)
-    zooms = seg.header.get_zooms()
+    zooms = seg.header.get_zooms()  # type: ignore[no-untyped-call]
     voxel_area = float(zooms[0]) * float(zooms[2])  # P and R axes
     assert spacing[0] * spacing[1] == pytest.approx(voxel_area)
     metrics = shape_metrics_per_slice(stack, spacing=spacing)

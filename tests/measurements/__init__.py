@@ -1,0 +1,1 @@
+"""Tests of the measurement layer, its CLI and its benchmarks' inputs."""

@@ -20,9 +20,21 @@ from measurements.core.errors import InvalidInput, MeasurementError, MissingInpu
 from measurements.core.geometry import Chord
 from measurements.core.labelme import ParsedShapes, parse_shapes
 from measurements.core.manual import ManualResult, measure_manual
-from measurements.core.morphometry import LevelMorphometry, measure_level
+from measurements.core.morphometry import (
+    DISC_LEVELS,
+    REFERENCE_RANGES,
+    LevelMorphometry,
+    measure_level,
+    morphometry_table,
+)
 from measurements.core.regions import Region, decode_labelme_mask, encode_labelme_mask
-from measurements.core.sagittal import LayerProfile, SagittalResult, measure_sagittal
+from measurements.core.sagittal import (
+    REFERENCES,
+    LayerProfile,
+    SagittalResult,
+    measure_sagittal,
+    measure_sagittal_references,
+)
 from measurements.core.shape_metrics import (
     ShapeMetrics,
     axial_stack,
@@ -33,6 +45,9 @@ from measurements.core.stats import BlandAltmanResult, ICCResult, ICCValue, blan
 
 __all__ = [
     "ALGORITHM_VERSION",
+    "DISC_LEVELS",
+    "REFERENCES",
+    "REFERENCE_RANGES",
     "AxialResult",
     "BlandAltmanResult",
     "Chord",
@@ -65,6 +80,8 @@ __all__ = [
     "measure_level",
     "measure_manual",
     "measure_sagittal",
+    "measure_sagittal_references",
+    "morphometry_table",
     "parse_shapes",
     "region_overlap",
     "shape_metrics",

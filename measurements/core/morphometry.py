@@ -8,6 +8,7 @@ AP diameters of each with the axial definitions (minimum-area rectangle, minimum
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from measurements.core.axial import measure_axial
@@ -85,3 +86,19 @@ def measure_level(
     return LevelMorphometry(
         level=normalise_level(level) if level else None, out_of_range=outside, **values
     )
+
+
+def morphometry_table(
+    *,
+    levels: Mapping[str, tuple[Region | None, Region | None]],
+    spacing: tuple[float, float],
+) -> list[LevelMorphometry]:
+    """One row per disc level given as {level name: (cord, canal)}, in cranio-caudal order
+    (C2/3 first); names are normalised, and unknown names raise ValueError."""
+    rows: dict[str, LevelMorphometry] = {}
+    for name, (cord, canal) in levels.items():
+        level = normalise_level(name)
+        if level is None:
+            raise ValueError(f"{name!r} is not a cervical disc level (C2/3 ... C7/T1)")
+        rows[level] = measure_level(cord=cord, canal=canal, spacing=spacing, level=level)
+    return [rows[level] for level in DISC_LEVELS if level in rows]

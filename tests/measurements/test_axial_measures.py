@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from measurements.core import InvalidInput, Region, measure_axial, measure_level
+from measurements.core import InvalidInput, Region, measure_axial, measure_level, morphometry_table
 from measurements.core.morphometry import normalise_level
 from tests.measurements.analytic_spine import ellipse_px
 
@@ -95,3 +95,18 @@ def test_per_level_morphometry_gives_areas_ratio_and_diameters():
 )
 def test_level_names_are_normalised(name, expected):
     assert normalise_level(name) == expected
+
+
+def test_the_morphometry_table_runs_cranio_caudally_and_names_levels():
+    spacing = (0.5, 0.5)
+    cord = Region.from_polygon(ellipse_px(a=6.0, b=4.0, rotation_deg=0, spacing=spacing))
+    canal = Region.from_polygon(ellipse_px(a=10.0, b=7.0, rotation_deg=0, spacing=spacing))
+    table = morphometry_table(
+        levels={"C6-C7": (cord, canal), "C3/4": (cord, None), "C7/T1": (None, canal)},
+        spacing=spacing,
+    )
+    assert [row.level for row in table] == ["C3/4", "C6/7", "C7/T1"]
+    assert table[0].sas_area is None
+    assert table[2].cord_area is None
+    with pytest.raises(ValueError, match="not a cervical disc level"):
+        morphometry_table(levels={"L4/5": (cord, canal)}, spacing=spacing)

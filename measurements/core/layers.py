@@ -33,6 +33,8 @@ WALL_KEYPOINTS: tuple[str, ...] = tuple(f"{v}_{c}" for v in VERTEBRAE for c in (
 
 @dataclass(frozen=True)
 class Polyline:
+    """The posterior-wall polyline in mm: one row per wall or disc-gap segment."""
+
     start: FloatArray  # (S, 2) mm
     u: FloatArray  # (S, 2) unit, cranio-caudal
     n: FloatArray  # (S, 2) unit normal, antero-posterior
@@ -47,6 +49,8 @@ class Polyline:
 
 @dataclass(frozen=True)
 class Profile:
+    """Layers sorted by (segment, position) with their chords; `base` marks regular layers."""
+
     seg: IntArray
     local: FloatArray
     base: BoolArray
@@ -56,6 +60,7 @@ class Profile:
 
 
 def build_polyline(keypoints: Mapping[str, tuple[float, float]], spacing: Spacing) -> Polyline:
+    """Walls C3..C7 (PS→PI) and the disc gaps between them; MissingInput names absent keypoints."""
     missing = [k for k in WALL_KEYPOINTS if k not in keypoints]
     if missing:
         raise MissingInput(["keypoints " + ", ".join(missing)])
@@ -89,6 +94,7 @@ def build_polyline(keypoints: Mapping[str, tuple[float, float]], spacing: Spacin
 
 
 def regular_positions(poly: Polyline, step: float) -> tuple[IntArray, FloatArray]:
+    """Evenly spaced layers on each segment, both ends included, no further apart than step."""
     segs, locals_ = [], []
     for k, length in enumerate(poly.length):
         m = max(1, math.ceil(length / step - 1e-9))
@@ -108,6 +114,7 @@ def vertex_positions(poly: Polyline, vertices: FloatArray) -> tuple[IntArray, Fl
 def evaluate_layers(
     poly: Polyline, boundary: Boundary, seg: IntArray, local: FloatArray, gap: float
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(width, t_start, t_end) of each layer's chord nearest to the wall; NaN where none."""
     t0, t1 = frame_chords(
         boundary,
         origin=poly.start,
@@ -123,6 +130,7 @@ def evaluate_layers(
 def build_profile(
     poly: Polyline, boundary: Boundary, regular: tuple[IntArray, FloatArray], gap: float
 ) -> Profile:
+    """Regular layers plus one through every boundary vertex, evaluated."""
     base_seg, base_local = regular
     ev_seg, ev_local = vertex_positions(poly, boundary.vertices)
     seg = np.concatenate([base_seg, ev_seg])
@@ -194,6 +202,7 @@ def window_mean(prof: Profile, poly: Polyline, lo: float, hi: float) -> float:
 
 
 def layer_chord(name: str, prof: Profile, poly: Polyline, i: int, spacing: Spacing) -> Chord | None:
+    """Layer i's chord in image pixel coordinates, for drawing."""
     if not math.isfinite(prof.width[i]):
         return None
     k = prof.seg[i]

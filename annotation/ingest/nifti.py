@@ -86,32 +86,42 @@ def group_nifti(files: list[InputFile]) -> NiftiGroups:
         by_folder.setdefault(item.path.parent, []).append(item)
     for folder_files in by_folder.values():
         stems = {_stem(f.path.name): f for f in folder_files}
+        volumes = {s for s in stems if not _auxiliary(s) and not _looks_like_mask(s)}
         for stem, item in sorted(stems.items()):
-            lowered = stem.lower()
-            if lowered.startswith("labels") or any(a in lowered for a in _AUXILIARY):
+            if _auxiliary(stem):
                 groups.notes.append(f"{item.file}: auxiliary file (labels, centreline), skipped")
-                continue
-            bases = [b for b in stems if b != stem and stem.startswith(b + "_")]
-            matches = [(b, _mask_label(stem[len(b) + 1 :])) for b in bases]
-            matches = [(b, label) for b, label in matches if label]
-            if matches:
-                base, label = max(matches, key=lambda m: len(m[0]))
-                assert label is not None
-                volume = stems[base]
-                groups.masks.setdefault(volume.path, []).append(
+            elif stem in volumes:
+                groups.volumes.append(item)
+            elif (match := _mask_of(stem, volumes)) is not None:
+                base, label = match
+                groups.masks.setdefault(stems[base].path, []).append(
                     (item, label, stem[len(base) + 1 :])
                 )
-            elif _looks_like_mask(lowered):
+            else:
                 groups.skipped.append(
                     SkippedFile(item.file, "a mask (by its name) without its volume beside it")
                 )
-            else:
-                groups.volumes.append(item)
     return groups
 
 
+def _auxiliary(stem: str) -> bool:
+    lowered = stem.lower()
+    return lowered.startswith("labels") or any(a in lowered for a in _AUXILIARY)
+
+
 def _looks_like_mask(stem: str) -> bool:
-    return any(token in stem for token in ("_seg", "_gmseg", "canal"))
+    return any(token in stem.lower() for token in ("_seg", "_gmseg", "canal"))
+
+
+def _mask_of(stem: str, volumes: set[str]) -> tuple[str, str] | None:
+    """(volume stem, label) for a mask named ``<volume>_<seg|gmseg|...canal...>``."""
+    found = []
+    for base in volumes:
+        if stem.startswith(base + "_"):
+            label = _mask_label(stem[len(base) + 1 :])
+            if label is not None:
+                found.append((base, label))
+    return max(found, key=lambda m: len(m[0])) if found else None
 
 
 def _load(path: Path) -> Any:

@@ -160,3 +160,35 @@ def test_a_4d_volume_is_refused_clearly(project: Project, tmp_path: Path, census
 
     assert "4-D NIfTI (4x4x3x5) is not supported" in summary.skipped[0].reason
     assert census()["pixel_files"] == 0
+
+
+def test_masks_and_auxiliary_files_are_recognised_by_name() -> None:
+    from annotation.ingest.files import InputFile
+    from annotation.ingest.nifti import group_nifti
+
+    names = [
+        "t2.nii.gz",
+        "t2_seg-manual.nii.gz",
+        "t2_seg_canal.nii.gz",
+        "t2s.nii",
+        "t2s_gmseg_manual.nii",
+        "labels.nii.gz",
+        "t2_centerline-manual.nii.gz",
+        "t2_seg-manual_labeled.nii.gz",
+        "other_seg.nii.gz",
+    ]
+    files = [InputFile(path=Path("/in") / n, file=n, kind="nifti") for n in names]
+
+    groups = group_nifti(files)
+
+    assert sorted(v.file for v in groups.volumes) == ["t2.nii.gz", "t2s.nii"]
+    masks = {
+        volume.name: sorted((m.file, label) for m, label, _ in found)
+        for volume, found in groups.masks.items()
+    }
+    assert masks == {
+        "t2.nii.gz": [("t2_seg-manual.nii.gz", "cord"), ("t2_seg_canal.nii.gz", "canal")],
+        "t2s.nii": [("t2s_gmseg_manual.nii", "grey_matter")],
+    }
+    assert len(groups.notes) == 3
+    assert [s.file for s in groups.skipped] == ["other_seg.nii.gz"]

@@ -1,4 +1,8 @@
-/** Slice pixels by image id: parallel prefetch with a small concurrency limit, nearest slices first. */
+/**
+ * Slice pixels by image id: parallel prefetch with a small concurrency limit, nearest slices first.
+ * The slices on screen (priority ≤ 1) are fetched on their own before any neighbour, so the first
+ * image does not share the connection and the server with five prefetches (the case-open time).
+ */
 
 import { getPixels } from "../../api/client";
 import type { SeriesInfo } from "../../contract/types";
@@ -11,12 +15,17 @@ interface Job {
   priority: number;
 }
 
+/** Priority of a slice shown on screen (0: asked for now, 1: the slice a series opens on). */
+const URGENT = 1;
+
 export class PixelCache {
   private readonly data = new Map<number, PixelArray>();
   private readonly waiting = new Map<number, ((p: PixelArray) => void)[]>();
   private readonly failed = new Map<number, string>();
   private queue: Job[] = [];
-  private readonly active = new Set<number>();
+  /** Image ids being fetched, with their priority. */
+  private readonly active = new Map<number, number>();
+  private pumpQueued = false;
   private listeners: ((imageId: number) => void)[] = [];
 
   constructor(private readonly concurrency = 6) {}
@@ -73,12 +82,24 @@ export class PixelCache {
     else this.queue.push({ imageId, series, priority });
   }
 
+  /** Start fetches after the current task, so every viewport of a page queues its slice first. */
   private pump(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      this.pumpNow();
+    });
+  }
+
+  private pumpNow(): void {
+    this.queue.sort((a, b) => a.priority - b.priority);
     while (this.active.size < this.concurrency && this.queue.length > 0) {
-      this.queue.sort((a, b) => a.priority - b.priority);
-      const job = this.queue.shift() as Job;
-      this.active.add(job.imageId);
-      void this.fetchOne(job);
+      const next = this.queue[0] as Job;
+      if (next.priority > URGENT && [...this.active.values()].some((p) => p <= URGENT)) break;
+      this.queue.shift();
+      this.active.set(next.imageId, next.priority);
+      void this.fetchOne(next);
     }
   }
 

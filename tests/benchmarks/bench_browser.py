@@ -1,0 +1,283 @@
+"""Browser benchmarks (issues 2 and 3) in Debian's Chromium against the real server:
+window/level drag frame rate on a 512x512 16-bit slice, cold case opens until the first image is
+drawn, and the delay of a live update between two browsers.
+
+Figures come from the page itself (`window.__viewerStats`, in-page clocks). The case is a phantom
+study imported through the real ingest, on a throwaway PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.benchmarks.common import django_setup, emit, start_server, summary
+
+DATABASE = "spinelabel_bench_browser"
+USERNAME = "bench-reader"
+PASSWORD = "bench-password"  # a throwaway database
+COLD_OPENS = 7
+DRAG_SECONDS = 2.0
+LIVE_ROUNDS = 5
+VIEWPORT = {"width": 1500, "height": 900}
+
+
+def _prepare(data_dir: Path) -> tuple[int, int]:
+    """A project, a member, one phantom study (sagittal 9 x 512x512 uint16, axial 7 x 320x320)."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from annotation.ingest import ingest_paths
+    from annotation.models import Series
+    from annotation.services.projects import membership_set, project_create
+    from fixtures.phantom import make_phantom, write_dicom
+    from fixtures.phantom_types import PhantomSpec
+
+    call_command("migrate", verbosity=0)
+    project = project_create(slug="bench", prelabel_on_import=False)
+    user = get_user_model().objects.create_user(USERNAME, password=PASSWORD)
+    membership_set(project=project, user=user, role="annotator")
+    folder = data_dir / "phantom-dicom"
+    write_dicom(make_phantom(PhantomSpec()), folder)
+    summary_ = ingest_paths(project=project, paths=[folder])
+    case_id = int(summary_.cases[0][0])
+    sagittal = Series.objects.get(case_id=case_id, orientation="sagittal")
+    assert (sagittal.rows, sagittal.columns, sagittal.dtype) == (512, 512, "uint16")
+    return case_id, int(user.pk)
+
+
+def _session_cookie(url: str) -> dict[str, Any]:
+    from django.test import Client
+
+    client = Client()
+    assert client.login(username=USERNAME, password=PASSWORD)
+    return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": url}
+
+
+def _new_page(browser: Any, cookie: dict[str, Any]) -> tuple[Any, Any]:
+    context = browser.new_context(viewport=VIEWPORT)
+    context.add_cookies([cookie])
+    page = context.new_page()
+    page.set_default_timeout(30000)
+    return context, page
+
+
+def _wait_ready(page: Any) -> None:
+    from tests.e2e.conftest import wait_for_viewer
+
+    wait_for_viewer(page)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=save-status]').textContent !== '—'"
+    )
+
+
+def _cold_opens(browser: Any, url: str, case_id: int, cookie: dict[str, Any]) -> None:
+    """Each open in a new context (empty HTTP cache and IndexedDB), as a first visit."""
+    first: list[float] = []
+    ready: list[float] = []
+    for _ in range(COLD_OPENS + 1):
+        context, page = _new_page(browser, cookie)
+        page.goto(f"{url}/cases/{case_id}/")
+        _wait_ready(page)
+        stats = page.evaluate("() => window.__viewerStats")
+        ready.append(float(page.evaluate("() => performance.now()")))
+        first.append(float(stats["firstImageMs"]))
+        context.close()
+    first, ready = first[1:], ready[1:]  # the very first open also warms the server
+    emit(
+        "case_open_first_image_ms_median",
+        statistics.median(first),
+        "ms",
+        "<= 500",
+        n=len(first),
+        max=round(max(first), 1),
+    )
+    emit(
+        "case_open_both_viewports_and_read_ms_median",
+        statistics.median(ready),
+        "ms",
+        "",
+        n=len(ready),
+    )
+
+
+# Moves the pointer along a Lissajous path over the canvas as fast as the page takes events
+# (faster than the display refresh, like a quick hand), for `ms`; resolves with the number of
+# events, and the W/L frames drawn and the time between the stream's first and last event.
+POINTER_STREAM_JS = """([testid, x, y, ms]) => new Promise((resolve) => {
+  const c = document.querySelector(`[data-testid=${testid}]`);
+  const t0 = performance.now();
+  const f0 = window.__viewerStats.wlFrames;
+  let n = 0;
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => {
+    const t = (performance.now() - t0) / 1000;
+    const phase = t * 2 * Math.PI;
+    c.dispatchEvent(new PointerEvent('pointermove', {
+      bubbles: true, pointerId: 1, pointerType: 'mouse', buttons: 1,
+      clientX: x + 120 * Math.sin(phase), clientY: y + 80 * Math.sin(phase * 0.7)}));
+    n += 1;
+    if (performance.now() - t0 < ms) setTimeout(() => channel.port2.postMessage(0), 1);
+    else resolve({n, frames: window.__viewerStats.wlFrames - f0, ms: performance.now() - t0});
+  };
+  channel.port2.postMessage(0);
+})"""
+
+
+def _drag(page: Any, *, in_page: bool) -> dict[str, float]:
+    """Left-drag (Navigate: window/level) on the sagittal viewport for DRAG_SECONDS.
+
+    `in_page`: the moves come from a stream of pointer events inside the page (input faster
+    than the display, so the figure is the viewer's); otherwise from Playwright's mouse.move,
+    one CDP round trip each (the figure then also carries the driver's pace).
+    """
+    box = page.get_by_test_id("viewport-sagittal").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    before = page.evaluate("() => ({...window.__viewerStats, now: performance.now()})")
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    streamed = None
+    if in_page:
+        streamed = page.evaluate(
+            POINTER_STREAM_JS, ["viewport-sagittal", cx, cy, DRAG_SECONDS * 1000]
+        )
+        moves = int(streamed["n"])
+    else:
+        start = time.monotonic()
+        moves = 0
+        while time.monotonic() - start < DRAG_SECONDS:
+            phase = (time.monotonic() - start) * 2 * math.pi
+            page.mouse.move(cx + 120 * math.sin(phase), cy + 80 * math.sin(phase * 0.7))
+            moves += 1
+    page.mouse.up()
+    page.wait_for_function("() => new Promise((r) => requestAnimationFrame(() => r(true)))")
+    after = page.evaluate("() => ({...window.__viewerStats, now: performance.now()})")
+    if streamed is not None:  # frames while the stream ran (no CDP round trips inside)
+        seconds = float(streamed["ms"]) / 1000.0
+        frames = int(streamed["frames"])
+    else:
+        seconds = (after["now"] - before["now"]) / 1000.0
+        frames = int(after["wlFrames"]) - int(before["wlFrames"])
+    interval = float(after["wlFrameIntervalP50"])
+    return {
+        "fps": frames / seconds,
+        "frames": frames,
+        "moves": moves,
+        "seconds": round(seconds, 2),
+        "fps_from_interval_p50": round(1000.0 / interval, 1) if interval else 0.0,
+        "frame_ms_p50": float(after["wlMsP50"]),
+        "frame_ms_p95": float(after["wlMsP95"]),
+    }
+
+
+def _wl_drag(browser: Any, url: str, case_id: int, cookie: dict[str, Any]) -> None:
+    """Window/level drag frame rate on the 512x512 uint16 sagittal slice."""
+    results = {}
+    for in_page in (True, False):
+        context, page = _new_page(browser, cookie)
+        page.goto(f"{url}/cases/{case_id}/")
+        _wait_ready(page)
+        results[in_page] = _drag(page, in_page=in_page)
+        context.close()
+    fast, driven = results[True], results[False]
+    emit(
+        "wl_drag_fps_512x512_uint16",
+        fast["fps"],
+        "fps",
+        ">= 60",
+        frames=fast["frames"],
+        pointer_events=fast["moves"],
+        seconds=fast["seconds"],
+        fps_from_interval_p50=fast["fps_from_interval_p50"],
+    )
+    emit("wl_frame_ms_p50", fast["frame_ms_p50"], "ms", "")
+    emit("wl_frame_ms_p95", fast["frame_ms_p95"], "ms", "<= 16.7")
+    emit(
+        "wl_drag_fps_playwright_mouse_move",
+        driven["fps"],
+        "fps",
+        "",
+        frames=driven["frames"],
+        mouse_moves=driven["moves"],
+        fps_from_interval_p50=driven["fps_from_interval_p50"],
+    )
+
+
+def _live_update(browser: Any, url: str, case_id: int, cookie: dict[str, Any]) -> None:
+    """The same reader in two browsers: a save in one until the shape is listed in the other."""
+    from tests.e2e.pagejs import INSTRUMENT_JS, WAIT_ROWS_JS
+
+    pages = []
+    for _ in range(2):
+        context, page = _new_page(browser, cookie)
+        page.add_init_script(INSTRUMENT_JS)
+        page.goto(f"{url}/cases/{case_id}/")
+        _wait_ready(page)
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=live-status]').dataset.live === 'on'"
+        )
+        pages.append((context, page))
+    writer, watcher = pages[0][1], pages[1][1]
+    base = int(
+        watcher.evaluate("() => document.querySelectorAll('[data-testid=shape-row]').length")
+    )
+    delays = []
+    for k in range(1, LIVE_ROUNDS + 1):
+        shown = watcher.evaluate_handle(WAIT_ROWS_JS, base + k)
+        saves = int(writer.evaluate("() => window.__saves.length"))
+        writer.get_by_test_id("tool-point").click()
+        x, y = writer.evaluate("(k) => window.__annotator.toClient('sagittal', 40 + 30 * k, 60)", k)
+        writer.mouse.click(x, y)
+        writer.get_by_test_id("save-now").click()
+        writer.wait_for_function("(n) => window.__saves.length > n", arg=saves)
+        saved_at = float(writer.evaluate("() => window.__saves[window.__saves.length - 1].at"))
+        delays.append(float(watcher.evaluate("(h) => h.p", shown)) - saved_at)
+    for context, _page in pages:
+        context.close()
+    stats = summary(delays)
+    emit(
+        "live_update_save_to_shown_ms_median",
+        statistics.median(delays),
+        "ms",
+        "<= 1000",
+        n=len(delays),
+        p95=round(stats["p95"], 1),
+    )
+
+
+def main() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-browser-"))
+    django_setup(database=DATABASE, data_dir=data_dir)
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM calls beside Playwright
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    manifest = Path(__file__).resolve().parents[2] / "frontend" / "dist" / ".vite" / "manifest.json"
+    if not manifest.exists():
+        raise SystemExit("the frontend is not built: run `make frontend`")
+    case_id, _ = _prepare(data_dir)
+    env = {**os.environ, "DATA_DIR": str(data_dir), "PRELABEL_ON_IMPORT": "false"}
+    server, url = start_server(env)
+    try:
+        cookie = _session_cookie(url)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                _cold_opens(browser, url, case_id, cookie)
+                _wl_drag(browser, url, case_id, cookie)
+                _live_update(browser, url, case_id, cookie)
+            finally:
+                browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

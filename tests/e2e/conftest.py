@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -263,3 +263,22 @@ def api_get(page: Any, path: str) -> Any:
     response = page.request.get(f"{parts.scheme}://{parts.netloc}{path}")
     assert response.ok, (path, response.status, response.text()[:300])
     return response.json()
+
+
+def wait_for_head(
+    page: Any, read_id: int | str, until: Callable[[dict[str, Any]], bool], timeout_s: float = 15
+) -> dict[str, Any]:
+    """Poll `GET /api/reads/{id}` until its head revision satisfies `until`, then wait for the
+    page to say it is saved; returns the head. (The save state alone can be a stale "saved".)"""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        head = api_get(page, f"/api/reads/{read_id}").get("revision")
+        if head is not None and until(head):
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the read {read_id} never reached the expected head: {head}")
+        page.wait_for_timeout(100)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=save-status]').dataset.state === 'saved'"
+    )
+    return dict(head)

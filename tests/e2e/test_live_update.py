@@ -26,7 +26,13 @@ from tests.e2e.conftest import (
 from tests.e2e.pagejs import INSTRUMENT_JS, WAIT_ROWS_JS
 from tests.factories import make_case
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# One xdist group for `--dist loadgroup`: one server and one Chromium, not one per worker.
+# (pytest 9.2 with xdist 3.8 ignores groups: xdist sets item._nodeid, pytest 9 reads _id.)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("e2e"),
+]
 
 
 def _open(page: Any, url: str, case_id: int) -> None:

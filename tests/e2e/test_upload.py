@@ -14,7 +14,13 @@ from annotation.models import Case
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import PhantomStudy, screenshot, wait_for_viewer
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# One xdist group for `--dist loadgroup`: one server and one Chromium, not one per worker.
+# (pytest 9.2 with xdist 3.8 ignores groups: xdist sets item._nodeid, pytest 9 reads _id.)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("e2e"),
+]
 
 
 def _zip_folder(folder: Path, target: Path) -> Path:

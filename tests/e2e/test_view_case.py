@@ -10,7 +10,13 @@ import pytest
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import canvas_signature, screenshot, wait_for_viewer
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# One xdist group for `--dist loadgroup`: one server and one Chromium, not one per worker.
+# (pytest 9.2 with xdist 3.8 ignores groups: xdist sets item._nodeid, pytest 9 reads _id.)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("e2e"),
+]
 
 
 def _label(page: Any, testid: str) -> str:

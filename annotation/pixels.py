@@ -46,7 +46,9 @@ def pixel_write(array: np.ndarray) -> tuple[str, str, bool]:
         raise ValueError(f"a slice must be 2-D, got shape {array.shape}")
     data = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
     digest = hashlib.sha256(data).hexdigest()
-    relative = f"{digest[:2]}/{digest[2:4]}/{digest}.raw"
+    # One folder level (256 folders): a second level cost a directory creation per new
+    # slice, which dominated ingest time. Paths are stored per row, so layouts may mix.
+    relative = f"{digest[:2]}/{digest}.raw"
     target = pixel_root() / relative
     if target.exists():
         return relative, digest, False

@@ -2,13 +2,14 @@
 
 from django.urls import path
 
-from annotation.apis import cases, labelme, pixels, projects, reads
+from annotation.apis import cases, imports, labelme, pixels, projects, reads
 
 urlpatterns = [
     path("me", projects.MeApi.as_view(), name="api-me"),
     path("projects", projects.ProjectListApi.as_view(), name="api-project-list"),
     path("projects/<slug:slug>", projects.ProjectDetailApi.as_view(), name="api-project"),
     path("projects/<slug:slug>/cases", cases.CaseListApi.as_view(), name="api-case-list"),
+    path("projects/<slug:slug>/imports", imports.ImportCreateApi.as_view(), name="api-imports"),
     path("cases/<int:case_id>", cases.CaseDetailApi.as_view(), name="api-case"),
     path("cases/<int:case_id>/reads", reads.CaseReadListApi.as_view(), name="api-case-reads"),
     path("images/<int:image_id>/pixels", pixels.image_pixels, name="api-image-pixels"),

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.ingest import ingest_uploaded_files
+from inference.services.jobs import prelabel_after_import
 from annotation.selectors.access import REVIEW_ROLES, access_project
 
 
@@ -49,4 +50,8 @@ class ImportCreateApi(APIView):
         if not summary.cases:
             data["detail"] = "nothing could be imported"
             return Response(data, status=status.HTTP_400_BAD_REQUEST)
+        jobs = prelabel_after_import(
+            case_ids=[c.id for c in summary.cases if c.created], requested_by=request.user
+        )
+        data["prelabel_jobs"] = [job.pk for job in jobs]
         return Response(data, status=status.HTTP_201_CREATED)

@@ -265,3 +265,16 @@ def _task_result_mark_failed(task_id: str) -> None:
     DBTaskResult.objects.filter(id=task_id, status="RUNNING").update(
         status="FAILED", finished_at=timezone.now()
     )
+
+
+def prelabel_after_import(
+    *, case_ids: Iterable[int], requested_by: AbstractBaseUser | None = None
+) -> list[PrelabelJob]:
+    """Queue pre-labelling of newly imported cases when the setting, the project and an
+    active model allow it (settings.PRELABEL_ON_IMPORT, Project.prelabel_on_import)."""
+    if not settings.PRELABEL_ON_IMPORT:
+        return []
+    if not ModelVersion.objects.filter(status=ModelStatus.ACTIVE).exists():
+        return []
+    cases = Case.objects.filter(pk__in=list(case_ids), project__prelabel_on_import=True)
+    return prelabel_enqueue_many(cases=cases.order_by("id"), requested_by=requested_by)

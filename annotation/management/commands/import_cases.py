@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from annotation.ingest import ImportSummary, ingest_paths
+from inference.services.jobs import prelabel_after_import
 from annotation.services.projects import project_get_or_create
 
 
@@ -55,6 +56,9 @@ class Command(BaseCommand):
         finally:
             bar.close()
         self._report(project.slug, summary)
+        jobs = prelabel_after_import(case_ids=[c.id for c in summary.cases if c.created])
+        if jobs:
+            self.stdout.write(f"Queued pre-labelling of {len(jobs)} case(s) for the task worker.")
         if summary.skipped:
             raise CommandError(f"{len(summary.skipped)} file(s) refused", returncode=1)
 

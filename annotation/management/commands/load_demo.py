@@ -105,17 +105,13 @@ class Command(BaseCommand):
         return case_ids
 
     def _prelabel(self, case_ids: list[int]) -> None:
-        from inference.models import ModelStatus, ModelVersion
-        from inference.services.jobs import prelabel_enqueue
+        from inference.services.jobs import prelabel_after_import
 
-        if not settings.PRELABEL_ON_IMPORT:
-            return
-        if not ModelVersion.objects.filter(status=ModelStatus.ACTIVE).exists():
-            self.stdout.write("no active model: cases are not pre-labelled")
-            return
-        for case in Case.objects.filter(pk__in=case_ids):
-            prelabel_enqueue(case=case)
-        self.stdout.write(f"queued pre-labelling of {len(case_ids)} cases")
+        jobs = prelabel_after_import(case_ids=case_ids)
+        if jobs:
+            self.stdout.write(f"queued pre-labelling of {len(jobs)} cases for the task worker")
+        else:
+            self.stdout.write("pre-labelling not queued (no active model or turned off)")
 
     def _print_logins(self) -> None:
         self.stdout.write("")

@@ -116,3 +116,23 @@ describe("presets", () => {
     expect(dragWindow({ center: 100, width: 100 }, -100000, 0, stats).width).toBeGreaterThan(0);
   });
 });
+
+describe("intensity stats of a full slice", () => {
+  it("samples a 512×512 slice and keeps its percentiles within a fraction of a percent", () => {
+    const px = new Uint16Array(512 * 512);
+    let seed = 7;
+    for (let i = 0; i < px.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      px[i] = (seed >>> 16) % 4096;
+    }
+    const stats = intensityStats([px]);
+    expect(stats.sample.length).toBeLessThanOrEqual(32_768 + 1);
+    const exact = Float64Array.from(px).sort();
+    expect(stats.min).toBe(exact[0]);
+    expect(stats.max).toBe(exact[exact.length - 1]);
+    for (const p of [1, 50, 99]) {
+      const truth = exact[Math.round((p / 100) * (exact.length - 1))] as number;
+      expect(Math.abs(percentile(stats, p) - truth)).toBeLessThan(4096 * 0.005);
+    }
+  });
+});

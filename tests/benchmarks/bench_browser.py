@@ -76,10 +76,25 @@ def _wait_ready(page: Any) -> None:
     )
 
 
+# When each step of an open ended (ms from navigation start): the page, its scripts, the case,
+# the first slice's pixels (Resource Timing; the first /pixels request is the shown slice's).
+TIMELINE_JS = """() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const res = performance.getEntriesByType('resource');
+  const end = (re) => {
+    const r = res.find((e) => re.test(e.name));
+    return r ? r.responseEnd : null;
+  };
+  return {html: nav.responseEnd, script: end(/\\/static\\/assets\\/case-[^/]*\\.js$/),
+          case_api: end(/\\/api\\/cases\\/\\d+$/), first_pixels: end(/\\/pixels$/)};
+}"""
+
+
 def _cold_opens(browser: Any, url: str, case_id: int, cookie: dict[str, Any]) -> None:
     """Each open in a new context (empty HTTP cache and IndexedDB), as a first visit."""
     first: list[float] = []
     ready: list[float] = []
+    steps: list[dict[str, float]] = []
     for _ in range(COLD_OPENS + 1):
         context, page = _new_page(browser, cookie)
         page.goto(f"{url}/cases/{case_id}/")
@@ -87,8 +102,9 @@ def _cold_opens(browser: Any, url: str, case_id: int, cookie: dict[str, Any]) ->
         stats = page.evaluate("() => window.__viewerStats")
         ready.append(float(page.evaluate("() => performance.now()")))
         first.append(float(stats["firstImageMs"]))
+        steps.append(page.evaluate(TIMELINE_JS))
         context.close()
-    first, ready = first[1:], ready[1:]  # the very first open also warms the server
+    first, ready, steps = first[1:], ready[1:], steps[1:]  # the first open also warms the server
     emit(
         "case_open_first_image_ms_median",
         statistics.median(first),
@@ -96,6 +112,10 @@ def _cold_opens(browser: Any, url: str, case_id: int, cookie: dict[str, Any]) ->
         "<= 500",
         n=len(first),
         max=round(max(first), 1),
+        **{
+            f"{key}_done_ms_median": round(statistics.median(s[key] for s in steps), 1)
+            for key in ("html", "script", "case_api", "first_pixels")
+        },
     )
     emit(
         "case_open_both_viewports_and_read_ms_median",

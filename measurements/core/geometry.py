@@ -214,10 +214,6 @@ def nearest_runs(
     return t0, t1
 
 
-# Above this many edge x layer pairs, layers are processed one frame at a time.
-_PAIRS_AT_ONCE = 300_000
-
-
 def frame_chords(
     boundary: Boundary,
     *,
@@ -232,8 +228,11 @@ def frame_chords(
 
     Frame k has an origin and orthonormal axes u[k], n[k]; line i runs along n[frame[i]]
     through origin + position[i]·u (its foot), and t is measured along n from the foot.
-    Lines of one frame are parallel, so every vertex is projected once per frame and an
-    edge crosses a line exactly when its ends straddle the line's position along u.
+    Lines of one frame are parallel, so every vertex is projected once per frame, and an
+    edge whose ends lie at a and b along u crosses exactly the lines at positions p with
+    min(a, b) <= p < max(a, b) (the half-open rule: (a > p) != (b > p)). With the lines
+    sorted, those are found by binary search, so the work grows with the crossings, not
+    with edges x lines.
     """
     n_lines = len(frame)
     if n_lines == 0 or len(boundary.edges) == 0:
@@ -242,34 +241,34 @@ def frame_chords(
     along = v @ u.T - np.einsum("ij,ij->i", origin, u)  # (V, frames)
     across = v @ n.T - np.einsum("ij,ij->i", origin, n)
     ia, ib = boundary.edges[:, 0], boundary.edges[:, 1]
-    if len(ia) * n_lines <= _PAIRS_AT_ONCE:
-        groups = [np.arange(n_lines)]
-    else:
-        groups = [np.nonzero(frame == k)[0] for k in np.unique(frame)]
-    lines, ts = [], []
-    for idx in groups:
-        f, pos = frame[idx], position[idx]
-        if len(groups) > 1:
-            only = int(f[0])
-            lo, hi = pos.min() - 1e-9, pos.max() + 1e-9
-            a_k, b_k = along[ia, only], along[ib, only]
-            near = np.nonzero((np.maximum(a_k, b_k) >= lo) & (np.minimum(a_k, b_k) <= hi))[0]
-        else:
-            near = np.arange(len(ia))
-        ea, eb = ia[near], ib[near]
-        sa = along[ea][:, f] - pos  # (edges, lines): signed offset of each end from the line
-        sb = along[eb][:, f] - pos
-        e, j = np.nonzero((sa > 0) != (sb > 0))
-        da = sa[e, j]
-        lam = da / (da - sb[e, j])
-        k = f[j]
-        ca = across[ea[e], k]
-        ts.append(ca + lam * (across[eb[e], k] - ca))
-        lines.append(idx[j])
-    line = np.concatenate(lines)
-    t = np.concatenate(ts)
-    order = np.lexsort((t, line))
-    return nearest_runs(line[order], t[order], n_lines, merge_gap=merge_gap)
+    # One sorted key per line: frame k's positions shifted by k·width, so a single binary
+    # search serves all frames. Edge ends are clipped to just outside their frame's span
+    # first; the shift rounds every value the same way wherever it is used, so each
+    # vertex still falls on one consistent side of each line.
+    span = float(np.max(position)) + 2.0
+    width = 2.0 * span + 2.0
+    order = np.lexsort((position, frame))
+    key = position[order] + frame[order] * width
+    shift = np.arange(len(u)) * width
+    a = np.clip(along[ia], -1.0, span) + shift  # (E, frames)
+    b = np.clip(along[ib], -1.0, span) + shift
+    start = np.searchsorted(key, np.minimum(a, b).ravel(), side="left")
+    count = np.searchsorted(key, np.maximum(a, b).ravel(), side="left") - start
+    total = int(count.sum())
+    if total == 0:
+        return np.full(n_lines, np.nan), np.full(n_lines, np.nan)
+    pair = np.repeat(np.arange(len(count)), count)  # flat (edge, frame) index
+    # Consecutive sorted lines per pair: the start of its block plus 0, 1, 2, ...
+    j = np.repeat(start - (np.cumsum(count) - count), count) + np.arange(total)
+    edge, k = np.divmod(pair, len(u))
+    line = order[j]
+    ea, eb = ia[edge], ib[edge]
+    pa, pb = along[ea, k], along[eb, k]
+    lam = (position[line] - pa) / (pb - pa)
+    ca = across[ea, k]
+    t = ca + lam * (across[eb, k] - ca)
+    by_line = np.lexsort((t, line))
+    return nearest_runs(line[by_line], t[by_line], n_lines, merge_gap=merge_gap)
 
 
 def convex_hull(points: FloatArray) -> FloatArray:

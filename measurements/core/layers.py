@@ -28,6 +28,7 @@ from measurements.core.geometry import (
 )
 
 VERTEBRAE: tuple[str, ...] = ("C3", "C4", "C5", "C6", "C7")
+EPSILON_MM = 1e-7  # offset of the layers beside a mask corner
 WALL_KEYPOINTS: tuple[str, ...] = tuple(f"{v}_{c}" for v in VERTEBRAE for c in ("PS", "PI"))
 
 
@@ -130,9 +131,22 @@ def evaluate_layers(
 def build_profile(
     poly: Polyline, boundary: Boundary, regular: tuple[IntArray, FloatArray], gap: float
 ) -> Profile:
-    """Regular layers plus one through every boundary vertex, evaluated."""
+    """Regular layers plus layers through every boundary vertex, evaluated.
+
+    A polygon's width is continuous at its vertices, so one layer through each is exact.
+    A mask's (gap > 0) can jump where a layer passes a pixel corner, and which side a
+    layer exactly through a corner takes is down to rounding; two layers EPSILON_MM to
+    either side keep both one-sided values instead.
+    """
     base_seg, base_local = regular
     ev_seg, ev_local = vertex_positions(poly, boundary.vertices)
+    if gap > 0:
+        ev_seg = np.concatenate([ev_seg, ev_seg])
+        ev_local = np.clip(
+            np.concatenate([ev_local - EPSILON_MM, ev_local + EPSILON_MM]),
+            0.0,
+            poly.length[ev_seg],
+        )
     seg = np.concatenate([base_seg, ev_seg])
     local = np.concatenate([base_local, ev_local])
     base = np.concatenate([np.ones(len(base_seg), bool), np.zeros(len(ev_seg), bool)])

@@ -113,7 +113,8 @@ def test_mask_values_survive_quarter_turns_translation_and_pixel_splitting(
         keypoints=kp,
         spacing=(sp[0] / factor, sp[1] / factor),
     )
-    _assert_same(ref, moved)
+    # Lines nearly parallel to a pixel edge amplify rounding (1e-13 mm) by up to ~1e5.
+    _assert_same(ref, moved, tol=1e-6)
 
 
 @settings(max_examples=15, deadline=None)

@@ -190,15 +190,13 @@ def insert_layers(
 
 def window_selection(prof: Profile, poly: Polyline, lo: float, hi: float) -> BoolArray:
     """Layers whose foot lies in arc lengths [lo, hi], per segment overlapping the window."""
-    sel = np.zeros(len(prof.seg), dtype=bool)
-    for k in range(len(poly.length)):
-        a = max(lo - poly.offset[k], 0.0)
-        b = min(hi - poly.offset[k], poly.length[k])
-        # A segment that only touches the window at one end adds nothing to its mean.
-        if b < a or (b == a and hi > lo):
-            continue
-        sel |= (prof.seg == k) & (prof.local >= a - 1e-12) & (prof.local <= b + 1e-12)
-    return sel
+    a = np.maximum(lo - poly.offset, 0.0)  # per segment
+    b = np.minimum(hi - poly.offset, poly.length)
+    # A segment that only touches the window at one end adds nothing to its mean.
+    overlaps = (b > a) | ((b == a) & (hi == lo))
+    k = prof.seg
+    selected: BoolArray = overlaps[k] & (prof.local >= a[k] - 1e-12) & (prof.local <= b[k] + 1e-12)
+    return selected
 
 
 def window_mean(prof: Profile, poly: Polyline, lo: float, hi: float) -> float:

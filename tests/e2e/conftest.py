@@ -251,6 +251,14 @@ def canvas_signature(page: Any, testid: str) -> dict[str, float]:
     return dict(page.evaluate(CANVAS_SIGNATURE_JS, testid))
 
 
+def wait_canvas_changed(page: Any, testid: str, old_hash: float) -> None:
+    """Wait until the canvas shows something else than the digest `old_hash` (a redraw is one
+    animation frame after the DOM change that asked for it)."""
+    page.wait_for_function(
+        f"([id, old]) => ({CANVAS_SIGNATURE_JS})(id).hash !== old", arg=[testid, old_hash]
+    )
+
+
 def to_client(page: Any, slot: str, x: float, y: float) -> tuple[float, float]:
     """Client position of an image point (labelme coordinates), via the page's test hook."""
     cx, cy = page.evaluate("([s, x, y]) => window.__annotator.toClient(s, x, y)", [slot, x, y])

@@ -1,0 +1,124 @@
+"""Pre-labelling (issue 5): an annotator with the case open asks for pre-labels, the worker runs the
+active model, and the model's read appears in the open page live, its shapes drawn.
+
+The model is a one-convolution ONNX network (bright tissue → "cord"/"canal") registered through
+the real registry, so the test covers the plumbing (API, task queue, worker, outbox relay,
+WebSocket, page) whatever the shipped models are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import (
+    api_get,
+    canvas_signature,
+    screenshot,
+    wait_canvas_changed,
+    wait_for_viewer,
+)
+from tests.e2e.pagejs import INSTRUMENT_JS
+
+# One xdist group for `--dist loadgroup`: one server and one Chromium, not one per worker.
+# (pytest 9.2 with xdist 3.8 ignores groups: xdist sets item._nodeid, pytest 9 reads _id.)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("e2e"),
+]
+
+NET = 64
+CONTRACT = {
+    "task": "sagittal",
+    "input": {"name": "image", "size": [NET, NET]},
+    "preprocessing": {"roi": "foreground_box"},
+    "outputs": {"segmentation": {"name": "seg", "labels": ["cord", "canal"]}},
+    "postprocessing": {"extent": "full"},
+}
+
+
+def _tiny_model(path: Path) -> Path:
+    """seg = image - 0.5 on both channels: after the sigmoid, the bright half of the slice."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.ones((2, 1, 1, 1), np.float32), "w")
+    bias = numpy_helper.from_array(np.full((2,), -0.5, np.float32), "b")
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["image", "w", "b"], ["seg"])],
+        "e2e-tiny",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, NET, NET])],
+        [helper.make_tensor_value_info("seg", TensorProto.FLOAT, ["N", 2, NET, NET])],
+        initializer=[weight, bias],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.mark.usefixtures("cast")
+def test_a_requested_prelabel_appears_live_in_the_open_case(
+    page_for: Any, asgi_server: Any, phantom_case: Any, tmp_path: Path
+) -> None:
+    from inference.models import ModelStatus
+    from inference.services.registry import model_register
+
+    version = model_register(
+        file=_tiny_model(tmp_path / "tiny.onnx"),
+        task="sagittal",
+        contract=CONTRACT,
+        name="e2e tiny",
+        status=ModelStatus.ACTIVE,
+    )
+
+    page = page_for("annotator", PASSWORD)
+    page.add_init_script(INSTRUMENT_JS)
+    page.goto(f"{asgi_server.url}/cases/{phantom_case.pk}/")
+    wait_for_viewer(page)
+    expect(page.get_by_test_id("live-status")).to_have_attribute("data-live", "on")
+    reads = page.get_by_test_id("read-select").locator("option")
+    expect(reads).to_have_count(1)  # the annotator's own read, empty
+    before = canvas_signature(page, "viewport-sagittal")
+
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    response = page.request.post(
+        f"{asgi_server.url}/api/cases/{phantom_case.pk}/prelabel",
+        headers={"X-CSRFToken": token, "Referer": page.url},
+    )
+    assert response.status == 202, response.text()
+    job_id = response.json()["job"]["id"]
+
+    call_command("worker", batch=True)  # the queue's worker, in this process: empties it, exits
+
+    job = api_get(page, f"/api/jobs/{job_id}")
+    assert job["status"] == "succeeded", job
+    # The page hears of the new read (outbox → WebSocket) and lists it without a reload.
+    expect(reads).to_have_count(2)
+    model_option = reads.filter(has_text="model")
+    expect(model_option).to_contain_text(f"sagittal #{version.pk}")
+    expect(model_option).to_contain_text("(view)")
+    assert str(job["read"]) == model_option.get_attribute("value")
+    events = {e["type"] for e in page.evaluate("() => window.__events")}
+    assert {"job.progress", "revision.saved"} <= events, events
+
+    page.get_by_test_id("read-select").select_option(str(job["read"]))
+    rows = page.get_by_test_id("shape-row")
+    expect(rows.first).to_be_visible()
+    labels = {rows.nth(i).get_attribute("data-label") for i in range(rows.count())}
+    assert labels, "the model read has no shapes on the slice shown"
+    assert labels <= {"cord", "canal"}, labels
+    head = api_get(page, f"/api/reads/{job['read']}")["revision"]
+    sagittal_id = str(page.evaluate("() => window.__annotator.slice('sagittal').imageId"))
+    assert (
+        page.evaluate("() => window.__annotator.shapes('sagittal')") == head["shapes"][sagittal_id]
+    )
+    wait_canvas_changed(page, "viewport-sagittal", before["hash"])  # the model's shapes drawn
+    screenshot(page, "prelabel-model-read")

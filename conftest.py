@@ -5,6 +5,7 @@ in place here, before any connection is opened. DATABASE_URL (or the default bel
 the server; DATABASE_TEST_NAME lets parallel runs use separate test databases.
 """
 
+import contextlib
 import os
 
 from django.conf import settings
@@ -19,7 +20,5 @@ _default.clear()
 _default.update(database_settings(os.environ["DATABASE_URL"], pool=False))
 connections.configure_settings(settings.DATABASES)
 # The sqlite wrapper may already exist (pytest-django touches it while setting up).
-try:
+with contextlib.suppress(AttributeError):
     del connections["default"]
-except AttributeError:
-    pass

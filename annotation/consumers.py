@@ -22,7 +22,7 @@ class CaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     async def connect(self) -> None:
         user = self.scope.get("user")
         case_id = int(self.scope["url_route"]["kwargs"]["case_id"])
-        allowed = await self._check(user, case_id)
+        allowed: bool = await database_sync_to_async(self._check)(user, case_id)
         if not allowed:
             await self.close(code=4403)
             return
@@ -30,7 +30,6 @@ class CaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
-    @database_sync_to_async
     def _check(self, user: Any, case_id: int) -> bool:
         if user is None or not user.is_authenticated:
             return False

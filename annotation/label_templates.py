@@ -59,7 +59,9 @@ def cervical_compression_template() -> dict[str, Any]:
                 ("Cord" if name[0] == "d" else "Canal") + f" AP diameter {name} (manual caliper)",
             )
         )
-    labels.append(_label("T", "#b5179e", ["line"], "", ["axial"], "Transverse diameter of the cord"))
+    labels.append(
+        _label("T", "#b5179e", ["line"], "", ["axial"], "Transverse diameter of the cord")
+    )
     labels.append(_label("S", "#7209b7", ["line"], "", ["axial"], "AP diameter of the cord"))
     labels.append(
         _label(
@@ -88,7 +90,11 @@ def cervical_compression_template() -> dict[str, Any]:
             }
         ],
         "case_fields": [
-            {"name": "compression_present", "type": "checkbox", "label": "Cord compression present"},
+            {
+                "name": "compression_present",
+                "type": "checkbox",
+                "label": "Cord compression present",
+            },
             {
                 "name": "image_quality",
                 "type": "choice",
@@ -114,7 +120,11 @@ def template_validate(template: Any) -> dict[str, Any]:
     seen: set[str] = set()
     for i, label in enumerate(labels):
         where = f"labels[{i}]"
-        if not isinstance(label, dict) or not isinstance(label.get("name"), str) or not label["name"]:
+        if (
+            not isinstance(label, dict)
+            or not isinstance(label.get("name"), str)
+            or not label["name"]
+        ):
             errors.append(f"{where}: needs a name")
             continue
         name = label["name"]
@@ -130,7 +140,11 @@ def template_validate(template: Any) -> dict[str, Any]:
     for j, kset in enumerate(template.get("keypoint_sets", [])):
         where = f"keypoint_sets[{j}]"
         points = kset.get("points") if isinstance(kset, dict) else None
-        if not isinstance(points, list) or not points or not all(isinstance(p, str) for p in points):
+        if (
+            not isinstance(points, list)
+            or not points
+            or not all(isinstance(p, str) for p in points)
+        ):
             errors.append(f"{where}: points must be a list of names")
             continue
         if len(set(points)) != len(points):

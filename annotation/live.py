@@ -10,6 +10,7 @@ Three ways an event reaches the channel layer:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -54,7 +55,7 @@ def _send_now(group: str, message: dict[str, Any]) -> None:
         logger.exception("live event to %s failed", group)
 
 
-def event_publish(*, group: str, type: str, payload: dict[str, Any]) -> None:  # noqa: A002
+def event_publish(*, group: str, type: str, payload: dict[str, Any]) -> None:
     """Queue an event for the group; it goes out only if and when the transaction commits."""
     message = {"type": "live.event", "event": {"type": type, **payload}}
 
@@ -84,10 +85,8 @@ async def relay_run(*, stop: asyncio.Event) -> None:
         for row_id, group, payload in rows:
             last_id = row_id
             await layer.group_send(group, {"type": "live.event", "event": payload})
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=settings.LIVE_RELAY_INTERVAL_S)
-        except TimeoutError:
-            pass
 
 
 def _latest_outbox_id() -> int:
@@ -97,7 +96,9 @@ def _latest_outbox_id() -> int:
 
 def _outbox_after(last_id: int) -> list[tuple[int, str, dict[str, Any]]]:
     rows = list(
-        LiveEvent.objects.filter(id__gt=last_id).order_by("id").values_list("id", "group", "payload")
+        LiveEvent.objects.filter(id__gt=last_id)
+        .order_by("id")
+        .values_list("id", "group", "payload")
     )
     if rows:
         # Keep the outbox small: rows older than the ones just read are delivered.

@@ -96,7 +96,8 @@ def _validate_shape(
     if shape_type not in allowed:
         return (
             "shape_type_not_allowed",
-            f"shape type {shape_type!r} is not allowed for {label!r} (allowed: {', '.join(allowed)})",
+            f"shape type {shape_type!r} is not allowed for {label!r} "
+            f"(allowed: {', '.join(allowed)})",
         )
     points = _points(shape.get("points"))
     if isinstance(points, tuple):
@@ -104,7 +105,10 @@ def _validate_shape(
     exact = EXACT_POINTS.get(shape_type)
     if exact is not None and len(points) != exact:
         plural = "s" if exact > 1 else ""
-        return ("point_count", f"a {shape_type} needs exactly {exact} point{plural}, got {len(points)}")
+        return (
+            "point_count",
+            f"a {shape_type} needs exactly {exact} point{plural}, got {len(points)}",
+        )
     minimum = MIN_POINTS.get(shape_type)
     if minimum is not None and len(points) < minimum:
         return ("point_count", f"a {shape_type} needs at least {minimum} points, got {len(points)}")
@@ -179,7 +183,9 @@ def case_fields_validate(*, fields: Any, template: dict[str, Any]) -> list[str]:
             problems.append(f"unknown case field {name!r}")
         elif spec["type"] == "checkbox" and not isinstance(value, bool):
             problems.append(f"{name}: must be true or false")
-        elif spec["type"] == "choice" and value is not None and value not in spec.get("choices", []):
+        elif (
+            spec["type"] == "choice" and value is not None and value not in spec.get("choices", [])
+        ):
             problems.append(f"{name}: {value!r} is not one of {spec.get('choices')}")
         elif spec["type"] == "text" and not isinstance(value, str):
             problems.append(f"{name}: must be text")

@@ -15,9 +15,7 @@ urlpatterns = [
     path("images/<int:image_id>/pixels", pixels.image_pixels, name="api-image-pixels"),
     path("series/<int:series_id>/thumbnail", pixels.series_thumbnail, name="api-series-thumbnail"),
     path("reads/<int:read_id>", reads.ReadDetailApi.as_view(), name="api-read"),
-    path(
-        "reads/<int:read_id>/revisions", reads.RevisionCreateApi.as_view(), name="api-revisions"
-    ),
+    path("reads/<int:read_id>/revisions", reads.RevisionCreateApi.as_view(), name="api-revisions"),
     path("reads/<int:read_id>/restore", reads.RevisionRestoreApi.as_view(), name="api-restore"),
     path("revisions/<int:revision_id>", reads.RevisionDetailApi.as_view(), name="api-revision"),
     path(

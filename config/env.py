@@ -104,7 +104,9 @@ def parse_database_url(url: str) -> DatabaseUrl:
         if parsed.netloc:
             path = parsed.netloc + path
         if not path:
-            raise ImproperlyConfigured("DATABASE_URL for sqlite needs a path: sqlite:///var/db.sqlite3")
+            raise ImproperlyConfigured(
+                "DATABASE_URL for sqlite needs a path: sqlite:///var/db.sqlite3"
+            )
         return DatabaseUrl(engine, path, "", "", "", "", {})
     name = unquote(parsed.path.lstrip("/"))
     if not name:

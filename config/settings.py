@@ -13,13 +13,13 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
+    database_settings,
     env_bool,
     env_float,
     env_int,
     env_list,
     env_optional,
     env_str,
-    database_settings,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -34,7 +34,9 @@ if _secret is None:
     # without shipping a key in the repository. Reading it has no side effect; the
     # key file is written by `manage.py ensure_secret_key` (run by `make demo`).
     _key_file = DATA_DIR / "secret_key"
-    _secret = _key_file.read_text().strip() if _key_file.exists() else "insecure-dev-key-" + "x" * 40
+    _secret = (
+        _key_file.read_text().strip() if _key_file.exists() else "insecure-dev-key-" + "x" * 40
+    )
 SECRET_KEY = _secret
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -71,7 +73,9 @@ if TASKS_BACKEND == "rq":
     }
     RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
 elif TASKS_BACKEND == "database":
-    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "gpu"]}}
+    TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "gpu"]}
+    }
 elif TASKS_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 else:
@@ -126,7 +130,9 @@ else:
     DATABASES = {"default": database_settings(_database_url, pool=env_bool("DATABASE_POOL", True))}
 
 if REDIS_URL is None:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS: dict[str, Any] = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    }
 else:
     # redis-py 8 defaults to a 5 s socket timeout, which kills idle consumers.
     CHANNEL_LAYERS = {
@@ -141,7 +147,9 @@ if REDIS_URL is None:
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 # Sessions are read on every request (every slice while scrolling): keep them in the cache
 # in front of the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

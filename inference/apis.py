@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation.auth import request_user
 from annotation.models import Case
 from annotation.selectors.access import REVIEW_ROLES, access_case, access_project, membership_role
 from inference.models import PrelabelJob
@@ -19,10 +20,10 @@ from inference.services.jobs import job_payload, prelabel_enqueue, prelabel_enqu
 
 class CasePrelabelApi(APIView):
     def post(self, request: Request, case_id: int) -> Response:
-        case, role = access_case(user=request.user, case_id=case_id)
+        case, role = access_case(user=request_user(request), case_id=case_id)
         if role == "reader":
             raise PermissionDenied("readers work unaided unless the lead enables model aid")
-        job = prelabel_enqueue(case=case, requested_by=request.user)
+        job = prelabel_enqueue(case=case, requested_by=request_user(request))
         return Response({"job": job_payload(job)}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -31,7 +32,7 @@ class ProjectPrelabelApi(APIView):
         cases = serializers.ListField(child=serializers.IntegerField(), required=False)
 
     def post(self, request: Request, slug: str) -> Response:
-        project, role = access_project(user=request.user, slug=slug)
+        project, role = access_project(user=request_user(request), slug=slug)
         if role not in REVIEW_ROLES:
             raise PermissionDenied("only leads and reviewers pre-label a whole project")
         payload = self.InputSerializer(data=request.data)
@@ -45,7 +46,7 @@ class ProjectPrelabelApi(APIView):
                 raise serializers.ValidationError(
                     {"cases": [f"not cases of this project: {sorted(missing)}"]}
                 )
-        jobs = prelabel_enqueue_many(cases=cases, requested_by=request.user)
+        jobs = prelabel_enqueue_many(cases=cases, requested_by=request_user(request))
         return Response(
             {"jobs": [job_payload(job) for job in jobs]}, status=status.HTTP_202_ACCEPTED
         )
@@ -54,13 +55,16 @@ class ProjectPrelabelApi(APIView):
 class JobDetailApi(APIView):
     def get(self, request: Request, job_id: int) -> Response:
         job = PrelabelJob.objects.select_related("case").filter(pk=job_id).first()
-        if job is None or membership_role(user=request.user, project_id=job.case.project_id) is None:
+        if (
+            job is None
+            or membership_role(user=request_user(request), project_id=job.case.project_id) is None
+        ):
             raise Http404("no such job")
         return Response(job_payload(job))
 
 
 class CaseJobListApi(APIView):
     def get(self, request: Request, case_id: int) -> Response:
-        case, _ = access_case(user=request.user, case_id=case_id)
+        case, _ = access_case(user=request_user(request), case_id=case_id)
         jobs = PrelabelJob.objects.filter(case=case).order_by("-id")[:20]
         return Response([job_payload(job) for job in jobs])

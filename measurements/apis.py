@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation.auth import request_user
 from annotation.models import Revision
 from annotation.selectors.access import access_case, access_read
 from measurements.models import MeasurementResult
@@ -34,7 +35,7 @@ class RevisionMeasurementsApi(APIView):
         read_id = Revision.objects.filter(pk=revision_id).values_list("read_id", flat=True).first()
         if read_id is None:
             raise Http404("no such revision")
-        access_read(user=request.user, read_id=read_id)
+        access_read(user=request_user(request), read_id=read_id)
         rows = MeasurementResult.objects.filter(revision_id=revision_id).order_by("image_id")
         return Response({"revision": revision_id, "results": [_row(row) for row in rows]})
 
@@ -45,7 +46,7 @@ class CaseMeasurePreviewApi(APIView):
         reference = serializers.ChoiceField(choices=["C3C7", "adjacent"], default="C3C7")
 
     def post(self, request: Request, case_id: int) -> Response:
-        case, _ = access_case(user=request.user, case_id=case_id)
+        case, _ = access_case(user=request_user(request), case_id=case_id)
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         results = measure_shapes_by_image(

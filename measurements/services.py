@@ -14,7 +14,6 @@ from measurements.models import MeasurementResult
 
 # Labels whose presence makes an image worth measuring.
 MEASURED_LABELS = {"cord", "canal", "d_i", "d_a", "d_b", "D_i", "D_a", "D_b", "T", "S"}
-ADJACENT_KEYS = ("mscc", "mcc", "d_a", "d_b", "D_a", "D_b", "mscc_percent", "mcc_percent")
 
 
 def _relevant(shapes: list[dict[str, Any]]) -> bool:
@@ -41,18 +40,8 @@ def measure_shapes_by_image(
             image_shape=(series.rows, series.columns),
             view=view,
             reference=reference,
+            both_references=reference == "C3C7",
         )
-        if result["view"] == "sagittal" and reference == "C3C7" and "mscc" in result["values"]:
-            other = measure_image_shapes(
-                shapes=image_shapes,
-                spacing=spacing,
-                image_shape=(series.rows, series.columns),
-                view="sagittal",
-                reference="adjacent",
-            )
-            for name in ADJACENT_KEYS:
-                if name in other["values"]:
-                    result["values"][f"adjacent_{name}"] = other["values"][name]
         result["image"] = image.pk
         result.pop("profile", None)
         results.append(result)
@@ -60,8 +49,10 @@ def measure_shapes_by_image(
 
 
 def case_images(*, case_id: int) -> dict[str, Image]:
-    rows = Image.objects.filter(series__case_id=case_id).select_related("series").defer(
-        "series__header", "series__thumbnail"
+    rows = (
+        Image.objects.filter(series__case_id=case_id)
+        .select_related("series")
+        .defer("series__header", "series__thumbnail")
     )
     return {str(image.pk): image for image in rows}
 

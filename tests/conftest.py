@@ -6,12 +6,10 @@ Every endpoint is tried by an annotator, a reader, a reviewer, a lead and an out
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.test import Client
 
 from annotation.models import Case, Project
@@ -22,7 +20,7 @@ PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_data_dir(settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def _isolated_data_dir(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Pixel files of one test never leak into another or into var/."""
     root = tmp_path_factory.mktemp("data")
     settings.DATA_DIR = root
@@ -31,12 +29,10 @@ def _isolated_data_dir(settings, tmp_path_factory: pytest.TempPathFactory) -> It
     settings.MODEL_DIR = root / "models"
     settings.LIVE_OUTBOX_ENABLED = False
     settings.PRELABEL_ON_IMPORT = False
-    yield
 
 
-def _user(username: str) -> AbstractBaseUser:
-    user_model = get_user_model()
-    return user_model.objects.create_user(username=username, password=PASSWORD)
+def _user(username: str) -> User:
+    return User.objects.create_user(username=username, password=PASSWORD)
 
 
 @pytest.fixture
@@ -45,7 +41,7 @@ def project(db: None) -> Project:
 
 
 @pytest.fixture
-def cast(project: Project) -> dict[str, AbstractBaseUser]:
+def cast(project: Project) -> dict[str, User]:
     people = {name: _user(name) for name in ("annotator", "reader", "reviewer", "lead", "outsider")}
     for role in ("annotator", "reader", "reviewer", "lead"):
         membership_set(project=project, user=people[role], role=role)
@@ -53,7 +49,7 @@ def cast(project: Project) -> dict[str, AbstractBaseUser]:
 
 
 @pytest.fixture
-def clients(cast: dict[str, AbstractBaseUser]) -> dict[str, Client]:
+def clients(cast: dict[str, User]) -> dict[str, Client]:
     result = {}
     for name, user in cast.items():
         client = Client()

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation.auth import request_user
 from annotation.models import Case, Series
 from annotation.selectors.access import access_case, access_project
 from annotation.selectors.cases import case_detail, case_page
@@ -46,7 +47,7 @@ class CaseListApi(APIView):
         state = serializers.CharField(required=False, allow_blank=True)
 
     def get(self, request: Request, slug: str) -> Response:
-        project, _ = access_project(user=request.user, slug=slug)
+        project, _ = access_project(user=request_user(request), slug=slug)
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         params = filters.validated_data
@@ -94,7 +95,7 @@ def series_payload(series: Series) -> dict[str, Any]:
 
 class CaseDetailApi(APIView):
     def get(self, request: Request, case_id: int) -> Response:
-        case, role = access_case(user=request.user, case_id=case_id)
+        case, role = access_case(user=request_user(request), case_id=case_id)
         project = case.project
         return Response(
             {

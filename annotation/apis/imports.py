@@ -9,9 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation.auth import request_user
 from annotation.ingest import ingest_uploaded_files
-from inference.services.jobs import prelabel_after_import
 from annotation.selectors.access import REVIEW_ROLES, access_project
+from inference.services.jobs import prelabel_after_import
 
 
 class ImportCreateApi(APIView):
@@ -40,7 +41,7 @@ class ImportCreateApi(APIView):
         notes = serializers.ListField(child=serializers.CharField())
 
     def post(self, request: Request, slug: str) -> Response:
-        project, role = access_project(user=request.user, slug=slug)
+        project, role = access_project(user=request_user(request), slug=slug)
         if role not in REVIEW_ROLES:
             raise PermissionDenied("only the project's leads and reviewers may import cases")
         payload = self.InputSerializer(data=request.data)
@@ -51,7 +52,7 @@ class ImportCreateApi(APIView):
             data["detail"] = "nothing could be imported"
             return Response(data, status=status.HTTP_400_BAD_REQUEST)
         jobs = prelabel_after_import(
-            case_ids=[c.id for c in summary.cases if c.created], requested_by=request.user
+            case_ids=[c.id for c in summary.cases if c.created], requested_by=request_user(request)
         )
         data["prelabel_jobs"] = [job.pk for job in jobs]
         return Response(data, status=status.HTTP_201_CREATED)

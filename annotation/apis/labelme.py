@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.apis.reads import _conflict
+from annotation.auth import request_user
 from annotation.labelme_format import LabelmeFormatError, labelme_export, labelme_parse
 from annotation.models import Image, Revision
 from annotation.selectors.access import access_case, access_read
@@ -24,14 +25,14 @@ class ImageLabelmeExportApi(APIView):
         image = Image.objects.select_related("series").filter(pk=image_id).first()
         if image is None:
             raise Http404("no such image")
-        access_case(user=request.user, case_id=image.series.case_id)
+        access_case(user=request_user(request), case_id=image.series.case_id)
         revision_id = request.query_params.get("revision")
         if not revision_id or not revision_id.isdigit():
             raise serializers.ValidationError({"revision": ["give the revision to export"]})
         revision = Revision.objects.filter(pk=int(revision_id)).first()
         if revision is None:
             raise Http404("no such revision")
-        read, _ = access_read(user=request.user, read_id=revision.read_id)
+        read, _ = access_read(user=request_user(request), read_id=revision.read_id)
         if read.case_id != image.series.case_id:
             raise serializers.ValidationError({"revision": ["belongs to another case"]})
         key = str(image.pk)
@@ -53,11 +54,11 @@ class ImageLabelmeExportApi(APIView):
 class ReadLabelmeImportApi(APIView):
     class InputSerializer(serializers.Serializer[Any]):
         image = serializers.IntegerField()
-        parent = serializers.IntegerField(allow_null=True)
-        data = serializers.JSONField()
+        parent = serializers.IntegerField(allow_null=True)  # type: ignore[assignment]
+        data = serializers.JSONField()  # type: ignore[assignment]
 
     def post(self, request: Request, read_id: int) -> Response:
-        read, _ = access_read(user=request.user, read_id=read_id, write=True)
+        read, _ = access_read(user=request_user(request), read_id=read_id, write=True)
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         image = (
@@ -98,11 +99,13 @@ class ReadLabelmeImportApi(APIView):
                 parent_id=payload.validated_data["parent"],
                 shapes=merged_shapes,
                 case_fields=head.case_fields if head else {},
-                author=request.user,
-                message=f"labelme import into image {image.index + 1} of {image.series.orientation}",
+                author=request_user(request),
+                message=(
+                    f"labelme import into image {image.index + 1} of {image.series.orientation}"
+                ),
                 image_meta=merged_meta,
             )
         except StaleParent as exc:
             return _conflict(exc)
-        revision.author = request.user
+        revision.author = request_user(request)
         return Response(revision_full(revision), status=status.HTTP_201_CREATED)

@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation.auth import request_user
 from annotation.models import Membership
 from annotation.selectors.access import access_project
 from annotation.selectors.cases import project_list_for_user
@@ -14,11 +15,12 @@ from annotation.selectors.cases import project_list_for_user
 
 class MeApi(APIView):
     def get(self, request: Request) -> Response:
-        memberships = Membership.objects.filter(user_id=request.user.pk).select_related("project")
+        user = request_user(request)
+        memberships = Membership.objects.filter(user_id=user.pk).select_related("project")
         return Response(
             {
-                "id": request.user.pk,
-                "username": request.user.get_username(),
+                "id": user.pk,
+                "username": user.get_username(),
                 "memberships": [{"project": m.project.slug, "role": m.role} for m in memberships],
             }
         )
@@ -26,7 +28,7 @@ class MeApi(APIView):
 
 class ProjectListApi(APIView):
     def get(self, request: Request) -> Response:
-        return Response(project_list_for_user(user=request.user))
+        return Response(project_list_for_user(user=request_user(request)))
 
 
 class ProjectDetailApi(APIView):
@@ -38,7 +40,7 @@ class ProjectDetailApi(APIView):
         blinded = serializers.BooleanField()
 
     def get(self, request: Request, slug: str) -> Response:
-        project, role = access_project(user=request.user, slug=slug)
+        project, role = access_project(user=request_user(request), slug=slug)
         data = dict(self.OutputSerializer(project).data)
         data["role"] = role
         return Response(data)

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation.auth import request_user
 from annotation.models import Revision
 from annotation.selectors.access import access_case, access_read
 from annotation.selectors.reads import (
@@ -37,40 +38,40 @@ def _conflict(exc: StaleParent) -> Response:
 
 class CaseReadListApi(APIView):
     def get(self, request: Request, case_id: int) -> Response:
-        case, role = access_case(user=request.user, case_id=case_id)
-        return Response(read_list_for_case(case=case, user=request.user, role=role))
+        case, role = access_case(user=request_user(request), case_id=case_id)
+        return Response(read_list_for_case(case=case, user=request_user(request), role=role))
 
     def post(self, request: Request, case_id: int) -> Response:
-        case, role = access_case(user=request.user, case_id=case_id)
-        read, created = read_get_or_create_human(case=case, author=request.user)
+        case, role = access_case(user=request_user(request), case_id=case_id)
+        read, created = read_get_or_create_human(case=case, author=request_user(request))
         read.refresh_from_db()
         return Response(
-            read_payload(read, user=request.user, role=role),
+            read_payload(read, user=request_user(request), role=role),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 
 class ReadDetailApi(APIView):
     def get(self, request: Request, read_id: int) -> Response:
-        read, role = access_read(user=request.user, read_id=read_id)
-        data = read_payload(read, user=request.user, role=role)
+        read, role = access_read(user=request_user(request), read_id=read_id)
+        data = read_payload(read, user=request_user(request), role=role)
         data["revision"] = revision_full(read.head) if read.head is not None else None
         return Response(data)
 
 
 class RevisionCreateApi(APIView):
     class InputSerializer(serializers.Serializer[Any]):
-        parent = serializers.IntegerField(allow_null=True)
+        parent = serializers.IntegerField(allow_null=True)  # type: ignore[assignment]
         shapes = serializers.JSONField()
         case_fields = serializers.JSONField(required=False, default=dict)
         message = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
     def get(self, request: Request, read_id: int) -> Response:
-        read, _ = access_read(user=request.user, read_id=read_id)
+        read, _ = access_read(user=request_user(request), read_id=read_id)
         return Response(revision_history(read=read))
 
     def post(self, request: Request, read_id: int) -> Response:
-        read, _ = access_read(user=request.user, read_id=read_id, write=True)
+        read, _ = access_read(user=request_user(request), read_id=read_id, write=True)
         if read.kind not in {"human", "gold"}:
             raise PermissionDenied("model and imported reads are read-only; save your own read")
         payload = self.InputSerializer(data=request.data)
@@ -96,12 +97,12 @@ class RevisionCreateApi(APIView):
                 parent_id=data["parent"],
                 shapes={str(k): v for k, v in data["shapes"].items()},
                 case_fields=data["case_fields"],
-                author=request.user,
+                author=request_user(request),
                 message=data.get("message", ""),
             )
         except StaleParent as exc:
             return _conflict(exc)
-        revision.author = request.user
+        revision.author = request_user(request)
         return Response(revision_full(revision), status=status.HTTP_201_CREATED)
 
 
@@ -110,17 +111,17 @@ class RevisionDetailApi(APIView):
         revision = Revision.objects.select_related("author").filter(pk=revision_id).first()
         if revision is None:
             raise Http404("no such revision")
-        access_read(user=request.user, read_id=revision.read_id)
+        access_read(user=request_user(request), read_id=revision.read_id)
         return Response(revision_full(revision))
 
 
 class RevisionRestoreApi(APIView):
     class InputSerializer(serializers.Serializer[Any]):
         revision = serializers.IntegerField()
-        parent = serializers.IntegerField(allow_null=True)
+        parent = serializers.IntegerField(allow_null=True)  # type: ignore[assignment]
 
     def post(self, request: Request, read_id: int) -> Response:
-        read, _ = access_read(user=request.user, read_id=read_id, write=True)
+        read, _ = access_read(user=request_user(request), read_id=read_id, write=True)
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         old = Revision.objects.filter(pk=payload.validated_data["revision"], read=read).first()
@@ -131,9 +132,9 @@ class RevisionRestoreApi(APIView):
                 read=read,
                 revision=old,
                 parent_id=payload.validated_data["parent"],
-                author=request.user,
+                author=request_user(request),
             )
         except StaleParent as exc:
             return _conflict(exc)
-        revision.author = request.user
+        revision.author = request_user(request)
         return Response(revision_full(revision), status=status.HTTP_201_CREATED)

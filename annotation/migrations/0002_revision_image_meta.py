@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotation', '0001_domain_core'),
+        ("annotation", "0001_domain_core"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='revision',
-            name='image_meta',
+            model_name="revision",
+            name="image_meta",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]

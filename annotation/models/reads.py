@@ -128,3 +128,6 @@ class LiveEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} to {self.group}"

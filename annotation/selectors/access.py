@@ -6,13 +6,13 @@ Outsiders get ``Http404`` (existence is not revealed); members lacking the role 
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from annotation.models import Case, Image, Membership, Project, Read, Role, Series
 
-UserLike = AbstractBaseUser | AnonymousUser
+UserLike = User | AnonymousUser
 
 REVIEW_ROLES = {Role.REVIEWER, Role.LEAD}
 

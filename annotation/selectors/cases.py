@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, QuerySet
 
 from annotation.models import Case, Image, Membership, Project, Series
 
 
-def project_list_for_user(*, user: AbstractBaseUser) -> list[dict[str, Any]]:
+def project_list_for_user(*, user: User) -> list[dict[str, Any]]:
     rows = (
         Membership.objects.filter(user_id=user.pk)
         .select_related("project")
@@ -41,7 +41,7 @@ def case_page(
     series_rows = Series.objects.only(
         "id", "case_id", "orientation", "description", "number"
     ).annotate(num_slices=Count("images"))
-    rows = list(
+    rows: list[Case] = list(
         cases.order_by("id")
         .annotate(read_count=Count("reads", distinct=True))
         .prefetch_related(Prefetch("series", queryset=series_rows))[start : start + page_size]

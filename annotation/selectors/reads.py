@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from annotation.models import Case, Image, Read, Revision
 from annotation.selectors.access import REVIEW_ROLES, read_visible
 from annotation.shapes import ImageBounds
 
 
-def _author(user: AbstractBaseUser | None) -> dict[str, Any] | None:
+def _author(user: User | None) -> dict[str, Any] | None:
     if user is None:
         return None
     return {"id": user.pk, "username": user.get_username()}
@@ -39,7 +39,7 @@ def revision_full(revision: Revision) -> dict[str, Any]:
     return data
 
 
-def read_payload(read: Read, *, user: AbstractBaseUser, role: str) -> dict[str, Any]:
+def read_payload(read: Read, *, user: User, role: str) -> dict[str, Any]:
     head = read.head
     return {
         "id": read.pk,
@@ -62,7 +62,7 @@ def read_payload(read: Read, *, user: AbstractBaseUser, role: str) -> dict[str, 
     }
 
 
-def read_list_for_case(*, case: Case, user: AbstractBaseUser, role: str) -> list[dict[str, Any]]:
+def read_list_for_case(*, case: Case, user: User, role: str) -> list[dict[str, Any]]:
     reads = (
         Read.objects.filter(case=case)
         .select_related("author", "head__author")

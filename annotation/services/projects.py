@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -53,7 +53,7 @@ def project_get_or_create(*, slug: str) -> tuple[Project, bool]:
 
 
 @transaction.atomic
-def membership_set(*, project: Project, user: AbstractBaseUser, role: str) -> Membership:
+def membership_set(*, project: Project, user: User, role: str) -> Membership:
     if role not in Role.values:
         raise ValidationError({"role": [f"unknown role {role!r}; use one of {Role.values}"]})
     membership, _ = Membership.objects.update_or_create(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from annotation.models import Case, Read, ReadKind
@@ -12,7 +12,7 @@ from annotation.models.reads import RevisionSource
 from annotation.services.revisions import revision_create
 
 
-def read_get_or_create_human(*, case: Case, author: AbstractBaseUser) -> tuple[Read, bool]:
+def read_get_or_create_human(*, case: Case, author: User) -> tuple[Read, bool]:
     """The user's own read of a case. A new read starts from the newest model read, if any,
     so the annotator corrects the pre-labels instead of drawing from nothing."""
     existing = Read.objects.filter(case=case, author_id=author.pk, kind=ReadKind.HUMAN).first()

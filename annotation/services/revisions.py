@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -54,7 +54,7 @@ def revision_create(
     parent_id: int | None,
     shapes: dict[str, list[dict[str, Any]]],
     case_fields: dict[str, Any] | None = None,
-    author: AbstractBaseUser | None = None,
+    author: User | None = None,
     source: str = RevisionSource.SAVE,
     message: str = "",
     restored_from: Revision | None = None,
@@ -107,7 +107,7 @@ def _current_head(read_id: int) -> Revision | None:
 
 
 def revision_restore(
-    *, read: Read, revision: Revision, parent_id: int | None, author: AbstractBaseUser | None
+    *, read: Read, revision: Revision, parent_id: int | None, author: User | None
 ) -> Revision:
     """Restoring appends a copy of an old revision as the new head; history stays intact."""
     if revision.read_id != read.pk:

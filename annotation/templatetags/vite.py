@@ -50,7 +50,8 @@ def vite_entry(entry: str) -> SafeString:
     data = manifest()
     if data is None or entry not in data:
         return format_html(
-            '<p class="build-missing">The frontend is not built (run <code>make frontend</code>).</p>'
+            '<p class="build-missing">The frontend is not built '
+            "(run <code>make frontend</code>).</p>"
         )
     chunk = data[entry]
     css = _css_of(entry, data, set())

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -63,9 +63,7 @@ def _announce(job: PrelabelJob, project_id: int) -> None:
     event_publish(group=project_group(project_id), type="job.progress", payload=payload)
 
 
-def prelabel_enqueue(
-    *, case: Case, requested_by: AbstractBaseUser | None = None
-) -> PrelabelJob:
+def prelabel_enqueue(*, case: Case, requested_by: User | None = None) -> PrelabelJob:
     """Create a job and hand it to the task queue once the transaction commits."""
     from inference.tasks import prelabel_case_task
 
@@ -82,15 +80,14 @@ def prelabel_enqueue(
 
 
 def prelabel_enqueue_many(
-    *, cases: Iterable[Case], requested_by: AbstractBaseUser | None = None
+    *, cases: Iterable[Case], requested_by: User | None = None
 ) -> list[PrelabelJob]:
     return [prelabel_enqueue(case=case, requested_by=requested_by) for case in cases]
 
 
 def _active_models() -> dict[str, ModelVersion]:
     return {
-        version.task: version
-        for version in ModelVersion.objects.filter(status=ModelStatus.ACTIVE)
+        version.task: version for version in ModelVersion.objects.filter(status=ModelStatus.ACTIVE)
     }
 
 
@@ -105,6 +102,7 @@ def _series_arrays(series: Series) -> tuple[list[Image], list[np.ndarray]]:
 
 def _keypoint_slice(predictions: list[SlicePrediction]) -> int:
     """Seed 003 labels the corners on the slice that shows cord and canal largest."""
+
     def area(prediction: SlicePrediction) -> int:
         return sum(int(mask.sum()) for mask in prediction.masks.values())
 
@@ -268,7 +266,7 @@ def _task_result_mark_failed(task_id: str) -> None:
 
 
 def prelabel_after_import(
-    *, case_ids: Iterable[int], requested_by: AbstractBaseUser | None = None
+    *, case_ids: Iterable[int], requested_by: User | None = None
 ) -> list[PrelabelJob]:
     """Queue pre-labelling of newly imported cases when the setting, the project and an
     active model allow it (settings.PRELABEL_ON_IMPORT, Project.prelabel_on_import)."""

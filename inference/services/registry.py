@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -65,7 +65,7 @@ def model_register(
     status: str = ModelStatus.CANDIDATE,
     training_manifest: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> ModelVersion:
     """Validate and register a model; raise ValidationError naming what is wrong."""
     if task not in ModelTask.values:

@@ -5,32 +5,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('annotation', '0001_domain_core'),
+        ("annotation", "0001_domain_core"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MeasurementResult',
+            name="MeasurementResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('view', models.CharField(max_length=16)),
-                ('values', models.JSONField(default=dict)),
-                ('chords', models.JSONField(default=list)),
-                ('warnings', models.JSONField(default=list)),
-                ('missing', models.JSONField(default=list)),
-                ('algorithm_version', models.CharField(max_length=32)),
-                ('parameters', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('image', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='annotation.image')),
-                ('revision', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='measurements', to='annotation.revision')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("view", models.CharField(max_length=16)),
+                ("values", models.JSONField(default=dict)),
+                ("chords", models.JSONField(default=list)),
+                ("warnings", models.JSONField(default=list)),
+                ("missing", models.JSONField(default=list)),
+                ("algorithm_version", models.CharField(max_length=32)),
+                ("parameters", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "image",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="annotation.image",
+                    ),
+                ),
+                (
+                    "revision",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="measurements",
+                        to="annotation.revision",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['revision_id', 'image_id'],
-                'constraints': [models.UniqueConstraint(fields=('revision', 'image'), name='measurement_unique_image')],
+                "ordering": ["revision_id", "image_id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("revision", "image"), name="measurement_unique_image"
+                    )
+                ],
             },
         ),
     ]

@@ -27,7 +27,13 @@ def _labelme(image: Image) -> dict[str, Any]:
                 "mask": None,
                 "x_vendor": {"score": 0.93},
             },
-            {"label": "C3_AS", "points": [[5.0, 6.0]], "group_id": 1, "shape_type": "point", "flags": {}},
+            {
+                "label": "C3_AS",
+                "points": [[5.0, 6.0]],
+                "group_id": 1,
+                "shape_type": "point",
+                "flags": {},
+            },
         ],
         "imagePath": "../dicom/IM0001.dcm",
         "imageData": None,
@@ -40,7 +46,7 @@ def _labelme(image: Image) -> dict[str, Any]:
 def test_an_imported_labelme_file_exports_back_unchanged(clients, case) -> None:
     client = clients["annotator"]
     read = client.post(f"/api/cases/{case.pk}/reads").json()
-    image = Image.objects.select_related("series").filter(series__case=case).first()
+    image = Image.objects.select_related("series").filter(series__case=case).earliest("id")
     original = _labelme(image)
     response = client.post(
         f"/api/reads/{read['id']}/labelme",
@@ -57,7 +63,7 @@ def test_an_imported_labelme_file_exports_back_unchanged(clients, case) -> None:
 def test_a_labelme_file_for_another_image_size_is_refused(clients, case) -> None:
     client = clients["annotator"]
     read = client.post(f"/api/cases/{case.pk}/reads").json()
-    image = Image.objects.select_related("series").filter(series__case=case).first()
+    image = Image.objects.select_related("series").filter(series__case=case).earliest("id")
     data = {**_labelme(image), "imageHeight": 999}
     response = client.post(
         f"/api/reads/{read['id']}/labelme",
@@ -72,7 +78,7 @@ def test_a_labelme_file_for_another_image_size_is_refused(clients, case) -> None
 def test_a_labelme_file_with_an_unknown_label_is_refused_naming_the_shape(clients, case) -> None:
     client = clients["annotator"]
     read = client.post(f"/api/cases/{case.pk}/reads").json()
-    image = Image.objects.select_related("series").filter(series__case=case).first()
+    image = Image.objects.select_related("series").filter(series__case=case).earliest("id")
     data = _labelme(image)
     data["shapes"][0]["label"] = "kidney"
     response = client.post(
@@ -88,7 +94,7 @@ def test_a_labelme_file_with_an_unknown_label_is_refused_naming_the_shape(client
 def test_an_outsider_cannot_export(clients, case) -> None:
     client = clients["annotator"]
     read = client.post(f"/api/cases/{case.pk}/reads").json()
-    image = Image.objects.filter(series__case=case).first()
+    image = Image.objects.filter(series__case=case).earliest("id")
     saved = client.post(
         f"/api/reads/{read['id']}/revisions",
         data=json.dumps({"parent": None, "shapes": {}}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -21,7 +22,11 @@ async def _connect(client: Client, case_id: int) -> WebsocketCommunicator:
     communicator = WebsocketCommunicator(
         router,
         f"/ws/cases/{case_id}/",
-        headers=[(b"cookie", cookie.encode()), (b"host", b"127.0.0.1"), (b"origin", b"http://127.0.0.1")],
+        headers=[
+            (b"cookie", cookie.encode()),
+            (b"host", b"127.0.0.1"),
+            (b"origin", b"http://127.0.0.1"),
+        ],
     )
     return communicator
 
@@ -36,7 +41,11 @@ def layer(settings):
     channel_layers.backends.clear()
 
 
-def _save(client: Client, read_id: int, image_id: int, parent: int | None) -> dict:
+def _first_image(case: Any) -> Image:
+    return Image.objects.filter(series__case=case).earliest("id")
+
+
+def _save(client: Client, read_id: int, image_id: int, parent: int | None) -> dict[str, Any]:
     shape = {"label": "cord", "shape_type": "polygon", "points": [[1, 1], [9, 1], [9, 9]]}
     response = client.post(
         f"/api/reads/{read_id}/revisions",
@@ -44,7 +53,8 @@ def _save(client: Client, read_id: int, image_id: int, parent: int | None) -> di
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
-    return response.json()
+    data: dict[str, Any] = response.json()
+    return data
 
 
 @pytest.mark.asyncio
@@ -57,7 +67,9 @@ async def test_another_view_of_the_case_sees_the_new_revision(layer, clients, ca
         connected, _ = await viewer.connect()
         assert connected
         read = await sync_to_async(clients["annotator"].post)(f"/api/cases/{case.pk}/reads")
-        image = await sync_to_async(lambda: Image.objects.filter(series__case=case).first())()
+        image = await sync_to_async(
+            lambda: Image.objects.filter(series__case=case).earliest("id")
+        )()
         saved = await sync_to_async(_save)(clients["annotator"], read.json()["id"], image.pk, None)
         message = await viewer.receive_json_from(timeout=1)
         assert message["type"] == "revision.saved"
@@ -85,7 +97,9 @@ async def test_a_blinded_reader_gets_no_events_about_other_reads(layer, clients,
         connected, _ = await reader.connect()
         assert connected
         read = await sync_to_async(clients["annotator"].post)(f"/api/cases/{case.pk}/reads")
-        image = await sync_to_async(lambda: Image.objects.filter(series__case=case).first())()
+        image = await sync_to_async(
+            lambda: Image.objects.filter(series__case=case).earliest("id")
+        )()
         await sync_to_async(_save)(clients["annotator"], read.json()["id"], image.pk, None)
         assert await reader.receive_nothing(timeout=0.5)
         await reader.disconnect()
@@ -93,12 +107,14 @@ async def test_a_blinded_reader_gets_no_events_about_other_reads(layer, clients,
         live._server_loop = None
 
 
-def test_the_worker_writes_to_the_outbox_when_it_cannot_reach_the_server(layer, settings, clients, case) -> None:
+def test_the_worker_writes_to_the_outbox_when_it_cannot_reach_the_server(
+    layer, settings, clients, case
+) -> None:
     from annotation.models import LiveEvent
 
     settings.LIVE_OUTBOX_ENABLED = True
     read = clients["annotator"].post(f"/api/cases/{case.pk}/reads").json()
-    image = Image.objects.filter(series__case=case).first()
+    image = Image.objects.filter(series__case=case).earliest("id")
     _save(clients["annotator"], read["id"], image.pk, None)
     event = LiveEvent.objects.get()
     assert event.group == f"case.{case.pk}"
@@ -117,7 +133,9 @@ async def test_the_relay_forwards_outbox_events_to_sockets(layer, clients, case)
     relay = asyncio.create_task(live.relay_run(stop=stop))
     await asyncio.sleep(0.2)
     await sync_to_async(LiveEvent.objects.create)(
-        group=f"case.{case.pk}", type="job.progress", payload={"type": "job.progress", "job": {"id": 7}}
+        group=f"case.{case.pk}",
+        type="job.progress",
+        payload={"type": "job.progress", "job": {"id": 7}},
     )
     message = await viewer.receive_json_from(timeout=2)
     assert message == {"type": "job.progress", "job": {"id": 7}}

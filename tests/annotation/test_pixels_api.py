@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from django.test import Client
 
 from annotation.models import Image, Project
 from annotation.pixels import pixel_read
@@ -30,7 +29,7 @@ def test_it_returns_the_stored_values_exactly(clients, project: Project, dtype: 
 
 
 def test_it_answers_not_modified_for_a_known_etag(clients, case) -> None:
-    image = Image.objects.filter(series__case=case).first()
+    image = Image.objects.filter(series__case=case).earliest("id")
     first = clients["annotator"].get(f"/api/images/{image.pk}/pixels")
     second = clients["annotator"].get(
         f"/api/images/{image.pk}/pixels", headers={"if-none-match": first["ETag"]}
@@ -41,7 +40,7 @@ def test_it_answers_not_modified_for_a_known_etag(clients, case) -> None:
 
 
 def test_it_refuses_an_outsider_and_an_anonymous_user(clients, case) -> None:
-    image = Image.objects.filter(series__case=case).first()
+    image = Image.objects.filter(series__case=case).earliest("id")
     assert clients["outsider"].get(f"/api/images/{image.pk}/pixels").status_code == 404
     assert clients["anonymous"].get(f"/api/images/{image.pk}/pixels").status_code in {401, 403}
 
@@ -51,7 +50,7 @@ def test_a_member_of_another_project_cannot_read_this_projects_pixels(clients, c
 
     other = project_create(slug="other")
     membership_set(project=other, user=cast["outsider"], role="lead")
-    image = Image.objects.filter(series__case=case).first()
+    image = Image.objects.filter(series__case=case).earliest("id")
     assert clients["outsider"].get(f"/api/images/{image.pk}/pixels").status_code == 404
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -18,13 +19,13 @@ def test_concurrent_saves_on_one_parent_give_one_201_and_one_409(clients, case) 
     owner = clients["annotator"]
     reviewer = clients["reviewer"]
     read = owner.post(f"/api/cases/{case.pk}/reads").json()
-    image = Image.objects.filter(series__case=case).first()
+    image = Image.objects.filter(series__case=case).earliest("id")
     url = f"/api/reads/{read['id']}/revisions"
     base = owner.post(
         url, data=json.dumps({"parent": None, "shapes": {}}), content_type="application/json"
     ).json()
     barrier = threading.Barrier(2)
-    results: dict[str, tuple[int, dict]] = {}
+    results: dict[str, tuple[int, dict[str, Any]]] = {}
 
     def save(name: str, client: Client, x: float) -> None:
         shape = {

@@ -20,7 +20,8 @@ def _post(client: Client, url: str, body: dict[str, Any]):
 def _my_read(client: Client, case_id: int) -> dict[str, Any]:
     response = client.post(f"/api/cases/{case_id}/reads")
     assert response.status_code in {200, 201}, response.content
-    return response.json()
+    data: dict[str, Any] = response.json()
+    return data
 
 
 def _polygon(label: str = "cord") -> dict[str, Any]:
@@ -35,7 +36,7 @@ def _polygon(label: str = "cord") -> dict[str, Any]:
 
 
 def _first_image(case) -> Image:
-    return Image.objects.filter(series__case=case).order_by("id").first()
+    return Image.objects.filter(series__case=case).earliest("id")
 
 
 def test_each_save_appends_a_revision_and_keeps_the_old_ones(clients, case) -> None:
@@ -83,7 +84,9 @@ def test_restore_appends_a_copy_of_the_old_revision(clients, case) -> None:
     first = _post(client, url, {"parent": None, "shapes": {str(image.pk): [_polygon()]}}).json()
     second = _post(client, url, {"parent": first["id"], "shapes": {}}).json()
     restored = _post(
-        client, f"/api/reads/{read['id']}/restore", {"revision": first["id"], "parent": second["id"]}
+        client,
+        f"/api/reads/{read['id']}/restore",
+        {"revision": first["id"], "parent": second["id"]},
     )
     assert restored.status_code == 201
     body = restored.json()
@@ -128,7 +131,12 @@ def test_it_refuses_a_non_finite_coordinate(clients, case) -> None:
     read = _my_read(clients["annotator"], case.pk)
     image = _first_image(case)
     body = json.dumps(
-        {"parent": None, "shapes": {str(image.pk): [{**_polygon(), "points": [[1, 1], [float("nan"), 2], [3, 9]]}]}}
+        {
+            "parent": None,
+            "shapes": {
+                str(image.pk): [{**_polygon(), "points": [[1, 1], [float("nan"), 2], [3, 9]]}]
+            },
+        }
     )
     response = clients["annotator"].post(
         f"/api/reads/{read['id']}/revisions", data=body, content_type="application/json"
@@ -184,7 +192,7 @@ def test_unknown_keys_of_a_shape_are_kept(clients, case) -> None:
 def test_only_the_author_and_reviewers_may_save_a_read(clients, case) -> None:
     read = _my_read(clients["annotator"], case.pk)
     url = f"/api/reads/{read['id']}/revisions"
-    body = {"parent": None, "shapes": {}}
+    body: dict[str, Any] = {"parent": None, "shapes": {}}
     assert _post(clients["outsider"], url, body).status_code == 404
     assert _post(clients["anonymous"], url, body).status_code in {401, 403}
     # A blinded reader cannot even see another reader's read.

@@ -16,7 +16,8 @@ FIXTURES = Path(__file__).resolve().parents[2] / "frontend" / "src" / "contract"
 
 
 def _load(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return data
 
 
 TEMPLATE = _load("template.json")

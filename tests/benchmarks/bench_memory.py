@@ -21,7 +21,9 @@ def main() -> None:
     env["DATA_DIR"] = str(data_dir)
     python = sys.executable
     for command in (["migrate", "-v", "0"], ["load_demo", "--no-prelabel"]):
-        subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [python, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True
+        )
     server, url = start_server(env)
     try:
         sys.path.insert(0, str(ROOT))
@@ -60,8 +62,14 @@ def main() -> None:
                     for image in series["images"]:
                         pixels += len(get(f"/api/images/{image['id']}/pixels"))
         after = rss_mb(server.pid)
-        emit("server_rss_after_demo_browsed", after, "MB", "<= 400", at_start_mb=round(before, 1),
-             pixel_bytes_served=pixels)
+        emit(
+            "server_rss_after_demo_browsed",
+            after,
+            "MB",
+            "<= 400",
+            at_start_mb=round(before, 1),
+            pixel_bytes_served=pixels,
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -44,9 +44,18 @@ def read_shapes(rows: int, columns: int) -> list[dict[str, Any]]:
         shapes.append({"label": name, "points": [[x, y]], "shape_type": "point", "flags": {}})
     for i, name in enumerate(("d_i", "d_a", "d_b", "D_i", "D_a", "D_b")):
         y = 100.0 + i * 50
-        shapes.append({"label": name, "points": [[205.0, y], [225.0, y]], "shape_type": "line", "flags": {}})
+        shapes.append(
+            {"label": name, "points": [[205.0, y], [225.0, y]], "shape_type": "line", "flags": {}}
+        )
     for i in range(12):
-        shapes.append({"label": "marker", "points": [[30.0 + i * 10, 20.0]], "shape_type": "point", "flags": {}})
+        shapes.append(
+            {
+                "label": "marker",
+                "points": [[30.0 + i * 10, 20.0]],
+                "shape_type": "point",
+                "flags": {},
+            }
+        )
     assert len(shapes) == 40
     return shapes
 
@@ -119,14 +128,16 @@ def main() -> None:
         emit("save_40_shapes_p50", stats["p50"], "ms", "<= 15")
         emit("save_40_shapes_p95", stats["p95"], "ms", "<= 30", n=len(samples))
 
-        history = [
-            first.request("GET", f"/api/reads/{read['id']}/revisions")[2] for _ in range(60)
-        ]
+        history = [first.request("GET", f"/api/reads/{read['id']}/revisions")[2] for _ in range(60)]
         revisions = Revision.objects.filter(read_id=read["id"]).count()
-        emit("revision_history_p95", summary(history[10:])["p95"], "ms", "<= 50", revisions=revisions)
+        emit(
+            "revision_history_p95", summary(history[10:])["p95"], "ms", "<= 50", revisions=revisions
+        )
 
         # A second case, so that every concurrent client starts a fresh read.
-        other = make_case(project=project, rows=512, columns=512, slices=3, orientations=("sagittal",))
+        other = make_case(
+            project=project, rows=512, columns=512, slices=3, orientations=("sagittal",)
+        )
         other_image = Image.objects.filter(series__case=other).order_by("index")[1]
         shapes = {str(other_image.pk): shapes[str(image.pk)]}
         sessions = [Session(url, cookie, token) for cookie in cookies]

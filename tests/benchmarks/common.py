@@ -78,7 +78,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(env: dict[str, str], *, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    env: dict[str, str], *, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     port = port or free_port()
     process = subprocess.Popen(
         [

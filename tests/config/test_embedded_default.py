@@ -57,7 +57,9 @@ def test_the_embedded_sqlite_default_migrates_and_serves(tmp_path: Path) -> None
         body = b""
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as r:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/accounts/login/", timeout=5
+                ) as r:
                     assert r.status == 200
                     body = r.read()
                     break

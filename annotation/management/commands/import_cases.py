@@ -14,8 +14,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from annotation.ingest import ImportSummary, ingest_paths
-from inference.services.jobs import prelabel_after_import
 from annotation.services.projects import project_get_or_create
+from inference.services.jobs import prelabel_after_import
 
 
 class Command(BaseCommand):

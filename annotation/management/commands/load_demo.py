@@ -11,7 +11,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -38,7 +37,9 @@ class Command(BaseCommand):
     help = "Load the demo project (phantoms and real volumes) and the demo users."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--reimport", action="store_true", help="import into a non-empty project")
+        parser.add_argument(
+            "--reimport", action="store_true", help="import into a non-empty project"
+        )
         parser.add_argument("--no-prelabel", action="store_true", help="do not queue pre-labelling")
         parser.add_argument(
             "--phantoms", type=int, default=len(DEMO_CASES), help="how many phantom cases to load"

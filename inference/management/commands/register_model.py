@@ -44,7 +44,9 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             problems = "; ".join(
-                f"{field}: {message}" for field, messages in exc.message_dict.items() for message in messages
+                f"{field}: {message}"
+                for field, messages in exc.message_dict.items()
+                for message in messages
             )
             raise CommandError(f"{options['file']}: refused: {problems}") from exc
         self.stdout.write(

@@ -25,7 +25,9 @@ class Command(BaseCommand):
     help = "Run the task worker (database backend) and recover jobs of dead workers."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--single", action="store_true", help="the only worker of this database")
+        parser.add_argument(
+            "--single", action="store_true", help="the only worker of this database"
+        )
         parser.add_argument("--interval", type=float, default=0.2)
         parser.add_argument("--batch", action="store_true", help="empty the queue, then exit")
 

@@ -133,8 +133,9 @@ def test_a_requested_prelabel_appears_live_in_the_open_case(
     expect(model_option).to_contain_text(f"sagittal #{sagittal_model.pk}")
     expect(model_option).to_contain_text("(view)")
     assert str(job["read"]) == model_option.get_attribute("value")
+    expect(page.get_by_test_id("case-state")).to_have_text("prelabelled")  # was "new"
     events = {e["type"] for e in page.evaluate("() => window.__events")}
-    assert {"job.progress", "revision.saved"} <= events, events
+    assert {"job.progress", "revision.saved", "case.state_changed"} <= events, events
 
     page.get_by_test_id("read-select").select_option(str(job["read"]))
     rows = page.get_by_test_id("shape-row")

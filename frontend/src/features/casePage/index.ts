@@ -43,7 +43,7 @@ export interface Shell {
 }
 
 function buildShell(caseInfo: CaseInfo, viewports: HTMLElement): Shell {
-  const appbar = el("div", { class: "appbar", "data-testid": "appbar" }, el("span", { class: "title", "data-testid": "case-title" }, caseInfo.pseudonym), el("span", { class: "badge" }, caseInfo.state));
+  const appbar = el("div", { class: "appbar", "data-testid": "appbar" }, el("span", { class: "title", "data-testid": "case-title" }, caseInfo.pseudonym), el("span", { class: "badge", "data-testid": "case-state" }, caseInfo.state));
   const toolrail = el("div", { class: "toolrail", "data-testid": "toolrail" });
   const side = el("aside", { class: "sidepanel", "data-testid": "sidepanel" });
   const cursorLabel = el("span", { "data-testid": "cursor-label" });
@@ -156,6 +156,12 @@ export async function mountCasePage(root: HTMLElement): Promise<void> {
   const annotator = layout.viewports.length
     ? mountAnnotator({ caseInfo, layout, toolrail: shell.toolrail, appbar: shell.appbar, side: shell.side, hint: shell.hint, username: ctx.username, role: ctx.role })
     : null;
+  if (annotator) {
+    const badge = shell.appbar.querySelector<HTMLElement>("[data-testid=case-state]");
+    annotator.session.onCaseState = (state) => {
+      if (badge) badge.textContent = state;
+    };
+  }
   installTestHook(layout, annotator);
   document.addEventListener("keydown", (e) => {
     if (fromTextField(e) || document.querySelector(".modal-back")) {

@@ -301,9 +301,12 @@ export class ReadSession {
       void this.refreshRevisions();
     }
     if (e.type === "measurement.updated") this.onMeasurementUpdated();
+    if (e.type === "case.state_changed" && typeof e.state === "string") this.onCaseState(e.state);
   }
 
   onMeasurementUpdated: () => void = () => {};
+  /** The case's workflow state changed on the server (e.g. new → prelabelled). */
+  onCaseState: (state: string) => void = () => {};
 
   get role_(): string {
     return this.role;

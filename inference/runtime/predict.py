@@ -15,6 +15,7 @@ keypoints score 1 - their mean heatmap peak.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,7 +171,9 @@ def sagittal_band(
     """Pixels between the C2/C3 and C7/T1 disc centres, cut across the spine axis (C3 -> C7).
     The C2/C3 centre is the C3 upper endplate raised by half the C3/C4 disc height, the C7/T1
     centre the C7 lower endplate lowered by half the C6/C7 disc height (the C2 and T1 corners
-    are not predicted). None when a needed corner is missing or below `min_confidence`."""
+    are not predicted). None when a needed corner is missing or below `min_confidence`, or
+    when the corners are implausible (out of order, the spine not running top to bottom, disc
+    heights over 15 mm, a C2/C3 to C7/T1 span outside 40-200 mm): then nothing is cut."""
     if any(
         n not in keypoints or keypoints[n].confidence < min_confidence for n in EXTENT_KEYPOINTS
     ):
@@ -188,8 +191,15 @@ def sagittal_band(
     if norm == 0:
         return None
     axis /= norm
-    top = float(sup3 @ axis) - max(float((sup4 - inf3) @ axis), 0.0) / 2
-    bottom = float(inf7 @ axis) + max(float((sup7 - inf6) @ axis), 0.0) / 2
+    along = [float(p @ axis) for p in (sup3, inf3, sup4, inf6, sup7, inf7)]
+    disc_top, disc_bottom = along[2] - along[1], along[4] - along[3]
+    ordered = all(b - a > -1.0 for a, b in itertools.pairwise(along))
+    if axis[1] < 0.5 or not ordered or not (0 <= disc_top <= 15 and 0 <= disc_bottom <= 15):
+        return None
+    top = along[0] - disc_top / 2
+    bottom = along[5] + disc_bottom / 2
+    if not 40.0 <= bottom - top <= 200.0:
+        return None
     rows, cols = shape
     s_col = (np.arange(cols) + 0.5) * scale[0] * axis[0]
     s_row = (np.arange(rows) + 0.5) * scale[1] * axis[1]

@@ -121,25 +121,32 @@ def _phantom(seed: int) -> object:
 
 
 def labelled_band(
-    keypoints: np.ndarray, canal: np.ndarray, spacing: tuple[float, float]
+    keypoints: np.ndarray, canal: np.ndarray, spacing: tuple[float, float], margin_mm: float = 4.0
 ) -> np.ndarray:
-    """Pixels between the two ends of the phantom's labelled band, cut across the spine axis
-    (C3 -> C7 direction from the keypoints): there the masks are known."""
+    """Where the phantom's sagittal masks are known: everywhere except the spinal column
+    (the canal's width plus `margin_mm`, along the C3 -> C7 axis) beyond the two ends of the
+    labelled band, where the cord goes on unlabelled. Elsewhere outside the band (brain,
+    muscle, bone) the masks are known to be empty."""
     scale = np.array([spacing[1], spacing[0]])
     pts = keypoints * scale
     axis = pts[16:].mean(axis=0) - pts[:4].mean(axis=0)  # C7 corners minus C3 corners
     axis /= np.linalg.norm(axis)
+    normal = np.array([-axis[1], axis[0]])
     rows, cols = np.indices(canal.shape)
-    s = ((cols + 0.5) * scale[0]) * axis[0] + ((rows + 0.5) * scale[1]) * axis[1]
-    along = s[canal]
-    return np.asarray((s >= along.min()) & (s <= along.max()))
+    x, y = (cols + 0.5) * scale[0], (rows + 0.5) * scale[1]
+    s = x * axis[0] + y * axis[1]
+    t = x * normal[0] + y * normal[1]
+    in_band = (s >= s[canal].min()) & (s <= s[canal].max())
+    in_column = (t >= t[canal].min() - margin_mm) & (t <= t[canal].max() + margin_mm)
+    return np.asarray(in_band | ~in_column)
 
 
 def phantom_slices(
     task: Task, seeds: Sequence[int], *, sagittal_offsets: Sequence[int] = (-1, 0, 1)
 ) -> list[TrainingSlice]:
-    """Phantom slices: sagittal slices around the mid slice (keypoints on the mid slice
-    only), every axial slice; cord and canal masks everywhere."""
+    """Phantom slices: sagittal slices around the mid slice, every axial slice; cord and canal
+    masks everywhere. The phantom draws the vertebral bodies the same on every sagittal slice,
+    so the mid slice's corners hold on its neighbours too."""
     out: list[TrainingSlice] = []
     for seed in seeds:
         p = _phantom(seed)
@@ -155,7 +162,7 @@ def phantom_slices(
                         image=series.pixels[index],
                         spacing=spacing,
                         masks={"cord": truth.cord_masks[index], "canal": truth.canal_masks[index]},
-                        keypoints=keypoints if offset == 0 else None,
+                        keypoints=keypoints,
                         source=f"phantom:{seed}:sagittal:{index}",
                         valid=valid,
                     )

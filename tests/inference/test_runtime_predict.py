@@ -248,6 +248,16 @@ def test_the_band_is_not_applied_with_unconfident_corners():
     assert sagittal_band(keypoints, (200, 100), (1.0, 1.0), 0.3) is None
 
 
+def test_the_band_is_not_applied_with_implausible_corners():
+    upside_down = {
+        name: Keypoint(kp.x, 300.0 - kp.y, kp.confidence) for name, kp in corner_keypoints().items()
+    }
+    assert sagittal_band(upside_down, (300, 100), (1.0, 1.0), 0.3) is None
+    # Bodies 40 mm tall: a C2/C3 to C7/T1 span far beyond a neck's.
+    assert sagittal_band(corner_keypoints(height=40.0), (400, 100), (1.0, 1.0), 0.3) is None
+    assert sagittal_band(corner_keypoints(disc=20.0), (400, 100), (1.0, 1.0), 0.3) is None
+
+
 def test_the_extent_rule_cuts_the_masks_to_the_band():
     # Vertebrae on network rows 5..57 (8 px bodies, 3 px discs), a disc of logits on 2..62.
     layout = corner_keypoints(top=5.0, height=8.0, disc=3.0, x=10.0)

@@ -67,7 +67,7 @@ format: install
 
 test: install services frontend lint
 	cd frontend && npm test --silent
-	$(VENV)/bin/pytest -n 2 --dist loadgroup -q
+	$(VENV)/bin/pytest -n 2 --dist loadfile -q
 
 bench: install services frontend
 	bash scripts/bench.sh

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from annotation.apis.cases import case_row
+from annotation.apis.cases import case_payload, case_row
 from annotation.models import Case
 from annotation.models.imaging import CaseState
 from annotation.selectors.access import access_case, access_project
@@ -67,6 +67,8 @@ def case_view(request: HttpRequest, case_id: int) -> HttpResponse:
             "role": role,
             "prev_case": prev_case,
             "next_case": next_case,
+            # Embedded so the page draws without waiting for a second round trip.
+            "case_payload": case_payload(case, role=role),
         },
     )
 

@@ -27,6 +27,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from annotation import live  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
+from config.static import StaticFilesApp  # noqa: E402
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -34,7 +35,9 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 router = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": StaticFilesApp(
+            django_asgi_app, prefix="/" + settings.STATIC_URL.lstrip("/"), cache=not settings.DEBUG
+        ),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

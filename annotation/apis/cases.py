@@ -93,23 +93,26 @@ def series_payload(series: Series) -> dict[str, Any]:
     }
 
 
+def case_payload(case: Case, *, role: str) -> dict[str, Any]:
+    """What the case page needs to open: the API answer, also embedded in the page."""
+    project = case.project
+    return {
+        "id": case.pk,
+        "pseudonym": case.pseudonym,
+        "state": case.state,
+        "split": case.split,
+        "project": {
+            "slug": project.slug,
+            "name": project.name,
+            "role": role,
+            "template": project.template,
+            "blinded": project.blinded,
+        },
+        "series": [series_payload(s) for s in case_detail(case=case)],
+    }
+
+
 class CaseDetailApi(APIView):
     def get(self, request: Request, case_id: int) -> Response:
         case, role = access_case(user=request_user(request), case_id=case_id)
-        project = case.project
-        return Response(
-            {
-                "id": case.pk,
-                "pseudonym": case.pseudonym,
-                "state": case.state,
-                "split": case.split,
-                "project": {
-                    "slug": project.slug,
-                    "name": project.name,
-                    "role": role,
-                    "template": project.template,
-                    "blinded": project.blinded,
-                },
-                "series": [series_payload(s) for s in case_detail(case=case)],
-            }
-        )
+        return Response(case_payload(case, role=role))

@@ -123,11 +123,23 @@ export function viewerKey(e: KeyboardEvent, vp: Viewport, ctx: PageContext, all:
   }
 }
 
+/** The case as the server embedded it in the page (saves a round trip), if it is there. */
+function embeddedCase(caseId: number): CaseInfo | null {
+  const node = document.getElementById("case-data");
+  if (!node?.textContent) return null;
+  try {
+    const data = JSON.parse(node.textContent) as CaseInfo;
+    return data.id === caseId ? data : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function mountCasePage(root: HTMLElement): Promise<void> {
   const ctx = pageContext(root);
   let caseInfo: CaseInfo;
   try {
-    caseInfo = await getJSON<CaseInfo>(`/api/cases/${ctx.caseId}`);
+    caseInfo = embeddedCase(ctx.caseId) ?? (await getJSON<CaseInfo>(`/api/cases/${ctx.caseId}`));
   } catch (e) {
     root.append(el("div", { class: "empty-state", "data-testid": "load-error" }, `Could not open this case: ${e instanceof ApiError ? e.message : String(e)}`));
     return;

@@ -23,8 +23,6 @@ from inference.models import ModelStatus, ModelTask, ModelVersion
 from inference.runtime.contract import ModelError, contract_to_dict, load_contract
 from inference.runtime.model_check import contract_check_against_model
 
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "shipped"
-
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -119,24 +117,23 @@ def model_promote(*, version: ModelVersion) -> ModelVersion:
 
 
 def shipped_models_register() -> list[ModelVersion]:
-    """Register the models shipped in inference/shipped/ and make them active if no other
-    model of their task is active (used by migrations-free set-up: load_demo, tests)."""
-    import json
+    """Register the models shipped in inference/shipped/ and make each active when no other
+    model of its task is (load_demo runs this; a lead's own active model is left alone)."""
+    from inference.runtime.contract import ModelFileError
+    from inference.runtime.shipped import SHIPPED_TASKS, shipped_model
 
     versions = []
-    for task in ModelTask.values:
-        onnx = SHIPPED_DIR / f"{task}.onnx"
-        contract = SHIPPED_DIR / f"{task}.contract.json"
-        if not (onnx.exists() and contract.exists()):
+    for task in SHIPPED_TASKS:
+        try:
+            shipped = shipped_model(task)
+        except ModelFileError:
             continue
-        metrics_file = SHIPPED_DIR / f"{task}.metrics.json"
-        metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
         version = model_register(
-            file=onnx,
+            file=shipped.onnx_path,
             task=task,
-            contract=contract,
-            name=f"shipped {task}",
-            metrics=metrics,
+            contract=shipped.contract_data,
+            name=shipped.name,
+            metrics=shipped.metrics,
             training_manifest={"source": "inference/shipped", "card": "MODEL_CARD.md"},
         )
         if not ModelVersion.objects.filter(task=task, status=ModelStatus.ACTIVE).exists():

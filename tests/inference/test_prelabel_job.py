@@ -1,0 +1,118 @@
+"""Pre-label jobs through the real database task backend on PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from annotation.models import Read, ReadKind
+from annotation.models.imaging import CaseState
+from inference.models import JobStatus, ModelStatus, PrelabelJob
+from inference.services.registry import model_path, model_register, shipped_models_register
+from tests.inference.tiny import TINY_CONTRACT, tiny_model
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _run_worker() -> None:
+    call_command("worker", batch=True, interval=0)
+
+
+def test_a_requested_prelabel_becomes_a_model_read_with_cord_canal_and_corners(
+    clients, phantom_case
+) -> None:
+    versions = shipped_models_register()
+    assert {v.task for v in versions} == {"sagittal", "axial"}
+    response = clients["annotator"].post(f"/api/cases/{phantom_case.pk}/prelabel")
+    assert response.status_code == 202
+    job_id = response.json()["job"]["id"]
+    assert PrelabelJob.objects.get(pk=job_id).status == JobStatus.QUEUED
+
+    _run_worker()
+
+    job = PrelabelJob.objects.get(pk=job_id)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    read = Read.objects.get(pk=job.read_id)
+    assert read.kind == ReadKind.MODEL
+    shapes = read.head.shapes
+    labels_by_orientation: dict[str, set[str]] = {"sagittal": set(), "axial": set()}
+    from annotation.models import Image
+
+    for image in Image.objects.filter(pk__in=[int(k) for k in shapes]).select_related("series"):
+        labels_by_orientation[image.series.orientation] |= {
+            s["label"] for s in shapes[str(image.pk)]
+        }
+    assert {"cord", "canal"} <= labels_by_orientation["sagittal"]
+    corners = {f"{v}_{c}" for v in ("C3", "C4", "C5", "C6", "C7") for c in ("AS", "AI", "PS", "PI")}
+    assert corners <= labels_by_orientation["sagittal"]
+    assert "cord" in labels_by_orientation["axial"]
+    assert all(0.0 <= s["confidence"] <= 1.0 for items in shapes.values() for s in items)
+    assert set(job.uncertainty) >= set(shapes)
+    phantom_case.refresh_from_db()
+    assert phantom_case.state == CaseState.PRELABELLED
+    # The annotator's own read starts from the model's shapes.
+    mine = clients["annotator"].post(f"/api/cases/{phantom_case.pk}/reads").json()
+    assert mine["head"] is not None
+    assert clients["annotator"].get(f"/api/jobs/{job_id}").json()["status"] == "succeeded"
+
+
+def test_a_job_without_an_active_model_fails_with_its_reason_and_no_read(
+    clients, phantom_case
+) -> None:
+    job_id = clients["annotator"].post(f"/api/cases/{phantom_case.pk}/prelabel").json()["job"]["id"]
+    _run_worker()
+    job = PrelabelJob.objects.get(pk=job_id)
+    assert job.status == JobStatus.FAILED
+    assert "no active model" in job.error
+    assert not Read.objects.filter(case=phantom_case, kind=ReadKind.MODEL).exists()
+    phantom_case.refresh_from_db()
+    assert phantom_case.state == CaseState.NEW
+
+
+def test_a_model_file_changed_after_registration_fails_the_job_cleanly(
+    clients, phantom_case, tmp_path: Path
+) -> None:
+    version = model_register(
+        file=tiny_model(tmp_path / "t.onnx"),
+        task="sagittal",
+        contract=TINY_CONTRACT,
+        status=ModelStatus.ACTIVE,
+    )
+    model_path(version).write_bytes(b"replaced behind the registry's back")
+    job_id = clients["annotator"].post(f"/api/cases/{phantom_case.pk}/prelabel").json()["job"]["id"]
+    _run_worker()
+    job = PrelabelJob.objects.get(pk=job_id)
+    assert job.status == JobStatus.FAILED
+    assert "sha256" in job.error
+    assert not Read.objects.filter(case=phantom_case, kind=ReadKind.MODEL).exists()
+
+
+def test_who_may_ask_for_prelabels(clients, phantom_case) -> None:
+    case_url = f"/api/cases/{phantom_case.pk}/prelabel"
+    assert clients["outsider"].post(case_url).status_code == 404
+    assert clients["reader"].post(case_url).status_code == 403
+    assert clients["annotator"].post(case_url).status_code == 202
+    project_url = f"/api/projects/{phantom_case.project.slug}/prelabel"
+    assert (
+        clients["annotator"].post(project_url, {}, content_type="application/json").status_code
+        == 403
+    )
+    assert (
+        clients["outsider"].post(project_url, {}, content_type="application/json").status_code
+        == 404
+    )
+    response = clients["lead"].post(project_url, {}, content_type="application/json")
+    assert response.status_code == 202
+    assert len(response.json()["jobs"]) == 1
+
+
+def test_a_project_prelabel_names_cases_that_are_not_in_the_project(clients, phantom_case) -> None:
+    response = clients["lead"].post(
+        f"/api/projects/{phantom_case.project.slug}/prelabel",
+        {"cases": [phantom_case.pk, 999999]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "999999" in str(response.json()["cases"])

@@ -199,11 +199,12 @@ def prelabel_run(*, job_id: int) -> PrelabelJob:
             job.save()
             if case.state == CaseState.NEW:
                 Case.objects.filter(pk=case.pk).update(state=CaseState.PRELABELLED)
-                event_publish(
-                    group=case_group(case.pk),
-                    type="case.state_changed",
-                    payload={"case": case.pk, "state": CaseState.PRELABELLED},
-                )
+                for group in (case_group(case.pk), project_group(case.project_id)):
+                    event_publish(
+                        group=group,
+                        type="case.state_changed",
+                        payload={"case": case.pk, "state": CaseState.PRELABELLED},
+                    )
             _announce(job, case.project_id)
     except Exception as exc:
         logger.warning("pre-label job %s failed: %s", job.pk, type(exc).__name__)

@@ -142,3 +142,37 @@ async def test_the_relay_forwards_outbox_events_to_sockets(layer, clients, case)
     stop.set()
     await relay
     await viewer.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_a_project_socket_gets_job_progress_and_refuses_outsiders(
+    layer, clients, case
+) -> None:
+    from annotation import live
+    from annotation.live import event_publish, project_group
+
+    def connect(name: str) -> WebsocketCommunicator:
+        cookie = f"sessionid={clients[name].cookies['sessionid'].value}"
+        return WebsocketCommunicator(
+            router,
+            f"/ws/projects/{case.project.slug}/",
+            headers=[
+                (b"cookie", cookie.encode()),
+                (b"host", b"127.0.0.1"),
+                (b"origin", b"http://127.0.0.1"),
+            ],
+        )
+
+    outsider = connect("outsider")
+    assert (await outsider.connect())[0] is False
+    live.server_process_mark(asyncio.get_running_loop())
+    try:
+        lead = connect("lead")
+        assert (await lead.connect())[0] is True
+        await sync_to_async(event_publish)(
+            group=project_group(case.project_id), type="job.progress", payload={"job": {"id": 3}}
+        )
+        assert await lead.receive_json_from(timeout=1) == {"type": "job.progress", "job": {"id": 3}}
+        await lead.disconnect()
+    finally:
+        live._server_loop = None

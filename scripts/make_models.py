@@ -8,15 +8,10 @@ and write inference/shipped/{task}.onnx, .pt, .contract.json, .metrics.json and 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import datetime as dt
 import json
 import os
-import platform
 import string
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,125 +30,35 @@ RECIPES: dict[str, dict[str, Any]] = {
 }
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as fh:
-        fh.write(text)
-        tmp = Path(fh.name)
-    tmp.replace(path)
-
-
-def _versions() -> dict[str, str]:
-    import numpy
-    import onnx
-    import onnxruntime
-    import torch
-
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "onnx": onnx.__version__,
-        "onnxruntime": onnxruntime.__version__,
-        "numpy": numpy.__version__,
-    }
-
-
 def build(task: Task, *, device: str, quick: bool) -> dict[str, Any]:
-    import torch
-
-    from inference.runtime.contract import contract_to_dict
-    from inference.runtime.preprocess import preprocess
-    from inference.runtime.sessions import create_session, file_sha256
-    from inference.training.data import phantom_slices, real_slices
-    from inference.training.evaluate import evaluate_model
-    from inference.training.export import export_and_verify
-    from inference.training.nets import parameter_count
-    from inference.training.train import TrainProgress, save_checkpoint, train
+    from inference.training.pipeline import headline, train_and_export
+    from inference.training.train import TrainProgress
 
     recipe = dict(RECIPES[task])
     if quick:  # a smoke run of the whole pipeline, never shipped
         recipe.update(epochs=1, steps_per_epoch=3)
-    started = time.perf_counter()
 
     def progress(event: TrainProgress) -> None:
         if event.metrics is not None:
-            held = event.metrics["held_out"]
+            held = headline(event.metrics["held_out"])
             print(
                 f"[{task}] epoch {event.epoch}/{event.epochs} loss {event.metrics['loss']:.4f} "
-                f"held-out {json.dumps(_headline(held))} ({event.metrics['seconds']:.0f} s)",
+                f"held-out {json.dumps(held)} ({event.metrics['seconds']:.0f} s)",
                 flush=True,
             )
 
     work = ROOT / "var" / "training" / task
-    result = train(task=task, device=device, out_dir=work, progress=progress, **recipe)
-    train_seconds = time.perf_counter() - started
-    cfg = result.config
-    out = SHIPPED if not quick else work
-    out.mkdir(parents=True, exist_ok=True)
-    onnx_path = out / f"{task}.onnx"
-    real_inputs = [
-        preprocess(s.image, s.spacing, result.contract).tensor
-        for s in real_slices(task, cfg.real_val)[:4]
-    ]
-    max_diff = export_and_verify(result.model, onnx_path, result.contract, real_inputs=real_inputs)
-    session = create_session(onnx_path)
-    held_real = real_slices(task, cfg.real_val)
-    held_phantoms = phantom_slices(task, cfg.phantom_val_seeds, sagittal_offsets=(0,))
-    metrics = evaluate_model(session, result.contract, real=held_real, phantoms=held_phantoms)
-    sha = file_sha256(onnx_path)
-    contract = contract_to_dict(result.contract)
-    contract["metadata"] = {
-        "name": f"spinelabel-{task}-unet",
-        "version": dt.date.today().isoformat(),
-        "sha256": sha,
-        "architecture": {
-            **dataclasses.asdict(result.model.config),
-            "params": parameter_count(result.model),
-        },
-    }
-    info = {
-        "task": task,
-        "file": onnx_path.name,
-        "sha256": sha,
-        "size_bytes": onnx_path.stat().st_size,
-        "onnx_vs_torch_max_abs_diff": max_diff,
-        "architecture": contract["metadata"]["architecture"],
-        "metrics": metrics,
-        "history": [
-            {k: v for k, v in h.items() if k != "held_out"} | {"held_out": _headline(h["held_out"])}
-            for h in result.history
-        ],
-        "training": {
-            "recipe": recipe,
-            "config": json.loads(json.dumps(dataclasses.asdict(cfg), default=list)),
-            "data": result.data,
-            "seconds": round(train_seconds, 1),
-            "device": str(
-                torch.device("cuda" if device != "cpu" and torch.cuda.is_available() else "cpu")
-            ),
-            "threads": cfg.threads,
-            "versions": _versions(),
-            "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        },
-        "held_out": {
-            "real": [s.source for s in held_real],
-            "phantom": [s.source for s in held_phantoms],
-        },
-    }
-    save_checkpoint(out / f"{task}.pt", result.model, cfg, result.contract, result.history)
-    _write_atomic(out / f"{task}.contract.json", json.dumps(contract, indent=2) + "\n")
-    _write_atomic(out / f"{task}.metrics.json", json.dumps(info, indent=2) + "\n")
-    size = info["size_bytes"] / 1e6
-    print(f"[{task}] wrote {onnx_path} ({size:.2f} MB), ONNX vs torch max diff {max_diff:.2e}")
-    return info
-
-
-def _headline(held: dict[str, Any]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for group in ("real", "phantom"):
-        for key, value in held.get(group, {}).items():
-            if key.endswith("_dice") or key == "keypoint_mre_mm":
-                out[f"{group}_{key}"] = round(value["mean"], 4)
-    return out
+    out = work if quick else SHIPPED
+    result = train_and_export(
+        task=task, out_dir=out, device=device, work_dir=work, progress=progress, **recipe
+    )
+    size = result.info["size_bytes"] / 1e6
+    print(
+        f"[{task}] wrote {result.onnx_path} ({size:.2f} MB), "
+        f"ONNX vs torch max diff {result.max_abs_diff:.2e}",
+        flush=True,
+    )
+    return result.info
 
 
 def _fmt(metrics: dict[str, Any], group: str, key: str, *, percent: bool = True) -> str:
@@ -207,10 +112,12 @@ def write_card() -> None:
         path = SHIPPED / f"{task}.metrics.json"
         if path.exists():
             infos[task] = json.loads(path.read_text(encoding="utf-8"))
+    from inference.training.pipeline import write_atomic
+
     files, metrics, runs = _table_rows(infos)
     template = string.Template(CARD_TEMPLATE.read_text(encoding="utf-8"))
     card = template.substitute(files=files, metrics=metrics, runs=runs)
-    _write_atomic(SHIPPED / "MODEL_CARD.md", card)
+    write_atomic(SHIPPED / "MODEL_CARD.md", card)
 
 
 def main(argv: list[str] | None = None) -> int:

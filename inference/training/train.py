@@ -133,6 +133,7 @@ class TrainResult:
     seconds: float
     checkpoint: Path | None
     data: dict[str, list[str]]  # the training and held-out slice sources
+    device: str = "cpu"  # where it trained
 
 
 def resolve_device(device: str) -> torch.device:
@@ -364,6 +365,7 @@ def train(
         metrics=metrics,
         seconds=time.perf_counter() - started,
         checkpoint=(out_path / "checkpoint.pt") if out_path is not None else None,
+        device=str(dev),
         data={
             "train": list(dict.fromkeys(s.source for pool in pools for s in pool)),
             "held_out": [s.source for s in (*held_out_real, *held_out_phantoms)],

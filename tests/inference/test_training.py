@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
 
+from inference.runtime.contract import load_contract
 from inference.runtime.model_check import contract_check_against_model
 from inference.runtime.predict import predict_slices
-from inference.runtime.sessions import create_session
+from inference.runtime.sessions import create_session, file_sha256
 from inference.training.augment import AugmentConfig, gaussian_heatmaps, make_sample
 from inference.training.data import TrainingSlice, phantom_slices
 from inference.training.export import ExportError, export_and_verify, export_onnx, verify_onnx
 from inference.training.nets import KEYPOINT_NAMES, NetConfig, build_net, parameter_count
+from inference.training.pipeline import train_and_export
 from inference.training.train import (
     TrainProgress,
     default_config,
@@ -202,3 +205,22 @@ def test_checkpoint_configs_round_trip(tmp_path):
     _, state = load_checkpoint(result.checkpoint)
     assert state["train_config"]["widths"] == [4, 8]
     assert dataclasses.asdict(result.model.config)["seg_channels"] == 2
+
+
+def test_train_and_export_writes_a_registrable_model(tmp_path):
+    result = train_and_export(
+        task="axial", out_dir=tmp_path, epochs=1, steps_per_epoch=1, batch_size=2, seed=0,
+        device="cpu", stem="tiny", phantom_train_seeds=(51,), phantom_val_seeds=(52,),
+        real_train=(), real_val=("mt",), input_size=(48, 48), widths=(4, 8), threads=1,
+    )  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "tiny.contract.json", "tiny.metrics.json", "tiny.onnx", "tiny.pt",
+    ]  # fmt: skip
+    assert result.max_abs_diff < 1e-4
+    contract = load_contract(result.contract_path)
+    contract_check_against_model(contract, result.onnx_path)
+    info = json.loads(result.metrics_path.read_text())
+    assert info["sha256"] == file_sha256(result.onnx_path)
+    assert info["held_out"]["real"][0].startswith("real:mt:axial:")
+    assert "cord_dice" in info["metrics"]["real"]
+    assert "canal_dice" in info["metrics"]["phantom"]

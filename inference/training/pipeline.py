@@ -1,0 +1,163 @@
+"""Train, export, verify and evaluate in one call: what `make models` and a `train_model`
+command run. Writes <stem>.onnx, .pt, .contract.json and .metrics.json into `out_dir`."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import platform
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inference.runtime.contract import contract_to_dict
+from inference.runtime.preprocess import preprocess
+from inference.runtime.sessions import create_session, file_sha256
+from inference.training.data import Task, TrainingSlice, phantom_slices, real_slices
+from inference.training.evaluate import evaluate_model
+from inference.training.export import export_and_verify
+from inference.training.nets import parameter_count
+from inference.training.train import TrainProgress, save_checkpoint, train
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    onnx_path: Path
+    checkpoint_path: Path
+    contract_path: Path
+    metrics_path: Path
+    contract: dict[str, Any]  # the JSON contract (for the registry)
+    info: dict[str, Any]  # metrics, training summary, data lists (the .metrics.json)
+    max_abs_diff: float  # ONNX Runtime vs torch
+
+
+def write_atomic(path: Path, text: str) -> None:
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as fh:
+        fh.write(text)
+        tmp = Path(fh.name)
+    tmp.replace(path)
+
+
+def software_versions() -> dict[str, str]:
+    import numpy
+    import onnx
+    import onnxruntime
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "numpy": numpy.__version__,
+    }
+
+
+def headline(held_out: dict[str, Any]) -> dict[str, float]:
+    """The mean Dice and keypoint error of a held-out metrics dict, flattened."""
+    out: dict[str, float] = {}
+    for group in ("real", "phantom"):
+        for key, value in held_out.get(group, {}).items():
+            if key.endswith("_dice") or key == "keypoint_mre_mm":
+                out[f"{group}_{key}"] = round(value["mean"], 4)
+    return out
+
+
+def train_and_export(
+    *,
+    task: Task,
+    out_dir: str | Path,
+    epochs: int,
+    steps_per_epoch: int,
+    batch_size: int,
+    seed: int,
+    device: str = "auto",
+    stem: str | None = None,
+    name: str | None = None,
+    work_dir: str | Path | None = None,
+    progress: Callable[[TrainProgress], None] | None = None,
+    extra_train: Sequence[TrainingSlice] = (),
+    init_from: str | Path | None = None,
+    **overrides: Any,
+) -> BuildResult:
+    """Trains (see `train`), exports one ONNX file, checks ONNX Runtime against torch on
+    random and real inputs (ExportError at 1e-4 or more) and the contract against the graph,
+    evaluates on the held-out sets through ONNX Runtime, and writes the four files."""
+    started = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = stem or task
+    result = train(
+        task=task, epochs=epochs, steps_per_epoch=steps_per_epoch, batch_size=batch_size,
+        seed=seed, device=device, out_dir=work_dir, progress=progress,
+        extra_train=extra_train, init_from=init_from, **overrides,
+    )  # fmt: skip
+    train_seconds = time.perf_counter() - started
+    cfg = result.config
+    held_real = real_slices(task, cfg.real_val)
+    held_phantoms = phantom_slices(task, cfg.phantom_val_seeds, sagittal_offsets=(0,))
+    onnx_path = out / f"{stem}.onnx"
+    real_inputs = [preprocess(s.image, s.spacing, result.contract).tensor for s in held_real[:4]]
+    max_diff = export_and_verify(result.model, onnx_path, result.contract, real_inputs=real_inputs)
+    session = create_session(onnx_path)
+    metrics = evaluate_model(session, result.contract, real=held_real, phantoms=held_phantoms)
+    sha = file_sha256(onnx_path)
+    architecture = {
+        **dataclasses.asdict(result.model.config),
+        "params": parameter_count(result.model),
+    }
+    contract = contract_to_dict(result.contract)
+    contract["metadata"] = {
+        "name": name or f"spinelabel-{task}-unet",
+        "version": dt.date.today().isoformat(),
+        "sha256": sha,
+        "architecture": architecture,
+    }
+    recipe = {"epochs": epochs, "steps_per_epoch": steps_per_epoch, "batch_size": batch_size}
+    info = {
+        "task": task,
+        "file": onnx_path.name,
+        "sha256": sha,
+        "size_bytes": onnx_path.stat().st_size,
+        "onnx_vs_torch_max_abs_diff": max_diff,
+        "architecture": architecture,
+        "metrics": metrics,
+        "history": [
+            {k: v for k, v in h.items() if k != "held_out"} | {"held_out": headline(h["held_out"])}
+            for h in result.history
+        ],
+        "training": {
+            "recipe": {**recipe, "seed": seed},
+            "config": json.loads(json.dumps(dataclasses.asdict(cfg), default=list)),
+            "data": result.data,
+            "extra_train": len(extra_train),
+            "init_from": None if init_from is None else str(init_from),
+            "seconds": round(train_seconds, 1),
+            "device": result.device,
+            "threads": cfg.threads,
+            "versions": software_versions(),
+            "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        },
+        "held_out": {
+            "real": [s.source for s in held_real],
+            "phantom": [s.source for s in held_phantoms],
+        },
+    }
+    checkpoint = out / f"{stem}.pt"
+    save_checkpoint(checkpoint, result.model, cfg, result.contract, result.history)
+    contract_path, metrics_path = out / f"{stem}.contract.json", out / f"{stem}.metrics.json"
+    write_atomic(contract_path, json.dumps(contract, indent=2) + "\n")
+    write_atomic(metrics_path, json.dumps(info, indent=2) + "\n")
+    return BuildResult(
+        onnx_path=onnx_path,
+        checkpoint_path=checkpoint,
+        contract_path=contract_path,
+        metrics_path=metrics_path,
+        contract=contract,
+        info=info,
+        max_abs_diff=max_diff,
+    )

@@ -1,4 +1,5 @@
-/** WebSocket of a case (`/ws/cases/{id}/`): reconnects with backoff and hands JSON events to a callback. */
+/** Live WebSocket of a case (`/ws/cases/{id}/`) or a project (`/ws/projects/{slug}/`): reconnects with
+ * backoff and hands JSON events to a callback. */
 
 export interface LiveEvent {
   type: string;
@@ -12,7 +13,8 @@ export class LiveSocket {
   connected = false;
 
   constructor(
-    private readonly caseId: number,
+    /** A case id, or a path such as `/ws/projects/cervical/`. */
+    private readonly target: number | string,
     private readonly onEvent: (e: LiveEvent) => void,
     private readonly onStatus: (connected: boolean) => void = () => {},
   ) {
@@ -21,7 +23,8 @@ export class LiveSocket {
 
   private open(): void {
     const proto = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${proto}://${location.host}/ws/cases/${this.caseId}/`);
+    const path = typeof this.target === "number" ? `/ws/cases/${this.target}/` : this.target;
+    const ws = new WebSocket(`${proto}://${location.host}${path}`);
     this.ws = ws;
     ws.onopen = () => {
       this.retry = 500;

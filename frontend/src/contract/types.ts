@@ -152,6 +152,30 @@ export interface MeasurementResult {
   values: Record<string, unknown>;
   chords: Chord[];
   warnings: string[];
+  /** What the shapes lack for a measurement ("keypoints C5_PS, C5_PI", "cord", "caliper d_b (for MSCC)"). */
+  missing?: string[];
+  /** How it was computed ("reference", "distance_mm", "extent_mm", …). */
+  parameters?: Record<string, unknown>;
+  algorithm_version?: string;
+}
+
+export type JobStatus = "queued" | "running" | "succeeded" | "failed";
+
+/** A pre-label job (`job_payload` of inference/services/jobs.py), as the API and `job.progress` events send it. */
+export interface JobInfo {
+  id: number;
+  case: number;
+  status: JobStatus;
+  /** 0 … 1 */
+  progress: number;
+  message: string;
+  /** Why the job failed (empty otherwise). */
+  error: string;
+  /** The model read the job wrote (succeeded jobs only). */
+  read: number | null;
+  attempts?: number;
+  created_at?: string | null;
+  finished_at?: string | null;
 }
 
 export interface ImportSummary {

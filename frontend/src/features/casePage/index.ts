@@ -8,6 +8,9 @@ import { el, toast } from "../ui/dom";
 import type { Viewport } from "../viewer";
 import { createViewerLayout } from "../viewer";
 import { mountAnnotator } from "../annotator";
+import type { AnnotatorParts } from "../annotator";
+import { section } from "../annotator/panel";
+import { JobPanel } from "../jobs";
 import { showHelp } from "./help";
 import { installTestHook } from "./testHook";
 
@@ -123,6 +126,25 @@ export function viewerKey(e: KeyboardEvent, vp: Viewport, ctx: PageContext, all:
   }
 }
 
+/** Pre-label section at the top of the side panel; readers (who work unaided) do not get it. */
+function mountJobPanel(ctx: PageContext, annotator: AnnotatorParts, side: HTMLElement): void {
+  if (ctx.role === "reader") return;
+  const session = annotator.session;
+  const panel = new JobPanel({
+    caseId: ctx.caseId,
+    canRequest: true,
+    openRead: (readId) => session.show(readId),
+    onSucceeded: (job) => {
+      if (job.read !== null) void session.ensureRead(job.read);
+    },
+    live: () => session.livePill.dataset.live === "on",
+  });
+  session.onJob = (job) => panel.apply(job);
+  const part = section("Pre-label", "prelabel-section", panel.root);
+  side.prepend(part.root);
+  void panel.loadLatest();
+}
+
 /** The case as the server embedded it in the page (saves a round trip), if it is there. */
 function embeddedCase(caseId: number): CaseInfo | null {
   const node = document.getElementById("case-data");
@@ -173,6 +195,7 @@ export async function mountCasePage(root: HTMLElement): Promise<void> {
     annotator.session.onCaseState = (state) => {
       if (badge) badge.textContent = state;
     };
+    mountJobPanel(ctx, annotator, shell.side);
   }
   installTestHook(layout, annotator);
   document.addEventListener("keydown", (e) => {

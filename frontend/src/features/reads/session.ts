@@ -300,10 +300,28 @@ export class ReadSession {
       this.onLoaded();
       void this.refreshRevisions();
     }
+    if (e.type === "job.progress") this.onJob(e.job);
     if (e.type === "measurement.updated") this.onMeasurementUpdated();
     if (e.type === "case.state_changed" && typeof e.state === "string") this.onCaseState(e.state);
   }
 
+  /** Lists the read if this page does not know it yet (a model read written by a pre-label job). */
+  async ensureRead(readId: number): Promise<boolean> {
+    if (this.reads.some((r) => r.id === readId)) return true;
+    this.reads = await listReads(this.caseId);
+    this.fillReadSelect();
+    return this.reads.some((r) => r.id === readId);
+  }
+
+  /** Opens a read by id, listing it first when it is new to this page. */
+  async show(readId: number): Promise<void> {
+    if (this.read?.id === readId) return;
+    if (await this.ensureRead(readId)) await this.open(readId);
+    else toast("This read is not visible to you", "warn");
+  }
+
+  /** A `job.progress` event's job (unparsed: the jobs feature checks it). */
+  onJob: (job: unknown) => void = () => {};
   onMeasurementUpdated: () => void = () => {};
   /** The case's workflow state changed on the server (e.g. new → prelabelled). */
   onCaseState: (state: string) => void = () => {};

@@ -15,6 +15,7 @@ export default defineConfig({
       input: {
         case: resolve(import.meta.dirname, "src/pages/case.ts"),
         upload: resolve(import.meta.dirname, "src/pages/upload.ts"),
+        caselist: resolve(import.meta.dirname, "src/pages/caselist.ts"),
         styles: resolve(import.meta.dirname, "src/pages/styles.ts"),
       },
     },

@@ -1,0 +1,218 @@
+/**
+ * The project's case list (server-rendered table) made live: a job badge per row and the state
+ * badges follow the project WebSocket; leads and reviewers select cases and ask for pre-labels.
+ */
+
+import { ApiError, getJSON, postJSON } from "../../api/client";
+import { LiveSocket } from "../../api/live";
+import type { LiveEvent } from "../../api/live";
+import type { JobInfo } from "../../contract/types";
+import { JobBoard, jobSummary, jobText, latestToShow, parseJob, percent } from "../../core/jobs";
+import { el, toast } from "../ui/dom";
+
+const REVIEW_ROLES = new Set(["lead", "reviewer"]);
+/** Parallel `GET /api/cases/{id}/jobs` on load (a page lists up to 100 cases). */
+const LOAD_CONCURRENCY = 4;
+/** How long "Pre-label all" waits for its confirming second click (ms). */
+const CONFIRM_MS = 5000;
+
+interface Row {
+  id: number;
+  tr: HTMLTableRowElement;
+  state: HTMLElement | null;
+  job: HTMLElement;
+  box: HTMLInputElement | null;
+}
+
+export class CaseList {
+  readonly board = new JobBoard();
+  readonly rows = new Map<number, Row>();
+  readonly toolbar = el("div", { class: "toolbar-row case-tools", "data-testid": "case-tools" });
+  readonly selectAll = el("input", { type: "checkbox", "data-testid": "select-all-cases", title: "Select every case of this page" });
+  readonly prelabelSelected = el("button", { class: "primary", "data-testid": "prelabel-selected", disabled: true }, "Pre-label selected");
+  readonly prelabelAll = el("button", { "data-testid": "prelabel-all", title: "Queue a pre-label job for every case of the project" }, "Pre-label all");
+  readonly summary = el("span", { class: "muted", "data-testid": "jobs-summary" });
+  readonly livePill = el("span", { class: "pill", "data-testid": "caselist-live", "data-live": "off", title: "Live updates" }, "live");
+  private live: LiveSocket | null = null;
+  private confirmTimer = 0;
+
+  constructor(
+    private readonly project: string,
+    private readonly canPrelabel: boolean,
+  ) {}
+
+  mount(root: HTMLElement, table: HTMLTableElement): void {
+    const trs = [...table.querySelectorAll<HTMLTableRowElement>("tr[data-testid=case-row]")];
+    this.addColumns(table, trs);
+    if (this.canPrelabel) {
+      this.prelabelSelected.addEventListener("click", () => void this.requestSelected());
+      this.prelabelAll.addEventListener("click", () => this.onPrelabelAll());
+      this.selectAll.addEventListener("change", () => {
+        for (const r of this.rows.values()) if (r.box) r.box.checked = this.selectAll.checked;
+        this.onSelection();
+      });
+      this.toolbar.append(this.prelabelSelected, this.prelabelAll);
+    }
+    this.toolbar.append(el("span", { class: "spacer" }), this.summary, this.livePill);
+    root.append(this.toolbar);
+    this.live = new LiveSocket(`/ws/projects/${encodeURIComponent(this.project)}/`, (e) => this.onLive(e), (on) => {
+      this.livePill.dataset.live = on ? "on" : "off";
+      this.livePill.title = on ? "Live updates connected" : "Live updates reconnecting";
+    });
+    void this.loadJobs();
+  }
+
+  private addColumns(table: HTMLTableElement, trs: HTMLTableRowElement[]): void {
+    const head = table.tHead?.rows[0] ?? null;
+    let stateCol = -1;
+    for (const tr of trs) {
+      const id = Number(tr.dataset.caseId);
+      if (!Number.isInteger(id)) continue;
+      const state = tr.querySelector<HTMLElement>(`[data-testid=case-state-${id}]`);
+      const cell = state?.closest("td") ?? null;
+      if (cell && stateCol < 0) stateCol = cell.cellIndex;
+      const job = el("span", { class: "job-badge", "data-testid": `job-${id}`, "data-status": "none" });
+      const jobCell = el("td", { class: "job-cell" }, job);
+      if (cell) cell.after(jobCell);
+      else tr.append(jobCell);
+      let box: HTMLInputElement | null = null;
+      if (this.canPrelabel) {
+        box = el("input", { type: "checkbox", "data-testid": `select-case-${id}`, "aria-label": "Select this case" });
+        box.addEventListener("change", () => this.onSelection());
+        tr.prepend(el("td", { class: "select" }, box));
+      }
+      this.rows.set(id, { id, tr, state, job, box });
+    }
+    if (head && trs.length) {
+      const th = el("th", { class: "job-cell" }, "Pre-label");
+      const ref = head.cells[stateCol >= 0 ? stateCol + 1 : head.cells.length] ?? null;
+      head.insertBefore(th, ref);
+      if (this.canPrelabel) head.prepend(el("th", { class: "select" }, this.selectAll));
+    }
+  }
+
+  selectedIds(): number[] {
+    return [...this.rows.values()].filter((r) => r.box?.checked).map((r) => r.id);
+  }
+
+  private onSelection(): void {
+    const n = this.selectedIds().length;
+    this.prelabelSelected.disabled = n === 0;
+    this.prelabelSelected.textContent = n ? `Pre-label selected (${n})` : "Pre-label selected";
+    this.selectAll.checked = n > 0 && n === this.rows.size;
+    this.selectAll.indeterminate = n > 0 && n < this.rows.size;
+    for (const r of this.rows.values()) r.tr.classList.toggle("selected", Boolean(r.box?.checked));
+  }
+
+  private async requestSelected(): Promise<void> {
+    const ids = this.selectedIds();
+    if (!ids.length) return;
+    if (await this.request({ cases: ids })) {
+      for (const r of this.rows.values()) if (r.box) r.box.checked = false;
+      this.onSelection();
+    }
+  }
+
+  private onPrelabelAll(): void {
+    if (!this.prelabelAll.classList.contains("confirm")) {
+      // A second click confirms: queuing a job for every case is expensive to undo.
+      this.prelabelAll.classList.add("confirm");
+      this.prelabelAll.textContent = "Click again: pre-label every case";
+      window.clearTimeout(this.confirmTimer);
+      this.confirmTimer = window.setTimeout(() => this.resetAll(), CONFIRM_MS);
+      return;
+    }
+    this.resetAll();
+    void this.request({});
+  }
+
+  private resetAll(): void {
+    window.clearTimeout(this.confirmTimer);
+    this.prelabelAll.classList.remove("confirm");
+    this.prelabelAll.textContent = "Pre-label all";
+  }
+
+  private async request(body: { cases?: number[] }): Promise<boolean> {
+    this.prelabelSelected.disabled = true;
+    this.prelabelAll.disabled = true;
+    try {
+      const res = await postJSON<{ jobs: unknown[] }>(`/api/projects/${encodeURIComponent(this.project)}/prelabel`, body);
+      const jobs = (res.jobs ?? []).map(parseJob).filter((j): j is JobInfo => j !== null);
+      for (const j of jobs) this.apply(j);
+      toast(jobs.length ? `Queued ${jobs.length} pre-label job${jobs.length === 1 ? "" : "s"}` : "No case to pre-label");
+      return true;
+    } catch (e) {
+      toast(`Pre-label refused: ${e instanceof ApiError ? e.message : String(e)}`, "error", 6000);
+      return false;
+    } finally {
+      this.prelabelAll.disabled = false;
+      this.onSelection();
+    }
+  }
+
+  /** The running, queued or failed job of each listed case (the socket is already open: nothing is missed). */
+  private async loadJobs(): Promise<void> {
+    const ids = [...this.rows.keys()];
+    const worker = async () => {
+      for (let id = ids.shift(); id !== undefined; id = ids.shift()) {
+        try {
+          const jobs = (await getJSON<unknown[]>(`/api/cases/${id}/jobs`)).map(parseJob).filter((j): j is JobInfo => j !== null);
+          const latest = latestToShow(jobs);
+          if (latest) this.apply(latest);
+        } catch {
+          /* a row without its job is still a usable row */
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, ids.length) }, worker));
+  }
+
+  private onLive(e: LiveEvent): void {
+    if (e.type === "job.progress") {
+      const job = parseJob(e.job);
+      if (job) this.apply(job);
+    } else if (e.type === "case.state_changed" && typeof e.case === "number" && typeof e.state === "string") {
+      this.setState(e.case, e.state);
+    }
+  }
+
+  apply(job: JobInfo): void {
+    if (!this.board.apply(job)) return;
+    const row = this.rows.get(job.case);
+    if (row) renderBadge(row.job, job);
+    this.summary.textContent = jobSummary([...this.rows.keys()].map((id) => this.board.get(id)));
+  }
+
+  setState(caseId: number, state: string): void {
+    const badge = this.rows.get(caseId)?.state;
+    if (!badge || badge.textContent === state) return;
+    badge.textContent = state;
+    badge.className = `state state-${state} changed`;
+    window.setTimeout(() => badge.classList.remove("changed"), 1500);
+  }
+
+  close(): void {
+    this.live?.close();
+  }
+}
+
+function renderBadge(node: HTMLElement, job: JobInfo): void {
+  node.dataset.status = job.status;
+  node.title = job.status === "failed" ? job.error : job.message;
+  node.replaceChildren(el("span", { class: "job-text" }, jobText(job, { message: job.status === "succeeded" })));
+  if (job.status === "running" || job.status === "queued") {
+    const fill = el("span", { class: "job-bar-fill" });
+    fill.style.width = `${job.status === "running" ? percent(job.progress) : 0}%`;
+    node.append(el("span", { class: "job-bar" }, fill));
+  }
+  if (job.status === "failed" && job.error) node.append(el("span", { class: "job-reason" }, job.error));
+}
+
+export function mountCaseList(root: HTMLElement): CaseList | null {
+  const table = document.querySelector<HTMLTableElement>("table[data-testid=case-table]");
+  const project = root.dataset.project ?? "";
+  if (!table || !project) return null;
+  const list = new CaseList(project, REVIEW_ROLES.has(root.dataset.role ?? ""));
+  list.mount(root, table);
+  return list;
+}

@@ -1,0 +1,6 @@
+/** Entry of the project's case list: live job and state badges, pre-label controls on #case-list-app. */
+import "../styles/caselist.css";
+import { mountCaseList } from "../features/caseList";
+
+const root = document.getElementById("case-list-app");
+if (root) mountCaseList(root);

@@ -71,7 +71,7 @@ export function mountAnnotator(args: {
   const tool = new AnnotatorTool(store, template, redraw);
   const session = new ReadSession(caseInfo.id, store, args.role);
   session.username = args.username;
-  const measure = new MeasurePanel(caseInfo.id);
+  const measure = new MeasurePanel(caseInfo.id, caseInfo.series);
   measure.onChords = redraw;
 
   // Tool rail.

@@ -1,48 +1,12 @@
 /** Measurement panel: MSCC, MCC, TA, CR and the widths, from POST /api/cases/{id}/measure (debounced live preview). */
 
 import { ApiError, postJSON } from "../../api/client";
-import type { Chord, MeasurementResult, ShapesByImage } from "../../contract/types";
+import type { Chord, MeasurementResult, SeriesInfo, ShapesByImage } from "../../contract/types";
 import { clear, el } from "../ui/dom";
+import type { MeasureGroup } from "./layout";
+import { groupValues, imageOrder, imagesLabel, mergeResults, missingHint } from "./layout";
 
-const ORDER: [string, string, string][] = [
-  ["mscc", "MSCC", "%"],
-  ["mcc", "MCC", "%"],
-  ["ta", "TA", "mm²"],
-  ["cr", "CR", ""],
-  ["d_i", "d_i", "mm"],
-  ["d_a", "d_a", "mm"],
-  ["d_b", "d_b", "mm"],
-  ["D_i", "D_i", "mm"],
-  ["D_a", "D_a", "mm"],
-  ["D_b", "D_b", "mm"],
-  ["transverse", "Transverse", "mm"],
-  ["ap", "AP", "mm"],
-];
-const HIGHLIGHT = new Set(["mscc", "mcc", "ta", "cr"]);
-
-export function findValue(values: Record<string, unknown>, key: string, unit = ""): unknown {
-  // Ratios (MSCC, MCC) come as fractions with a `_percent` twin: a "%" row shows the percentage.
-  if (unit === "%") {
-    const pct = values[`${key}_percent`];
-    if (typeof pct === "number") return pct;
-    const frac = values[key];
-    if (typeof frac === "number") return frac * 100;
-  }
-  if (key in values) return values[key];
-  const lower = key.toLowerCase();
-  for (const [k, v] of Object.entries(values)) if (k.toLowerCase() === lower || k.toLowerCase() === `${lower}_percent`) return v;
-  return undefined;
-}
-
-function fmt(v: unknown, unit: string): string {
-  if (typeof v === "number" && Number.isFinite(v)) {
-    const digits = Math.abs(v) >= 100 ? 1 : Math.abs(v) >= 10 ? 2 : 3;
-    return `${v.toFixed(digits)}${unit ? ` ${unit}` : ""}`;
-  }
-  if (v === null || v === undefined) return "—";
-  if (typeof v === "object") return JSON.stringify(v);
-  return String(v);
-}
+export { formatNumber, groupValues, imageLabel, missingHint } from "./layout";
 
 export class MeasurePanel {
   readonly body = el("div", { "data-testid": "measure-panel" });
@@ -52,7 +16,13 @@ export class MeasurePanel {
   private seq = 0;
   onChords: () => void = () => {};
 
-  constructor(private readonly caseId: number) {
+  /** Secondary groups the user unfolded (kept open across the re-render of each edit). */
+  private readonly unfolded = new Set<string>();
+
+  constructor(
+    private readonly caseId: number,
+    private readonly series: readonly SeriesInfo[] = [],
+  ) {
     this.reference.append(el("option", { value: "C3C7" }, "Reference C3 / C7"), el("option", { value: "adjacent" }, "Reference adjacent (SCT)"));
     this.reference.addEventListener("change", () => this.schedule(this.lastShapes, 0));
     this.body.append(el("div", { class: "row dim" }, "Draw cord/canal and the vertebral corners to measure."));
@@ -89,24 +59,50 @@ export class MeasurePanel {
     clear(this.body);
     this.chords.clear();
     this.body.dataset.state = "ready";
-    if (results.length === 0) this.body.append(el("div", { class: "row dim" }, "Nothing to measure yet."));
-    for (const r of results) {
-      this.chords.set(String(r.image), r.chords ?? []);
-      const table = el("table", { class: "meas-table" });
-      const seen = new Set<string>();
-      for (const [key, name, unit] of ORDER) {
-        const v = findValue(r.values, key, unit);
-        if (v === undefined) continue;
-        seen.add(key.toLowerCase());
-        table.append(el("tr", { class: HIGHLIGHT.has(key) ? "hl" : "", "data-testid": `measure-${key}` }, el("td", {}, name), el("td", { class: "v" }, fmt(v, unit))));
-      }
-      for (const [k, v] of Object.entries(r.values)) {
-        if (seen.has(k.toLowerCase()) || ORDER.some(([key]) => k.toLowerCase() === `${key.toLowerCase()}_percent`)) continue;
-        table.append(el("tr", { "data-testid": `measure-${k}` }, el("td", {}, k), el("td", { class: "v" }, fmt(v, ""))));
-      }
-      this.body.append(el("div", { class: "row dim" }, `${r.view} · image ${r.image}`), table);
-      for (const w of r.warnings ?? []) this.body.append(el("div", { class: "row", style: "color:#f3d58b" }, `⚠ ${w}`));
+    if (results.length === 0) this.body.append(el("div", { class: "row dim" }, "Nothing to measure yet: draw the cord and canal, and place the vertebral corners."));
+    const sorted = [...results].sort((a, b) => imageOrder(this.series, a.image) - imageOrder(this.series, b.image));
+    for (const r of sorted) this.chords.set(String(r.image), r.chords ?? []);
+    for (const { images, result: r } of mergeResults(sorted)) {
+      const block = el("div", { class: "meas-block", "data-testid": "measure-result", "data-image": images.map(String).join(" "), "data-view": r.view ?? "" });
+      block.append(el("div", { class: "meas-head", "data-testid": "measure-image" }, imagesLabel(this.series, images)));
+      const reference = typeof r.parameters?.reference === "string" ? r.parameters.reference : this.reference.value;
+      for (const g of groupValues(r.values ?? {}, r.view ?? "", reference)) block.append(this.group(g, r.view ?? ""));
+      const hints = el("ul", { class: "warnings meas-hints" });
+      for (const m of r.missing ?? []) hints.append(el("li", { class: "hint", "data-testid": "measure-missing", title: m }, missingHint(m, r.view ?? "")));
+      for (const w of r.warnings ?? []) hints.append(el("li", { "data-testid": "measure-warning" }, `⚠ ${w}`));
+      if (hints.childElementCount) block.append(hints);
+      this.body.append(block);
     }
     this.onChords();
+  }
+
+  private group(g: MeasureGroup, view: string): HTMLElement {
+    const table = el("table", { class: "meas-table" });
+    for (const r of g.rows) {
+      table.append(
+        el(
+          "tr",
+          { class: r.hl ? "hl" : "", "data-testid": `measure-${r.key}`, title: r.title },
+          el("td", { class: "n" }, r.name),
+          el("td", { class: "v" }, r.value),
+          el("td", { class: "x" }, r.detail),
+        ),
+      );
+    }
+    if (g.id === "main") {
+      const wrap = el("div", { class: "meas-group", "data-testid": `measure-group-${g.id}` }, el("div", { class: "meas-title" }, g.title), table);
+      return wrap;
+    }
+    // Secondary groups are <details>: folded by default where the values are for comparison only.
+    const key = `${view}:${g.id}`;
+    const details = el("details", { class: "meas-group", "data-testid": `measure-group-${g.id}` }, el("summary", { class: "meas-title" }, `${g.title} `, el("span", { class: "dim" }, String(g.rows.length))), table);
+    details.open = this.unfolded.has(key) || (!g.folded && !this.unfolded.has(`!${key}`));
+    details.addEventListener("toggle", () => {
+      this.unfolded.delete(key);
+      this.unfolded.delete(`!${key}`);
+      if (details.open && g.folded) this.unfolded.add(key);
+      if (!details.open && !g.folded) this.unfolded.add(`!${key}`);
+    });
+    return details;
   }
 }

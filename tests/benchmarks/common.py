@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from tests.server import start_uvicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "bench-output"
@@ -72,43 +71,8 @@ def summary(samples_ms: Sequence[float]) -> dict[str, float]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(
-    env: dict[str, str], *, port: int | None = None
-) -> tuple[subprocess.Popen[bytes], str]:
-    port = port or free_port()
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "uvicorn"),
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "on",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/accounts/login/", timeout=3):
-                return process, url
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("the server did not start")
+def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    return start_uvicorn(env, quiet=True)
 
 
 def rss_mb(pid: int) -> float:

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.server import start_uvicorn, stop
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.mark.slow
@@ -35,40 +29,13 @@ def test_the_embedded_sqlite_default_migrates_and_serves(tmp_path: Path) -> None
         timeout=240,
     )
     assert (tmp_path / "var" / "db.sqlite3").exists()
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(python).parent / "uvicorn"),
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "on",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    server, url = start_uvicorn(env)
     try:
-        deadline = time.monotonic() + 60
-        body = b""
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/accounts/login/", timeout=5
-                ) as r:
-                    assert r.status == 200
-                    body = r.read()
-                    break
-            except OSError:
-                time.sleep(0.3)
-        assert b"Sign in" in body
+        with urllib.request.urlopen(f"{url}/accounts/login/", timeout=5) as response:
+            assert response.status == 200
+            assert b"Sign in" in response.read()
         with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/projects", timeout=5)
+            urllib.request.urlopen(f"{url}/api/projects", timeout=5)
         assert refused.value.code == 403
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop(server)

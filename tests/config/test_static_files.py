@@ -22,7 +22,7 @@ async def _get(app: StaticFilesApp, path: str, headers: list[tuple[bytes, bytes]
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b""}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Any) -> None:
         sent.append(message)
 
     scope = {"type": "http", "method": "GET", "path": path, "headers": headers or []}

@@ -8,11 +8,8 @@ tests use committed data (``transactional_db``) and write pixels where the serve
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +18,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
+
+from tests.server import database_url, start_uvicorn, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output" / "e2e"
@@ -41,12 +40,6 @@ CHROMIUM_ARGS = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -81,63 +74,28 @@ def asgi_server(
         pytest.fail("the frontend is not built: run `make frontend` (make test does)")
     with django_db_blocker.unblock():
         settings_dict = dict(connection.settings_dict)
-    user = settings_dict.get("USER") or ""
-    password = settings_dict.get("PASSWORD") or ""
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port_db = settings_dict.get("PORT") or "5432"
-    database_url = f"postgres://{auth}{host}:{port_db}/{settings_dict['NAME']}"
-    port = _free_port()
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    log = OUTPUT / f"server-{port}.log"
+    log = OUTPUT / f"server-{os.getpid()}.log"
     env = {
         **os.environ,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": database_url(settings_dict),
         "DATA_DIR": str(e2e_data_dir),
         "PRELABEL_ON_IMPORT": "false",
     }
     env.pop("REDIS_URL", None)
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "uvicorn"),
-                "config.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--lifespan",
-                "on",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/accounts/login/", timeout=3):
-                break
-        except OSError:
-            if process.poll() is not None:
-                pytest.fail(f"the server stopped: {log.read_text()[-3000:]}")
-            time.sleep(0.3)
-    else:
-        process.terminate()
-        pytest.fail(f"the server did not start: {log.read_text()[-3000:]}")
+    try:
+        process, url = start_uvicorn(env, log=log)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     try:
         yield Server(url=url, data_dir=e2e_data_dir, process=process, log=log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in this thread while it
+# is open, which would break asyncio tests that pytest-django orders after the e2e ones.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -293,44 +251,3 @@ def wait_for_head(
 
 
 # ----- pre-labelling: a tiny model registered through the real registry -----
-
-TINY_NET = 64
-TINY_CONTRACT = {
-    "task": "sagittal",
-    "input": {"name": "image", "size": [TINY_NET, TINY_NET]},
-    "preprocessing": {"roi": "foreground_box"},
-    "outputs": {"segmentation": {"name": "seg", "labels": ["cord", "canal"]}},
-    "postprocessing": {"extent": "full"},
-}
-
-
-def register_tiny_model(folder: Path) -> Any:
-    """An active sagittal model of one convolution (seg = image - 0.5: the bright half of the
-    slice is "cord" and "canal"), so a pre-label job runs end to end in well under a second."""
-    import numpy as np
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    from inference.models import ModelStatus
-    from inference.services.registry import model_register
-
-    weight = numpy_helper.from_array(np.ones((2, 1, 1, 1), np.float32), "w")
-    bias = numpy_helper.from_array(np.full((2,), -0.5, np.float32), "b")
-    graph = helper.make_graph(
-        [helper.make_node("Conv", ["image", "w", "b"], ["seg"])],
-        "e2e-tiny",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, TINY_NET, TINY_NET])],
-        [helper.make_tensor_value_info("seg", TensorProto.FLOAT, ["N", 2, TINY_NET, TINY_NET])],
-        initializer=[weight, bias],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-    model.ir_version = 9
-    path = folder / "tiny.onnx"
-    onnx.save(model, str(path))
-    return model_register(
-        file=path,
-        task="sagittal",
-        contract=TINY_CONTRACT,
-        name="e2e tiny",
-        status=ModelStatus.ACTIVE,
-    )

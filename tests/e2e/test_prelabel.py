@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
@@ -25,6 +24,7 @@ from tests.e2e.conftest import (
     wait_for_viewer,
 )
 from tests.e2e.pagejs import INSTRUMENT_JS
+from tests.inference.tiny import TINY_CONTRACT, tiny_model
 
 # One xdist group for `--dist loadgroup`: one server and one Chromium, not one per worker.
 # (pytest 9.2 with xdist 3.8 ignores groups: xdist sets item._nodeid, pytest 9 reads _id.)
@@ -33,36 +33,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.xdist_group("e2e"),
 ]
-
-NET = 64
-CONTRACT = {
-    "task": "sagittal",
-    "input": {"name": "image", "size": [NET, NET]},
-    "preprocessing": {"roi": "foreground_box"},
-    "outputs": {"segmentation": {"name": "seg", "labels": ["cord", "canal"]}},
-    "postprocessing": {"extent": "full"},
-}
-
-
-def _tiny_model(path: Path) -> Path:
-    """seg = image - 0.5 on both channels: after the sigmoid, the bright half of the slice."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    weight = numpy_helper.from_array(np.ones((2, 1, 1, 1), np.float32), "w")
-    bias = numpy_helper.from_array(np.full((2,), -0.5, np.float32), "b")
-    graph = helper.make_graph(
-        [helper.make_node("Conv", ["image", "w", "b"], ["seg"])],
-        "e2e-tiny",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, NET, NET])],
-        [helper.make_tensor_value_info("seg", TensorProto.FLOAT, ["N", 2, NET, NET])],
-        initializer=[weight, bias],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-    model.ir_version = 9
-    onnx.save(model, str(path))
-    return path
-
 
 KEYPOINTS = {f"{v}_{c}" for v in ("C3", "C4", "C5", "C6", "C7") for c in ("AS", "AI", "PS", "PI")}
 
@@ -78,9 +48,9 @@ def active_models(request: pytest.FixtureRequest, tmp_path: Path) -> list[Any]:
     if request.param == "tiny":
         return [
             model_register(
-                file=_tiny_model(tmp_path / "tiny.onnx"),
+                file=tiny_model(tmp_path / "tiny.onnx"),
                 task="sagittal",
-                contract=CONTRACT,
+                contract=TINY_CONTRACT,
                 name="e2e tiny",
                 status=ModelStatus.ACTIVE,
             )

@@ -19,12 +19,12 @@ from tests.conftest import PASSWORD
 from tests.e2e.conftest import (
     api_get,
     canvas_signature,
-    register_tiny_model,
     screenshot,
     wait_canvas_changed,
     wait_for_viewer,
 )
 from tests.factories import make_case
+from tests.inference.tiny import register_tiny_model
 
 # One xdist group for `--dist loadgroup`: one server and one Chromium, not one per worker.
 pytestmark = [

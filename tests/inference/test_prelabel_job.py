@@ -34,7 +34,9 @@ def test_a_requested_prelabel_becomes_a_model_read_with_cord_canal_and_corners(
 
     job = PrelabelJob.objects.get(pk=job_id)
     assert job.status == JobStatus.SUCCEEDED, job.error
-    read = Read.objects.get(pk=job.read_id)
+    assert job.read_id is not None
+    read = Read.objects.select_related("head").get(pk=job.read_id)
+    assert read.head is not None
     assert read.kind == ReadKind.MODEL
     shapes = read.head.shapes
     labels_by_orientation: dict[str, set[str]] = {"sagittal": set(), "axial": set()}

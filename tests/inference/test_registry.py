@@ -54,7 +54,7 @@ def test_promoting_retires_the_previous_active_model(tmp_path: Path) -> None:
 def test_it_refuses_a_corrupt_onnx_file_and_stores_nothing(tmp_path: Path, settings) -> None:
     bad = tmp_path / "broken.onnx"
     bad.write_bytes(b"\x08\x01garbage that is not a protobuf model" * 10)
-    with pytest.raises(ValidationError, match="broken.onnx"):
+    with pytest.raises(ValidationError, match=r"broken\.onnx"):
         model_register(file=bad, task="sagittal", contract=TINY_CONTRACT)
     assert ModelVersion.objects.count() == 0
     assert (
@@ -86,7 +86,7 @@ def test_the_command_names_the_file_it_refuses(tmp_path: Path) -> None:
     contract = tmp_path / "contract.json"
     contract.write_text(json.dumps({**TINY_CONTRACT, "input": {"name": "nope", "size": [64, 64]}}))
     model = tiny_model(tmp_path / "mine.onnx")
-    with pytest.raises(CommandError, match="mine.onnx: refused"):
+    with pytest.raises(CommandError, match=r"mine\.onnx: refused"):
         call_command(
             "register_model", str(model), "--task", "sagittal", "--contract", str(contract)
         )

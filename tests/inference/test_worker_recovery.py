@@ -22,6 +22,7 @@ from inference.models import JobStatus, ModelStatus, PrelabelJob
 from inference.services.jobs import MAX_ATTEMPTS, jobs_sweep_stale, prelabel_enqueue
 from inference.services.registry import model_register
 from tests.inference.tiny import TINY_CONTRACT, tiny_model
+from tests.server import database_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -29,12 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _worker_env(delay_s: float) -> dict[str, str]:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     return {
         **os.environ,
-        "DATABASE_URL": url,
+        "DATABASE_URL": database_url(connection.settings_dict),
         "DATA_DIR": str(settings.DATA_DIR),
         "PRELABEL_DEBUG_DELAY_S": str(delay_s),
         "LIVE_OUTBOX_ENABLED": "false",
@@ -80,6 +78,7 @@ def test_a_killed_worker_leaves_the_job_requeued_then_done_once(phantom_case, tm
     # The next worker to start (the only one) sweeps it up and runs it again.
     result = subprocess.run(
         [sys.executable, "manage.py", "worker", "--single", "--batch", "--interval", "0"],
+        check=False,
         cwd=ROOT,
         env=_worker_env(delay_s=0),
         capture_output=True,

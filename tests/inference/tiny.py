@@ -35,3 +35,17 @@ def tiny_model(path: Path, *, input_name: str = "image") -> Path:
     model.ir_version = 9
     onnx.save(model, str(path))
     return path
+
+
+def register_tiny_model(folder: Path) -> Any:
+    """Register the tiny model as the active sagittal model (jobs run end to end in < 1 s)."""
+    from inference.models import ModelStatus
+    from inference.services.registry import model_register
+
+    return model_register(
+        file=tiny_model(folder / "tiny.onnx"),
+        task="sagittal",
+        contract=TINY_CONTRACT,
+        name="tiny",
+        status=ModelStatus.ACTIVE,
+    )

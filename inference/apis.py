@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Max
 from django.http import Http404
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -50,6 +51,37 @@ class ProjectPrelabelApi(APIView):
         return Response(
             {"jobs": [job_payload(job) for job in jobs]}, status=status.HTTP_202_ACCEPTED
         )
+
+
+class ProjectJobListApi(APIView):
+    """The latest job of each listed case: one request for a whole case-list page."""
+
+    class FilterSerializer(serializers.Serializer[Any]):
+        cases = serializers.CharField()
+
+        def validate_cases(self, value: str) -> list[int]:
+            try:
+                ids = [int(part) for part in value.split(",") if part.strip()]
+            except ValueError as exc:
+                raise serializers.ValidationError("a comma-separated list of case ids") from exc
+            if len(ids) > 500:
+                raise serializers.ValidationError("at most 500 cases")
+            return ids
+
+    def get(self, request: Request, slug: str) -> Response:
+        project, _ = access_project(user=request_user(request), slug=slug)
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        latest = (
+            PrelabelJob.objects.filter(
+                case__project=project, case_id__in=filters.validated_data["cases"]
+            )
+            .values("case_id")
+            .annotate(latest=Max("id"))
+            .values_list("latest", flat=True)
+        )
+        jobs = PrelabelJob.objects.filter(pk__in=list(latest))
+        return Response({str(job.case_id): job_payload(job) for job in jobs})
 
 
 class JobDetailApi(APIView):

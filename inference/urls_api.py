@@ -12,5 +12,6 @@ urlpatterns = [
         apis.ProjectPrelabelApi.as_view(),
         name="api-project-prelabel",
     ),
+    path("projects/<slug:slug>/jobs", apis.ProjectJobListApi.as_view(), name="api-project-jobs"),
     path("jobs/<int:job_id>", apis.JobDetailApi.as_view(), name="api-job"),
 ]

@@ -118,3 +118,15 @@ def test_a_project_prelabel_names_cases_that_are_not_in_the_project(clients, pha
     )
     assert response.status_code == 400
     assert "999999" in str(response.json()["cases"])
+
+
+def test_the_project_job_list_gives_the_latest_job_of_each_case(clients, phantom_case) -> None:
+    first = clients["lead"].post(f"/api/cases/{phantom_case.pk}/prelabel").json()["job"]["id"]
+    second = clients["lead"].post(f"/api/cases/{phantom_case.pk}/prelabel").json()["job"]["id"]
+    url = f"/api/projects/{phantom_case.project.slug}/jobs?cases={phantom_case.pk},424242"
+    body = clients["annotator"].get(url).json()
+    assert list(body) == [str(phantom_case.pk)]
+    assert body[str(phantom_case.pk)]["id"] == max(first, second)
+    assert clients["outsider"].get(url).status_code == 404
+    bad = clients["annotator"].get(f"/api/projects/{phantom_case.project.slug}/jobs?cases=a,b")
+    assert bad.status_code == 400

@@ -11,8 +11,6 @@ import { JobBoard, jobSummary, jobText, latestToShow, parseJob, percent } from "
 import { el, toast } from "../ui/dom";
 
 const REVIEW_ROLES = new Set(["lead", "reviewer"]);
-/** Parallel `GET /api/cases/{id}/jobs` on load (a page lists up to 100 cases). */
-const LOAD_CONCURRENCY = 4;
 /** How long "Pre-label all" waits for its confirming second click (ms). */
 const CONFIRM_MS = 5000;
 
@@ -150,21 +148,23 @@ export class CaseList {
     }
   }
 
-  /** The running, queued or failed job of each listed case (the socket is already open: nothing is missed). */
+  /** The running, queued or failed job of each listed case, in one request (the socket is
+   * already open: nothing is missed). */
   private async loadJobs(): Promise<void> {
     const ids = [...this.rows.keys()];
-    const worker = async () => {
-      for (let id = ids.shift(); id !== undefined; id = ids.shift()) {
-        try {
-          const jobs = (await getJSON<unknown[]>(`/api/cases/${id}/jobs`)).map(parseJob).filter((j): j is JobInfo => j !== null);
-          const latest = latestToShow(jobs);
-          if (latest) this.apply(latest);
-        } catch {
-          /* a row without its job is still a usable row */
-        }
+    if (!ids.length) return;
+    try {
+      const byCase = await getJSON<Record<string, unknown>>(
+        `/api/projects/${encodeURIComponent(this.project)}/jobs?cases=${ids.join(",")}`,
+      );
+      for (const raw of Object.values(byCase)) {
+        const job = parseJob(raw);
+        const latest = job ? latestToShow([job]) : null;
+        if (latest) this.apply(latest);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, ids.length) }, worker));
+    } catch {
+      /* rows without their job are still usable rows */
+    }
   }
 
   private onLive(e: LiveEvent): void {

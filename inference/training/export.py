@@ -64,6 +64,7 @@ def export_onnx(
                     dynamic_shapes=({0: batch},),
                     opset_version=OPSET,
                     optimize=True,
+                    verbose=False,
                 )
         except Exception as exc:  # the exporter raises many kinds of errors
             raise ExportError(f"ONNX export failed: {exc}") from exc

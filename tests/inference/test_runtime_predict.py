@@ -25,8 +25,10 @@ from inference.runtime.sessions import (
     CPU,
     available_providers,
     clear_session_cache,
+    create_session,
     file_sha256,
     get_session,
+    narrow_first_convolution,
     session_providers,
 )
 from inference.training.nets import KEYPOINT_NAMES
@@ -290,3 +292,16 @@ def test_cpu_is_always_the_last_provider():
     providers = available_providers()
     assert providers[-1] == CPU
     assert set(providers) <= {"CUDAExecutionProvider", CPU}
+
+
+def test_a_narrow_first_convolution_skips_the_blocked_layout(tmp_path):
+    narrow = write_model(tmp_path / "narrow.onnx")  # 1 -> 2 channels
+    assert narrow_first_convolution(narrow)
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"not onnx")
+    assert not narrow_first_convolution(garbage)
+    with pytest.raises(ValueError, match="optimisation must be one of"):
+        create_session(narrow, optimisation="fastest")
+    session = create_session(narrow, optimisation="all")
+    out = session.run(None, {"image": np.ones((1, 1, 32, 32), np.float32)})
+    assert out[0].shape == (1, 2, 32, 32)

@@ -64,7 +64,7 @@ class Sample:
     image: np.ndarray  # (channels, H, W) float32: the network input
     masks: np.ndarray  # (labels, H, W) float32 soft targets
     mask_weight: np.ndarray  # (labels, H, W) float32, 0 where the label is unknown
-    heatmaps: np.ndarray  # (keypoints, H, W) float32 (zeros when there are none)
+    heatmaps: np.ndarray  # (keypoints, H/s, W/s) float32 at the heatmap stride s (or zeros)
     heatmap_weight: float  # 1 when every keypoint is known and inside the view
 
 
@@ -219,6 +219,7 @@ def make_sample(
     config: AugmentConfig,
     heatmap_sigma: float = 2.0,
     keypoint_count: int = 0,
+    heatmap_stride: int = 1,
 ) -> Sample:
     """One (augmented) training sample of a slice, on the network grid of `contract`."""
     image, masks, valid, keypoints = item.image, dict(item.masks), item.valid, item.keypoints
@@ -246,7 +247,8 @@ def make_sample(
             continue
         target[i] = _remap(t.image_to_network(mask.astype(np.float32)), su, sv, 0.0)
         weight[i] = known_region
-    heat = np.zeros((keypoint_count, *shape), np.float32)
+    heat_shape = (shape[0] // heatmap_stride, shape[1] // heatmap_stride)
+    heat = np.zeros((keypoint_count, *heat_shape), np.float32)
     heat_weight = 0.0
     if keypoints is not None and keypoint_count:
         points = _forward_points(t.to_network(keypoints), su, sv)
@@ -255,7 +257,10 @@ def make_sample(
         inside = inside and bool((points[:, 0] <= shape[1] - margin).all())
         inside = inside and bool((points[:, 1] <= shape[0] - margin).all())
         if inside:
-            heat = gaussian_heatmaps(points, shape, heatmap_sigma)
+            # A heatmap pixel k covers network pixels [k*s, (k+1)*s): coordinates divide by s.
+            heat = gaussian_heatmaps(
+                points / heatmap_stride, heat_shape, heatmap_sigma / heatmap_stride
+            )
             heat_weight = 1.0
     channels = np.repeat(net[None], contract.input.channels, axis=0)
     return Sample(

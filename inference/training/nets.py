@@ -26,6 +26,13 @@ class NetConfig:
     heatmap_channels: int = 0
     widths: tuple[int, ...] = (16, 32, 64, 96, 128)
     in_channels: int = 1
+    # The heatmap head reads the decoder at this level: stride 2**level (HRNet uses 4). The
+    # full-resolution level is too narrow (8 channels) to tell 20 keypoints apart.
+    heatmap_level: int = 2
+
+    @property
+    def heatmap_stride(self) -> int:
+        return int(2**self.heatmap_level)
 
     @property
     def size_multiple(self) -> int:
@@ -79,13 +86,16 @@ class UNet(nn.Module):
         self.seg_head = nn.Conv2d(widths[0], config.seg_channels, 1)
         self.heatmap_head: nn.Module | None = None
         if config.heatmap_channels > 0:
-            last = nn.Conv2d(widths[0], config.heatmap_channels, 1)
+            if not 0 <= config.heatmap_level < len(widths) - 1:
+                raise ValueError(f"heatmap_level must be a decoder level, 0..{len(widths) - 2}")
+            head_width = widths[config.heatmap_level]
+            last = nn.Conv2d(head_width, config.heatmap_channels, 1)
             # Heatmaps start flat at zero, so the first MSE steps do not swamp the masks' loss.
             nn.init.zeros_(last.weight)
             if last.bias is not None:
                 nn.init.zeros_(last.bias)
             self.heatmap_head = nn.Sequential(
-                nn.Conv2d(widths[0], widths[0], 3, padding=1), nn.ReLU(inplace=True), last
+                nn.Conv2d(head_width, head_width, 3, padding=1), nn.ReLU(inplace=True), last
             )
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -96,13 +106,18 @@ class UNet(nn.Module):
             x = encoder(x)
             skips.append(x)
         x = self.context(skips.pop())
+        heat: torch.Tensor | None = None
+        level = len(self.decoders)
         for up, decoder in zip(self.ups, self.decoders, strict=True):
+            level -= 1
             x = up(x)
             x = decoder(torch.cat([x, skips.pop()], dim=1))
+            if self.heatmap_head is not None and level == self.config.heatmap_level:
+                heat = self.heatmap_head(x)
         seg = self.seg_head(x)
-        if self.heatmap_head is None:
+        if heat is None:
             return (seg,)
-        return seg, self.heatmap_head(x)
+        return seg, heat
 
 
 def sagittal_config(widths: tuple[int, ...] = (16, 32, 64, 96, 128)) -> NetConfig:

@@ -51,7 +51,8 @@ class TrainConfig:
     lr: float = 2e-3
     weight_decay: float = 1e-4
     warmup_steps: int = 50
-    heatmap_sigma: float = 3.0
+    heatmap_sigma: float = 6.0  # network pixels (1.5 heatmap pixels at stride 4)
+    heatmap_level: int = 2
     heatmap_weight: float = 1.0
     heatmap_peak_weight: float = 9.0
     phantom_train_seeds: tuple[int, ...] = tuple(range(1000, 1040))
@@ -66,7 +67,14 @@ class TrainConfig:
 def default_config(task: Task, **overrides: Any) -> TrainConfig:
     """The shipped models' recipe; `overrides` change any field."""
     if task == "sagittal":
-        base = TrainConfig(task=task, input_size=(256, 256), real_train=("t1",), real_val=("t2",))
+        base = TrainConfig(
+            task=task,
+            input_size=(256, 256),
+            real_train=("t1",),
+            real_val=("t2",),
+            # Field-of-view crops usually cut corners off, which leaves no heatmap to learn.
+            augment=AugmentConfig(fov_crop_p=0.3),
+        )
     else:
         base = TrainConfig(
             task=task,
@@ -92,7 +100,9 @@ def default_contract(config: TrainConfig) -> ModelContract:
             preprocessing=Preprocessing(
                 roi="foreground_box", foreground_threshold=50.0, keep_aspect=True
             ),
-            heatmap=HeatmapSpec(name="heatmaps", keypoints=KEYPOINT_NAMES, stride=1),
+            heatmap=HeatmapSpec(
+                name="heatmaps", keypoints=KEYPOINT_NAMES, stride=2**config.heatmap_level
+            ),
             postprocessing=Postprocessing(polygon_tolerance_px=0.75, extent="c2c3_to_c7t1"),
         )
     return ModelContract(
@@ -110,7 +120,12 @@ def default_contract(config: TrainConfig) -> ModelContract:
 def net_config(config: TrainConfig) -> NetConfig:
     labels = SAGITTAL_LABELS if config.task == "sagittal" else AXIAL_LABELS
     keypoints = len(KEYPOINT_NAMES) if config.task == "sagittal" else 0
-    return NetConfig(seg_channels=len(labels), heatmap_channels=keypoints, widths=config.widths)
+    return NetConfig(
+        seg_channels=len(labels),
+        heatmap_channels=keypoints,
+        widths=config.widths,
+        heatmap_level=config.heatmap_level,
+    )
 
 
 @dataclass(frozen=True)
@@ -198,6 +213,7 @@ def make_batch(
                 config=config.augment,
                 heatmap_sigma=config.heatmap_sigma,
                 keypoint_count=keypoints,
+                heatmap_stride=2**config.heatmap_level,
             )
         )
     return {

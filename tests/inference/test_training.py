@@ -30,7 +30,9 @@ from inference.training.train import (
     train,
 )
 
-TINY: dict[str, Any] = {"input_size": (64, 64), "widths": (8, 16, 32), "threads": 1}
+TINY: dict[str, Any] = {
+    "input_size": (64, 64), "widths": (8, 16, 32), "heatmap_level": 1, "threads": 1,
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -39,6 +39,7 @@ def write_atomic(path: Path, text: str) -> None:
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as fh:
         fh.write(text)
         tmp = Path(fh.name)
+    tmp.chmod(0o644)  # NamedTemporaryFile creates 0600
     tmp.replace(path)
 
 

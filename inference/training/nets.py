@@ -24,7 +24,7 @@ class NetConfig:
 
     seg_channels: int
     heatmap_channels: int = 0
-    widths: tuple[int, ...] = (16, 32, 64, 96, 128)
+    widths: tuple[int, ...] = (8, 16, 32, 64, 128)
     in_channels: int = 1
     # The heatmap head reads the decoder at this level: stride 2**level (HRNet uses 4). The
     # full-resolution level is too narrow (8 channels) to tell 20 keypoints apart.
@@ -118,16 +118,6 @@ class UNet(nn.Module):
         if heat is None:
             return (seg,)
         return seg, heat
-
-
-def sagittal_config(widths: tuple[int, ...] = (16, 32, 64, 96, 128)) -> NetConfig:
-    return NetConfig(
-        seg_channels=len(SAGITTAL_LABELS), heatmap_channels=len(KEYPOINT_NAMES), widths=widths
-    )
-
-
-def axial_config(widths: tuple[int, ...] = (16, 32, 64, 96, 128)) -> NetConfig:
-    return NetConfig(seg_channels=len(AXIAL_LABELS), heatmap_channels=0, widths=widths)
 
 
 def build_net(config: NetConfig) -> UNet:

@@ -25,7 +25,9 @@ def test_a_tiny_training_run_exports_a_verified_model_and_registers_it(
     assert "epoch 1/1" in out
     assert "max abs difference" in out
     metrics = json.loads((tmp_path / "axial.metrics.json").read_text())
-    assert metrics["onnx_max_abs_diff"] < 1e-4
+    assert metrics["onnx_vs_torch_max_abs_diff"] < 1e-4
+    assert (tmp_path / "axial.onnx").is_file()
+    assert (tmp_path / "axial.contract.json").is_file()
     version = ModelVersion.objects.get()
     assert version.status == ModelStatus.ACTIVE
     assert version.task == "axial"

@@ -7,7 +7,6 @@ below 1e-4) before anything is registered.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
         parser.add_argument("--out", type=Path, help="output folder (default DATA_DIR/training/…)")
+        parser.add_argument("--init-from", type=Path, help="fine-tune from a .pt checkpoint")
         parser.add_argument("--register", action="store_true", help="register the result")
         parser.add_argument("--activate", action="store_true", help="register and activate it")
         parser.add_argument("--no-progress", action="store_true")
@@ -36,25 +36,22 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from tqdm import tqdm
 
-        from inference.runtime.contract import contract_to_dict
-        from inference.training.export import export_and_verify
-        from inference.training.train import TrainProgress, train
+        from inference.training.pipeline import train_and_export
+        from inference.training.train import TrainProgress
 
         task = options["task"]
         if options["epochs"] < 1 or options["steps"] < 1 or options["batch_size"] < 1:
             raise CommandError("--epochs, --steps and --batch-size must be at least 1")
-        out = (
-            options["out"] or Path(settings.DATA_DIR) / "training" / f"{task}-seed{options['seed']}"
-        )
+        if options["init_from"] is not None and not options["init_from"].is_file():
+            raise CommandError(f"{options['init_from']}: no such checkpoint")
+        out = options["out"] or Path(settings.DATA_DIR) / "training" / f"{task}-{options['seed']}"
         out.mkdir(parents=True, exist_ok=True)
         bar: Any = None
 
         def progress(update: TrainProgress) -> None:
             nonlocal bar
             if bar is None and not options["no_progress"]:
-                bar = tqdm(
-                    total=update.steps, desc=f"epoch {update.epoch}/{update.epochs}", unit="step"
-                )
+                bar = tqdm(total=update.steps, desc=f"epoch {update.epoch}/{update.epochs}")
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(loss=f"{update.loss:.4f}")
@@ -69,37 +66,34 @@ class Command(BaseCommand):
                 )
                 self.stdout.write(f"epoch {update.epoch}/{update.epochs}: {summary}")
 
-        result = train(
+        build = train_and_export(
             task=task,
+            out_dir=out,
             epochs=options["epochs"],
             steps_per_epoch=options["steps"],
             batch_size=options["batch_size"],
             seed=options["seed"],
             device=options["device"],
-            out_dir=out,
             progress=progress,
+            init_from=options["init_from"],
         )
-        onnx_path = out / f"{task}.onnx"
-        diff = export_and_verify(result.model, onnx_path, result.contract)
-        self.stdout.write(f"ONNX Runtime vs torch: max abs difference {diff:.2e} (limit 1e-4)")
-        contract = contract_to_dict(result.contract)
-        (out / f"{task}.contract.json").write_text(json.dumps(contract, indent=2))
-        metrics = {**result.metrics, "onnx_max_abs_diff": diff, "seconds": result.seconds}
-        (out / f"{task}.metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
-        self.stdout.write(f"wrote {onnx_path}")
+        self.stdout.write(
+            f"ONNX Runtime vs torch: max abs difference {build.max_abs_diff:.2e} (limit 1e-4)"
+        )
+        self.stdout.write(f"wrote {build.onnx_path} and its contract, metrics and checkpoint")
         if options["register"] or options["activate"]:
             from inference.services.registry import model_register
 
             try:
                 version = model_register(
-                    file=onnx_path,
+                    file=build.onnx_path,
                     task=task,
-                    contract=contract,
-                    name=f"{task} trained seed {options['seed']}",
-                    metrics=metrics,
-                    training_manifest={"data": result.data, "config": str(result.config)},
+                    contract=build.contract,
+                    name=f"{task} trained, seed {options['seed']}",
+                    metrics=build.info,
+                    training_manifest={**build.info.get("training", {}), "out": str(out)},
                     status=ModelStatus.ACTIVE if options["activate"] else ModelStatus.CANDIDATE,
                 )
             except ValidationError as exc:
-                raise CommandError(f"{onnx_path}: refused by the registry: {exc}") from exc
+                raise CommandError(f"{build.onnx_path}: refused by the registry: {exc}") from exc
             self.stdout.write(f"registered {task} model #{version.pk} ({version.status})")

@@ -14,7 +14,7 @@ from annotation.auth import request_user
 from annotation.models import Revision
 from annotation.selectors.access import access_case, access_read
 from measurements.models import MeasurementResult
-from measurements.services import case_images, measure_shapes_by_image
+from measurements.services import measure_shapes_by_image
 
 
 def _row(result: MeasurementResult) -> dict[str, Any]:
@@ -51,7 +51,7 @@ class CaseMeasurePreviewApi(APIView):
         payload.is_valid(raise_exception=True)
         results = measure_shapes_by_image(
             shapes=payload.validated_data["shapes"],
-            images=case_images(case_id=case.pk),
+            case_id=case.pk,
             reference=payload.validated_data["reference"],
         )
         return Response({"results": results})

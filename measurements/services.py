@@ -2,79 +2,111 @@
 
 The pure layer (measurements/core) does the geometry; this module picks the view and
 spacing from the image's series and stores values with algorithm version and parameters.
+An image whose shapes did not change since the parent revision keeps the parent's result
+(copied, so each revision still has its own rows): a save re-measures only what moved.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from annotation.models import Image, Revision
-from measurements.core.case import measure_image_shapes
+from annotation.models import Revision
+from annotation.selectors.geometry import ImageGeometry, image_geometries
+from measurements.core.case import ALGORITHM_VERSION, measure_image_shapes
 from measurements.models import MeasurementResult
 
 # Labels whose presence makes an image worth measuring.
 MEASURED_LABELS = {"cord", "canal", "d_i", "d_a", "d_b", "D_i", "D_a", "D_b", "T", "S"}
 
 
-def _relevant(shapes: list[dict[str, Any]]) -> bool:
-    return any(isinstance(s, dict) and s.get("label") in MEASURED_LABELS for s in shapes)
+def _relevant(shapes: object) -> bool:
+    return isinstance(shapes, list) and any(
+        isinstance(s, dict) and s.get("label") in MEASURED_LABELS for s in shapes
+    )
+
+
+def measure_image(
+    *, shapes: list[dict[str, Any]], geometry: ImageGeometry, reference: str = "C3C7"
+) -> dict[str, Any]:
+    view = geometry.orientation if geometry.orientation in {"sagittal", "axial"} else None
+    result = measure_image_shapes(
+        shapes=shapes,
+        spacing=geometry.spacing,
+        image_shape=(geometry.rows, geometry.columns),
+        view=view,
+        reference=reference,
+        both_references=reference == "C3C7",
+        with_profile=False,
+    )
+    result["image"] = geometry.id
+    return result
 
 
 def measure_shapes_by_image(
-    *, shapes: dict[str, list[dict[str, Any]]], images: dict[str, Image], reference: str = "C3C7"
+    *, case_id: int, shapes: Mapping[str, object], reference: str = "C3C7"
 ) -> list[dict[str, Any]]:
-    """Results for each image with measurable shapes: the API and the stored rows share it."""
-    results: list[dict[str, Any]] = []
-    for key, image_shapes in shapes.items():
-        image = images.get(str(key))
-        if image is None or not isinstance(image_shapes, list) or not _relevant(image_shapes):
-            continue
-        series = image.series
-        view = series.orientation if series.orientation in {"sagittal", "axial"} else None
-        spacing = (
-            (series.pixel_spacing_row, series.pixel_spacing_col) if series.spacing_known else None
-        )
-        result = measure_image_shapes(
-            shapes=image_shapes,
-            spacing=spacing,
-            image_shape=(series.rows, series.columns),
-            view=view,
-            reference=reference,
-            both_references=reference == "C3C7",
-        )
-        result["image"] = image.pk
-        result.pop("profile", None)
-        results.append(result)
-    return results
-
-
-def case_images(*, case_id: int) -> dict[str, Image]:
-    rows = (
-        Image.objects.filter(series__case_id=case_id)
-        .select_related("series")
-        .defer("series__header", "series__thumbnail")
-    )
-    return {str(image.pk): image for image in rows}
+    """Results for each image of the case with measurable shapes (the live preview's answer)."""
+    keys = [str(key) for key, items in shapes.items() if _relevant(items)]
+    geometries = image_geometries(case_id=case_id, image_ids=keys)
+    return [
+        measure_image(shapes=shapes[key], geometry=geometries[key], reference=reference)  # type: ignore[arg-type]
+        for key in keys
+        if key in geometries
+    ]
 
 
 def measurements_store(*, revision: Revision) -> list[MeasurementResult]:
     """Compute and store the results of one revision (called inside the save transaction)."""
-    if not revision.shapes:
+    keys = [key for key, items in revision.shapes.items() if _relevant(items)]
+    if not keys:
         return []
-    images = case_images(case_id=revision.read.case_id)
-    results = measure_shapes_by_image(shapes=revision.shapes, images=images)
+    parent_shapes: dict[str, Any] = {}
+    reusable: dict[str, MeasurementResult] = {}
+    if revision.parent_id is not None:
+        parent = Revision.objects.only("shapes").get(pk=revision.parent_id)
+        parent_shapes = parent.shapes
+        unchanged = [k for k in keys if parent_shapes.get(k) == revision.shapes[k]]
+        if unchanged:
+            reusable = {
+                str(row.image_id): row
+                for row in MeasurementResult.objects.filter(
+                    revision_id=revision.parent_id,
+                    image_id__in=[int(k) for k in unchanged],
+                    algorithm_version=ALGORITHM_VERSION,
+                )
+            }
+    to_measure = [k for k in keys if k not in reusable]
+    geometries = image_geometries(case_id=revision.read.case_id, image_ids=to_measure)
     rows = [
         MeasurementResult(
             revision=revision,
-            image_id=result["image"],
-            view=result["view"] or "",
-            values=result["values"],
-            chords=result["chords"],
-            warnings=result["warnings"],
-            missing=result["missing"],
-            algorithm_version=result["algorithm_version"],
-            parameters=result["parameters"],
+            image_id=old.image_id,
+            view=old.view,
+            values=old.values,
+            chords=old.chords,
+            warnings=old.warnings,
+            missing=old.missing,
+            algorithm_version=old.algorithm_version,
+            parameters=old.parameters,
         )
-        for result in results
+        for old in reusable.values()
     ]
+    for key in to_measure:
+        if key not in geometries:
+            continue
+        result = measure_image(shapes=revision.shapes[key], geometry=geometries[key])
+        rows.append(
+            MeasurementResult(
+                revision=revision,
+                image_id=result["image"],
+                view=result["view"] or "",
+                values=result["values"],
+                chords=result["chords"],
+                warnings=result["warnings"],
+                missing=result["missing"],
+                algorithm_version=result["algorithm_version"],
+                parameters=result["parameters"],
+            )
+        )
     return MeasurementResult.objects.bulk_create(rows)

@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from annotation.models import Case, Project
+from annotation.selectors.geometry import image_geometry_cache_clear
 from annotation.services.projects import membership_set, project_create
 from tests.factories import make_case
 
@@ -29,6 +30,7 @@ def _isolated_data_dir(settings, tmp_path_factory: pytest.TempPathFactory) -> No
     settings.MODEL_DIR = root / "models"
     settings.LIVE_OUTBOX_ENABLED = False
     settings.PRELABEL_ON_IMPORT = False
+    image_geometry_cache_clear()
 
 
 def _user(username: str) -> User:

@@ -30,7 +30,12 @@ def database_url(settings_dict: dict[str, Any]) -> str:
 
 
 def start_uvicorn(
-    env: dict[str, str], *, log: Path | None = None, quiet: bool = False, timeout: float = 60.0
+    env: dict[str, str],
+    *,
+    log: Path | None = None,
+    quiet: bool = False,
+    workers: int = 1,
+    timeout: float = 60.0,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start the server on a free loopback port and wait until it answers the login page."""
     port = free_port()
@@ -46,6 +51,8 @@ def start_uvicorn(
     ]
     if quiet:
         command += ["--no-access-log", "--log-level", "warning"]
+    if workers > 1:
+        command += ["--workers", str(workers)]
     output: Any = log.open("wb") if log is not None else None
     try:
         process = subprocess.Popen(

@@ -78,7 +78,7 @@ class ReadLabelmeImportApi(APIView):
         errors = shapes_validate(
             shapes={key: shapes},
             template=read.case.project.template,
-            images=case_image_bounds(case_id=read.case_id),
+            images=case_image_bounds(case_id=read.case_id, image_ids=[key]),
         )
         if errors:
             return Response(

@@ -20,6 +20,7 @@ from annotation.selectors.reads import (
     read_payload,
     revision_full,
     revision_history,
+    revision_summary,
 )
 from annotation.services.reads import read_get_or_create_human
 from annotation.services.revisions import StaleParent, revision_create, revision_restore
@@ -79,7 +80,12 @@ class RevisionCreateApi(APIView):
         data = payload.validated_data
         template = read.case.project.template
         errors = shapes_validate(
-            shapes=data["shapes"], template=template, images=case_image_bounds(case_id=read.case_id)
+            shapes=data["shapes"],
+            template=template,
+            images=case_image_bounds(
+                case_id=read.case_id,
+                image_ids=data["shapes"].keys() if isinstance(data["shapes"], dict) else (),
+            ),
         )
         field_problems = case_fields_validate(fields=data["case_fields"], template=template)
         if errors or field_problems:
@@ -103,7 +109,10 @@ class RevisionCreateApi(APIView):
         except StaleParent as exc:
             return _conflict(exc)
         revision.author = request_user(request)
-        return Response(revision_full(revision), status=status.HTTP_201_CREATED)
+        # The client has the shapes it sent: answer with the summary, not a 10 kB echo.
+        summary = revision_summary(revision)
+        summary["read"] = read.pk
+        return Response(summary, status=status.HTTP_201_CREATED)
 
 
 class RevisionDetailApi(APIView):

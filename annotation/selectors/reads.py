@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import User
 
-from annotation.models import Case, Image, Read, Revision
+from annotation.models import Case, Read, Revision
 from annotation.selectors.access import REVIEW_ROLES, read_visible
+from annotation.selectors.geometry import image_geometries
 from annotation.shapes import ImageBounds
 
 
@@ -97,8 +99,7 @@ def revision_history(*, read: Read) -> list[dict[str, Any]]:
     return [revision_summary(row) for row in rows]
 
 
-def case_image_bounds(*, case_id: int) -> dict[str, ImageBounds]:
-    rows = Image.objects.filter(series__case_id=case_id).values_list(
-        "id", "series__rows", "series__columns"
-    )
-    return {str(pk): ImageBounds(rows=r, columns=c) for pk, r, c in rows}
+def case_image_bounds(*, case_id: int, image_ids: Iterable[object]) -> dict[str, ImageBounds]:
+    """Sizes of the named images of the case (the others are absent: not part of it)."""
+    geometries = image_geometries(case_id=case_id, image_ids=image_ids)
+    return {key: ImageBounds(rows=g.rows, columns=g.columns) for key, g in geometries.items()}

@@ -91,6 +91,7 @@ def _sagittal(
     extent: float,
     both: bool,
     out: dict[str, Any],
+    with_profile: bool = True,
 ) -> None:
     other = next(r for r in REFERENCES if r != reference)
     try:
@@ -119,6 +120,8 @@ def _sagittal(
     out["missing"].extend(result.missing)
     out["warnings"].extend(result.warnings)
     out["parameters"].update(step_mm=result.step_mm)
+    if not with_profile:
+        return
     p = result.profile
     out["profile"] = {
         "position_mm": list(p.position_mm),
@@ -180,6 +183,7 @@ def measure_image_shapes(
     distance_mm: float = 10.0,
     extent_mm: float = 20.0,
     both_references: bool = False,
+    with_profile: bool = True,
 ) -> dict[str, Any]:
     """All measurements of one image's shapes as a JSON-able dict.
 
@@ -189,6 +193,7 @@ def measure_image_shapes(
     a sagittal image also gets REFERENCE_KEYS for the other reference, prefixed with its
     lower-case name ("adjacent_mscc", "c3c7_d_a", ...), from the same layers. Never raises on bad
     shapes; a bad `spacing`, `view` or `reference` is reported in "missing"/"warnings" too.
+    `with_profile=False` leaves the layer profile out (saves do not store it).
     """
     out: dict[str, Any] = {
         "view": None,
@@ -236,6 +241,7 @@ def measure_image_shapes(
                 extent=extent_mm,
                 both=both_references,
                 out=out,
+                with_profile=with_profile,
             )
             manual, manual_missing = _manual_values(parsed, spacing, sagittal=True)
         else:

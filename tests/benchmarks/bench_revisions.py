@@ -60,6 +60,17 @@ def read_shapes(rows: int, columns: int) -> list[dict[str, Any]]:
     return shapes
 
 
+def edited(shapes: dict[str, list[dict[str, Any]]], step: int) -> dict[str, list[dict[str, Any]]]:
+    """The read after one more edit: a corner moved by a fraction of a pixel, so that every
+    save is a real change and its measurements are recomputed (not reused)."""
+    key, items = next(iter(shapes.items()))
+    moved = [dict(shape) for shape in items]
+    corner = moved[2]
+    x, y = corner["points"][0]
+    corner["points"] = [[x + 0.01 * (step % 50), y]]
+    return {key: moved}
+
+
 class Session:
     def __init__(self, url: str, cookie: str, token: str) -> None:
         self.conn = http.client.HTTPConnection(url.removeprefix("http://"), timeout=60)
@@ -118,7 +129,9 @@ def main() -> None:
         samples = []
         for i in range(230):
             status, body, ms = first.request(
-                "POST", f"/api/reads/{read['id']}/revisions", {"parent": parent, "shapes": shapes}
+                "POST",
+                f"/api/reads/{read['id']}/revisions",
+                {"parent": parent, "shapes": edited(shapes, i)},
             )
             assert status == 201, body
             parent = body["id"]
@@ -134,62 +147,89 @@ def main() -> None:
             "revision_history_p95", summary(history[10:])["p95"], "ms", "<= 50", revisions=revisions
         )
 
-        # A second case, so that every concurrent client starts a fresh read.
-        other = make_case(
-            project=project, rows=512, columns=512, slices=3, orientations=("sagittal",)
-        )
-        other_image = Image.objects.filter(series__case=other).order_by("index")[1]
-        shapes = {str(other_image.pk): shapes[str(image.pk)]}
-        sessions = [Session(url, cookie, token) for cookie in cookies]
-        reads = [s.request("POST", f"/api/cases/{other.pk}/reads")[1]["id"] for s in sessions]
-        errors: list[str] = []
-        latencies: list[float] = []
-        created: list[int] = []
-        lock = threading.Lock()
-        barrier = threading.Barrier(CLIENTS + 1)
-
-        def worker(session: Session, read_id: int) -> None:
-            head = None
-            barrier.wait()
-            for _ in range(SAVES_PER_CLIENT):
-                status, body, ms = session.request(
-                    "POST", f"/api/reads/{read_id}/revisions", {"parent": head, "shapes": shapes}
-                )
-                with lock:
-                    if status != 201:
-                        errors.append(f"{status}: {str(body)[:200]}")
-                        return
-                    latencies.append(ms)
-                    created.append(body["id"])
-                head = body["id"]
-
-        threads = [
-            threading.Thread(target=worker, args=(session, read_id))
-            for session, read_id in zip(sessions, reads, strict=True)
-        ]
-        for thread in threads:
-            thread.start()
-        barrier.wait()
-        start = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - start
-        stored = Revision.objects.filter(read_id__in=reads).count()
-        emit(
-            "concurrent_saves_per_second",
-            len(created) / elapsed,
-            "saves/s",
-            ">= 80",
-            clients=CLIENTS,
-            errors=len(errors),
-            lost=len(created) - stored,
-            p95_ms=round(summary(latencies)["p95"], 1) if latencies else None,
-        )
-        if errors:
-            print("errors:", errors[:5])
+        first.conn.close()
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+    # Concurrency: the embedded default (one ASGI process) and the at-scale layout on this
+    # machine (one process per core, Channels over Redis).
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+    layouts: tuple[tuple[str, int, dict[str, str]], ...] = (
+        ("1_process", 1, {}),
+        ("2_processes_redis", 2, {"REDIS_URL": redis_url}),
+    )
+    for label, workers, extra in layouts:
+        server, url = start_server({**env, **extra}, workers=workers)
+        try:
+            _concurrent(label, url, project, cookies, shapes[str(image.pk)])
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def _concurrent(
+    label: str, url: str, project: Any, cookies: list[str], image_shapes: list[dict[str, Any]]
+) -> None:
+    """CLIENTS clients, each saving SAVES_PER_CLIENT edits of its own read as fast as it can."""
+    from django.middleware.csrf import _get_new_csrf_string
+
+    from annotation.models import Image, Revision
+    from tests.factories import make_case
+
+    token = _get_new_csrf_string()
+    other = make_case(project=project, rows=512, columns=512, slices=3, orientations=("sagittal",))
+    other_image = Image.objects.filter(series__case=other).order_by("index")[1]
+    shapes = {str(other_image.pk): image_shapes}
+    sessions = [Session(url, cookie, token) for cookie in cookies]
+    reads = [s.request("POST", f"/api/cases/{other.pk}/reads")[1]["id"] for s in sessions]
+    errors: list[str] = []
+    latencies: list[float] = []
+    created: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(CLIENTS + 1)
+
+    def worker(session: Session, read_id: int) -> None:
+        head = None
+        barrier.wait()
+        for step in range(SAVES_PER_CLIENT):
+            status, body, ms = session.request(
+                "POST",
+                f"/api/reads/{read_id}/revisions",
+                {"parent": head, "shapes": edited(shapes, step)},
+            )
+            with lock:
+                if status != 201:
+                    errors.append(f"{status}: {str(body)[:200]}")
+                    return
+                latencies.append(ms)
+                created.append(body["id"])
+            head = body["id"]
+
+    threads = [
+        threading.Thread(target=worker, args=(session, read_id))
+        for session, read_id in zip(sessions, reads, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    stored = Revision.objects.filter(read_id__in=reads).count()
+    emit(
+        f"concurrent_saves_per_second_{label}",
+        len(created) / elapsed,
+        "saves/s",
+        ">= 80",
+        clients=CLIENTS,
+        errors=len(errors),
+        lost=len(created) - stored,
+        p95_ms=round(summary(latencies)["p95"], 1) if latencies else None,
+    )
+    if errors:
+        print("errors:", errors[:5])
 
 
 if __name__ == "__main__":

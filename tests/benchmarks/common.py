@@ -71,8 +71,8 @@ def summary(samples_ms: Sequence[float]) -> dict[str, float]:
     }
 
 
-def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    return start_uvicorn(env, quiet=True)
+def start_server(env: dict[str, str], *, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
+    return start_uvicorn(env, quiet=True, workers=workers)
 
 
 def rss_mb(pid: int) -> float:

@@ -19,6 +19,10 @@ from django.conf import settings
 SUPPORTED_DTYPES = {"uint8", "uint16", "int16", "float32"}
 
 
+# Folders known to exist: creating (or checking) one per slice was a visible part of ingest.
+_known_folders: set[Path] = set()
+
+
 def pixel_root() -> Path:
     return Path(settings.PIXEL_ROOT)
 
@@ -36,6 +40,18 @@ def normalise_dtype(array: np.ndarray) -> np.ndarray:
     return array.astype(np.float32)
 
 
+def _temp_file(folder: Path) -> tuple[int, str]:
+    if folder not in _known_folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        _known_folders.add(folder)
+    try:
+        return tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".raw")
+    except FileNotFoundError:
+        # The folder went away (a test's temporary store was removed): create it again.
+        folder.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".raw")
+
+
 def pixel_write(array: np.ndarray) -> tuple[str, str, bool]:
     """Store one 2-D slice; return (relative path, sha256, created).
 
@@ -44,7 +60,8 @@ def pixel_write(array: np.ndarray) -> tuple[str, str, bool]:
     """
     if array.ndim != 2:
         raise ValueError(f"a slice must be 2-D, got shape {array.shape}")
-    data = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
+    # Hash and write the array's own buffer: no copy unless the layout needs one.
+    data = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).data.cast("B")
     digest = hashlib.sha256(data).hexdigest()
     # One folder level (256 folders): a second level cost a directory creation per new
     # slice, which dominated ingest time. Paths are stored per row, so layouts may mix.
@@ -52,8 +69,7 @@ def pixel_write(array: np.ndarray) -> tuple[str, str, bool]:
     target = pixel_root() / relative
     if target.exists():
         return relative, digest, False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".raw")
+    fd, temp_name = _temp_file(target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -11,5 +11,6 @@ urlpatterns = [
     path("", views.project_list, name="project-list"),
     path("projects/<slug:slug>/", views.case_list, name="case-list"),
     path("projects/<slug:slug>/import/", views.upload, name="upload"),
+    path("projects/<slug:slug>/settings/", views.project_settings, name="project-settings"),
     path("cases/<int:case_id>/", views.case_view, name="case-view"),
 ]

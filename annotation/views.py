@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import math
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from annotation.apis.cases import case_payload, case_row
-from annotation.models import Case
+from annotation.forms import MemberForm, ProjectSettingsForm
+from annotation.models import Case, Project
 from annotation.models.imaging import CaseState
 from annotation.selectors.access import access_case, access_project
 from annotation.selectors.cases import case_page, project_list_for_user
+from annotation.services.projects import membership_add_by_username, project_update
 
 PAGE_SIZE = 100
 
@@ -69,6 +72,45 @@ def case_view(request: HttpRequest, case_id: int) -> HttpResponse:
             "next_case": next_case,
             # Embedded so the page draws without waiting for a second round trip.
             "case_payload": case_payload(case, role=role),
+        },
+    )
+
+
+@login_required
+def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = access_project(user=request.user, slug=slug)
+    if role != "lead":
+        raise PermissionDenied("only the project's leads change its settings")
+    settings_form = ProjectSettingsForm(instance=project)
+    member_form = MemberForm()
+    if request.method == "POST":
+        if request.POST.get("action") == "member":
+            member_form = MemberForm(request.POST)
+            if member_form.is_valid():
+                try:
+                    membership_add_by_username(project=project, **member_form.cleaned_data)
+                except ValidationError as exc:
+                    member_form.add_error("username", exc.message_dict["username"][0])
+                else:
+                    messages.success(request, "Member saved.")
+                    return redirect("project-settings", slug=slug)
+        else:
+            settings_form = ProjectSettingsForm(
+                request.POST, instance=Project.objects.get(pk=project.pk)
+            )
+            if settings_form.is_valid():
+                project_update(project=project, **settings_form.cleaned_data)
+                messages.success(request, "Settings saved.")
+                return redirect("project-settings", slug=slug)
+    members = project.memberships.select_related("user").order_by("role", "user__username")
+    return render(
+        request,
+        "annotation/project_settings.html",
+        {
+            "project": project,
+            "settings_form": settings_form,
+            "member_form": member_form,
+            "members": members,
         },
     )
 

@@ -60,3 +60,27 @@ def membership_set(*, project: Project, user: User, role: str) -> Membership:
         project=project, user=user, defaults={"role": role}
     )
     return membership
+
+
+PROJECT_SETTINGS = ("name", "description", "keep_original_files", "prelabel_on_import", "blinded")
+
+
+@transaction.atomic
+def project_update(*, project: Project, **changes: Any) -> Project:
+    """Change a project's settings (the lead's settings page); unknown names are refused."""
+    unknown = set(changes) - set(PROJECT_SETTINGS)
+    if unknown:
+        raise ValidationError({name: ["not a project setting"] for name in sorted(unknown)})
+    for name, value in changes.items():
+        setattr(project, name, value)
+    project.full_clean()
+    project.save(update_fields=list(changes))
+    return project
+
+
+@transaction.atomic
+def membership_add_by_username(*, project: Project, username: str, role: str) -> Membership:
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise ValidationError({"username": [f"no user named {username!r}"]})
+    return membership_set(project=project, user=user, role=role)

@@ -38,11 +38,18 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
     )
 
 
+def _clear_rq(client: object) -> None:
+    """Remove only RQ's own keys from the test database of Redis (db 9 by default)."""
+    keys = list(client.scan_iter("rq:*"))  # type: ignore[attr-defined]
+    if keys:
+        client.delete(*keys)  # type: ignore[attr-defined]
+
+
 def test_a_prelabel_job_runs_through_rq_and_an_rq_worker(phantom_case, tmp_path: Path) -> None:
     import redis
 
     client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
+    _clear_rq(client)
     register_tiny_model(tmp_path)
     env = {
         **os.environ,
@@ -72,4 +79,4 @@ def test_a_prelabel_job_runs_through_rq_and_an_rq_worker(phantom_case, tmp_path:
     job = PrelabelJob.objects.get(pk=job_id)
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert Read.objects.filter(case=phantom_case, kind=ReadKind.MODEL).count() == 1
-    client.flushdb()
+    _clear_rq(client)

@@ -7,10 +7,6 @@ class MeasurementsConfig(AppConfig):
 
     def ready(self) -> None:
         from annotation.services.revisions import revision_hooks_register
-        from measurements.events import announce_measurements
-        from measurements.services import measurements_store
+        from measurements.services import measurements_on_save
 
-        def store(revision: object) -> None:
-            measurements_store(revision=revision)  # type: ignore[arg-type]
-
-        revision_hooks_register(in_transaction=store, on_commit=announce_measurements)
+        revision_hooks_register(in_transaction=measurements_on_save)

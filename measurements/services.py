@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from annotation.live import case_group, event_publish
 from annotation.models import Revision
 from annotation.selectors.geometry import ImageGeometry, image_geometries
 from measurements.core.case import ALGORITHM_VERSION, measure_image_shapes
@@ -110,3 +111,15 @@ def measurements_store(*, revision: Revision) -> list[MeasurementResult]:
             )
         )
     return MeasurementResult.objects.bulk_create(rows)
+
+
+def measurements_on_save(revision: Revision) -> None:
+    """The save hook: store the results, and announce them once the save commits (through
+    the same channel as every live event, so a worker's model read is announced too)."""
+    measurements_store(revision=revision)
+    read = revision.read
+    event_publish(
+        group=case_group(read.case_id),
+        type="measurement.updated",
+        payload={"revision": revision.pk, "read": read.pk, "read_author": read.author_id},
+    )

@@ -27,21 +27,14 @@ class StaleParent(Exception):  # noqa: N818 - reads better at the call site than
         self.head = head
 
 
-# Called with the new revision inside the transaction (e.g. to store measurements) and
-# after commit (e.g. to send live events). Registered by other apps at start-up.
+# Called with the new revision inside the save's transaction (to store measurements, to
+# queue live events, which event_publish sends only after commit). Registered at start-up.
 _after_save_hooks: list[Callable[[Revision], None]] = []
-_on_commit_hooks: list[Callable[[Revision], None]] = []
 
 
-def revision_hooks_register(
-    *,
-    in_transaction: Callable[[Revision], None] | None = None,
-    on_commit: Callable[[Revision], None] | None = None,
-) -> None:
-    if in_transaction is not None and in_transaction not in _after_save_hooks:
+def revision_hooks_register(*, in_transaction: Callable[[Revision], None]) -> None:
+    if in_transaction not in _after_save_hooks:
         _after_save_hooks.append(in_transaction)
-    if on_commit is not None and on_commit not in _on_commit_hooks:
-        _on_commit_hooks.append(on_commit)
 
 
 def _count_shapes(shapes: dict[str, list[dict[str, Any]]]) -> int:
@@ -91,8 +84,6 @@ def revision_create(
             read.revision_count = number
             for hook in _after_save_hooks:
                 hook(revision)
-            for commit_hook in _on_commit_hooks:
-                transaction.on_commit(lambda h=commit_hook, r=revision: h(r))  # type: ignore[misc]
     except IntegrityError as exc:
         # A concurrent save on the same parent won between our check and insert.
         raise StaleParent(_current_head(read.pk)) from exc

@@ -74,6 +74,13 @@ async def test_another_view_of_the_case_sees_the_new_revision(layer, clients, ca
         message = await viewer.receive_json_from(timeout=1)
         assert message["type"] == "revision.saved"
         assert message["revision"]["id"] == saved["id"]
+        measured = await viewer.receive_json_from(timeout=1)
+        assert measured == {
+            "type": "measurement.updated",
+            "revision": saved["id"],
+            "read": saved["read"],
+            "read_author": message["read_author"],
+        }
         await viewer.disconnect()
     finally:
         live._server_loop = None
@@ -116,9 +123,10 @@ def test_the_worker_writes_to_the_outbox_when_it_cannot_reach_the_server(
     read = clients["annotator"].post(f"/api/cases/{case.pk}/reads").json()
     image = Image.objects.filter(series__case=case).earliest("id")
     _save(clients["annotator"], read["id"], image.pk, None)
-    event = LiveEvent.objects.get()
-    assert event.group == f"case.{case.pk}"
-    assert event.type == "revision.saved"
+    events = list(LiveEvent.objects.order_by("id"))
+    assert [e.group for e in events] == [f"case.{case.pk}"] * 2
+    # The measurements of a save made away from the server reach browsers the same way.
+    assert [e.type for e in events] == ["revision.saved", "measurement.updated"]
 
 
 @pytest.mark.asyncio

@@ -109,11 +109,19 @@ def _keypoint_slice(predictions: list[SlicePrediction]) -> int:
     return max(range(len(predictions)), key=lambda i: area(predictions[i]))
 
 
-def _heartbeat(job: PrelabelJob, *, progress: float, message: str, project_id: int) -> None:
+def _heartbeat(
+    job: PrelabelJob,
+    *,
+    progress: float,
+    message: str,
+    project_id: int,
+    also: tuple[str, ...] = (),
+) -> None:
+    """Save the job's progress (and the fields named in `also`) in one write, then announce."""
     job.progress = progress
     job.message = message[:200]
     job.heartbeat_at = timezone.now()
-    job.save(update_fields=["progress", "message", "heartbeat_at"])
+    job.save(update_fields=["progress", "message", "heartbeat_at", *also])
     _announce(job, project_id)
 
 
@@ -168,8 +176,13 @@ def prelabel_run(*, job_id: int) -> PrelabelJob:
     job.attempts += 1
     job.started_at = now
     job.error = ""
-    _heartbeat(job, progress=0.0, message="loading the models", project_id=case.project_id)
-    job.save(update_fields=["status", "attempts", "started_at", "error"])
+    _heartbeat(
+        job,
+        progress=0.0,
+        message="loading the models",
+        project_id=case.project_id,
+        also=("status", "attempts", "started_at", "error"),
+    )
     try:
         models = _active_models()
         if not models:

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation.apis.reads import _conflict
+from annotation.apis.reads import conflict_response
 from annotation.auth import request_user
 from annotation.labelme_format import LabelmeFormatError, labelme_export, labelme_parse
 from annotation.models import Image, Revision
@@ -106,6 +106,6 @@ class ReadLabelmeImportApi(APIView):
                 image_meta=merged_meta,
             )
         except StaleParent as exc:
-            return _conflict(exc)
+            return conflict_response(exc)
         revision.author = request_user(request)
         return Response(revision_full(revision), status=status.HTTP_201_CREATED)

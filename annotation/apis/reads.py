@@ -27,7 +27,7 @@ from annotation.services.revisions import StaleParent, revision_create, revision
 from annotation.shapes import case_fields_validate, shapes_validate
 
 
-def _conflict(exc: StaleParent) -> Response:
+def conflict_response(exc: StaleParent) -> Response:
     return Response(
         {
             "detail": "This read has a newer revision than the one your changes are based on.",
@@ -107,7 +107,7 @@ class RevisionCreateApi(APIView):
                 message=data.get("message", ""),
             )
         except StaleParent as exc:
-            return _conflict(exc)
+            return conflict_response(exc)
         revision.author = request_user(request)
         # The client has the shapes it sent: answer with the summary, not a 10 kB echo.
         summary = revision_summary(revision)
@@ -144,6 +144,6 @@ class RevisionRestoreApi(APIView):
                 author=request_user(request),
             )
         except StaleParent as exc:
-            return _conflict(exc)
+            return conflict_response(exc)
         revision.author = request_user(request)
         return Response(revision_full(revision), status=status.HTTP_201_CREATED)

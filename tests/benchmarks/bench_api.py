@@ -11,6 +11,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,22 +38,11 @@ def _timed_get(conn: http.client.HTTPConnection, path: str, cookie: str) -> tupl
     return elapsed, body
 
 
-def main() -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-api-"))
-    django_setup(data_dir=data_dir)
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
+def _populate(project: Any) -> list[int]:
+    """CASES cases; the first 200 have a series, the first 20 series ten 512² slices each."""
     from annotation.models import Case, Image, Series
     from annotation.pixels import pixel_write
-    from annotation.services.projects import membership_set, project_create
 
-    call_command("migrate", verbosity=0)
-    project = project_create(slug="bench")
-    user = get_user_model().objects.create_user("bench", password="bench-password")
-    membership_set(project=project, user=user, role="annotator")
     rng = np.random.default_rng(0)
     cases = Case.objects.bulk_create(
         Case(project=project, pseudonym=f"B-{i:05d}", source_key=f"k{i}") for i in range(CASES)
@@ -91,7 +81,24 @@ def main() -> None:
                 )
             )
     Image.objects.bulk_create(images)
-    image_ids = [image.pk for image in Image.objects.order_by("id")]
+    return [image.pk for image in Image.objects.order_by("id")]
+
+
+def main() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    django_setup(data_dir=data_dir)
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from annotation.services.projects import membership_set, project_create
+
+    call_command("migrate", verbosity=0)
+    project = project_create(slug="bench")
+    user = get_user_model().objects.create_user("bench", password="bench-password")
+    membership_set(project=project, user=user, role="annotator")
+    image_ids = _populate(project)
 
     from django.test import Client
 

@@ -15,31 +15,23 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.benchmarks.common import ROOT, django_setup, emit, rss_mb, summary
 
 RUNS = 6
 
 
-def main() -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-prelabel-"))
-    django_setup(data_dir=data_dir)
-    from django.core.management import call_command
-    from django.db import connection
-
+def _import_cases(data_dir: Path) -> tuple[list[Any], Any]:
+    """RUNS + 1 phantom cases and the real demo volume, imported through the real ingest."""
     from annotation.ingest import ingest_paths
-    from annotation.models import Case, Read
+    from annotation.models import Case
     from annotation.services.projects import project_create
     from fixtures.phantom import make_phantom, write_dicom
     from fixtures.phantom_types import PhantomSpec
     from fixtures.real import real_volume
-    from inference.services.jobs import prelabel_enqueue
-    from inference.services.registry import shipped_models_register
-    from tests.server import database_url
 
-    call_command("migrate", verbosity=0)
     project = project_create(slug="bench", prelabel_on_import=False)
-    shipped_models_register()
     cases = []
     for seed in range(RUNS + 1):
         folder = data_dir / f"study-{seed}"
@@ -48,6 +40,23 @@ def main() -> None:
         cases.append(Case.objects.get(pk=summary_.cases[0].id))
     volume = real_volume("sct_example_t2")
     real_case = Case.objects.get(pk=ingest_paths(project=project, paths=[volume.path]).cases[0].id)
+    return cases, real_case
+
+
+def main() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-prelabel-"))
+    django_setup(data_dir=data_dir)
+    from django.core.management import call_command
+    from django.db import connection
+
+    from annotation.models import Case, Read
+    from inference.services.jobs import prelabel_enqueue
+    from inference.services.registry import shipped_models_register
+    from tests.server import database_url
+
+    call_command("migrate", verbosity=0)
+    shipped_models_register()
+    cases, real_case = _import_cases(data_dir)
 
     env = {
         **os.environ,

@@ -90,40 +90,17 @@ class Session:
         return response.status, json.loads(raw) if raw else None, elapsed
 
 
-def main() -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-rev-"))
-    django_setup(data_dir=data_dir)
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
+def _sequential(env: dict[str, str], cookie: str, case_id: int, shapes: Any) -> None:
+    """One client saving 230 edits in a row, then reading the read's history."""
     from django.middleware.csrf import _get_new_csrf_string
-    from django.test import Client
 
-    from annotation.models import Image, Revision
-    from annotation.services.projects import membership_set, project_create
-    from tests.factories import make_case
+    from annotation.models import Revision
 
-    call_command("migrate", verbosity=0)
-    project = project_create(slug="bench")
-    case = make_case(project=project, rows=512, columns=512, slices=3, orientations=("sagittal",))
-    image = Image.objects.filter(series__case=case).order_by("index")[1]
-    users = []
-    for i in range(CLIENTS):
-        user = get_user_model().objects.create_user(f"a{i:02d}", password="bench-password")
-        membership_set(project=project, user=user, role="annotator")
-        users.append(user)
-    cookies = []
-    for user in users:
-        client = Client()
-        client.force_login(user)
-        cookies.append(f"sessionid={client.cookies['sessionid'].value}")
-    shapes = {str(image.pk): read_shapes(512, 512)}
-
-    env = {**os.environ, "DATA_DIR": str(data_dir), "DATABASE_POOL_MAX": "60"}
     server, url = start_server(env)
     try:
         token = _get_new_csrf_string()
-        first = Session(url, cookies[0], token)
-        status, read, _ = first.request("POST", f"/api/cases/{case.pk}/reads")
+        first = Session(url, cookie, token)
+        status, read, _ = first.request("POST", f"/api/cases/{case_id}/reads")
         assert status in {200, 201}, read
         parent = None
         samples = []
@@ -151,6 +128,37 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def main() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-rev-"))
+    django_setup(data_dir=data_dir)
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+
+    from annotation.models import Image
+    from annotation.services.projects import membership_set, project_create
+    from tests.factories import make_case
+
+    call_command("migrate", verbosity=0)
+    project = project_create(slug="bench")
+    case = make_case(project=project, rows=512, columns=512, slices=3, orientations=("sagittal",))
+    image = Image.objects.filter(series__case=case).order_by("index")[1]
+    users = []
+    for i in range(CLIENTS):
+        user = get_user_model().objects.create_user(f"a{i:02d}", password="bench-password")
+        membership_set(project=project, user=user, role="annotator")
+        users.append(user)
+    cookies = []
+    for user in users:
+        client = Client()
+        client.force_login(user)
+        cookies.append(f"sessionid={client.cookies['sessionid'].value}")
+    shapes = {str(image.pk): read_shapes(512, 512)}
+
+    env = {**os.environ, "DATA_DIR": str(data_dir), "DATABASE_POOL_MAX": "60"}
+    _sequential(env, cookies[0], case.pk, shapes)
 
     # Concurrency: the embedded default (one ASGI process) and the at-scale layout on this
     # machine (one process per core, Channels over Redis).

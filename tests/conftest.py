@@ -6,9 +6,11 @@ Every endpoint is tried by an annotator, a reader, a reviewer, a lead and an out
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.test import Client
 
@@ -33,8 +35,14 @@ def _isolated_data_dir(settings, tmp_path_factory: pytest.TempPathFactory) -> No
     image_geometry_cache_clear()
 
 
+@functools.cache
+def _password_hash() -> str:
+    # Hashing costs about 0.25 s (PBKDF2, as shipped): once per process, not five times a test.
+    return make_password(PASSWORD)
+
+
 def _user(username: str) -> User:
-    return User.objects.create_user(username=username, password=PASSWORD)
+    return User.objects.create(username=username, password=_password_hash())
 
 
 @pytest.fixture

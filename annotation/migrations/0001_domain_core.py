@@ -11,7 +11,6 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("inference", "0001_model_registry"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -145,16 +144,6 @@ class Migration(migrations.Migration):
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="reads",
                         to="annotation.case",
-                    ),
-                ),
-                (
-                    "model_version",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="reads",
-                        to="inference.modelversion",
                     ),
                 ),
             ],

@@ -30,14 +30,9 @@ class Read(models.Model):
         blank=True,
         related_name="reads",
     )
-    model_version = models.ForeignKey(
-        "inference.ModelVersion",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="reads",
-    )
-    # Shown to users instead of an author for model and imported reads.
+    # Shown to users instead of an author for model and imported reads. Which model
+    # versions made a model read is inference's record (PrelabelJob.read, .model_versions):
+    # the base app keeps no link to the app above it.
     name = models.CharField(max_length=200, blank=True)
     head = models.ForeignKey(
         "annotation.Revision",

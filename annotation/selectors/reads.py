@@ -49,7 +49,6 @@ def read_payload(read: Read, *, user: User, role: str) -> dict[str, Any]:
         "kind": read.kind,
         "name": read.name or (read.author.get_username() if read.author else ""),
         "author": _author(read.author),
-        "model_version": read.model_version_id,
         "head": None
         if head is None
         else {

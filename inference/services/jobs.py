@@ -192,7 +192,6 @@ def prelabel_run(*, job_id: int) -> PrelabelJob:
             read = Read.objects.create(
                 case=case,
                 kind=ReadKind.MODEL,
-                model_version=used[0],
                 name="model · " + " + ".join(f"{v.task} #{v.pk}" for v in used),
             )
             revision_create(

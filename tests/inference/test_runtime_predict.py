@@ -3,7 +3,9 @@ and the session cache."""
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,45 +54,92 @@ def write_model(path: Path, size: int = 32) -> Path:
     return path
 
 
-class FakeInput:
-    def __init__(self, shape: list[Any]) -> None:
-        self.name = "image"
-        self.shape = shape
+def disc_logits(centre: tuple[float, float] = (32.0, 24.0), radius: float = 10.0) -> np.ndarray:
+    """(2, NET, NET) logits: +8 inside a disc centred at `centre` (network coordinates), -8
+    outside, on both channels."""
+    v, u = np.mgrid[0:NET, 0:NET] + 0.5
+    inside = np.hypot(u - centre[0], v - centre[1]) <= radius
+    return np.stack([np.where(inside, 8.0, -8.0)] * 2).astype(np.float32)
 
 
-class FakeSession:
-    """Returns a disc of logits (+/-8) centred at `centre` on the network grid and Gaussian
-    heatmaps at `points` (network coordinates), whatever the input."""
+def gaussian_heatmaps(points: np.ndarray) -> np.ndarray:
+    """(20, NET, NET) Gaussian peaks of height 0.9 at `points` (network coordinates)."""
+    v, u = np.mgrid[0:NET, 0:NET] + 0.5
+    heat = np.zeros((len(KEYPOINT_NAMES), NET, NET), np.float32)
+    for k, (x, y) in enumerate(points):
+        heat[k] = 0.9 * np.exp(-((u - x) ** 2 + (v - y) ** 2) / (2 * 2.0**2))
+    return heat
 
-    def __init__(
-        self,
+
+def pattern_model(
+    path: Path, seg: np.ndarray, heat: np.ndarray | None = None, *, batch: str | int = "N"
+) -> Path:
+    """An ONNX graph that outputs the same patterns ("seg", and "heat" when given) for every
+    slice of its batch: pattern + 0 * sum(image), so the batch size comes from the input."""
+    patterns = {"seg": seg} if heat is None else {"seg": seg, "heat": heat}
+    initializers = [
+        numpy_helper.from_array(np.array([1, 2, 3], np.int64), "axes"),
+        numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
+        *(
+            numpy_helper.from_array(a[None].astype(np.float32), f"{n}_pattern")
+            for n, a in patterns.items()
+        ),
+    ]
+    nodes = [
+        helper.make_node("ReduceSum", ["image", "axes"], ["total"], keepdims=1),
+        helper.make_node("Mul", ["total", "zero"], ["nothing"]),
+        *(helper.make_node("Add", ["nothing", f"{n}_pattern"], [n]) for n in patterns),
+    ]
+    outputs = [
+        helper.make_tensor_value_info(n, TensorProto.FLOAT, [batch, a.shape[0], NET, NET])
+        for n, a in patterns.items()
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "patterns",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [batch, 1, NET, NET])],
+        outputs,
+        initializer=initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.fixture
+def session_of(tmp_path: Path) -> Callable[..., Any]:
+    """Builds a pattern model (see `pattern_model`) and opens it with the product's
+    `create_session`: a real onnxruntime.InferenceSession."""
+    count = itertools.count()
+
+    def open_session(
+        *,
         centre: tuple[float, float] = (32.0, 24.0),
         radius: float = 10.0,
         points: np.ndarray | None = None,
-        batch_dim: str | int = "batch",
-    ) -> None:
-        self.centre, self.radius, self.points = centre, radius, points
-        self.batch_dim = batch_dim
-        self.calls: list[int] = []
+        batch: str | int = "N",
+    ) -> Any:
+        heat = None if points is None else gaussian_heatmaps(points)
+        path = tmp_path / f"patterns-{next(count)}.onnx"
+        return create_session(pattern_model(path, disc_logits(centre, radius), heat, batch=batch))
 
-    def get_inputs(self) -> list[FakeInput]:
-        return [FakeInput([self.batch_dim, 1, NET, NET])]
+    return open_session
 
-    def run(self, names: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        batch = feeds["image"].shape[0]
-        self.calls.append(batch)
-        v, u = np.mgrid[0:NET, 0:NET] + 0.5
-        inside = np.hypot(u - self.centre[0], v - self.centre[1]) <= self.radius
-        seg = np.where(inside, 8.0, -8.0).astype(np.float32)
-        seg = np.stack([seg, np.where(inside, 8.0, -8.0)])[None].repeat(batch, 0)
-        out = [seg.astype(np.float32)]
-        if len(names) > 1:
-            heat = np.zeros((20, NET, NET), np.float32)
-            assert self.points is not None
-            for k, (x, y) in enumerate(self.points):
-                heat[k] = 0.9 * np.exp(-((u - x) ** 2 + (v - y) ** 2) / (2 * 2.0**2))
-            out.append(heat[None].repeat(batch, 0))
-        return out
+
+def record_batches(session: Any) -> list[int]:
+    """The batch size of every run of `session` from now on (each run still goes to ONNX
+    Runtime)."""
+    calls: list[int] = []
+    run = session.run
+
+    def recording(names: list[str], feeds: dict[str, np.ndarray], *args: Any) -> Any:
+        calls.append(feeds["image"].shape[0])
+        return run(names, feeds, *args)
+
+    session.run = recording
+    return calls
 
 
 def contract(*, heatmap: bool = True, extent: str = "full") -> ModelContract:
@@ -119,11 +168,10 @@ def points_on_grid() -> np.ndarray:
     return np.array([[10.0 + 2.25 * k, 8.0 + 2.5 * k] for k in range(20)])
 
 
-def test_a_disc_on_the_network_grid_comes_back_as_a_polygon_on_the_image():
+def test_a_disc_on_the_network_grid_comes_back_as_a_polygon_on_the_image(session_of):
     # Tissue box 128 x 128 px at (20, 40): 2 image pixels per network pixel.
-    pred = predict_slices(FakeSession(), contract(heatmap=False), [image_with_tissue()], [(1, 1)])[
-        0
-    ]
+    session = session_of()
+    pred = predict_slices(session, contract(heatmap=False), [image_with_tissue()], [(1, 1)])[0]
     polygon = pred.polygons["cord"]
     assert polygon is not None
     assert len(polygon) >= 8
@@ -137,9 +185,9 @@ def test_a_disc_on_the_network_grid_comes_back_as_a_polygon_on_the_image():
     assert pred.masks["cord"].shape == (200, 160)
 
 
-def test_keypoints_are_mapped_back_with_sub_pixel_precision():
+def test_keypoints_are_mapped_back_with_sub_pixel_precision(session_of):
     points = points_on_grid()
-    session = FakeSession(points=points)
+    session = session_of(points=points)
     pred = predict_slices(session, contract(), [image_with_tissue()], [(1, 1)])[0]
     assert list(pred.keypoints) == list(KEYPOINT_NAMES)
     for name, (u, v) in zip(KEYPOINT_NAMES, points, strict=True):
@@ -156,8 +204,8 @@ def test_decode_heatmap_finds_an_off_grid_gaussian_peak():
     assert peak > 0.9
 
 
-def test_shapes_are_labelme_shapes_with_confidence():
-    session = FakeSession(points=points_on_grid())
+def test_shapes_are_labelme_shapes_with_confidence(session_of):
+    session = session_of(points=points_on_grid())
     pred = predict_slices(session, contract(), [image_with_tissue()], [(1, 1)])[0]
     shapes = prediction_to_shapes(pred)
     polygons = [s for s in shapes if s["shape_type"] == "polygon"]
@@ -176,8 +224,8 @@ def test_shapes_are_labelme_shapes_with_confidence():
     assert prediction_to_shapes(pred, keypoint_min_confidence=0.95) == polygons
 
 
-def test_nothing_predicted_gives_no_polygon_and_full_uncertainty():
-    session = FakeSession(radius=0.0)
+def test_nothing_predicted_gives_no_polygon_and_full_uncertainty(session_of):
+    session = session_of(radius=0.0)
     pred = predict_slices(session, contract(heatmap=False), [image_with_tissue()], [(1, 1)])[0]
     assert pred.polygons["cord"] is None
     assert not pred.masks["cord"].any()
@@ -185,40 +233,44 @@ def test_nothing_predicted_gives_no_polygon_and_full_uncertainty():
     assert prediction_to_shapes(pred) == []
 
 
-def test_uncertainty_is_low_for_a_crisp_prediction_and_within_bounds():
-    pred = predict_slices(FakeSession(), contract(heatmap=False), [image_with_tissue()], [(1, 1)])[
-        0
-    ]
+def test_uncertainty_is_low_for_a_crisp_prediction_and_within_bounds(session_of):
+    session = session_of()
+    pred = predict_slices(session, contract(heatmap=False), [image_with_tissue()], [(1, 1)])[0]
     assert 0.0 <= pred.uncertainty < 0.05
 
 
-def test_slices_are_batched_and_keep_their_order():
-    session = FakeSession(points=points_on_grid())
+def test_slices_are_batched_and_keep_their_order(session_of):
+    session = session_of(points=points_on_grid())
+    calls = record_batches(session)
     images = [image_with_tissue(box=(20 + 2 * i, 40, 148 + 2 * i, 168)) for i in range(5)]
     preds = predict_slices(session, contract(), images, [(1, 1)] * 5, batch_size=2)
-    assert session.calls == [2, 2, 1]
+    assert calls == [2, 2, 1]
     xs = [p.keypoints["C3_AS"].x for p in preds]
     assert xs == pytest.approx([20 + 2 * i + 2 * 10.0 for i in range(5)], abs=0.1)
 
 
-def test_a_fixed_batch_model_gets_padded_batches():
-    session = FakeSession(points=points_on_grid(), batch_dim=4)
+def test_a_fixed_batch_model_gets_padded_batches(session_of):
+    # ONNX Runtime refuses any other batch size than the model's 4.
+    session = session_of(points=points_on_grid(), batch=4)
+    calls = record_batches(session)
     preds = predict_slices(
         session, contract(), [image_with_tissue()] * 5, [(1, 1)] * 5, batch_size=2
     )
-    assert session.calls == [4, 4]
+    assert calls == [4, 4]
     assert len(preds) == 5
+    assert all(p.keypoints["C3_AS"].x == pytest.approx(20 + 2 * 10.0, abs=0.1) for p in preds)
 
 
-def test_bad_inputs_name_the_slice():
+def test_bad_inputs_name_the_slice(session_of):
     c = contract(heatmap=False)
+    session = session_of()
     with pytest.raises(InputError, match="2 images but 1 spacings"):
-        predict_slices(FakeSession(), c, [image_with_tissue()] * 2, [(1, 1)])
+        predict_slices(session, c, [image_with_tissue()] * 2, [(1, 1)])
     bad = np.zeros((10, 10), np.float64)
     with pytest.raises(InputError, match="slice 1: image: unsupported pixel type float64"):
-        predict_slices(FakeSession(), c, [image_with_tissue(), bad], [(1, 1), (1, 1)])
+        predict_slices(session, c, [image_with_tissue(), bad], [(1, 1), (1, 1)])
     with pytest.raises(InputError, match="slice 0: spacing"):
-        predict_slices(FakeSession(), c, [image_with_tissue()], [(0, 1)])
+        predict_slices(session, c, [image_with_tissue()], [(0, 1)])
 
 
 def corner_keypoints(
@@ -260,11 +312,11 @@ def test_the_band_is_not_applied_with_implausible_corners():
     assert sagittal_band(corner_keypoints(disc=20.0), (400, 100), (1.0, 1.0), 0.3) is None
 
 
-def test_the_extent_rule_cuts_the_masks_to_the_band():
+def test_the_extent_rule_cuts_the_masks_to_the_band(session_of):
     # Vertebrae on network rows 5..57 (8 px bodies, 3 px discs), a disc of logits on 2..62.
     layout = corner_keypoints(top=5.0, height=8.0, disc=3.0, x=10.0)
     points = np.array([[layout[n].x, layout[n].y] for n in KEYPOINT_NAMES])
-    session = FakeSession(points=points, centre=(32.0, 32.0), radius=30.0)
+    session = session_of(points=points, centre=(32.0, 32.0), radius=30.0)
     image = [image_with_tissue()]
     full = predict_slices(session, contract(), image, [(1, 1)])[0]
     cut = predict_slices(session, contract(extent="c2c3_to_c7t1"), image, [(1, 1)])[0]

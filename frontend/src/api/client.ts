@@ -15,7 +15,7 @@ export class NetworkError extends Error {}
 
 export function csrfToken(): string {
   const m = /(?:^|;\s*)csrftoken=([^;]+)/.exec(document.cookie);
-  return m ? decodeURIComponent(m[1] as string) : "";
+  return m ? decodeURIComponent(m[1]) : "";
 }
 
 function errorMessage(status: number, body: unknown): string {

@@ -83,7 +83,7 @@ export interface CaseInfo {
   pseudonym: string;
   state: string;
   split?: string | null;
-  project: { slug: string; name: string; role: Role | string; template: Template };
+  project: { slug: string; name: string; role: Role; template: Template };
   series: SeriesInfo[];
 }
 

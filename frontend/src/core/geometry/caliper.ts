@@ -9,7 +9,7 @@ export function lengthMm(a: Point, b: Point, spacingRow: number, spacingCol: num
 export function polylineLengthMm(points: readonly Point[], spacingRow: number, spacingCol: number): number {
   let total = 0;
   for (let i = 1; i < points.length; i++) {
-    total += lengthMm(points[i - 1] as Point, points[i] as Point, spacingRow, spacingCol);
+    total += lengthMm(points[i - 1], points[i], spacingRow, spacingCol);
   }
   return total;
 }

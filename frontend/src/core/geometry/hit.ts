@@ -33,7 +33,7 @@ export function outline(shape: Shape): { points: Point[]; closed: boolean } {
       return { points: pts, closed: true };
     case "rectangle":
     case "mask":
-      return pts.length >= 2 ? { points: rectangleCorners(pts[0] as Point, pts[1] as Point), closed: true } : { points: pts, closed: false };
+      return pts.length >= 2 ? { points: rectangleCorners(pts[0], pts[1]), closed: true } : { points: pts, closed: false };
     case "line":
     case "linestrip":
       return { points: pts, closed: false };
@@ -64,26 +64,26 @@ export function hitTest(shapes: readonly Shape[], s: Point, toScreen: (p: Point)
   const selected = opts.selected ?? new Set<number>();
   for (const i of order) {
     if (!selected.has(i) || !visible(i)) continue;
-    const sh = shapes[i] as Shape;
+    const sh = shapes[i];
     if (sh.shape_type === "mask") continue;
     const k = vertexHit(sh, s, toScreen, tol);
     if (k >= 0) return { shape: i, kind: "vertex", index: k };
   }
   for (const i of order) {
     if (!visible(i)) continue;
-    const sh = shapes[i] as Shape;
+    const sh = shapes[i];
     if (sh.shape_type === "mask") continue;
     const k = vertexHit(sh, s, toScreen, tol);
     if (k >= 0) return { shape: i, kind: "vertex", index: k };
   }
   for (const i of order) {
     if (!visible(i)) continue;
-    const sh = shapes[i] as Shape;
+    const sh = shapes[i];
     if (sh.shape_type === "point" || sh.shape_type === "mask") continue;
     if (sh.shape_type === "circle") {
       if (sh.points.length < 2) continue;
-      const c = toScreen(sh.points[0] as Point);
-      const r = toScreen(sh.points[1] as Point);
+      const c = toScreen(sh.points[0]);
+      const r = toScreen(sh.points[1]);
       const radius = Math.hypot(r[0] - c[0], r[1] - c[1]);
       if (Math.abs(Math.hypot(s[0] - c[0], s[1] - c[1]) - radius) <= tol) return { shape: i, kind: "edge", index: 0 };
       continue;
@@ -92,8 +92,8 @@ export function hitTest(shapes: readonly Shape[], s: Point, toScreen: (p: Point)
     const scr = points.map(toScreen);
     const m = closed ? scr.length : scr.length - 1;
     for (let k = 0; k < m; k++) {
-      const a = scr[k] as Point;
-      const b = scr[(k + 1) % scr.length] as Point;
+      const a = scr[k];
+      const b = scr[(k + 1) % scr.length];
       const { distance, t } = distanceToSegment(s, a, b);
       if (distance <= tol) {
         return { shape: i, kind: "edge", index: k, at: [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])] };
@@ -102,14 +102,14 @@ export function hitTest(shapes: readonly Shape[], s: Point, toScreen: (p: Point)
   }
   for (const i of order) {
     if (!visible(i)) continue;
-    const sh = shapes[i] as Shape;
+    const sh = shapes[i];
     if (sh.shape_type === "mask") {
       if (opts.maskContains && opts.toImage && opts.maskContains(i, opts.toImage(s))) return { shape: i, kind: "inside", index: -1 };
       continue;
     }
     if (sh.shape_type === "circle" && sh.points.length >= 2) {
-      const c = toScreen(sh.points[0] as Point);
-      const r = toScreen(sh.points[1] as Point);
+      const c = toScreen(sh.points[0]);
+      const r = toScreen(sh.points[1]);
       if (Math.hypot(s[0] - c[0], s[1] - c[1]) <= Math.hypot(r[0] - c[0], r[1] - c[1])) return { shape: i, kind: "inside", index: -1 };
       continue;
     }

@@ -4,9 +4,9 @@
 export function orientationLetters(v: readonly number[] | null | undefined): string {
   if (!v || v.length !== 3 || v.some((c) => !Number.isFinite(c))) return "";
   const axes: [number, string, string][] = [
-    [v[0] as number, "L", "R"],
-    [v[1] as number, "P", "A"],
-    [v[2] as number, "S", "I"],
+    [v[0], "L", "R"],
+    [v[1], "P", "A"],
+    [v[2], "S", "I"],
   ];
   return axes
     .filter(([c]) => Math.abs(c) > 0.25)

@@ -7,8 +7,8 @@ export function signedArea(points: readonly Point[]): number {
   let a = 0;
   const n = points.length;
   for (let i = 0; i < n; i++) {
-    const p = points[i] as Point;
-    const q = points[(i + 1) % n] as Point;
+    const p = points[i];
+    const q = points[(i + 1) % n];
     a += p[0] * q[1] - q[0] * p[1];
   }
   return a / 2;
@@ -28,8 +28,8 @@ export function pointInPolygon(p: Point, poly: readonly Point[]): boolean {
   let inside = false;
   const n = poly.length;
   for (let i = 0, j = n - 1; i < n; j = i++) {
-    const a = poly[i] as Point;
-    const b = poly[j] as Point;
+    const a = poly[i];
+    const b = poly[j];
     if (a[1] > p[1] !== b[1] > p[1] && p[0] < ((b[0] - a[0]) * (p[1] - a[1])) / (b[1] - a[1]) + a[0]) {
       inside = !inside;
     }

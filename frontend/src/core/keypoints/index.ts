@@ -38,7 +38,7 @@ function vertebrae(set: KeypointSetDef, placed: Map<string, Point>): [string, Co
   for (const name of set.points) {
     const m = CORNER.exec(name);
     if (!m) continue;
-    const v = m[1] as string;
+    const v = m[1];
     if (!out.has(v)) {
       out.set(v, {});
       order.push(v);
@@ -89,8 +89,8 @@ export function keypointWarnings(set: KeypointSetDef, shapes: readonly Shape[]):
     }
   });
   for (let i = 0; i + 1 < vs.length; i++) {
-    const [v, c] = vs[i] as [string, Corners];
-    const [w, d] = vs[i + 1] as [string, Corners];
+    const [v, c] = vs[i];
+    const [w, d] = vs[i + 1];
     const upper = mean([c.AI, c.PI]) ?? mean([c.AS, c.PS]);
     const lower = mean([d.AS, d.PS]) ?? mean([d.AI, d.PI]);
     if (upper && lower && !(upper[1] < lower[1])) {

@@ -35,7 +35,7 @@ describe("guided order", () => {
 describe("plausibility", () => {
   it("has no warning for a plausible spine, nor for a mirrored one", () => {
     expect(keypointWarnings(set, spine())).toEqual([]);
-    const mirrored = spine().map((s) => pt(s.label, [300 - s.points[0]![0], s.points[0]![1]]));
+    const mirrored = spine().map((s) => pt(s.label, [300 - s.points[0][0], s.points[0][1]]));
     expect(keypointWarnings(set, mirrored)).toEqual([]);
   });
 
@@ -58,7 +58,7 @@ describe("plausibility", () => {
       const [l, c] = s.label.split("_");
       const other = l === "C6" ? "C7" : l === "C7" ? "C6" : l;
       const src = spine().find((x) => x.label === `${other}_${c}`)!;
-      return pt(s.label, src.points[0]!);
+      return pt(s.label, src.points[0]);
     });
     const msgs = keypointWarnings(set, swapped).map((w) => w.message);
     expect(msgs).toContain("C7 should lie below C6");

@@ -36,13 +36,13 @@ export function parseShape(raw: unknown, index: number): Shape {
 }
 
 /** Read a labelme file's text (or parsed object). */
-export function importLabelme(input: string | unknown): LabelmeFile {
+export function importLabelme(input: unknown): LabelmeFile {
   const data: unknown = typeof input === "string" ? JSON.parse(input) : input;
   if (typeof data !== "object" || data === null || Array.isArray(data)) fail("top level is not an object");
   const o = data as Record<string, unknown>;
   if (!Array.isArray(o.shapes)) fail('no "shapes" list');
   const shapes = (o.shapes as unknown[]).map(parseShape);
-  return { ...o, shapes } as LabelmeFile;
+  return { ...o, shapes };
 }
 
 /** Fill labelme 5's default keys of a shape we created (group_id, description, flags, mask). */

@@ -50,8 +50,8 @@ describe("labelme import/export", () => {
   it("copies points so later edits do not change the exported file", () => {
     const parsed = importLabelme(file);
     const out = exportLabelme({ shapes: parsed.shapes, base: parsed, imagePath: "x", imageHeight: 1, imageWidth: 1 });
-    parsed.shapes[0]!.points[0]![0] = 999;
-    expect(out.shapes[0]!.points[0]![0]).toBe(10.5);
+    parsed.shapes[0].points[0][0] = 999;
+    expect(out.shapes[0].points[0][0]).toBe(10.5);
   });
 
   it("names the problem in a bad file", () => {

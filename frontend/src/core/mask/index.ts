@@ -139,7 +139,7 @@ export function maskContains(m: PlacedMask, p: Point): boolean {
 
 export function maskPixelCount(m: PlacedMask): number {
   let n = 0;
-  for (let i = 0; i < m.data.length; i++) n += m.data[i] as number;
+  for (let i = 0; i < m.data.length; i++) n += m.data[i];
   return n;
 }
 

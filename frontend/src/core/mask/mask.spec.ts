@@ -44,7 +44,7 @@ describe("PNG masks", () => {
   it("decodes 1-bit PNGs (PIL mode '1') with a sub filter", () => {
     // 10×1 image, bits 1011000001 in one row, filter type 1 (sub) on 2 bytes
     const row = [0b10110000, 0b01000000];
-    const raw = Uint8Array.from([1, row[0] as number, ((row[1] as number) - (row[0] as number)) & 0xff]);
+    const raw = Uint8Array.from([1, row[0], ((row[1]) - (row[0])) & 0xff]);
     const ihdr = [0, 0, 0, 10, 0, 0, 0, 1, 1, 0, 0, 0, 0];
     const png = buildPng(ihdr, zlibSync(raw));
     expect(Array.from(decodeMaskPng(png).data)).toEqual([1, 0, 1, 1, 0, 0, 0, 0, 0, 1]);

@@ -23,7 +23,7 @@ const CRC_TABLE = (() => {
 
 function crc32(bytes: Uint8Array): number {
   let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  for (let i = 0; i < bytes.length; i++) c = (CRC_TABLE[(c ^ (bytes[i])) & 0xff]) ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
@@ -85,8 +85,8 @@ export function decodeMaskPng(png: Uint8Array): BinaryMask {
     if (type === "IHDR") {
       width = dv.getUint32(pos + 8);
       height = dv.getUint32(pos + 12);
-      depth = data[8] as number;
-      colour = data[9] as number;
+      depth = data[8];
+      colour = data[9];
       if (data[12] !== 0) throw new Error("interlaced PNG masks are not supported");
     } else if (type === "IDAT") idat.push(data);
     else if (type === "IEND") break;
@@ -110,12 +110,12 @@ export function decodeMaskPng(png: Uint8Array): BinaryMask {
   const out = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {
     const base = y * (stride + 1);
-    const filter = raw[base] as number;
+    const filter = raw[base];
     for (let i = 0; i < stride; i++) {
-      const x = raw[base + 1 + i] as number;
-      const a = i >= bpp ? (cur[i - bpp] as number) : 0;
-      const b = prev[i] as number;
-      const c = i >= bpp ? (prev[i - bpp] as number) : 0;
+      const x = raw[base + 1 + i];
+      const a = i >= bpp ? (cur[i - bpp]) : 0;
+      const b = prev[i];
+      const c = i >= bpp ? (prev[i - bpp]) : 0;
       let v: number;
       if (filter === 0) v = x;
       else if (filter === 1) v = x + a;
@@ -129,7 +129,7 @@ export function decodeMaskPng(png: Uint8Array): BinaryMask {
       let set: boolean;
       if (depth < 8) {
         const bit = x * bitsPerPixel;
-        set = (((cur[bit >> 3] as number) >> (8 - depth - (bit & 7))) & ((1 << depth) - 1)) !== 0;
+        set = (((cur[bit >> 3]) >> (8 - depth - (bit & 7))) & ((1 << depth) - 1)) !== 0;
       } else {
         const byte = x * bpp;
         set = cur[byte] !== 0 || (depth === 16 && cur[byte + 1] !== 0);

@@ -11,14 +11,16 @@ export interface KeyValueStore {
 
 export class MemoryStore implements KeyValueStore {
   readonly data = new Map<string, string>();
-  async get(key: string): Promise<string | null> {
-    return this.data.get(key) ?? null;
+  get(key: string): Promise<string | null> {
+    return Promise.resolve(this.data.get(key) ?? null);
   }
-  async set(key: string, value: string): Promise<void> {
+  set(key: string, value: string): Promise<void> {
     this.data.set(key, value);
+    return Promise.resolve();
   }
-  async delete(key: string): Promise<void> {
+  delete(key: string): Promise<void> {
     this.data.delete(key);
+    return Promise.resolve();
   }
 }
 

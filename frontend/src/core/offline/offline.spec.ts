@@ -46,11 +46,10 @@ function setup(outcomes: (SaveOutcome | Error)[]) {
     drafts,
     scheduler: sched,
     delayMs: 500,
-    save: async (p) => {
+    save: (p) => {
       calls.push(p);
       const o = outcomes.shift() ?? { kind: "saved", revision: { id: ++rev, number: rev } };
-      if (o instanceof Error) throw o;
-      return o;
+      return o instanceof Error ? Promise.reject(o) : Promise.resolve(o);
     },
   });
   return { kv, drafts, sched, calls, a };

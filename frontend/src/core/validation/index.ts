@@ -64,7 +64,7 @@ export function validateShape(shape: Shape, index: number, template: Template, i
   const label = typeof shape.label === "string" ? shape.label : "";
   const issue = (code: ErrorCode, message: string): ValidationIssue => ({ index, label, code, message });
   if (!label) return issue("label_missing", "label is missing");
-  const type = (shape.shape_type ?? "polygon") as ShapeType;
+  const type = (shape.shape_type ?? "polygon");
   const rule = labelRule(template, label);
   if (!rule) return issue("unknown_label", `unknown label "${label}" (not in the project template)`);
   if (!SHAPE_TYPES.includes(type)) return issue("unknown_shape_type", `unknown shape type "${String(type)}"`);
@@ -94,7 +94,7 @@ export function validateShape(shape: Shape, index: number, template: Template, i
     if (distinctPointCount(pts) < 3) return issue("polygon_degenerate", "a polygon needs at least 3 distinct points");
     if (polygonArea(pts) <= 1e-9) return issue("polygon_degenerate", "a polygon must have a non-zero area");
   }
-  if ((type === "rectangle" || type === "line" || type === "circle") && pts[0]![0] === pts[1]![0] && pts[0]![1] === pts[1]![1]) {
+  if ((type === "rectangle" || type === "line" || type === "circle") && pts[0][0] === pts[1][0] && pts[0][1] === pts[1][1]) {
     return issue("points_coincide", `a ${type}'s two points must differ`);
   }
   if (type === "mask" && typeof shape.mask !== "string") return issue("mask_missing", "a mask shape needs its mask (base64 PNG)");

@@ -28,7 +28,7 @@ describe("shared contract fixtures", () => {
   });
 
   it("names the problem in each message", () => {
-    const issues = run((invalid.cases as FixtureCase[])[0] as FixtureCase);
+    const issues = run((invalid.cases as FixtureCase[])[0]);
     expect(issues[0]?.message).toMatch(/tumour/);
   });
 });

@@ -35,7 +35,7 @@ describe("applyWindow", () => {
   it("matches windowValue for every uint16 value through the LUT", () => {
     const wl = { center: 12345.5, width: 777, invert: false };
     const lut = buildLut("uint16", wl);
-    for (let v = 0; v < 65536; v += 7) expect(grey(lut[v] as number)).toBe(windowValue(v, wl));
+    for (let v = 0; v < 65536; v += 7) expect(grey(lut[v])).toBe(windowValue(v, wl));
   });
 
   it("handles negative int16 values through the offset LUT", () => {
@@ -65,7 +65,7 @@ describe("applyWindow", () => {
   it("writes opaque pixels", () => {
     const out = new Uint32Array(1);
     applyWindow(new Uint16Array([5]), "uint16", { center: 0, width: 10, invert: false }, out);
-    expect((out[0] as number) >>> 24).toBe(255);
+    expect((out[0]) >>> 24).toBe(255);
   });
 });
 
@@ -131,7 +131,7 @@ describe("intensity stats of a full slice", () => {
     expect(stats.min).toBe(exact[0]);
     expect(stats.max).toBe(exact[exact.length - 1]);
     for (const p of [1, 50, 99]) {
-      const truth = exact[Math.round((p / 100) * (exact.length - 1))] as number;
+      const truth = exact[Math.round((p / 100) * (exact.length - 1))];
       expect(Math.abs(percentile(stats, p) - truth)).toBeLessThan(4096 * 0.005);
     }
   });

@@ -111,7 +111,7 @@ export function applyWindow(
     const lo = wl.center - width / 2;
     const inv = wl.invert;
     for (let i = 0; i < n; i++) {
-      let g = (((pixels[i] as number) - lo) / width) * 255;
+      let g = (((pixels[i]) - lo) / width) * 255;
       g = g > 0 ? (g > 255 ? 255 : (g + 0.5) | 0) : 0;
       if (inv) g = 255 - g;
       out[i] = (0xff000000 | (g << 16) | (g << 8) | g) >>> 0;
@@ -121,8 +121,8 @@ export function applyWindow(
   const table = lut ?? buildLut(dtype, wl);
   const offset = lutOffset(dtype);
   if (offset === 0) {
-    for (let i = 0; i < n; i++) out[i] = table[pixels[i] as number] as number;
+    for (let i = 0; i < n; i++) out[i] = table[pixels[i]];
   } else {
-    for (let i = 0; i < n; i++) out[i] = table[(pixels[i] as number) + offset] as number;
+    for (let i = 0; i < n; i++) out[i] = table[(pixels[i]) + offset];
   }
 }

@@ -25,7 +25,7 @@ export function intensityStats(slices: PixelArray[], maxSamples = 32_768): Inten
   let k = 0;
   for (const s of slices) {
     for (let i = 0; i < s.length; i++) {
-      const v = s[i] as number;
+      const v = s[i];
       if (!Number.isFinite(v)) continue;
       if (v < min) min = v;
       if (v > max) max = v;
@@ -46,7 +46,7 @@ export function percentile(stats: IntensityStats, p: number): number {
   const pos = (Math.min(100, Math.max(0, p)) / 100) * (s.length - 1);
   const i = Math.floor(pos);
   const f = pos - i;
-  const a = s[i] as number;
-  const b = s[Math.min(s.length - 1, i + 1)] as number;
+  const a = s[i];
+  const b = s[Math.min(s.length - 1, i + 1)];
   return a + (b - a) * f;
 }

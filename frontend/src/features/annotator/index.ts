@@ -1,6 +1,6 @@
 /** Annotator feature: tools, shapes, keypoints, case fields, autosaved reads and the measurement panel on the viewer. */
 
-import type { CaseInfo, SeriesInfo, Shape } from "../../contract/types";
+import type { CaseInfo, SeriesInfo } from "../../contract/types";
 import { exportLabelme, importLabelme, labelmeText } from "../../core/labelme";
 import type { LabelmeFile } from "../../core/labelme";
 import { nextKeypoint } from "../../core/keypoints";
@@ -137,7 +137,7 @@ export function mountAnnotator(args: {
     });
     downloadText(`${caseInfo.pseudonym}_image${id}.json`, labelmeText(file));
   });
-  importInput.addEventListener("change", async () => {
+  const importFile = async () => {
     const f = importInput.files?.[0];
     importInput.value = "";
     if (!f) return;
@@ -156,7 +156,8 @@ export function mountAnnotator(args: {
     } catch (e) {
       toast(e instanceof Error ? e.message : String(e), "error", 6000);
     }
-  });
+  };
+  importInput.addEventListener("change", () => void importFile());
 
   // Side panel.
   const labels = section("Labels", "labels-section");
@@ -312,7 +313,7 @@ export function mountAnnotator(args: {
         return true;
     }
     if (c.startsWith("alt+arrow") && sel !== null && id !== null && store.editable) {
-      const s = store.shapesOf(id)[sel] as Shape;
+      const s = store.shapesOf(id)[sel];
       const d: Record<string, [number, number]> = { "alt+arrowup": [0, -1], "alt+arrowdown": [0, 1], "alt+arrowleft": [-1, 0], "alt+arrowright": [1, 0] };
       const [dx, dy] = d[c] ?? [0, 0];
       store.updateShape(id, sel, { ...s, points: s.points.map((p) => [p[0] + dx, p[1] + dy] as [number, number]) });
@@ -322,7 +323,7 @@ export function mountAnnotator(args: {
     if (label) {
       store.activeLabel = label;
       if (sel !== null && id !== null && store.editable && tool.name === "edit") {
-        const s = store.shapesOf(id)[sel] as Shape;
+        const s = store.shapesOf(id)[sel];
         store.updateShape(id, sel, { ...s, label });
       }
       store.emit("view");

@@ -21,10 +21,10 @@ export function section(title: string, testid: string, ...children: (Node | stri
 
 function describe(s: Shape, vp: Viewport, area: number | null): string {
   const [sr, sc] = vp.series.pixel_spacing;
-  if (s.shape_type === "line" && s.points.length === 2) return formatMm(lengthMm(s.points[0]!, s.points[1]!, sr, sc));
+  if (s.shape_type === "line" && s.points.length === 2) return formatMm(lengthMm(s.points[0], s.points[1], sr, sc));
   if (s.shape_type === "polygon") return `${s.points.length} pts · ${(area ?? polygonAreaMm2(s.points, sr, sc)).toFixed(1)} mm²`;
-  if (s.shape_type === "point") return `${s.points[0]![0].toFixed(1)}, ${s.points[0]![1].toFixed(1)}`;
-  if (s.shape_type === "mask" && s.points.length === 2) return `bbox ${Math.round(s.points[1]![0] - s.points[0]![0] + 1)}×${Math.round(s.points[1]![1] - s.points[0]![1] + 1)} px`;
+  if (s.shape_type === "point") return `${s.points[0][0].toFixed(1)}, ${s.points[0][1].toFixed(1)}`;
+  if (s.shape_type === "mask" && s.points.length === 2) return `bbox ${Math.round(s.points[1][0] - s.points[0][0] + 1)}×${Math.round(s.points[1][1] - s.points[0][1] + 1)} px`;
   return `${s.points.length} pts`;
 }
 

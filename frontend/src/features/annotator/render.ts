@@ -18,7 +18,7 @@ export function labelColour(template: Template, label: string): string {
 function rgba(hex: string, alpha: number): string {
   const m = /^#?([0-9a-f]{6})$/i.exec(hex);
   if (!m) return hex;
-  const n = parseInt(m[1] as string, 16);
+  const n = parseInt(m[1], 16);
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
 }
 
@@ -116,8 +116,8 @@ export function drawShapes(ctx: CanvasRenderingContext2D, vp: Viewport, shapes: 
       return;
     }
     if (s.shape_type === "circle" && s.points.length >= 2) {
-      const c = vp.toScreen(s.points[0] as Point);
-      const r = vp.toScreen(s.points[1] as Point);
+      const c = vp.toScreen(s.points[0]);
+      const r = vp.toScreen(s.points[1]);
       ctx.beginPath();
       ctx.arc(c[0], c[1], Math.hypot(r[0] - c[0], r[1] - c[1]), 0, Math.PI * 2);
       ctx.fill();
@@ -134,9 +134,9 @@ export function drawShapes(ctx: CanvasRenderingContext2D, vp: Viewport, shapes: 
       }
       ctx.stroke();
       if (s.shape_type === "line" && s.points.length === 2) {
-        const mm = lengthMm(s.points[0] as Point, s.points[1] as Point, sr, sc);
-        const a = scr[0] as Point;
-        const b = scr[1] as Point;
+        const mm = lengthMm(s.points[0], s.points[1], sr, sc);
+        const a = scr[0];
+        const b = scr[1];
         for (const e of [a, b]) {
           // Caliper end ticks, perpendicular to the line.
           const dx = b[0] - a[0];
@@ -149,7 +149,7 @@ export function drawShapes(ctx: CanvasRenderingContext2D, vp: Viewport, shapes: 
         }
         textTag(ctx, `${s.label} ${formatMm(mm)}`, (a[0] + b[0]) / 2 + 6, (a[1] + b[1]) / 2 - 6, colour);
       } else if (sel || closed) {
-        const top = scr.reduce((m, p) => (p[1] < m[1] ? p : m), scr[0] as Point);
+        const top = scr.reduce((m, p) => (p[1] < m[1] ? p : m), scr[0]);
         if (sel) textTag(ctx, s.label, top[0] + 4, top[1] - 6, colour);
       }
     }
@@ -185,8 +185,8 @@ export function drawDraft(ctx: CanvasRenderingContext2D, vp: Viewport, type: str
   ctx.setLineDash([5, 4]);
   ctx.beginPath();
   if (type === "rectangle" && pts.length >= 2) {
-    const a = scr[0] as Point;
-    const b = scr[scr.length - 1] as Point;
+    const a = scr[0];
+    const b = scr[scr.length - 1];
     ctx.rect(a[0], a[1], b[0] - a[0], b[1] - a[1]);
   } else {
     scr.forEach((p, k) => (k === 0 ? ctx.moveTo(p[0], p[1]) : ctx.lineTo(p[0], p[1])));
@@ -199,8 +199,8 @@ export function drawDraft(ctx: CanvasRenderingContext2D, vp: Viewport, type: str
   }
   if (type === "line" && pts.length >= 2) {
     const [sr, sc] = vp.series.pixel_spacing;
-    const mm = lengthMm(pts[0] as Point, pts[pts.length - 1] as Point, sr, sc);
-    const b = scr[scr.length - 1] as Point;
+    const mm = lengthMm(pts[0], pts[pts.length - 1], sr, sc);
+    const b = scr[scr.length - 1];
     textTag(ctx, formatMm(mm), b[0] + 10, b[1] + 14, "#fff");
   }
   ctx.restore();

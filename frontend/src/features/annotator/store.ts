@@ -140,7 +140,7 @@ export class AnnotationStore {
   /** Decoded mask of a mask shape (cached per shape object: shapes are immutable). */
   maskOf(shape: Shape): PlacedMask | null {
     if (this.masks.has(shape)) return this.masks.get(shape) ?? null;
-    let m: PlacedMask | null = null;
+    let m: PlacedMask | null;
     try {
       m = maskFromShape(shape);
     } catch {

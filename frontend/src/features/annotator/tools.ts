@@ -102,9 +102,9 @@ export class AnnotatorTool implements ViewportTool {
     return hitTest(shapes, p.screen, (q) => vp.toScreen(q), {
       tolerance: 6,
       selected,
-      visible: (i) => this.store.isVisible(shapes[i] as Shape),
+      visible: (i) => this.store.isVisible(shapes[i]),
       maskContains: (i, q) => {
-        const m = this.store.maskOf(shapes[i] as Shape);
+        const m = this.store.maskOf(shapes[i]);
         return m ? maskContains(m, q) : false;
       },
       toImage: (s) => vp.toImage(s),
@@ -135,7 +135,7 @@ export class AnnotatorTool implements ViewportTool {
           return false;
         }
         const shapes = this.store.shapesOf(id);
-        const shape = shapes[hit.shape] as Shape;
+        const shape = shapes[hit.shape];
         this.store.select({ imageId: id, index: hit.shape });
         if (hit.kind === "vertex") {
           if (ev.altKey) {
@@ -186,7 +186,7 @@ export class AnnotatorTool implements ViewportTool {
         }
         const hit = this.hitAt(vp, p);
         const shapes = this.store.shapesOf(id);
-        if (hit && hit.kind === "vertex" && set.points.includes((shapes[hit.shape] as Shape).label)) {
+        if (hit && hit.kind === "vertex" && set.points.includes((shapes[hit.shape]).label)) {
           this.store.select({ imageId: id, index: hit.shape });
           this.drag = { kind: "vertex", shape: hit.shape, index: 0, before: this.store.doc };
           return true;
@@ -205,7 +205,7 @@ export class AnnotatorTool implements ViewportTool {
         if (!label) return true;
         const shapes = this.store.shapesOf(id);
         let index = shapes.findIndex((s) => s.shape_type === "mask" && s.label === label);
-        const existing = index >= 0 ? this.store.maskOf(shapes[index] as Shape) : null;
+        const existing = index >= 0 ? this.store.maskOf(shapes[index]) : null;
         if (this.name === "eraser" && index < 0) return true;
         if (index < 0) index = shapes.length;
         this.drag = { kind: "paint", last: p.image, before: this.store.doc, shapeIndex: index, mask: existing ? cloneMask(existing) : null };
@@ -273,12 +273,12 @@ export class AnnotatorTool implements ViewportTool {
     const id = this.imageId(vp);
     const hit = this.hitAt(vp, p);
     if (id === null || !hit || hit.kind !== "edge") return;
-    const s = this.store.shapesOf(id)[hit.shape] as Shape;
+    const s = this.store.shapesOf(id)[hit.shape];
     if (s.shape_type !== "polygon" && s.shape_type !== "linestrip") return;
     this.store.updateShape(id, hit.shape, { ...s, points: insertVertex(s.points, hit.index, this.clamp(vp, vp.toImage(hit.at ?? p.screen))) });
   }
 
-  cursor(_vp: Viewport, _p: PointerInfo | null): string {
+  cursor(): string {
     if (this.name === "navigate") return "default";
     if (this.name === "edit") {
       if (!this.hover) return "default";
@@ -292,7 +292,7 @@ export class AnnotatorTool implements ViewportTool {
 
   finishPolygon(vp: Viewport): void {
     // A double-click adds the same point twice: drop consecutive duplicates.
-    const pts = this.draft.filter((q, k, a) => k === 0 || q[0] !== (a[k - 1] as Point)[0] || q[1] !== (a[k - 1] as Point)[1]);
+    const pts = this.draft.filter((q, k, a) => k === 0 || q[0] !== (a[k - 1])[0] || q[1] !== (a[k - 1])[1]);
     this.draft = [];
     this.draftView = null;
     if (pts.length < 3) {
@@ -375,7 +375,7 @@ export class AnnotatorTool implements ViewportTool {
       }
       return;
     }
-    const base = shapes[d.shapeIndex] as Shape;
+    const base = shapes[d.shapeIndex];
     const shape: Shape = { ...base, ...maskToShapeFields(cropped) };
     this.store.rememberMask(shape, cropped);
     shapes[d.shapeIndex] = shape;
@@ -388,7 +388,7 @@ export class AnnotatorTool implements ViewportTool {
     const rx = Math.round(dx);
     const ry = Math.round(dy);
     const moved: PlacedMask = { ...m, x0: m.x0 + rx, y0: m.y0 + ry };
-    const s = this.store.shapesOf(imageId)[index] as Shape;
+    const s = this.store.shapesOf(imageId)[index];
     const shape: Shape = { ...s, points: translatePoints(orig.points, rx, ry) };
     this.store.rememberMask(shape, moved);
     this.store.updateShape(imageId, index, shape, false);

@@ -205,6 +205,6 @@ export async function mountCasePage(root: HTMLElement): Promise<void> {
     }
     const vp = layout.active();
     if (!vp) return;
-    if (annotator?.handleKey(e, vp) || viewerKey(e, vp, ctx, layout.viewports, layout.setActive)) e.preventDefault();
+    if (annotator?.handleKey(e, vp) || viewerKey(e, vp, ctx, layout.viewports, (v) => layout.setActive(v))) e.preventDefault();
   });
 }

@@ -102,8 +102,9 @@ export function formatNumber(v: unknown, unit = ""): string {
     return `${v.toFixed(digits)}${unit ? ` ${unit}` : ""}`;
   }
   if (v === null || v === undefined) return "—";
-  if (typeof v === "object") return JSON.stringify(v);
-  return String(v);
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  return JSON.stringify(v) ?? "—";
 }
 
 /** A ratio's percentage: the `_percent` twin when the server sent it, else the fraction × 100. */
@@ -208,7 +209,7 @@ export function sliceRanges(numbers: readonly number[]): string {
   const parts: string[] = [];
   for (let i = 0; i < sorted.length; ) {
     let j = i;
-    while (j + 1 < sorted.length && (sorted[j + 1] as number) === (sorted[j] as number) + 1) j++;
+    while (j + 1 < sorted.length && (sorted[j + 1]) === (sorted[j]) + 1) j++;
     parts.push(j > i ? `${sorted[i]}–${sorted[j]}` : String(sorted[i]));
     i = j + 1;
   }
@@ -217,10 +218,10 @@ export function sliceRanges(numbers: readonly number[]): string {
 
 /** Label of several images with the same hints: "sagittal · slices 1–9 of 9" (one image: `imageLabel`). */
 export function imagesLabel(series: readonly SeriesInfo[], imageIds: readonly (number | string)[]): string {
-  if (imageIds.length === 1) return imageLabel(series, imageIds[0] as number | string);
+  if (imageIds.length === 1) return imageLabel(series, imageIds[0]);
   const ids = new Set(imageIds.map(Number));
   const owners = series.filter((s) => s.images.some((im) => ids.has(im.id)));
-  const only = owners.length === 1 ? (owners[0] as SeriesInfo) : null;
+  const only = owners.length === 1 ? (owners[0]) : null;
   if (!only || only.images.filter((im) => ids.has(im.id)).length !== ids.size) return `${imageIds.length} images`;
   const numbers = only.images.flatMap((im, i) => (ids.has(im.id) ? [i + 1] : []));
   const twins = series.filter((x) => x.orientation === only.orientation).length > 1;
@@ -258,7 +259,7 @@ export function mergeResults(results: readonly MeasurementResult[]): { images: (
 export function imageOrder(series: readonly SeriesInfo[], imageId: number | string): number {
   const id = Number(imageId);
   for (let k = 0; k < series.length; k++) {
-    const i = (series[k] as SeriesInfo).images.findIndex((im) => im.id === id);
+    const i = (series[k]).images.findIndex((im) => im.id === id);
     if (i >= 0) return k * 100_000 + i;
   }
   return Number.MAX_SAFE_INTEGER;
@@ -275,11 +276,11 @@ export function missingHint(missing: string, view: string): string {
   const m = missing.trim();
   const kp = /^keypoints?\s+(.+)$/i.exec(m);
   if (kp) {
-    const names = (kp[1] as string).split(/\s*,\s*/).filter(Boolean);
+    const names = (kp[1]).split(/\s*,\s*/).filter(Boolean);
     return `Place ${listNames(names)} to measure MSCC and MCC`;
   }
   const caliper = /^caliper\s+(\S+)\s+\(for\s+(\w+)\)$/i.exec(m);
-  if (caliper) return `Draw caliper ${caliper[1]} to complete the manual ${(caliper[2] as string).toUpperCase()}`;
+  if (caliper) return `Draw caliper ${caliper[1]} to complete the manual ${(caliper[2]).toUpperCase()}`;
   if (m === "cord") return view === "axial" ? "Draw the cord to measure TA and CR" : "Draw the cord to measure MSCC";
   if (m === "canal") return view === "axial" ? "Draw the canal (dural sac) for the subarachnoid space" : "Draw the canal to measure MCC";
   if (m === "pixel spacing") return "The pixel spacing of this series is unknown: nothing can be measured in mm";

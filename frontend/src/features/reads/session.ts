@@ -67,7 +67,7 @@ export class ReadSession {
 
   async start(): Promise<void> {
     this.drafts = new DraftStore(await openDraftStorage());
-    let mine: ReadInfo | null = null;
+    let mine: ReadInfo | null;
     try {
       mine = await myRead(this.caseId);
     } catch {
@@ -218,7 +218,7 @@ export class ReadSession {
   async refreshRevisions(): Promise<void> {
     const read = this.read;
     if (!read) return;
-    let revs: RevisionSummary[] = [];
+    let revs: RevisionSummary[];
     try {
       revs = await listRevisions(read.id);
     } catch {

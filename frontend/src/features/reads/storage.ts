@@ -6,7 +6,7 @@ import { MemoryStore } from "../../core/offline";
 function req<T>(r: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
+    r.onerror = () => reject(r.error ?? new Error("IndexedDB request failed"));
   });
 }
 
@@ -16,7 +16,7 @@ class IdbStore implements KeyValueStore {
     return this.db.transaction("kv", mode).objectStore("kv");
   }
   async get(key: string): Promise<string | null> {
-    const v = await req(this.store("readonly").get(key));
+    const v: unknown = await req(this.store("readonly").get(key));
     return typeof v === "string" ? v : null;
   }
   async set(key: string, value: string): Promise<void> {
@@ -24,8 +24,8 @@ class IdbStore implements KeyValueStore {
     tx.objectStore("kv").put(value, key);
     await new Promise<void>((resolve, reject) => {
       tx.oncomplete = () => resolve();
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
+      tx.onerror = () => reject(tx.error ?? new Error("IndexedDB write failed"));
+      tx.onabort = () => reject(tx.error ?? new Error("IndexedDB write aborted"));
     });
   }
   async delete(key: string): Promise<void> {
@@ -34,14 +34,16 @@ class IdbStore implements KeyValueStore {
 }
 
 class LocalStore implements KeyValueStore {
-  async get(key: string): Promise<string | null> {
-    return localStorage.getItem(key);
+  get(key: string): Promise<string | null> {
+    return Promise.resolve(localStorage.getItem(key));
   }
-  async set(key: string, value: string): Promise<void> {
+  set(key: string, value: string): Promise<void> {
     localStorage.setItem(key, value);
+    return Promise.resolve();
   }
-  async delete(key: string): Promise<void> {
+  delete(key: string): Promise<void> {
     localStorage.removeItem(key);
+    return Promise.resolve();
   }
 }
 

@@ -55,7 +55,7 @@ function send(url: string, batch: Entry[], onProgress: (loaded: number) => void)
     xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.onprogress = (ev) => onProgress(ev.loaded);
     xhr.onload = () => {
-      let body: ImportSummary = {};
+      let body: ImportSummary;
       try {
         body = JSON.parse(xhr.responseText) as ImportSummary;
       } catch {

@@ -29,12 +29,12 @@ export function createViewerLayout(caseInfo: CaseInfo): ViewerLayout {
     viewports.push(new Viewport("sagittal", sag, usable, caseInfo, cache));
     viewports.push(new Viewport("axial", ax, usable, caseInfo, cache));
   } else if (usable.length > 0) {
-    const first = sag ?? ax ?? (usable[0] as SeriesInfo);
+    const first = sag ?? ax ?? (usable[0]);
     viewports.push(new Viewport(first.orientation, first, usable, caseInfo, cache));
   }
   const root = el("div", { class: `viewports layout-${viewports.length === 2 ? "1x2" : "1x1"}`, "data-testid": "viewports" });
   if (viewports.length === 0) root.append(el("div", { class: "empty-state", "data-testid": "no-series" }, "This case has no images yet."));
-  let active = viewports[0] as Viewport;
+  let active = viewports[0];
   const listeners: ((vp: Viewport) => void)[] = [];
   const setActive = (vp: Viewport) => {
     if (vp === active) return;

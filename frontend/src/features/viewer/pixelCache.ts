@@ -95,7 +95,7 @@ export class PixelCache {
   private pumpNow(): void {
     this.queue.sort((a, b) => a.priority - b.priority);
     while (this.active.size < this.concurrency && this.queue.length > 0) {
-      const next = this.queue[0] as Job;
+      const next = this.queue[0];
       if (next.priority > URGENT && [...this.active.values()].some((p) => p <= URGENT)) break;
       this.queue.shift();
       this.active.set(next.imageId, next.priority);

@@ -33,7 +33,7 @@ window.__viewerStats = viewerStats;
 function pct(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const s = values.slice().sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
 /** Record one window/level frame: its render cost and the time since the previous W/L frame. */

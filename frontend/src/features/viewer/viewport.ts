@@ -237,7 +237,7 @@ export class Viewport {
   }
 
   setStatus(text: string): void {
-    (this.labels["status-label"] as HTMLElement).textContent = text;
+    (this.labels["status-label"]).textContent = text;
   }
 
   // ----- rendering -----
@@ -354,7 +354,7 @@ export class Viewport {
 
   private updateLoadLabel(): void {
     const n = this.cache.loadedCount(this.series);
-    const e = this.labels["load-label"] as HTMLElement;
+    const e = this.labels["load-label"];
     const text = n < this.series.images.length ? `Loading ${n} / ${this.series.images.length}` : "";
     if (e.textContent !== text) e.textContent = text;
   }

@@ -36,7 +36,13 @@ describe("polygon", () => {
   it("computes the shoelace area regardless of winding", () => {
     expect(polygonArea(square)).toBe(100);
     expect(polygonArea(square.slice().reverse())).toBe(100);
-    expect(polygonArea([[0, 0], [4, 0], [0, 3]])).toBe(6);
+    expect(
+      polygonArea([
+        [0, 0],
+        [4, 0],
+        [0, 3],
+      ]),
+    ).toBe(6);
   });
 
   it("scales the area by both spacings", () => {
@@ -44,22 +50,51 @@ describe("polygon", () => {
   });
 
   it("tests points inside and outside a concave polygon", () => {
-    const l: Point[] = [[0, 0], [10, 0], [10, 2], [2, 2], [2, 10], [0, 10]];
+    const l: Point[] = [
+      [0, 0],
+      [10, 0],
+      [10, 2],
+      [2, 2],
+      [2, 10],
+      [0, 10],
+    ];
     expect(pointInPolygon([1, 5], l)).toBe(true);
     expect(pointInPolygon([5, 5], l)).toBe(false);
     expect(pointInPolygon([5, 1], l)).toBe(true);
   });
 
   it("counts distinct points", () => {
-    expect(distinctPointCount([[1, 1], [1, 1], [2, 2]])).toBe(2);
+    expect(
+      distinctPointCount([
+        [1, 1],
+        [1, 1],
+        [2, 2],
+      ]),
+    ).toBe(2);
   });
 
   it("inserts a vertex on an edge and deletes one within the minimum", () => {
     const withMid = insertVertex(square, 0, [5, 0]);
-    expect(withMid).toEqual([[0, 0], [5, 0], [10, 0], [10, 10], [0, 10]]);
+    expect(withMid).toEqual([
+      [0, 0],
+      [5, 0],
+      [10, 0],
+      [10, 10],
+      [0, 10],
+    ]);
     expect(square).toHaveLength(4);
     expect(deleteVertex(withMid, 1, 3)).toEqual(square);
-    expect(deleteVertex([[0, 0], [1, 0], [0, 1]], 0, 3)).toBeNull();
+    expect(
+      deleteVertex(
+        [
+          [0, 0],
+          [1, 0],
+          [0, 1],
+        ],
+        0,
+        3,
+      ),
+    ).toBeNull();
     expect(() => insertVertex(square, 7, [0, 0])).toThrow(/no edge/);
   });
 });
@@ -102,7 +137,14 @@ describe("transform", () => {
 
 describe("hitTest", () => {
   const id = (p: Point): Point => [p[0] * 10, p[1] * 10];
-  const shapes = [shape("polygon", square), shape("line", [[20, 0], [20, 10]]), shape("point", [[30, 30]])];
+  const shapes = [
+    shape("polygon", square),
+    shape("line", [
+      [20, 0],
+      [20, 10],
+    ]),
+    shape("point", [[30, 30]]),
+  ];
 
   it("finds a vertex before an edge and an edge before the inside", () => {
     expect(hitTest(shapes, [101, 99], id, { tolerance: 4 })).toEqual({ shape: 0, kind: "vertex", index: 2 });
@@ -126,7 +168,12 @@ describe("hitTest", () => {
   });
 
   it("hit-tests a rectangle given by two corners", () => {
-    const r = [shape("rectangle", [[0, 0], [10, 5]])];
+    const r = [
+      shape("rectangle", [
+        [0, 0],
+        [10, 5],
+      ]),
+    ];
     expect(hitTest(r, [100, 30], id, { tolerance: 3 })?.kind).toBe("edge");
     expect(hitTest(r, [50, 25], id, { tolerance: 3 })?.kind).toBe("inside");
   });

@@ -33,7 +33,9 @@ export function outline(shape: Shape): { points: Point[]; closed: boolean } {
       return { points: pts, closed: true };
     case "rectangle":
     case "mask":
-      return pts.length >= 2 ? { points: rectangleCorners(pts[0], pts[1]), closed: true } : { points: pts, closed: false };
+      return pts.length >= 2
+        ? { points: rectangleCorners(pts[0], pts[1]), closed: true }
+        : { points: pts, closed: false };
     case "line":
     case "linestrip":
       return { points: pts, closed: false };
@@ -57,7 +59,12 @@ function vertexHit(shape: Shape, s: Point, toScreen: (p: Point) => Point, tol: n
 }
 
 /** Find what lies under screen point `s`: selected shapes' vertices first, then any vertex, edge, interior. */
-export function hitTest(shapes: readonly Shape[], s: Point, toScreen: (p: Point) => Point, opts: HitOptions): Hit | null {
+export function hitTest(
+  shapes: readonly Shape[],
+  s: Point,
+  toScreen: (p: Point) => Point,
+  opts: HitOptions,
+): Hit | null {
   const tol = opts.tolerance;
   const visible = opts.visible ?? (() => true);
   const order = shapes.map((_, i) => i).reverse(); // topmost (last drawn) first
@@ -104,17 +111,20 @@ export function hitTest(shapes: readonly Shape[], s: Point, toScreen: (p: Point)
     if (!visible(i)) continue;
     const sh = shapes[i];
     if (sh.shape_type === "mask") {
-      if (opts.maskContains && opts.toImage && opts.maskContains(i, opts.toImage(s))) return { shape: i, kind: "inside", index: -1 };
+      if (opts.maskContains && opts.toImage && opts.maskContains(i, opts.toImage(s)))
+        return { shape: i, kind: "inside", index: -1 };
       continue;
     }
     if (sh.shape_type === "circle" && sh.points.length >= 2) {
       const c = toScreen(sh.points[0]);
       const r = toScreen(sh.points[1]);
-      if (Math.hypot(s[0] - c[0], s[1] - c[1]) <= Math.hypot(r[0] - c[0], r[1] - c[1])) return { shape: i, kind: "inside", index: -1 };
+      if (Math.hypot(s[0] - c[0], s[1] - c[1]) <= Math.hypot(r[0] - c[0], r[1] - c[1]))
+        return { shape: i, kind: "inside", index: -1 };
       continue;
     }
     const { points, closed } = outline(sh);
-    if (closed && points.length >= 3 && pointInPolygon(s, points.map(toScreen))) return { shape: i, kind: "inside", index: -1 };
+    if (closed && points.length >= 3 && pointInPolygon(s, points.map(toScreen)))
+      return { shape: i, kind: "inside", index: -1 };
   }
   return null;
 }

@@ -17,7 +17,8 @@ export function parseJob(x: unknown): JobInfo | null {
   if (!x || typeof x !== "object") return null;
   const o = x as Record<string, unknown>;
   if (typeof o.id !== "number" || typeof o.case !== "number" || !isJobStatus(o.status)) return null;
-  const progress = typeof o.progress === "number" && Number.isFinite(o.progress) ? Math.min(1, Math.max(0, o.progress)) : 0;
+  const progress =
+    typeof o.progress === "number" && Number.isFinite(o.progress) ? Math.min(1, Math.max(0, o.progress)) : 0;
   return {
     id: o.id,
     case: o.case,

@@ -8,8 +8,30 @@ function job(over: Partial<JobInfo> = {}): JobInfo {
 
 describe("parseJob", () => {
   it("reads the payload of inference.services.jobs.job_payload", () => {
-    const parsed = parseJob({ id: 3, case: 9, status: "running", progress: 0.5, message: "sagittal series predicted", error: "", read: null, attempts: 1, created_at: "2025-01-01T00:00:00Z", finished_at: null });
-    expect(parsed).toEqual({ id: 3, case: 9, status: "running", progress: 0.5, message: "sagittal series predicted", error: "", read: null, attempts: 1, created_at: "2025-01-01T00:00:00Z", finished_at: null });
+    const parsed = parseJob({
+      id: 3,
+      case: 9,
+      status: "running",
+      progress: 0.5,
+      message: "sagittal series predicted",
+      error: "",
+      read: null,
+      attempts: 1,
+      created_at: "2025-01-01T00:00:00Z",
+      finished_at: null,
+    });
+    expect(parsed).toEqual({
+      id: 3,
+      case: 9,
+      status: "running",
+      progress: 0.5,
+      message: "sagittal series predicted",
+      error: "",
+      read: null,
+      attempts: 1,
+      created_at: "2025-01-01T00:00:00Z",
+      finished_at: null,
+    });
   });
 
   it("rejects what is not a job and clamps the progress", () => {
@@ -32,12 +54,22 @@ describe("isNewer", () => {
     const done = job({ status: "succeeded", progress: 1, attempts: 1 });
     expect(isNewer(done, job({ status: "running", progress: 0.5, attempts: 1 }))).toBe(false);
     expect(isNewer(done, job({ status: "queued", attempts: 1 }))).toBe(false);
-    expect(isNewer(job({ status: "running", progress: 0.5, attempts: 1 }), job({ status: "running", progress: 0.2, attempts: 1 }))).toBe(false);
+    expect(
+      isNewer(
+        job({ status: "running", progress: 0.5, attempts: 1 }),
+        job({ status: "running", progress: 0.2, attempts: 1 }),
+      ),
+    ).toBe(false);
   });
 
   it("takes progress, the end of a run, and a retry", () => {
     expect(isNewer(job({ status: "queued" }), job({ status: "running", attempts: 1 }))).toBe(true);
-    expect(isNewer(job({ status: "running", progress: 0.2, attempts: 1 }), job({ status: "running", progress: 0.5, attempts: 1 }))).toBe(true);
+    expect(
+      isNewer(
+        job({ status: "running", progress: 0.2, attempts: 1 }),
+        job({ status: "running", progress: 0.5, attempts: 1 }),
+      ),
+    ).toBe(true);
     expect(isNewer(job({ status: "running", attempts: 1 }), job({ status: "failed", attempts: 1 }))).toBe(true);
     expect(isNewer(job({ status: "failed", attempts: 1 }), job({ status: "running", attempts: 2 }))).toBe(true);
   });
@@ -55,7 +87,9 @@ describe("latestToShow", () => {
 describe("jobText", () => {
   it("says the status, the percentage while running and the job's message", () => {
     expect(jobText(job())).toBe("Queued");
-    expect(jobText(job({ status: "running", progress: 0.5, message: "sagittal series predicted" }))).toBe("Running 50 % · sagittal series predicted");
+    expect(jobText(job({ status: "running", progress: 0.5, message: "sagittal series predicted" }))).toBe(
+      "Running 50 % · sagittal series predicted",
+    );
     expect(jobText(job({ status: "running", progress: 0.5, message: "x" }), { message: false })).toBe("Running 50 %");
     expect(jobText(job({ status: "succeeded", progress: 1, message: "12 shapes" }))).toBe("Done · 12 shapes");
     expect(jobText(job({ status: "failed", error: "no active model", message: "loading the models" }))).toBe("Failed");
@@ -80,6 +114,15 @@ describe("JobBoard", () => {
 describe("jobSummary", () => {
   it("counts the jobs still to watch", () => {
     expect(jobSummary([])).toBe("");
-    expect(jobSummary([job({ status: "running" }), job({ status: "queued" }), job({ status: "queued" }), undefined, job({ status: "succeeded" }), job({ status: "failed" })])).toBe("1 running · 2 queued · 1 failed");
+    expect(
+      jobSummary([
+        job({ status: "running" }),
+        job({ status: "queued" }),
+        job({ status: "queued" }),
+        undefined,
+        job({ status: "succeeded" }),
+        job({ status: "failed" }),
+      ]),
+    ).toBe("1 running · 2 queued · 1 failed");
   });
 });

@@ -6,7 +6,8 @@ import type { KeypointSetDef, Point, Shape } from "../../contract/types";
 export function placedKeypoints(set: KeypointSetDef, shapes: readonly Shape[]): Map<string, Point> {
   const out = new Map<string, Point>();
   for (const s of shapes) {
-    if (s.shape_type === "point" && set.points.includes(s.label) && s.points[0] && !out.has(s.label)) out.set(s.label, s.points[0]);
+    if (s.shape_type === "point" && set.points.includes(s.label) && s.points[0] && !out.has(s.label))
+      out.set(s.label, s.points[0]);
   }
   return out;
 }
@@ -69,7 +70,10 @@ export function keypointWarnings(set: KeypointSetDef, shapes: readonly Shape[]):
       const sup = c[`${side}S`];
       const inf = c[`${side}I`];
       if (sup && inf && !(sup[1] < inf[1])) {
-        out.push({ names: [`${v}_${side}S`, `${v}_${side}I`], message: `${v}_${side}S should lie above ${v}_${side}I` });
+        out.push({
+          names: [`${v}_${side}S`, `${v}_${side}I`],
+          message: `${v}_${side}S should lie above ${v}_${side}I`,
+        });
       }
     }
   }
@@ -94,7 +98,10 @@ export function keypointWarnings(set: KeypointSetDef, shapes: readonly Shape[]):
     const upper = mean([c.AI, c.PI]) ?? mean([c.AS, c.PS]);
     const lower = mean([d.AS, d.PS]) ?? mean([d.AI, d.PI]);
     if (upper && lower && !(upper[1] < lower[1])) {
-      out.push({ names: [v, w].flatMap((x) => ["AS", "AI", "PS", "PI"].map((k) => `${x}_${k}`)).filter((n) => placed.has(n)), message: `${w} should lie below ${v}` });
+      out.push({
+        names: [v, w].flatMap((x) => ["AS", "AI", "PS", "PI"].map((k) => `${x}_${k}`)).filter((n) => placed.has(n)),
+        message: `${w} should lie below ${v}`,
+      });
     }
   }
   return out;

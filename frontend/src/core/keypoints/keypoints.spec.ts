@@ -9,7 +9,14 @@ const set: KeypointSetDef = {
   points: levels.flatMap((l) => ["AS", "AI", "PS", "PI"].map((c) => `${l}_${c}`)),
 };
 
-const pt = (label: string, p: Point): Shape => ({ label, points: [p], group_id: null, description: "", shape_type: "point", flags: {} });
+const pt = (label: string, p: Point): Shape => ({
+  label,
+  points: [p],
+  group_id: null,
+  description: "",
+  shape_type: "point",
+  flags: {},
+});
 
 /** A plausible spine: anterior left (x 100), posterior right (x 130), vertebrae 40 px apart. */
 function spine(): Shape[] {
@@ -28,7 +35,12 @@ describe("guided order", () => {
     expect(nextKeypoint(set, [])).toBe("C3_AS");
     expect(nextKeypoint(set, [pt("C3_AS", [1, 1]), pt("C3_PS", [2, 2])])).toBe("C3_AI");
     expect(nextKeypoint(set, spine())).toBeNull();
-    expect(nextKeypoint(set, spine().filter((s) => s.label !== "C6_PI"))).toBe("C6_PI");
+    expect(
+      nextKeypoint(
+        set,
+        spine().filter((s) => s.label !== "C6_PI"),
+      ),
+    ).toBe("C6_PI");
   });
 });
 

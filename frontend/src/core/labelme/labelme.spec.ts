@@ -7,7 +7,11 @@ const file = {
   shapes: [
     {
       label: "cord",
-      points: [[10.5, 20], [30, 22.25], [28, 60]],
+      points: [
+        [10.5, 20],
+        [30, 22.25],
+        [28, 60],
+      ],
       group_id: 3,
       description: "checked",
       shape_type: "polygon",
@@ -15,7 +19,15 @@ const file = {
       mask: null,
       other_tool: { score: 0.93, nested: [1, 2] },
     },
-    { label: "C3_AS", points: [[100, 50]], group_id: null, description: "", shape_type: "point", flags: {}, mask: null },
+    {
+      label: "C3_AS",
+      points: [[100, 50]],
+      group_id: null,
+      description: "",
+      shape_type: "point",
+      flags: {},
+      mask: null,
+    },
   ],
   imagePath: "slice_007.png",
   imageData: null,
@@ -35,16 +47,59 @@ describe("labelme import/export", () => {
   });
 
   it("does not invent keys that an older file lacks", () => {
-    const old = { shapes: [{ label: "cord", points: [[1, 1], [2, 1], [2, 2]], shape_type: "polygon", line_color: null }] };
+    const old = {
+      shapes: [
+        {
+          label: "cord",
+          points: [
+            [1, 1],
+            [2, 1],
+            [2, 2],
+          ],
+          shape_type: "polygon",
+          line_color: null,
+        },
+      ],
+    };
     const parsed = importLabelme(old);
-    expect(exportLabelme({ shapes: parsed.shapes, base: parsed, imagePath: "x", imageHeight: 1, imageWidth: 1 })).toEqual(old);
+    expect(
+      exportLabelme({ shapes: parsed.shapes, base: parsed, imagePath: "x", imageHeight: 1, imageWidth: 1 }),
+    ).toEqual(old);
   });
 
   it("writes labelme 5 top-level keys for a fresh file", () => {
-    const s = normaliseShape({ label: "cord", points: [[1, 1], [2, 1], [2, 2]], shape_type: "polygon" });
+    const s = normaliseShape({
+      label: "cord",
+      points: [
+        [1, 1],
+        [2, 1],
+        [2, 2],
+      ],
+      shape_type: "polygon",
+    });
     const out = exportLabelme({ shapes: [s], base: null, imagePath: "img_12.png", imageHeight: 256, imageWidth: 320 });
-    expect(Object.keys(out)).toEqual(["version", "flags", "shapes", "imagePath", "imageData", "imageHeight", "imageWidth"]);
-    expect(out.shapes[0]).toEqual({ label: "cord", points: [[1, 1], [2, 1], [2, 2]], group_id: null, description: "", shape_type: "polygon", flags: {}, mask: null });
+    expect(Object.keys(out)).toEqual([
+      "version",
+      "flags",
+      "shapes",
+      "imagePath",
+      "imageData",
+      "imageHeight",
+      "imageWidth",
+    ]);
+    expect(out.shapes[0]).toEqual({
+      label: "cord",
+      points: [
+        [1, 1],
+        [2, 1],
+        [2, 2],
+      ],
+      group_id: null,
+      description: "",
+      shape_type: "polygon",
+      flags: {},
+      mask: null,
+    });
   });
 
   it("copies points so later edits do not change the exported file", () => {

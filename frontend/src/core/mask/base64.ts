@@ -8,15 +8,15 @@ export function bytesToBase64(bytes: Uint8Array): string {
   let out = "";
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {
-    const n = ((bytes[i]) << 16) | ((bytes[i + 1]) << 8) | (bytes[i + 2]);
+    const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
     out += ALPHABET[(n >> 18) & 63] + ALPHABET[(n >> 12) & 63] + ALPHABET[(n >> 6) & 63] + ALPHABET[n & 63];
   }
   const rest = bytes.length - i;
   if (rest === 1) {
-    const n = (bytes[i]) << 16;
+    const n = bytes[i] << 16;
     out += ALPHABET[(n >> 18) & 63] + ALPHABET[(n >> 12) & 63] + "==";
   } else if (rest === 2) {
-    const n = ((bytes[i]) << 16) | ((bytes[i + 1]) << 8);
+    const n = (bytes[i] << 16) | (bytes[i + 1] << 8);
     out += ALPHABET[(n >> 18) & 63] + ALPHABET[(n >> 12) & 63] + ALPHABET[(n >> 6) & 63] + "=";
   }
   return out;
@@ -30,7 +30,7 @@ export function base64ToBytes(text: string): Uint8Array {
   let j = 0;
   for (let i = 0; i < clean.length; i++) {
     const c = clean.charCodeAt(i);
-    const v = c < 128 ? (LOOKUP[c]) : -1;
+    const v = c < 128 ? LOOKUP[c] : -1;
     if (v < 0) throw new Error(`invalid base64 character at ${i}`);
     buffer = (buffer << 6) | v;
     bits += 6;

@@ -59,7 +59,15 @@ export function maskToShapeFields(m: PlacedMask): { points: Point[]; mask: strin
 }
 
 /** Grow a placed mask so it covers [x0, x1] × [y0, y1] (inclusive), clipped to the image. */
-export function growMask(m: PlacedMask | null, x0: number, y0: number, x1: number, y1: number, columns: number, rows: number): PlacedMask {
+export function growMask(
+  m: PlacedMask | null,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  columns: number,
+  rows: number,
+): PlacedMask {
   const nx0 = Math.max(0, Math.min(m ? m.x0 : x0, x0));
   const ny0 = Math.max(0, Math.min(m ? m.y0 : y0, y0));
   const nx1 = Math.min(columns - 1, Math.max(m ? m.x0 + m.width - 1 : x1, x1));

@@ -44,7 +44,7 @@ describe("PNG masks", () => {
   it("decodes 1-bit PNGs (PIL mode '1') with a sub filter", () => {
     // 10×1 image, bits 1011000001 in one row, filter type 1 (sub) on 2 bytes
     const row = [0b10110000, 0b01000000];
-    const raw = Uint8Array.from([1, row[0], ((row[1]) - (row[0])) & 0xff]);
+    const raw = Uint8Array.from([1, row[0], (row[1] - row[0]) & 0xff]);
     const ihdr = [0, 0, 0, 10, 0, 0, 0, 1, 1, 0, 0, 0, 0];
     const png = buildPng(ihdr, zlibSync(raw));
     expect(Array.from(decodeMaskPng(png).data)).toEqual([1, 0, 1, 1, 0, 0, 0, 0, 0, 1]);
@@ -77,7 +77,15 @@ describe("brush", () => {
     expect(c.y0).toBe(0);
     const fields = maskToShapeFields(c);
     expect(fields.points[1]).toEqual([c.width - 1, c.height - 1]);
-    const back = maskFromShape({ label: "cord", points: fields.points, group_id: null, description: "", shape_type: "mask", flags: {}, mask: fields.mask });
+    const back = maskFromShape({
+      label: "cord",
+      points: fields.points,
+      group_id: null,
+      description: "",
+      shape_type: "mask",
+      flags: {},
+      mask: fields.mask,
+    });
     expect(back).toEqual(c);
   });
 });
@@ -92,7 +100,12 @@ function buildPng(ihdr: number[], idat: Uint8Array): Uint8Array {
     out.set(data, 8);
     return out;
   };
-  const parts = [header.subarray(0, 8), chunk("IHDR", Uint8Array.from(ihdr)), chunk("IDAT", idat), chunk("IEND", new Uint8Array(0))];
+  const parts = [
+    header.subarray(0, 8),
+    chunk("IHDR", Uint8Array.from(ihdr)),
+    chunk("IDAT", idat),
+    chunk("IEND", new Uint8Array(0)),
+  ];
   const total = parts.reduce((n, p) => n + p.length, 0);
   const out = new Uint8Array(total);
   let o = 0;

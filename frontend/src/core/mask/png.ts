@@ -23,7 +23,7 @@ const CRC_TABLE = (() => {
 
 function crc32(bytes: Uint8Array): number {
   let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = (CRC_TABLE[(c ^ (bytes[i])) & 0xff]) ^ (c >>> 8);
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
@@ -50,7 +50,12 @@ export function encodeMaskPng(mask: BinaryMask): Uint8Array {
   dv.setUint32(0, width);
   dv.setUint32(4, height);
   ihdr.set([8, 0, 0, 0, 0], 8);
-  const parts = [Uint8Array.from(SIGNATURE), chunk("IHDR", ihdr), chunk("IDAT", zlibSync(raw)), chunk("IEND", new Uint8Array(0))];
+  const parts = [
+    Uint8Array.from(SIGNATURE),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", zlibSync(raw)),
+    chunk("IEND", new Uint8Array(0)),
+  ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {
@@ -113,9 +118,9 @@ export function decodeMaskPng(png: Uint8Array): BinaryMask {
     const filter = raw[base];
     for (let i = 0; i < stride; i++) {
       const x = raw[base + 1 + i];
-      const a = i >= bpp ? (cur[i - bpp]) : 0;
+      const a = i >= bpp ? cur[i - bpp] : 0;
       const b = prev[i];
-      const c = i >= bpp ? (prev[i - bpp]) : 0;
+      const c = i >= bpp ? prev[i - bpp] : 0;
       let v: number;
       if (filter === 0) v = x;
       else if (filter === 1) v = x + a;
@@ -129,7 +134,7 @@ export function decodeMaskPng(png: Uint8Array): BinaryMask {
       let set: boolean;
       if (depth < 8) {
         const bit = x * bitsPerPixel;
-        set = (((cur[bit >> 3]) >> (8 - depth - (bit & 7))) & ((1 << depth) - 1)) !== 0;
+        set = ((cur[bit >> 3] >> (8 - depth - (bit & 7))) & ((1 << depth) - 1)) !== 0;
       } else {
         const byte = x * bpp;
         set = cur[byte] !== 0 || (depth === 16 && cur[byte + 1] !== 0);

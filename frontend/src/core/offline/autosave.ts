@@ -63,7 +63,14 @@ export class Autosave {
   async edit(shapes: ShapesByImage, case_fields: CaseFields): Promise<void> {
     this.seq += 1;
     this.current = { shapes, case_fields };
-    await this.opts.drafts.put({ readId: this.opts.readId, parent: this.parent, shapes, case_fields, seq: this.seq, savedAt: this.opts.scheduler.now() });
+    await this.opts.drafts.put({
+      readId: this.opts.readId,
+      parent: this.parent,
+      shapes,
+      case_fields,
+      seq: this.seq,
+      savedAt: this.opts.scheduler.now(),
+    });
     if (this.state === "conflict") return; // wait for the user's choice
     this.set(this.state === "offline" ? "offline" : "pending");
     this.schedule(this.opts.delayMs ?? 800);
@@ -98,7 +105,12 @@ export class Autosave {
     this.set("saving");
     let outcome: SaveOutcome;
     try {
-      outcome = await this.opts.save({ parent: this.parent, shapes: snapshot.shapes, case_fields: snapshot.case_fields, message: "" });
+      outcome = await this.opts.save({
+        parent: this.parent,
+        shapes: snapshot.shapes,
+        case_fields: snapshot.case_fields,
+        message: "",
+      });
     } catch (e) {
       outcome = { kind: "network", message: e instanceof Error ? e.message : String(e) };
     }
@@ -113,7 +125,13 @@ export class Autosave {
       } else {
         // Edits arrived during the save: keep them as a draft on the new parent and save again.
         const c = this.current as { shapes: ShapesByImage; case_fields: CaseFields };
-        await this.opts.drafts.put({ readId: this.opts.readId, parent: this.parent, ...c, seq: this.seq, savedAt: this.opts.scheduler.now() });
+        await this.opts.drafts.put({
+          readId: this.opts.readId,
+          parent: this.parent,
+          ...c,
+          seq: this.seq,
+          savedAt: this.opts.scheduler.now(),
+        });
         this.set("pending");
         this.schedule(this.opts.delayMs ?? 800);
       }
@@ -135,7 +153,13 @@ export class Autosave {
     this.parent = this.conflictHead.id;
     this.conflictHead = null;
     if (this.current) {
-      await this.opts.drafts.put({ readId: this.opts.readId, parent: this.parent, ...this.current, seq: this.seq, savedAt: this.opts.scheduler.now() });
+      await this.opts.drafts.put({
+        readId: this.opts.readId,
+        parent: this.parent,
+        ...this.current,
+        seq: this.seq,
+        savedAt: this.opts.scheduler.now(),
+      });
     }
     this.set("pending");
     await this.flush();

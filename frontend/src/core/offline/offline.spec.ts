@@ -31,8 +31,29 @@ class FakeScheduler implements Scheduler {
   }
 }
 
-const shapes = (n: number) => ({ "7": Array.from({ length: n }, () => ({ label: "cord", points: [[0, 0], [1, 0], [1, 1]] as [number, number][], group_id: null, description: "", shape_type: "polygon" as const, flags: {} })) });
-const head = (id: number): Revision => ({ id, number: id, parent: null, author: null, created_at: "", shapes: {}, case_fields: {} });
+const shapes = (n: number) => ({
+  "7": Array.from({ length: n }, () => ({
+    label: "cord",
+    points: [
+      [0, 0],
+      [1, 0],
+      [1, 1],
+    ] as [number, number][],
+    group_id: null,
+    description: "",
+    shape_type: "polygon" as const,
+    flags: {},
+  })),
+});
+const head = (id: number): Revision => ({
+  id,
+  number: id,
+  parent: null,
+  author: null,
+  created_at: "",
+  shapes: {},
+  case_fields: {},
+});
 
 function setup(outcomes: (SaveOutcome | Error)[]) {
   const kv = new MemoryStore();
@@ -147,7 +168,9 @@ describe("Autosave", () => {
   });
 
   it("waits for the next edit after the server refuses the shapes", async () => {
-    const { a, sched, calls } = setup([{ kind: "invalid", detail: "bad", errors: [{ image: 7, index: 0, message: "x" }] }]);
+    const { a, sched, calls } = setup([
+      { kind: "invalid", detail: "bad", errors: [{ image: 7, index: 0, message: "x" }] },
+    ]);
     await a.edit(shapes(1), {});
     await sched.advance(500);
     expect(a.state).toBe("invalid");

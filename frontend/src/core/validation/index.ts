@@ -6,7 +6,15 @@
 import type { Orientation, Shape, ShapeType, Template } from "../../contract/types";
 import { distinctPointCount, polygonArea } from "../geometry/polygon";
 
-export const SHAPE_TYPES: readonly ShapeType[] = ["polygon", "rectangle", "point", "line", "linestrip", "circle", "mask"];
+export const SHAPE_TYPES: readonly ShapeType[] = [
+  "polygon",
+  "rectangle",
+  "point",
+  "line",
+  "linestrip",
+  "circle",
+  "mask",
+];
 
 export type ErrorCode =
   | "label_missing"
@@ -42,7 +50,8 @@ export interface LabelRule {
 
 export function labelRule(template: Template, label: string): LabelRule | null {
   for (const set of template.keypoint_sets ?? []) {
-    if (set.points.includes(label)) return { shapeTypes: ["point"], views: set.view ? [set.view] : null, keypoint: true };
+    if (set.points.includes(label))
+      return { shapeTypes: ["point"], views: set.view ? [set.view] : null, keypoint: true };
   }
   const def = template.labels.find((l) => l.name === label);
   if (def) return { shapeTypes: def.shape_types, views: def.views ?? null, keypoint: false };
@@ -60,16 +69,24 @@ function isFiniteNumber(v: unknown): v is number {
  * The first problem of one shape, checked in the server's order (label, type, points, count, bounds,
  * degenerate geometry, mask data); null when the shape is valid on its own.
  */
-export function validateShape(shape: Shape, index: number, template: Template, image: ImageContext): ValidationIssue | null {
+export function validateShape(
+  shape: Shape,
+  index: number,
+  template: Template,
+  image: ImageContext,
+): ValidationIssue | null {
   const label = typeof shape.label === "string" ? shape.label : "";
   const issue = (code: ErrorCode, message: string): ValidationIssue => ({ index, label, code, message });
   if (!label) return issue("label_missing", "label is missing");
-  const type = (shape.shape_type ?? "polygon");
+  const type = shape.shape_type ?? "polygon";
   const rule = labelRule(template, label);
   if (!rule) return issue("unknown_label", `unknown label "${label}" (not in the project template)`);
   if (!SHAPE_TYPES.includes(type)) return issue("unknown_shape_type", `unknown shape type "${String(type)}"`);
   if (!rule.shapeTypes.includes(type)) {
-    return issue("shape_type_not_allowed", `shape type ${type} is not allowed for "${label}" (allowed: ${rule.shapeTypes.join(", ")})`);
+    return issue(
+      "shape_type_not_allowed",
+      `shape type ${type} is not allowed for "${label}" (allowed: ${rule.shapeTypes.join(", ")})`,
+    );
   }
   const raw: unknown = shape.points;
   if (!Array.isArray(raw)) return issue("non_finite", "points must be a list of [x, y] pairs");
@@ -84,7 +101,8 @@ export function validateShape(shape: Shape, index: number, template: Template, i
     return issue("point_count", `a ${type} needs exactly ${exact} point${exact > 1 ? "s" : ""}, got ${pts.length}`);
   }
   const min = MIN_POINTS[type];
-  if (min !== undefined && pts.length < min) return issue("point_count", `a ${type} needs at least ${min} points, got ${pts.length}`);
+  if (min !== undefined && pts.length < min)
+    return issue("point_count", `a ${type} needs at least ${min} points, got ${pts.length}`);
   for (const [x, y] of pts) {
     if (x < 0 || y < 0 || x > image.columns || y > image.rows) {
       return issue("outside_image", `point (${x}, ${y}) lies outside the image (${image.columns}×${image.rows})`);
@@ -94,22 +112,36 @@ export function validateShape(shape: Shape, index: number, template: Template, i
     if (distinctPointCount(pts) < 3) return issue("polygon_degenerate", "a polygon needs at least 3 distinct points");
     if (polygonArea(pts) <= 1e-9) return issue("polygon_degenerate", "a polygon must have a non-zero area");
   }
-  if ((type === "rectangle" || type === "line" || type === "circle") && pts[0][0] === pts[1][0] && pts[0][1] === pts[1][1]) {
+  if (
+    (type === "rectangle" || type === "line" || type === "circle") &&
+    pts[0][0] === pts[1][0] &&
+    pts[0][1] === pts[1][1]
+  ) {
     return issue("points_coincide", `a ${type}'s two points must differ`);
   }
-  if (type === "mask" && typeof shape.mask !== "string") return issue("mask_missing", "a mask shape needs its mask (base64 PNG)");
+  if (type === "mask" && typeof shape.mask !== "string")
+    return issue("mask_missing", "a mask shape needs its mask (base64 PNG)");
   return null;
 }
 
 /** All problems of the shapes of one image (at most one per shape), including keypoints placed twice. */
-export function validateImageShapes(shapes: readonly Shape[], template: Template, image: ImageContext): ValidationIssue[] {
+export function validateImageShapes(
+  shapes: readonly Shape[],
+  template: Template,
+  image: ImageContext,
+): ValidationIssue[] {
   const out: ValidationIssue[] = [];
   const used = new Set<string>();
   shapes.forEach((shape, i) => {
     let found = validateShape(shape, i, template, image);
     if (!found && labelRule(template, shape.label)?.keypoint) {
       if (used.has(shape.label)) {
-        found = { index: i, label: shape.label, code: "duplicate_keypoint", message: `keypoint "${shape.label}" is used more than once on this image` };
+        found = {
+          index: i,
+          label: shape.label,
+          code: "duplicate_keypoint",
+          message: `keypoint "${shape.label}" is used more than once on this image`,
+        };
       }
       used.add(shape.label);
     }

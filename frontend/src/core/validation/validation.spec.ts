@@ -14,8 +14,7 @@ interface FixtureCase {
 }
 
 const tpl = template as unknown as Template;
-const run = (c: FixtureCase) =>
-  validateImageShapes(c.shapes as Shape[], tpl, c.image);
+const run = (c: FixtureCase) => validateImageShapes(c.shapes as Shape[], tpl, c.image);
 
 describe("shared contract fixtures", () => {
   it.each((valid.cases as FixtureCase[]).map((c) => [c.name, c] as const))("accepts: %s", (_, c) => {

@@ -65,7 +65,7 @@ describe("applyWindow", () => {
   it("writes opaque pixels", () => {
     const out = new Uint32Array(1);
     applyWindow(new Uint16Array([5]), "uint16", { center: 0, width: 10, invert: false }, out);
-    expect((out[0]) >>> 24).toBe(255);
+    expect(out[0] >>> 24).toBe(255);
   });
 });
 

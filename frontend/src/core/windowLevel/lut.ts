@@ -50,7 +50,8 @@ export function windowValue(value: number, wl: WindowLevel): number {
   const width = Math.max(wl.width, 1e-6);
   const lo = wl.center - width / 2;
   let g = ((value - lo) / width) * 255;
-  if (!(g > 0)) g = 0; // also maps NaN to black
+  if (!(g > 0))
+    g = 0; // also maps NaN to black
   else if (g > 255) g = 255;
   g = Math.round(g);
   return wl.invert ? 255 - g : g;
@@ -111,7 +112,7 @@ export function applyWindow(
     const lo = wl.center - width / 2;
     const inv = wl.invert;
     for (let i = 0; i < n; i++) {
-      let g = (((pixels[i]) - lo) / width) * 255;
+      let g = ((pixels[i] - lo) / width) * 255;
       g = g > 0 ? (g > 255 ? 255 : (g + 0.5) | 0) : 0;
       if (inv) g = 255 - g;
       out[i] = (0xff000000 | (g << 16) | (g << 8) | g) >>> 0;
@@ -123,6 +124,6 @@ export function applyWindow(
   if (offset === 0) {
     for (let i = 0; i < n; i++) out[i] = table[pixels[i]];
   } else {
-    for (let i = 0; i < n; i++) out[i] = table[(pixels[i]) + offset];
+    for (let i = 0; i < n; i++) out[i] = table[pixels[i] + offset];
   }
 }

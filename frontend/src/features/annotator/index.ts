@@ -26,7 +26,8 @@ const ICONS: Record<ToolName, string> = {
   rectangle: '<rect x="4" y="5" width="12" height="10"/>',
   line: '<path d="M4 16L16 4"/><path d="M3 13l4 4M13 3l4 4"/>',
   point: '<circle cx="10" cy="10" r="3"/>',
-  keypoint: '<circle cx="6" cy="6" r="2"/><circle cx="14" cy="6" r="2"/><circle cx="6" cy="14" r="2"/><circle cx="14" cy="14" r="2"/>',
+  keypoint:
+    '<circle cx="6" cy="6" r="2"/><circle cx="14" cy="6" r="2"/><circle cx="6" cy="14" r="2"/><circle cx="14" cy="14" r="2"/>',
   brush: '<path d="M13 3l4 4-7 7-4-4z"/><path d="M6 10c-3 0-3 4-3 6 2 0 6 0 6-3"/>',
   eraser: '<path d="M8 16l-4-4 8-8 6 6-6 6z"/><path d="M8 16h9"/>',
 };
@@ -76,7 +77,19 @@ export function mountAnnotator(args: {
 
   // Tool rail.
   const buttons = new Map<ToolName, HTMLButtonElement>();
-  const order: (ToolName | null)[] = ["navigate", "edit", null, "polygon", "rectangle", "line", "point", "keypoint", null, "brush", "eraser"];
+  const order: (ToolName | null)[] = [
+    "navigate",
+    "edit",
+    null,
+    "polygon",
+    "rectangle",
+    "line",
+    "point",
+    "keypoint",
+    null,
+    "brush",
+    "eraser",
+  ];
   for (const name of order) {
     if (!name) {
       toolrail.append(el("div", { class: "gap" }));
@@ -96,7 +109,8 @@ export function mountAnnotator(args: {
   const toolHints: Record<ToolName, string> = {
     navigate: "Left-drag: window/level · wheel: slices · middle-drag: pan · Ctrl+wheel: zoom",
     edit: "Click to select · drag to move · drag a handle · double-click an edge to add a vertex · Alt+click a vertex to delete it",
-    polygon: "Click to add points · click the first point, Enter or double-click to close · Backspace removes the last point · Esc cancels",
+    polygon:
+      "Click to add points · click the first point, Enter or double-click to close · Backspace removes the last point · Esc cancels",
     rectangle: "Drag (or click twice) for opposite corners",
     line: "Drag (or click twice): caliper, length shown in mm",
     point: "Click to place a point",
@@ -113,14 +127,36 @@ export function mountAnnotator(args: {
   for (const vp of layout.viewports) vp.tool = tool;
 
   // App bar: read selector, save state, live, labelme.
-  const exportB = el("button", { "data-testid": "labelme-export", title: "Download labelme JSON of the active slice" }, "↓ labelme");
-  const importInput = el("input", { type: "file", accept: ".json,application/json", style: "display:none", "data-testid": "labelme-file" });
-  const importB = el("button", { "data-testid": "labelme-import", title: "Load labelme JSON into the active slice" }, "↑ labelme");
+  const exportB = el(
+    "button",
+    { "data-testid": "labelme-export", title: "Download labelme JSON of the active slice" },
+    "↓ labelme",
+  );
+  const importInput = el("input", {
+    type: "file",
+    accept: ".json,application/json",
+    style: "display:none",
+    "data-testid": "labelme-file",
+  });
+  const importB = el(
+    "button",
+    { "data-testid": "labelme-import", title: "Load labelme JSON into the active slice" },
+    "↑ labelme",
+  );
   const saveB = el("button", { "data-testid": "save-now", title: "Save now (Ctrl+S)" }, "Save");
   importB.addEventListener("click", () => importInput.click());
   saveB.addEventListener("click", () => session.saveNow());
   appbar.insertBefore(el("span", { class: "sep" }), appbar.lastElementChild);
-  for (const n of [session.readSelect, session.statusPill, saveB, el("span", { class: "sep" }), importB, exportB, importInput, session.livePill]) {
+  for (const n of [
+    session.readSelect,
+    session.statusPill,
+    saveB,
+    el("span", { class: "sep" }),
+    importB,
+    exportB,
+    importInput,
+    session.livePill,
+  ]) {
     appbar.insertBefore(n, appbar.lastElementChild);
   }
   const labelmeBases = new Map<number, LabelmeFile>();
@@ -146,8 +182,15 @@ export function mountAnnotator(args: {
     if (id === null || !store.editable) return;
     try {
       const file = importLabelme(await f.text());
-      if (file.imageWidth && file.imageHeight && (file.imageWidth !== vp.series.columns || file.imageHeight !== vp.series.rows)) {
-        toast(`This file is for a ${file.imageWidth}×${file.imageHeight} image; the slice is ${vp.series.columns}×${vp.series.rows}`, "error");
+      if (
+        file.imageWidth &&
+        file.imageHeight &&
+        (file.imageWidth !== vp.series.columns || file.imageHeight !== vp.series.rows)
+      ) {
+        toast(
+          `This file is for a ${file.imageWidth}×${file.imageHeight} image; the slice is ${vp.series.columns}×${vp.series.rows}`,
+          "error",
+        );
         return;
       }
       labelmeBases.set(id, file);
@@ -174,9 +217,13 @@ export function mountAnnotator(args: {
     const vp = layout.active();
     const id = vp.currentImageId;
     renderLabels(labels.body, store, template, vp, redraw);
-    const issues = id === null ? [] : validateImageShapes(store.shapesOf(id), template, { rows: vp.series.rows, columns: vp.series.columns });
+    const issues =
+      id === null
+        ? []
+        : validateImageShapes(store.shapesOf(id), template, { rows: vp.series.rows, columns: vp.series.columns });
     const serverErrors = new Map<number, string>();
-    for (const e of session.serverErrors) if (String(e.image) === String(id) && e.index !== null) serverErrors.set(e.index, e.message);
+    for (const e of session.serverErrors)
+      if (String(e.image) === String(id) && e.index !== null) serverErrors.set(e.index, e.message);
     invalid = new Set([...issues.map((x) => x.index), ...serverErrors.keys()]);
     shapes.count.textContent = String(renderShapes(shapes.body, store, vp, issues, serverErrors));
     colourSwatches(shapes.body, template);
@@ -207,7 +254,10 @@ export function mountAnnotator(args: {
       const id = v.currentImageId;
       const list = store.shapesOf(id);
       const sel = store.selection && store.selection.imageId === id ? store.selection.index : null;
-      const hover = tool.hover && tool.hover.kind === "vertex" && v.pointer ? { shape: tool.hover.shape, index: tool.hover.index } : null;
+      const hover =
+        tool.hover && tool.hover.kind === "vertex" && v.pointer
+          ? { shape: tool.hover.shape, index: tool.hover.index }
+          : null;
       drawShapes(ctx, v, list, {
         template,
         opacity: store.opacity,
@@ -220,7 +270,8 @@ export function mountAnnotator(args: {
         nextKeypoint: null,
       });
       if (id !== null) drawChords(ctx, v, measure.chords.get(String(id)) ?? []);
-      if (tool.draftView === v) drawDraft(ctx, v, tool.name, tool.draft, tool.cursorImage, labelColour(template, store.activeLabel ?? ""));
+      if (tool.draftView === v)
+        drawDraft(ctx, v, tool.name, tool.draft, tool.cursorImage, labelColour(template, store.activeLabel ?? ""));
       const p = v.pointer;
       if (p && tool.name === "keypoint") {
         const set = tool.keypointSet(v);
@@ -295,7 +346,8 @@ export function mountAnnotator(args: {
         return false;
       case "delete":
         if (sel !== null && id !== null && store.editable) {
-          if (tool.hover?.kind === "vertex" && tool.hover.shape === sel && e.shiftKey) tool.removeVertex(id, sel, tool.hover.index);
+          if (tool.hover?.kind === "vertex" && tool.hover.shape === sel && e.shiftKey)
+            tool.removeVertex(id, sel, tool.hover.index);
           else store.deleteShape(id, sel);
         }
         return true;
@@ -314,7 +366,12 @@ export function mountAnnotator(args: {
     }
     if (c.startsWith("alt+arrow") && sel !== null && id !== null && store.editable) {
       const s = store.shapesOf(id)[sel];
-      const d: Record<string, [number, number]> = { "alt+arrowup": [0, -1], "alt+arrowdown": [0, 1], "alt+arrowleft": [-1, 0], "alt+arrowright": [1, 0] };
+      const d: Record<string, [number, number]> = {
+        "alt+arrowup": [0, -1],
+        "alt+arrowdown": [0, 1],
+        "alt+arrowleft": [-1, 0],
+        "alt+arrowright": [1, 0],
+      };
       const [dx, dy] = d[c] ?? [0, 0];
       store.updateShape(id, sel, { ...s, points: s.points.map((p) => [p[0] + dx, p[1] + dy] as [number, number]) });
       return true;
@@ -333,7 +390,9 @@ export function mountAnnotator(args: {
     return false;
   }
 
-  void session.start().catch((e) => toast(`Could not load the reads: ${e instanceof Error ? e.message : String(e)}`, "error", 8000));
+  void session
+    .start()
+    .catch((e) => toast(`Could not load the reads: ${e instanceof Error ? e.message : String(e)}`, "error", 8000));
   refresh();
   return { store, tool, session, handleKey };
 }

@@ -10,7 +10,11 @@ import type { Viewport } from "../viewer";
 import { labelColour } from "./render";
 import type { AnnotationStore } from "./store";
 
-export function section(title: string, testid: string, ...children: (Node | string)[]): { root: HTMLElement; body: HTMLElement; count: HTMLElement } {
+export function section(
+  title: string,
+  testid: string,
+  ...children: (Node | string)[]
+): { root: HTMLElement; body: HTMLElement; count: HTMLElement } {
   const count = el("span", { class: "count" });
   const body = el("div", { class: "body" }, ...children);
   const h = el("h3", {}, title, count);
@@ -22,9 +26,11 @@ export function section(title: string, testid: string, ...children: (Node | stri
 function describe(s: Shape, vp: Viewport, area: number | null): string {
   const [sr, sc] = vp.series.pixel_spacing;
   if (s.shape_type === "line" && s.points.length === 2) return formatMm(lengthMm(s.points[0], s.points[1], sr, sc));
-  if (s.shape_type === "polygon") return `${s.points.length} pts · ${(area ?? polygonAreaMm2(s.points, sr, sc)).toFixed(1)} mm²`;
+  if (s.shape_type === "polygon")
+    return `${s.points.length} pts · ${(area ?? polygonAreaMm2(s.points, sr, sc)).toFixed(1)} mm²`;
   if (s.shape_type === "point") return `${s.points[0][0].toFixed(1)}, ${s.points[0][1].toFixed(1)}`;
-  if (s.shape_type === "mask" && s.points.length === 2) return `bbox ${Math.round(s.points[1][0] - s.points[0][0] + 1)}×${Math.round(s.points[1][1] - s.points[0][1] + 1)} px`;
+  if (s.shape_type === "mask" && s.points.length === 2)
+    return `bbox ${Math.round(s.points[1][0] - s.points[0][0] + 1)}×${Math.round(s.points[1][1] - s.points[0][1] + 1)} px`;
   return `${s.points.length} pts`;
 }
 
@@ -35,14 +41,25 @@ export interface PanelParts {
   fields: ReturnType<typeof section>;
 }
 
-export function renderLabels(body: HTMLElement, store: AnnotationStore, template: Template, vp: Viewport, redraw: () => void): void {
+export function renderLabels(
+  body: HTMLElement,
+  store: AnnotationStore,
+  template: Template,
+  vp: Viewport,
+  redraw: () => void,
+): void {
   clear(body);
   const shapes = store.shapesOf(vp.currentImageId);
   const offered = new Set(labelsForView(template, vp.view));
   for (const l of template.labels) {
     const n = shapes.filter((s) => s.label === l.name).length;
-    const eye = el("button", { class: `eye${store.hiddenLabels.has(l.name) ? " off" : ""}`, "data-testid": `label-visibility-${l.name}`, title: "Hide / show" });
-    eye.innerHTML = '<svg viewBox="0 0 20 20" width="14" height="14" fill="none" stroke="currentColor" stroke-width="1.6"><path d="M2 10s3-5 8-5 8 5 8 5-3 5-8 5-8-5-8-5z"/><circle cx="10" cy="10" r="2.2"/></svg>';
+    const eye = el("button", {
+      class: `eye${store.hiddenLabels.has(l.name) ? " off" : ""}`,
+      "data-testid": `label-visibility-${l.name}`,
+      title: "Hide / show",
+    });
+    eye.innerHTML =
+      '<svg viewBox="0 0 20 20" width="14" height="14" fill="none" stroke="currentColor" stroke-width="1.6"><path d="M2 10s3-5 8-5 8 5 8 5-3 5-8 5-8-5-8-5z"/><circle cx="10" cy="10" r="2.2"/></svg>';
     eye.addEventListener("click", (e) => {
       e.stopPropagation();
       if (store.hiddenLabels.has(l.name)) store.hiddenLabels.delete(l.name);
@@ -52,7 +69,11 @@ export function renderLabels(body: HTMLElement, store: AnnotationStore, template
     });
     const row = el(
       "div",
-      { class: `row label-row${store.activeLabel === l.name ? " active" : ""}`, "data-testid": `label-${l.name}`, title: `${l.shape_types.join(", ")}${l.views ? ` · ${l.views.join(", ")}` : ""}` },
+      {
+        class: `row label-row${store.activeLabel === l.name ? " active" : ""}`,
+        "data-testid": `label-${l.name}`,
+        title: `${l.shape_types.join(", ")}${l.views ? ` · ${l.views.join(", ")}` : ""}`,
+      },
       el("span", { class: "swatch", style: `background:${l.color}` }),
       el("span", { class: "grow", style: offered.has(l.name) ? "" : "opacity:.5" }, l.name),
       l.hotkey ? el("kbd", {}, l.hotkey) : null,
@@ -65,7 +86,14 @@ export function renderLabels(body: HTMLElement, store: AnnotationStore, template
     });
     body.append(row);
   }
-  const opacity = el("input", { type: "range", min: "0", max: "1", step: "0.05", value: String(store.opacity), "data-testid": "opacity" });
+  const opacity = el("input", {
+    type: "range",
+    min: "0",
+    max: "1",
+    step: "0.05",
+    value: String(store.opacity),
+    "data-testid": "opacity",
+  });
   opacity.addEventListener("input", () => {
     store.opacity = Number(opacity.value);
     redraw();
@@ -77,10 +105,19 @@ export function renderLabels(body: HTMLElement, store: AnnotationStore, template
     store.emit("view");
     redraw();
   });
-  body.append(el("div", { class: "slider" }, el("span", { class: "dim" }, "Fill"), opacity), el("label", { class: "field-row" }, all, "Hide all shapes (H)"));
+  body.append(
+    el("div", { class: "slider" }, el("span", { class: "dim" }, "Fill"), opacity),
+    el("label", { class: "field-row" }, all, "Hide all shapes (H)"),
+  );
 }
 
-export function renderShapes(body: HTMLElement, store: AnnotationStore, vp: Viewport, issues: ValidationIssue[], serverErrors: Map<number, string>): number {
+export function renderShapes(
+  body: HTMLElement,
+  store: AnnotationStore,
+  vp: Viewport,
+  issues: ValidationIssue[],
+  serverErrors: Map<number, string>,
+): number {
   clear(body);
   const id = vp.currentImageId;
   const shapes = store.shapesOf(id);
@@ -96,12 +133,26 @@ export function renderShapes(body: HTMLElement, store: AnnotationStore, vp: View
     });
     const row = el(
       "div",
-      { class: `row${sel ? " selected" : ""}`, "data-testid": "shape-row", "data-index": String(i), "data-label": s.label, "data-shape-type": s.shape_type },
+      {
+        class: `row${sel ? " selected" : ""}`,
+        "data-testid": "shape-row",
+        "data-index": String(i),
+        "data-label": s.label,
+        "data-shape-type": s.shape_type,
+      },
       el("span", { class: "swatch", style: `background:${labelColour({ labels: [], keypoint_sets: [] }, s.label)}` }),
-      el("span", { class: "grow" }, `${s.label} `, el("span", { class: "dim" }, `${s.shape_type} · ${describe(s, vp, null)}`)),
+      el(
+        "span",
+        { class: "grow" },
+        `${s.label} `,
+        el("span", { class: "dim" }, `${s.shape_type} · ${describe(s, vp, null)}`),
+      ),
       del,
     );
-    if (problem) row.append(el("div", { class: "dim", style: "color:#ffb1ac;flex-basis:100%", "data-testid": "shape-error" }, problem));
+    if (problem)
+      row.append(
+        el("div", { class: "dim", style: "color:#ffb1ac;flex-basis:100%", "data-testid": "shape-error" }, problem),
+      );
     row.style.flexWrap = "wrap";
     row.addEventListener("click", () => {
       if (id !== null) store.select({ imageId: id, index: i });
@@ -118,7 +169,12 @@ export function colourSwatches(body: HTMLElement, template: Template): void {
   });
 }
 
-export function renderKeypoints(body: HTMLElement, store: AnnotationStore, template: Template, vp: Viewport): Set<string> {
+export function renderKeypoints(
+  body: HTMLElement,
+  store: AnnotationStore,
+  template: Template,
+  vp: Viewport,
+): Set<string> {
   clear(body);
   const warned = new Set<string>();
   const set = (template.keypoint_sets ?? []).find((s) => !s.view || s.view === vp.view);
@@ -131,11 +187,21 @@ export function renderKeypoints(body: HTMLElement, store: AnnotationStore, templ
   const next = nextKeypoint(set, shapes);
   const warnings = keypointWarnings(set, shapes);
   for (const w of warnings) for (const n of w.names) warned.add(n);
-  body.append(el("div", { class: "next-kp", "data-testid": "next-keypoint" }, next ? `Next: ${next}` : `All ${set.points.length} placed`));
+  body.append(
+    el(
+      "div",
+      { class: "next-kp", "data-testid": "next-keypoint" },
+      next ? `Next: ${next}` : `All ${set.points.length} placed`,
+    ),
+  );
   const grid = el("div", { class: "kp-grid" });
   for (const n of set.points) {
     const cls = `kp${placed.has(n) ? " placed" : ""}${n === next ? " next" : ""}${warned.has(n) ? " warn" : ""}`;
-    const cell = el("div", { class: cls, "data-testid": `kp-${n}`, title: placed.has(n) ? "Placed: click to select" : "Not placed" }, n);
+    const cell = el(
+      "div",
+      { class: cls, "data-testid": `kp-${n}`, title: placed.has(n) ? "Placed: click to select" : "Not placed" },
+      n,
+    );
     cell.addEventListener("click", () => {
       const i = shapes.findIndex((s) => s.label === n && s.shape_type === "point");
       const id = vp.currentImageId;
@@ -170,7 +236,11 @@ export function renderFields(body: HTMLElement, store: AnnotationStore, template
       sel.addEventListener("change", () => store.setCaseField(f.name, sel.value === "" ? null : sel.value));
       body.append(el("label", { class: "field-row" }, el("span", {}, f.label ?? f.name), sel));
     } else {
-      const input = el("input", { type: "text", "data-testid": `field-${f.name}`, value: typeof value === "string" ? value : "" });
+      const input = el("input", {
+        type: "text",
+        "data-testid": `field-${f.name}`,
+        value: typeof value === "string" ? value : "",
+      });
       input.disabled = !store.editable;
       input.addEventListener("change", () => store.setCaseField(f.name, input.value));
       body.append(el("label", { class: "field-row" }, el("span", {}, f.label ?? f.name), input));

@@ -73,7 +73,12 @@ function textTag(ctx: CanvasRenderingContext2D, text: string, x: number, y: numb
   ctx.fillText(text, x, y);
 }
 
-export function drawShapes(ctx: CanvasRenderingContext2D, vp: Viewport, shapes: readonly Shape[], o: DrawOptions): void {
+export function drawShapes(
+  ctx: CanvasRenderingContext2D,
+  vp: Viewport,
+  shapes: readonly Shape[],
+  o: DrawOptions,
+): void {
   const [sr, sc] = vp.series.pixel_spacing;
   const [kx, ky] = vp.scale;
   shapes.forEach((s, i) => {
@@ -175,7 +180,14 @@ export function drawShapes(ctx: CanvasRenderingContext2D, vp: Viewport, shapes: 
 }
 
 /** The shape being drawn (dashed), with the live caliper length for lines. */
-export function drawDraft(ctx: CanvasRenderingContext2D, vp: Viewport, type: string, points: Point[], cursor: Point | null, colour: string): void {
+export function drawDraft(
+  ctx: CanvasRenderingContext2D,
+  vp: Viewport,
+  type: string,
+  points: Point[],
+  cursor: Point | null,
+  colour: string,
+): void {
   const pts = cursor ? [...points, cursor] : points;
   if (pts.length === 0) return;
   const scr = pts.map((p) => vp.toScreen(p));

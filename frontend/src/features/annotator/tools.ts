@@ -13,7 +13,8 @@ import type { PointerInfo, Viewport, ViewportTool } from "../viewer";
 import { forgetMaskCanvas } from "./render";
 import type { AnnotationStore, AnnotDoc } from "./store";
 
-export type ToolName = "navigate" | "edit" | "polygon" | "rectangle" | "line" | "point" | "keypoint" | "brush" | "eraser";
+export type ToolName =
+  "navigate" | "edit" | "polygon" | "rectangle" | "line" | "point" | "keypoint" | "brush" | "eraser";
 
 const SHAPE_OF: Partial<Record<ToolName, ShapeType>> = {
   polygon: "polygon",
@@ -186,7 +187,7 @@ export class AnnotatorTool implements ViewportTool {
         }
         const hit = this.hitAt(vp, p);
         const shapes = this.store.shapesOf(id);
-        if (hit && hit.kind === "vertex" && set.points.includes((shapes[hit.shape]).label)) {
+        if (hit && hit.kind === "vertex" && set.points.includes(shapes[hit.shape].label)) {
           this.store.select({ imageId: id, index: hit.shape });
           this.drag = { kind: "vertex", shape: hit.shape, index: 0, before: this.store.doc };
           return true;
@@ -208,7 +209,13 @@ export class AnnotatorTool implements ViewportTool {
         const existing = index >= 0 ? this.store.maskOf(shapes[index]) : null;
         if (this.name === "eraser" && index < 0) return true;
         if (index < 0) index = shapes.length;
-        this.drag = { kind: "paint", last: p.image, before: this.store.doc, shapeIndex: index, mask: existing ? cloneMask(existing) : null };
+        this.drag = {
+          kind: "paint",
+          last: p.image,
+          before: this.store.doc,
+          shapeIndex: index,
+          mask: existing ? cloneMask(existing) : null,
+        };
         this.paint(vp, p.image);
         return true;
       }
@@ -275,7 +282,10 @@ export class AnnotatorTool implements ViewportTool {
     if (id === null || !hit || hit.kind !== "edge") return;
     const s = this.store.shapesOf(id)[hit.shape];
     if (s.shape_type !== "polygon" && s.shape_type !== "linestrip") return;
-    this.store.updateShape(id, hit.shape, { ...s, points: insertVertex(s.points, hit.index, this.clamp(vp, vp.toImage(hit.at ?? p.screen))) });
+    this.store.updateShape(id, hit.shape, {
+      ...s,
+      points: insertVertex(s.points, hit.index, this.clamp(vp, vp.toImage(hit.at ?? p.screen))),
+    });
   }
 
   cursor(): string {
@@ -292,7 +302,7 @@ export class AnnotatorTool implements ViewportTool {
 
   finishPolygon(vp: Viewport): void {
     // A double-click adds the same point twice: drop consecutive duplicates.
-    const pts = this.draft.filter((q, k, a) => k === 0 || q[0] !== (a[k - 1])[0] || q[1] !== (a[k - 1])[1]);
+    const pts = this.draft.filter((q, k, a) => k === 0 || q[0] !== a[k - 1][0] || q[1] !== a[k - 1][1]);
     this.draft = [];
     this.draftView = null;
     if (pts.length < 3) {
@@ -355,7 +365,14 @@ export class AnnotatorTool implements ViewportTool {
     const label = this.store.activeLabel as string;
     const shapes = this.store.shapesOf(id);
     const base = shapes[d.shapeIndex] ?? normaliseShape({ label, points: [], shape_type: "mask" });
-    const preview: Shape = { ...base, points: [[d.mask.x0, d.mask.y0], [d.mask.x0 + d.mask.width - 1, d.mask.y0 + d.mask.height - 1]], mask: base.mask ?? "" };
+    const preview: Shape = {
+      ...base,
+      points: [
+        [d.mask.x0, d.mask.y0],
+        [d.mask.x0 + d.mask.width - 1, d.mask.y0 + d.mask.height - 1],
+      ],
+      mask: base.mask ?? "",
+    };
     this.store.rememberMask(preview, d.mask);
     const list = shapes.slice();
     list[d.shapeIndex] = preview;

@@ -26,11 +26,27 @@ export class CaseList {
   readonly board = new JobBoard();
   readonly rows = new Map<number, Row>();
   readonly toolbar = el("div", { class: "toolbar-row case-tools", "data-testid": "case-tools" });
-  readonly selectAll = el("input", { type: "checkbox", "data-testid": "select-all-cases", title: "Select every case of this page" });
-  readonly prelabelSelected = el("button", { class: "primary", "data-testid": "prelabel-selected", disabled: true }, "Pre-label selected");
-  readonly prelabelAll = el("button", { "data-testid": "prelabel-all", title: "Queue a pre-label job for every case of the project" }, "Pre-label all");
+  readonly selectAll = el("input", {
+    type: "checkbox",
+    "data-testid": "select-all-cases",
+    title: "Select every case of this page",
+  });
+  readonly prelabelSelected = el(
+    "button",
+    { class: "primary", "data-testid": "prelabel-selected", disabled: true },
+    "Pre-label selected",
+  );
+  readonly prelabelAll = el(
+    "button",
+    { "data-testid": "prelabel-all", title: "Queue a pre-label job for every case of the project" },
+    "Pre-label all",
+  );
   readonly summary = el("span", { class: "muted", "data-testid": "jobs-summary" });
-  readonly livePill = el("span", { class: "pill", "data-testid": "caselist-live", "data-live": "off", title: "Live updates" }, "live");
+  readonly livePill = el(
+    "span",
+    { class: "pill", "data-testid": "caselist-live", "data-live": "off", title: "Live updates" },
+    "live",
+  );
   private live: LiveSocket | null = null;
   private confirmTimer = 0;
 
@@ -53,10 +69,14 @@ export class CaseList {
     }
     this.toolbar.append(el("span", { class: "spacer" }), this.summary, this.livePill);
     root.append(this.toolbar);
-    this.live = new LiveSocket(`/ws/projects/${encodeURIComponent(this.project)}/`, (e) => this.onLive(e), (on) => {
-      this.livePill.dataset.live = on ? "on" : "off";
-      this.livePill.title = on ? "Live updates connected" : "Live updates reconnecting";
-    });
+    this.live = new LiveSocket(
+      `/ws/projects/${encodeURIComponent(this.project)}/`,
+      (e) => this.onLive(e),
+      (on) => {
+        this.livePill.dataset.live = on ? "on" : "off";
+        this.livePill.title = on ? "Live updates connected" : "Live updates reconnecting";
+      },
+    );
     void this.loadJobs();
   }
 
@@ -134,10 +154,15 @@ export class CaseList {
     this.prelabelSelected.disabled = true;
     this.prelabelAll.disabled = true;
     try {
-      const res = await postJSON<{ jobs: unknown[] }>(`/api/projects/${encodeURIComponent(this.project)}/prelabel`, body);
+      const res = await postJSON<{ jobs: unknown[] }>(
+        `/api/projects/${encodeURIComponent(this.project)}/prelabel`,
+        body,
+      );
       const jobs = (res.jobs ?? []).map(parseJob).filter((j): j is JobInfo => j !== null);
       for (const j of jobs) this.apply(j);
-      toast(jobs.length ? `Queued ${jobs.length} pre-label job${jobs.length === 1 ? "" : "s"}` : "No case to pre-label");
+      toast(
+        jobs.length ? `Queued ${jobs.length} pre-label job${jobs.length === 1 ? "" : "s"}` : "No case to pre-label",
+      );
       return true;
     } catch (e) {
       toast(`Pre-label refused: ${e instanceof ApiError ? e.message : String(e)}`, "error", 6000);

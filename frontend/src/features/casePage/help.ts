@@ -14,7 +14,11 @@ export function showHelp(): void {
     }
   }
   const close = el("button", { class: "primary", "data-testid": "help-close" }, "Close");
-  const back = el("div", { class: "modal-back", "data-testid": "help-overlay" }, el("div", { class: "modal" }, el("h2", {}, "Keyboard shortcuts"), grid, el("div", { class: "actions" }, close)));
+  const back = el(
+    "div",
+    { class: "modal-back", "data-testid": "help-overlay" },
+    el("div", { class: "modal" }, el("h2", {}, "Keyboard shortcuts"), grid, el("div", { class: "actions" }, close)),
+  );
   const remove = () => back.remove();
   close.addEventListener("click", remove);
   back.addEventListener("click", (e) => {

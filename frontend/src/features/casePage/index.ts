@@ -46,7 +46,12 @@ export interface Shell {
 }
 
 function buildShell(caseInfo: CaseInfo, viewports: HTMLElement): Shell {
-  const appbar = el("div", { class: "appbar", "data-testid": "appbar" }, el("span", { class: "title", "data-testid": "case-title" }, caseInfo.pseudonym), el("span", { class: "badge", "data-testid": "case-state" }, caseInfo.state));
+  const appbar = el(
+    "div",
+    { class: "appbar", "data-testid": "appbar" },
+    el("span", { class: "title", "data-testid": "case-title" }, caseInfo.pseudonym),
+    el("span", { class: "badge", "data-testid": "case-state" }, caseInfo.state),
+  );
   const toolrail = el("div", { class: "toolrail", "data-testid": "toolrail" });
   const side = el("aside", { class: "sidepanel", "data-testid": "sidepanel" });
   const cursorLabel = el("span", { "data-testid": "cursor-label" });
@@ -57,7 +62,13 @@ function buildShell(caseInfo: CaseInfo, viewports: HTMLElement): Shell {
 }
 
 /** Keys every role has: slice scrolling, presets, zoom, invert, reset, help, case navigation. */
-export function viewerKey(e: KeyboardEvent, vp: Viewport, ctx: PageContext, all: Viewport[], setActive: (v: Viewport) => void): boolean {
+export function viewerKey(
+  e: KeyboardEvent,
+  vp: Viewport,
+  ctx: PageContext,
+  all: Viewport[],
+  setActive: (v: Viewport) => void,
+): boolean {
   const c = chord(e);
   switch (c) {
     case "arrowup":
@@ -163,7 +174,13 @@ export async function mountCasePage(root: HTMLElement): Promise<void> {
   try {
     caseInfo = embeddedCase(ctx.caseId) ?? (await getJSON<CaseInfo>(`/api/cases/${ctx.caseId}`));
   } catch (e) {
-    root.append(el("div", { class: "empty-state", "data-testid": "load-error" }, `Could not open this case: ${e instanceof ApiError ? e.message : String(e)}`));
+    root.append(
+      el(
+        "div",
+        { class: "empty-state", "data-testid": "load-error" },
+        `Could not open this case: ${e instanceof ApiError ? e.message : String(e)}`,
+      ),
+    );
     return;
   }
   const layout = createViewerLayout(caseInfo);
@@ -188,7 +205,16 @@ export async function mountCasePage(root: HTMLElement): Promise<void> {
     });
   }
   const annotator = layout.viewports.length
-    ? mountAnnotator({ caseInfo, layout, toolrail: shell.toolrail, appbar: shell.appbar, side: shell.side, hint: shell.hint, username: ctx.username, role: ctx.role })
+    ? mountAnnotator({
+        caseInfo,
+        layout,
+        toolrail: shell.toolrail,
+        appbar: shell.appbar,
+        side: shell.side,
+        hint: shell.hint,
+        username: ctx.username,
+        role: ctx.role,
+      })
     : null;
   if (annotator) {
     const badge = shell.appbar.querySelector<HTMLElement>("[data-testid=case-state]");
@@ -200,11 +226,13 @@ export async function mountCasePage(root: HTMLElement): Promise<void> {
   installTestHook(layout, annotator);
   document.addEventListener("keydown", (e) => {
     if (fromTextField(e) || document.querySelector(".modal-back")) {
-      if (e.key === "Escape" && document.querySelector("[data-testid=help-overlay]")) document.querySelector(".modal-back")?.remove();
+      if (e.key === "Escape" && document.querySelector("[data-testid=help-overlay]"))
+        document.querySelector(".modal-back")?.remove();
       return;
     }
     const vp = layout.active();
     if (!vp) return;
-    if (annotator?.handleKey(e, vp) || viewerKey(e, vp, ctx, layout.viewports, (v) => layout.setActive(v))) e.preventDefault();
+    if (annotator?.handleKey(e, vp) || viewerKey(e, vp, ctx, layout.viewports, (v) => layout.setActive(v)))
+      e.preventDefault();
   });
 }

@@ -24,10 +24,34 @@ export interface JobPanelOptions {
 
 export class JobPanel {
   readonly root: HTMLElement;
-  readonly button = el("button", { class: "primary", "data-testid": "prelabel-button", title: "Run the active models on this case: their shapes arrive as a model read" }, "Pre-label");
-  readonly chip = el("span", { class: "pill job-chip", "data-testid": "job-status", "data-status": "none", hidden: true });
+  readonly button = el(
+    "button",
+    {
+      class: "primary",
+      "data-testid": "prelabel-button",
+      title: "Run the active models on this case: their shapes arrive as a model read",
+    },
+    "Pre-label",
+  );
+  readonly chip = el("span", {
+    class: "pill job-chip",
+    "data-testid": "job-status",
+    "data-status": "none",
+    hidden: true,
+  });
   readonly bar = el("span", { class: "job-bar-fill" });
-  readonly progress = el("div", { class: "job-bar", "data-testid": "job-progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", hidden: true }, this.bar);
+  readonly progress = el(
+    "div",
+    {
+      class: "job-bar",
+      "data-testid": "job-progress",
+      role: "progressbar",
+      "aria-valuemin": "0",
+      "aria-valuemax": "100",
+      hidden: true,
+    },
+    this.bar,
+  );
   readonly error = el("div", { class: "job-error", "data-testid": "job-error", role: "alert", hidden: true });
   readonly openButton = el("button", { "data-testid": "job-open-read", hidden: true }, "Show model read");
   job: JobInfo | null = null;
@@ -54,7 +78,9 @@ export class JobPanel {
   /** The case's latest job, when it is still queued or running, or failed (its reason stays visible). */
   async loadLatest(): Promise<void> {
     try {
-      const jobs = (await getJSON<unknown[]>(`/api/cases/${this.opts.caseId}/jobs`)).map(parseJob).filter((j): j is JobInfo => j !== null);
+      const jobs = (await getJSON<unknown[]>(`/api/cases/${this.opts.caseId}/jobs`))
+        .map(parseJob)
+        .filter((j): j is JobInfo => j !== null);
       const latest = latestToShow(jobs);
       if (latest) this.apply(latest);
     } catch {

@@ -58,5 +58,9 @@ export function fromTextField(e: KeyboardEvent): boolean {
   const t = e.target as HTMLElement | null;
   if (!t) return false;
   const tag = t.tagName;
-  return tag === "TEXTAREA" || (tag === "INPUT" && !["checkbox", "radio", "range", "button"].includes((t as HTMLInputElement).type)) || t.isContentEditable;
+  return (
+    tag === "TEXTAREA" ||
+    (tag === "INPUT" && !["checkbox", "radio", "range", "button"].includes((t as HTMLInputElement).type)) ||
+    t.isContentEditable
+  );
 }

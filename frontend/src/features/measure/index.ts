@@ -23,7 +23,10 @@ export class MeasurePanel {
     private readonly caseId: number,
     private readonly series: readonly SeriesInfo[] = [],
   ) {
-    this.reference.append(el("option", { value: "C3C7" }, "Reference C3 / C7"), el("option", { value: "adjacent" }, "Reference adjacent (SCT)"));
+    this.reference.append(
+      el("option", { value: "C3C7" }, "Reference C3 / C7"),
+      el("option", { value: "adjacent" }, "Reference adjacent (SCT)"),
+    );
     this.reference.addEventListener("change", () => this.schedule(this.lastShapes, 0));
     this.body.append(el("div", { class: "row dim" }, "Draw cord/canal and the vertebral corners to measure."));
   }
@@ -42,11 +45,17 @@ export class MeasurePanel {
     this.body.dataset.state = "loading";
     let res: { results: MeasurementResult[] };
     try {
-      res = await postJSON<{ results: MeasurementResult[] }>(`/api/cases/${this.caseId}/measure`, { shapes, reference: this.reference.value });
+      res = await postJSON<{ results: MeasurementResult[] }>(`/api/cases/${this.caseId}/measure`, {
+        shapes,
+        reference: this.reference.value,
+      });
     } catch (e) {
       if (seq !== this.seq) return;
       clear(this.body);
-      const msg = e instanceof ApiError && e.status === 404 ? "Measurements are not available on this server yet." : `Could not measure: ${e instanceof Error ? e.message : String(e)}`;
+      const msg =
+        e instanceof ApiError && e.status === 404
+          ? "Measurements are not available on this server yet."
+          : `Could not measure: ${e instanceof Error ? e.message : String(e)}`;
       this.body.append(el("div", { class: "row dim", "data-testid": "measure-error" }, msg));
       this.body.dataset.state = "error";
       return;
@@ -59,16 +68,31 @@ export class MeasurePanel {
     clear(this.body);
     this.chords.clear();
     this.body.dataset.state = "ready";
-    if (results.length === 0) this.body.append(el("div", { class: "row dim" }, "Nothing to measure yet: draw the cord and canal, and place the vertebral corners."));
+    if (results.length === 0)
+      this.body.append(
+        el(
+          "div",
+          { class: "row dim" },
+          "Nothing to measure yet: draw the cord and canal, and place the vertebral corners.",
+        ),
+      );
     const sorted = [...results].sort((a, b) => imageOrder(this.series, a.image) - imageOrder(this.series, b.image));
     for (const r of sorted) this.chords.set(String(r.image), r.chords ?? []);
     for (const { images, result: r } of mergeResults(sorted)) {
-      const block = el("div", { class: "meas-block", "data-testid": "measure-result", "data-image": images.map(String).join(" "), "data-view": r.view ?? "" });
+      const block = el("div", {
+        class: "meas-block",
+        "data-testid": "measure-result",
+        "data-image": images.map(String).join(" "),
+        "data-view": r.view ?? "",
+      });
       block.append(el("div", { class: "meas-head", "data-testid": "measure-image" }, imagesLabel(this.series, images)));
       const reference = typeof r.parameters?.reference === "string" ? r.parameters.reference : this.reference.value;
       for (const g of groupValues(r.values ?? {}, r.view ?? "", reference)) block.append(this.group(g, r.view ?? ""));
       const hints = el("ul", { class: "warnings meas-hints" });
-      for (const m of r.missing ?? []) hints.append(el("li", { class: "hint", "data-testid": "measure-missing", title: m }, missingHint(m, r.view ?? "")));
+      for (const m of r.missing ?? [])
+        hints.append(
+          el("li", { class: "hint", "data-testid": "measure-missing", title: m }, missingHint(m, r.view ?? "")),
+        );
       for (const w of r.warnings ?? []) hints.append(el("li", { "data-testid": "measure-warning" }, `⚠ ${w}`));
       if (hints.childElementCount) block.append(hints);
       this.body.append(block);
@@ -90,12 +114,22 @@ export class MeasurePanel {
       );
     }
     if (g.id === "main") {
-      const wrap = el("div", { class: "meas-group", "data-testid": `measure-group-${g.id}` }, el("div", { class: "meas-title" }, g.title), table);
+      const wrap = el(
+        "div",
+        { class: "meas-group", "data-testid": `measure-group-${g.id}` },
+        el("div", { class: "meas-title" }, g.title),
+        table,
+      );
       return wrap;
     }
     // Secondary groups are <details>: folded by default where the values are for comparison only.
     const key = `${view}:${g.id}`;
-    const details = el("details", { class: "meas-group", "data-testid": `measure-group-${g.id}` }, el("summary", { class: "meas-title" }, `${g.title} `, el("span", { class: "dim" }, String(g.rows.length))), table);
+    const details = el(
+      "details",
+      { class: "meas-group", "data-testid": `measure-group-${g.id}` },
+      el("summary", { class: "meas-title" }, `${g.title} `, el("span", { class: "dim" }, String(g.rows.length))),
+      table,
+    );
     details.open = this.unfolded.has(key) || (!g.folded && !this.unfolded.has(`!${key}`));
     details.addEventListener("toggle", () => {
       this.unfolded.delete(key);

@@ -41,19 +41,44 @@ interface Spec {
 const UNIT: Record<Kind, string> = { percent: "%", mm: "mm", mm2: "mm²", ratio: "", deg: "°", plain: "" };
 
 const SAGITTAL_MAIN: Spec[] = [
-  { key: "mscc", name: "MSCC", kind: "percent", hl: true, title: "Maximum spinal cord compression: 1 − 2·d_i / (d_a + d_b)" },
+  {
+    key: "mscc",
+    name: "MSCC",
+    kind: "percent",
+    hl: true,
+    title: "Maximum spinal cord compression: 1 − 2·d_i / (d_a + d_b)",
+  },
   { key: "mcc", name: "MCC", kind: "percent", hl: true, title: "Maximum canal compromise: 1 − 2·D_i / (D_a + D_b)" },
-  { key: "d_i", name: "d_i", kind: "mm", level: "d_i_level", position: "d_i_position_mm", title: "Cord width at its narrowest layer" },
+  {
+    key: "d_i",
+    name: "d_i",
+    kind: "mm",
+    level: "d_i_level",
+    position: "d_i_position_mm",
+    title: "Cord width at its narrowest layer",
+  },
   { key: "d_a", name: "d_a", kind: "mm", title: "Cord width of the reference above" },
   { key: "d_b", name: "d_b", kind: "mm", title: "Cord width of the reference below" },
-  { key: "D_i", name: "D_i", kind: "mm", level: "D_i_level", position: "D_i_position_mm", title: "Canal width at its narrowest layer" },
+  {
+    key: "D_i",
+    name: "D_i",
+    kind: "mm",
+    level: "D_i_level",
+    position: "D_i_position_mm",
+    title: "Canal width at its narrowest layer",
+  },
   { key: "D_a", name: "D_a", kind: "mm", title: "Canal width of the reference above" },
   { key: "D_b", name: "D_b", kind: "mm", title: "Canal width of the reference below" },
 ];
 
 const AXIAL_MAIN: Spec[] = [
   { key: "ta", name: "TA", kind: "mm2", hl: true, title: "Transverse area of the cord" },
-  { key: "transverse", name: "Transverse", kind: "mm", title: "Transverse diameter T: long side of the minimum-area rectangle" },
+  {
+    key: "transverse",
+    name: "Transverse",
+    kind: "mm",
+    title: "Transverse diameter T: long side of the minimum-area rectangle",
+  },
   { key: "ap", name: "AP", kind: "mm", title: "Antero-posterior diameter S: minimum caliper width" },
   { key: "cr", name: "CR", kind: "ratio", hl: true, title: "Compression ratio S / T" },
 ];
@@ -71,14 +96,24 @@ const MANUAL: Spec[] = [
   { key: "manual_mscc", name: "MSCC", kind: "percent", title: "MSCC from the d_i, d_a, d_b calipers" },
   { key: "manual_mcc", name: "MCC", kind: "percent", title: "MCC from the D_i, D_a, D_b calipers" },
   { key: "manual_cr", name: "CR", kind: "ratio", title: "CR from the S and T calipers" },
-  ...["d_i", "d_a", "d_b", "D_i", "D_a", "D_b"].map((n): Spec => ({ key: `manual_${n}`, name: n, kind: "mm", title: `Caliper ${n}` })),
+  ...["d_i", "d_a", "d_b", "D_i", "D_a", "D_b"].map((n): Spec => ({
+    key: `manual_${n}`,
+    name: n,
+    kind: "mm",
+    title: `Caliper ${n}`,
+  })),
   { key: "manual_T", name: "T", kind: "mm", title: "Caliper T (transverse)" },
   { key: "manual_S", name: "S", kind: "mm", title: "Caliper S (antero-posterior)" },
 ];
 
 const SCT: Spec[] = [
   { key: "sct_area", name: "Area", kind: "mm2", title: "Cord area (SCT sct_process_segmentation)" },
-  { key: "sct_diameter_AP", name: "Diameter AP", kind: "mm", title: "Mean AP extent over a 3 mm band across the centroid" },
+  {
+    key: "sct_diameter_AP",
+    name: "Diameter AP",
+    kind: "mm",
+    title: "Mean AP extent over a 3 mm band across the centroid",
+  },
   { key: "sct_diameter_RL", name: "Diameter RL", kind: "mm", title: "Major axis of the inertia ellipse" },
   { key: "sct_eccentricity", name: "Eccentricity", kind: "plain", title: "Eccentricity of the inertia ellipse" },
   { key: "sct_solidity", name: "Solidity", kind: "plain", title: "Area / convex-hull area" },
@@ -133,7 +168,8 @@ function row(values: Record<string, unknown>, spec: Spec, prefix = ""): MeasureR
     const level = values[`${prefix}${spec.level}`];
     if (typeof level === "string" && level) detail = level;
     const pos = spec.position ? values[`${prefix}${spec.position}`] : undefined;
-    if (typeof pos === "number" && Number.isFinite(pos)) title += ` · ${pos.toFixed(1)} mm along the posterior walls from C3`;
+    if (typeof pos === "number" && Number.isFinite(pos))
+      title += ` · ${pos.toFixed(1)} mm along the posterior walls from C3`;
   }
   if (spec.key === "ta" && typeof values.ta_kind === "string") title += ` (${values.ta_kind} area)`;
   return { key, name: spec.name, value, detail, title, hl: spec.hl ?? false };
@@ -207,9 +243,9 @@ export function imageLabel(series: readonly SeriesInfo[], imageId: number | stri
 export function sliceRanges(numbers: readonly number[]): string {
   const sorted = [...new Set(numbers)].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
-    while (j + 1 < sorted.length && (sorted[j + 1]) === (sorted[j]) + 1) j++;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
     parts.push(j > i ? `${sorted[i]}–${sorted[j]}` : String(sorted[i]));
     i = j + 1;
   }
@@ -221,7 +257,7 @@ export function imagesLabel(series: readonly SeriesInfo[], imageIds: readonly (n
   if (imageIds.length === 1) return imageLabel(series, imageIds[0]);
   const ids = new Set(imageIds.map(Number));
   const owners = series.filter((s) => s.images.some((im) => ids.has(im.id)));
-  const only = owners.length === 1 ? (owners[0]) : null;
+  const only = owners.length === 1 ? owners[0] : null;
   if (!only || only.images.filter((im) => ids.has(im.id)).length !== ids.size) return `${imageIds.length} images`;
   const numbers = only.images.flatMap((im, i) => (ids.has(im.id) ? [i + 1] : []));
   const twins = series.filter((x) => x.orientation === only.orientation).length > 1;
@@ -234,7 +270,9 @@ export function imagesLabel(series: readonly SeriesInfo[], imageIds: readonly (n
  * read outlines every slice but seed 003 measures one, so nine identical "place the corners" would hide
  * the result that matters).
  */
-export function mergeResults(results: readonly MeasurementResult[]): { images: (number | string)[]; result: MeasurementResult }[] {
+export function mergeResults(
+  results: readonly MeasurementResult[],
+): { images: (number | string)[]; result: MeasurementResult }[] {
   const out: { images: (number | string)[]; result: MeasurementResult }[] = [];
   const merged = new Map<string, { images: (number | string)[]; result: MeasurementResult }>();
   for (const r of results) {
@@ -259,7 +297,7 @@ export function mergeResults(results: readonly MeasurementResult[]): { images: (
 export function imageOrder(series: readonly SeriesInfo[], imageId: number | string): number {
   const id = Number(imageId);
   for (let k = 0; k < series.length; k++) {
-    const i = (series[k]).images.findIndex((im) => im.id === id);
+    const i = series[k].images.findIndex((im) => im.id === id);
     if (i >= 0) return k * 100_000 + i;
   }
   return Number.MAX_SAFE_INTEGER;
@@ -276,13 +314,14 @@ export function missingHint(missing: string, view: string): string {
   const m = missing.trim();
   const kp = /^keypoints?\s+(.+)$/i.exec(m);
   if (kp) {
-    const names = (kp[1]).split(/\s*,\s*/).filter(Boolean);
+    const names = kp[1].split(/\s*,\s*/).filter(Boolean);
     return `Place ${listNames(names)} to measure MSCC and MCC`;
   }
   const caliper = /^caliper\s+(\S+)\s+\(for\s+(\w+)\)$/i.exec(m);
-  if (caliper) return `Draw caliper ${caliper[1]} to complete the manual ${(caliper[2]).toUpperCase()}`;
+  if (caliper) return `Draw caliper ${caliper[1]} to complete the manual ${caliper[2].toUpperCase()}`;
   if (m === "cord") return view === "axial" ? "Draw the cord to measure TA and CR" : "Draw the cord to measure MSCC";
-  if (m === "canal") return view === "axial" ? "Draw the canal (dural sac) for the subarachnoid space" : "Draw the canal to measure MCC";
+  if (m === "canal")
+    return view === "axial" ? "Draw the canal (dural sac) for the subarachnoid space" : "Draw the canal to measure MCC";
   if (m === "pixel spacing") return "The pixel spacing of this series is unknown: nothing can be measured in mm";
   return `Missing: ${m}`;
 }

@@ -1,27 +1,84 @@
 import { describe, expect, it } from "vitest";
 import type { SeriesInfo } from "../../contract/types";
 import type { MeasurementResult } from "../../contract/types";
-import { formatNumber, groupValues, imageLabel, imageOrder, imagesLabel, mergeResults, missingHint, percentOf, sliceRanges } from "./layout";
+import {
+  formatNumber,
+  groupValues,
+  imageLabel,
+  imageOrder,
+  imagesLabel,
+  mergeResults,
+  missingHint,
+  percentOf,
+  sliceRanges,
+} from "./layout";
 
 // Values as measurements/core/case.py returns them for the phantom's truth (both references).
 const SAGITTAL = {
-  d_i: 5.2, d_a: 8.0, d_b: 8.0, D_i: 9.8, D_a: 14.0, D_b: 14.0,
-  mscc: 0.35, mcc: 0.3, mscc_percent: 35.0, mcc_percent: 30.0,
-  d_i_level: "C5", D_i_level: "C4/C5", d_i_position_mm: 44.9, D_i_position_mm: 40.1,
-  adjacent_mscc: 0.33, adjacent_mcc: 0.28, adjacent_d_a: 7.9, adjacent_d_b: 7.6, adjacent_D_a: 13.8, adjacent_D_b: 13.4,
-  adjacent_mscc_percent: 33.0, adjacent_mcc_percent: 28.0,
-  manual_d_i: 5.0, manual_d_a: 8.1, manual_d_b: 7.9, manual_mscc: 0.375, manual_mscc_percent: 37.5, manual_mcc: null, manual_mcc_percent: null,
+  d_i: 5.2,
+  d_a: 8.0,
+  d_b: 8.0,
+  D_i: 9.8,
+  D_a: 14.0,
+  D_b: 14.0,
+  mscc: 0.35,
+  mcc: 0.3,
+  mscc_percent: 35.0,
+  mcc_percent: 30.0,
+  d_i_level: "C5",
+  D_i_level: "C4/C5",
+  d_i_position_mm: 44.9,
+  D_i_position_mm: 40.1,
+  adjacent_mscc: 0.33,
+  adjacent_mcc: 0.28,
+  adjacent_d_a: 7.9,
+  adjacent_d_b: 7.6,
+  adjacent_D_a: 13.8,
+  adjacent_D_b: 13.4,
+  adjacent_mscc_percent: 33.0,
+  adjacent_mcc_percent: 28.0,
+  manual_d_i: 5.0,
+  manual_d_a: 8.1,
+  manual_d_b: 7.9,
+  manual_mscc: 0.375,
+  manual_mscc_percent: 37.5,
+  manual_mcc: null,
+  manual_mcc_percent: null,
 };
 const AXIAL = {
-  ta: 49.0, transverse: 12.0, ap: 5.2, cr: 0.4333, ta_kind: "polygon",
-  sct_area: 49.0, sct_diameter_AP: 5.15, sct_diameter_RL: 12.0, sct_eccentricity: 0.9, sct_solidity: 1.0, sct_orientation: 0,
-  sas_area: 153.9, cord_sas_ratio: 0.318, sas_transverse: 20.0, sas_ap: 9.8,
-  manual_T: 12.1, manual_S: 5.3, manual_cr: 0.438,
+  ta: 49.0,
+  transverse: 12.0,
+  ap: 5.2,
+  cr: 0.4333,
+  ta_kind: "polygon",
+  sct_area: 49.0,
+  sct_diameter_AP: 5.15,
+  sct_diameter_RL: 12.0,
+  sct_eccentricity: 0.9,
+  sct_solidity: 1.0,
+  sct_orientation: 0,
+  sas_area: 153.9,
+  cord_sas_ratio: 0.318,
+  sas_transverse: 20.0,
+  sas_ap: 9.8,
+  manual_T: 12.1,
+  manual_S: 5.3,
+  manual_cr: 0.438,
 };
 
 function series(id: number, orientation: "sagittal" | "axial", ids: number[], description = ""): SeriesInfo {
   return {
-    id, number: id, description, orientation, rows: 10, columns: 10, pixel_spacing: [0.5, 0.5], slice_thickness: 3, slice_spacing: 3, dtype: "uint16", window: null,
+    id,
+    number: id,
+    description,
+    orientation,
+    rows: 10,
+    columns: 10,
+    pixel_spacing: [0.5, 0.5],
+    slice_thickness: 3,
+    slice_spacing: 3,
+    dtype: "uint16",
+    window: null,
     images: ids.map((imageId, index) => ({ id: imageId, index, position: index * 3 })),
   };
 }
@@ -35,8 +92,21 @@ describe("groupValues", () => {
     expect(main?.title).toBe("Seed 003 · reference C3 / C7");
     expect(main?.rows.map((r) => r.key)).toEqual(["mscc", "mcc", "d_i", "d_a", "d_b", "D_i", "D_a", "D_b"]);
     expect(ref?.title).toBe("Adjacent reference (SCT)");
-    expect(ref?.rows.map((r) => r.key)).toEqual(["adjacent_mscc", "adjacent_mcc", "adjacent_d_a", "adjacent_d_b", "adjacent_D_a", "adjacent_D_b"]);
-    expect(manual?.rows.map((r) => r.key)).toEqual(["manual_mscc", "manual_mcc", "manual_d_i", "manual_d_a", "manual_d_b"]);
+    expect(ref?.rows.map((r) => r.key)).toEqual([
+      "adjacent_mscc",
+      "adjacent_mcc",
+      "adjacent_d_a",
+      "adjacent_d_b",
+      "adjacent_D_a",
+      "adjacent_D_b",
+    ]);
+    expect(manual?.rows.map((r) => r.key)).toEqual([
+      "manual_mscc",
+      "manual_mcc",
+      "manual_d_i",
+      "manual_d_a",
+      "manual_d_b",
+    ]);
   });
 
   it("shows MSCC and MCC as a percentage with the fraction beside it, widths in mm with their level", () => {
@@ -75,7 +145,11 @@ describe("groupValues", () => {
   });
 
   it("names the adjacent reference when it is the one chosen", () => {
-    const groups = groupValues({ mscc: 0.2, mscc_percent: 20, c3c7_mscc: 0.25, c3c7_mscc_percent: 25 }, "sagittal", "adjacent");
+    const groups = groupValues(
+      { mscc: 0.2, mscc_percent: 20, c3c7_mscc: 0.25, c3c7_mscc_percent: 25 },
+      "sagittal",
+      "adjacent",
+    );
     expect(groups.map((g) => g.title)).toEqual(["Seed 003 · reference adjacent (SCT)", "C3 / C7 reference"]);
     expect(groups[1]?.rows[0]).toMatchObject({ key: "c3c7_mscc", value: "25.0 %" });
   });
@@ -110,7 +184,9 @@ describe("imageLabel", () => {
 describe("missingHint", () => {
   it("says what to place or draw, and for which measurement", () => {
     expect(missingHint("keypoints C5_PS, C5_PI", "sagittal")).toBe("Place C5_PS and C5_PI to measure MSCC and MCC");
-    expect(missingHint("keypoints C3_PS, C3_PI, C4_PS, C4_PI, C5_PS, C5_PI", "sagittal")).toBe("Place C3_PS, C3_PI, C4_PS, C4_PI and 2 more to measure MSCC and MCC");
+    expect(missingHint("keypoints C3_PS, C3_PI, C4_PS, C4_PI, C5_PS, C5_PI", "sagittal")).toBe(
+      "Place C3_PS, C3_PI, C4_PS, C4_PI and 2 more to measure MSCC and MCC",
+    );
     expect(missingHint("caliper d_b (for MSCC)", "sagittal")).toBe("Draw caliper d_b to complete the manual MSCC");
     expect(missingHint("cord", "axial")).toBe("Draw the cord to measure TA and CR");
     expect(missingHint("canal", "sagittal")).toBe("Draw the canal to measure MCC");
@@ -120,11 +196,25 @@ describe("missingHint", () => {
 });
 
 describe("mergeResults", () => {
-  const hint = (image: number, missing = ["keypoints C3_PS"]): MeasurementResult => ({ image, view: "sagittal", values: {}, chords: [], warnings: [], missing });
+  const hint = (image: number, missing = ["keypoints C3_PS"]): MeasurementResult => ({
+    image,
+    view: "sagittal",
+    values: {},
+    chords: [],
+    warnings: [],
+    missing,
+  });
   const all = [series(1, "sagittal", [11, 12, 13, 14, 15]), series(2, "axial", [21, 22])];
 
   it("shows the images that only lack the same inputs as one block, and every measured image on its own", () => {
-    const measured: MeasurementResult = { image: 13, view: "sagittal", values: { mscc: 0.2 }, chords: [], warnings: [], missing: [] };
+    const measured: MeasurementResult = {
+      image: 13,
+      view: "sagittal",
+      values: { mscc: 0.2 },
+      chords: [],
+      warnings: [],
+      missing: [],
+    };
     const blocks = mergeResults([hint(11), hint(12), measured, hint(14), hint(15, ["cord"])]);
     expect(blocks.map((b) => b.images)).toEqual([[11, 12, 14], [13], [15]]);
     expect(imagesLabel(all, blocks[0]?.images ?? [])).toBe("sagittal · slices 1–2, 4 of 5");

@@ -45,7 +45,11 @@ export async function saveRevision(readId: number, payload: SavePayload): Promis
   }
 }
 
-export async function restoreRevision(readId: number, revision: number, parent: number | null): Promise<SaveOutcome & { rev?: Revision }> {
+export async function restoreRevision(
+  readId: number,
+  revision: number,
+  parent: number | null,
+): Promise<SaveOutcome & { rev?: Revision }> {
   try {
     const rev = await postJSON<Revision>(`/api/reads/${readId}/restore`, { revision, parent });
     return { kind: "saved", revision: { id: rev.id, number: rev.number }, rev };

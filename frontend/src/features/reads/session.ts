@@ -32,7 +32,11 @@ function countShapes(shapes: Record<string, unknown[]>): number {
 
 function fieldsLine(fields: Record<string, unknown>): HTMLElement {
   const parts = Object.entries(fields).map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
-  return el("div", { class: "muted", style: "margin-top:6px" }, parts.length ? `Case fields — ${parts.join(", ")}` : "No case fields");
+  return el(
+    "div",
+    { class: "muted", style: "margin-top:6px" },
+    parts.length ? `Case fields — ${parts.join(", ")}` : "No case fields",
+  );
 }
 
 export class ReadSession {
@@ -41,7 +45,11 @@ export class ReadSession {
   autosave: Autosave | null = null;
   serverErrors: ShapeError[] = [];
   readonly statusPill = el("span", { class: "pill", "data-testid": "save-status", "data-state": "saved" }, "—");
-  readonly livePill = el("span", { class: "pill", "data-testid": "live-status", "data-live": "off", title: "Live updates" }, "live");
+  readonly livePill = el(
+    "span",
+    { class: "pill", "data-testid": "live-status", "data-live": "off", title: "Live updates" },
+    "live",
+  );
   readonly readSelect = el("select", { "data-testid": "read-select", title: "Read shown" });
   readonly revisionBody = el("div", { "data-testid": "revision-list" });
   private drafts: DraftStore | null = null;
@@ -78,17 +86,27 @@ export class ReadSession {
     this.fillReadSelect();
     if (first) await this.open(first.id);
     else this.setState("saved", "No read to show");
-    this.live = new LiveSocket(this.caseId, (e) => void this.onLive(e), (on) => {
-      this.livePill.dataset.live = on ? "on" : "off";
-      this.livePill.title = on ? "Live updates connected" : "Live updates reconnecting";
-    });
+    this.live = new LiveSocket(
+      this.caseId,
+      (e) => void this.onLive(e),
+      (on) => {
+        this.livePill.dataset.live = on ? "on" : "off";
+        this.livePill.title = on ? "Live updates connected" : "Live updates reconnecting";
+      },
+    );
   }
 
   private fillReadSelect(): void {
     clear(this.readSelect);
     for (const r of this.reads) {
       const who = r.kind === "human" ? authorName(r.author) : r.kind;
-      this.readSelect.append(el("option", { value: String(r.id) }, `${r.name || who} · ${r.kind}${r.editable ? "" : " (view)"} · ${r.revision_count} rev`));
+      this.readSelect.append(
+        el(
+          "option",
+          { value: String(r.id) },
+          `${r.name || who} · ${r.kind}${r.editable ? "" : " (view)"} · ${r.revision_count} rev`,
+        ),
+      );
     }
     if (this.read) this.readSelect.value = String(this.read.id);
   }
@@ -113,7 +131,11 @@ export class ReadSession {
       parent: head?.id ?? null,
       drafts,
       save: (p) => saveRevision(read.id, p),
-      scheduler: { set: (fn, ms) => window.setTimeout(fn, ms), clear: (h) => window.clearTimeout(h), now: () => Date.now() },
+      scheduler: {
+        set: (fn, ms) => window.setTimeout(fn, ms),
+        clear: (h) => window.clearTimeout(h),
+        now: () => Date.now(),
+      },
       delayMs: 800,
       onChange: (s, a) => this.onSaveState(s, a),
     });
@@ -169,18 +191,33 @@ export class ReadSession {
     document.querySelector("[data-testid=conflict-dialog]")?.remove();
     const mine = this.store.doc;
     // With dozens of shapes the few that differ would be lost in the lists: they come first, marked.
-    const keyed = (shapes: Record<string, unknown[]>) => Object.entries(shapes).flatMap(([img, items]) => items.map((s) => ({ img, s: s as { label: string; shape_type: string }, key: `${img}:${JSON.stringify(s)}` })));
+    const keyed = (shapes: Record<string, unknown[]>) =>
+      Object.entries(shapes).flatMap(([img, items]) =>
+        items.map((s) => ({ img, s: s as { label: string; shape_type: string }, key: `${img}:${JSON.stringify(s)}` })),
+      );
     const mineItems = keyed(mine.shapes);
     const theirItems = keyed(head.shapes);
     const list = (items: ReturnType<typeof keyed>, other: ReturnType<typeof keyed>) => {
       const others = new Set(other.map((x) => x.key));
       const ul = el("ul");
       const differs = items.filter((x) => !others.has(x.key));
-      for (const x of differs) ul.append(el("li", { class: "diff", "data-testid": "conflict-diff" }, `${x.s.label} · ${x.s.shape_type} · image ${x.img} (only here)`));
-      for (const x of items) if (others.has(x.key)) ul.append(el("li", {}, `${x.s.label} · ${x.s.shape_type} · image ${x.img}`));
+      for (const x of differs)
+        ul.append(
+          el(
+            "li",
+            { class: "diff", "data-testid": "conflict-diff" },
+            `${x.s.label} · ${x.s.shape_type} · image ${x.img} (only here)`,
+          ),
+        );
+      for (const x of items)
+        if (others.has(x.key)) ul.append(el("li", {}, `${x.s.label} · ${x.s.shape_type} · image ${x.img}`));
       return ul;
     };
-    const keep = el("button", { class: "primary", "data-testid": "conflict-keep-mine" }, "Keep mine (save on top of theirs)");
+    const keep = el(
+      "button",
+      { class: "primary", "data-testid": "conflict-keep-mine" },
+      "Keep mine (save on top of theirs)",
+    );
     const take = el("button", { "data-testid": "conflict-take-theirs" }, "Take theirs (discard mine)");
     const back = el(
       "div",
@@ -189,12 +226,28 @@ export class ReadSession {
         "div",
         { class: "modal" },
         el("h2", {}, "Someone saved a newer revision"),
-        el("p", { class: "muted" }, `Revision ${head.number} by ${authorName(head.author)} was saved after the one you edited. Nothing has been overwritten; choose which version continues.`),
+        el(
+          "p",
+          { class: "muted" },
+          `Revision ${head.number} by ${authorName(head.author)} was saved after the one you edited. Nothing has been overwritten; choose which version continues.`,
+        ),
         el(
           "div",
           { class: "conflict-cols" },
-          el("div", { class: "card", "data-testid": "conflict-mine" }, el("b", {}, `Mine (unsaved) · ${countShapes(mine.shapes)} shapes`), list(mineItems, theirItems), fieldsLine(mine.case_fields)),
-          el("div", { class: "card", "data-testid": "conflict-theirs" }, el("b", {}, `Theirs · rev ${head.number} · ${countShapes(head.shapes)} shapes`), list(theirItems, mineItems), fieldsLine(head.case_fields)),
+          el(
+            "div",
+            { class: "card", "data-testid": "conflict-mine" },
+            el("b", {}, `Mine (unsaved) · ${countShapes(mine.shapes)} shapes`),
+            list(mineItems, theirItems),
+            fieldsLine(mine.case_fields),
+          ),
+          el(
+            "div",
+            { class: "card", "data-testid": "conflict-theirs" },
+            el("b", {}, `Theirs · rev ${head.number} · ${countShapes(head.shapes)} shapes`),
+            list(theirItems, mineItems),
+            fieldsLine(head.case_fields),
+          ),
         ),
         el("div", { class: "actions" }, take, keep),
       ),
@@ -234,14 +287,22 @@ export class ReadSession {
     if (revs.length === 0) this.revisionBody.append(el("div", { class: "row dim" }, "No revisions yet"));
     const head = revs[0];
     for (const r of revs) {
-      const restore = el("button", { "data-testid": "restore-revision", title: "Append a copy of this revision as the new head" }, "Restore");
+      const restore = el(
+        "button",
+        { "data-testid": "restore-revision", title: "Append a copy of this revision as the new head" },
+        "Restore",
+      );
       restore.disabled = !read.editable || r.id === head?.id;
       restore.addEventListener("click", () => void this.restore(r));
       this.revisionBody.append(
         el(
           "div",
           { class: "row rev-row", "data-testid": "revision-row", "data-revision": String(r.id) },
-          el("span", { class: "grow" }, `#${r.number} · ${authorName(r.author)} · ${r.shape_count} shapes${r.message ? ` · ${r.message}` : ""}`),
+          el(
+            "span",
+            { class: "grow" },
+            `#${r.number} · ${authorName(r.author)} · ${r.shape_count} shapes${r.message ? ` · ${r.message}` : ""}`,
+          ),
           el("span", { class: "when" }, new Date(r.created_at).toLocaleTimeString()),
           restore,
         ),

@@ -45,7 +45,11 @@ export function batches(entries: Entry[]): Entry[][] {
   return out;
 }
 
-function send(url: string, batch: Entry[], onProgress: (loaded: number) => void): Promise<{ status: number; body: ImportSummary }> {
+function send(
+  url: string,
+  batch: Entry[],
+  onProgress: (loaded: number) => void,
+): Promise<{ status: number; body: ImportSummary }> {
   return new Promise((resolve) => {
     const form = new FormData();
     for (const e of batch) form.append("files", e.file, e.path);
@@ -60,7 +64,12 @@ function send(url: string, batch: Entry[], onProgress: (loaded: number) => void)
         body = JSON.parse(xhr.responseText) as ImportSummary;
       } catch {
         const text = xhr.responseText.trim();
-        body = { detail: text && !text.startsWith("<") ? text.slice(0, 300) : `The server answered HTTP ${xhr.status} ${xhr.statusText}` };
+        body = {
+          detail:
+            text && !text.startsWith("<")
+              ? text.slice(0, 300)
+              : `The server answered HTTP ${xhr.status} ${xhr.statusText}`,
+        };
       }
       resolve({ status: xhr.status, body });
     };
@@ -72,8 +81,19 @@ function send(url: string, batch: Entry[], onProgress: (loaded: number) => void)
 export function mountUpload(root: HTMLElement): void {
   const project = root.dataset.project ?? "";
   const url = `/api/projects/${project}/imports`;
-  const filesInput = el("input", { type: "file", multiple: true, style: "display:none", "data-testid": "upload-files" });
-  const dirInput = el("input", { type: "file", multiple: true, webkitdirectory: true, style: "display:none", "data-testid": "upload-folder" });
+  const filesInput = el("input", {
+    type: "file",
+    multiple: true,
+    style: "display:none",
+    "data-testid": "upload-files",
+  });
+  const dirInput = el("input", {
+    type: "file",
+    multiple: true,
+    webkitdirectory: true,
+    style: "display:none",
+    "data-testid": "upload-folder",
+  });
   const pickFiles = el("button", { class: "primary", "data-testid": "pick-files" }, "Choose files or zips…");
   const pickDir = el("button", { "data-testid": "pick-folder" }, "Choose a folder…");
   pickFiles.addEventListener("click", () => filesInput.click());
@@ -120,8 +140,14 @@ export function mountUpload(root: HTMLElement): void {
     renderSummary(summary, all);
     busy = false;
   };
-  filesInput.addEventListener("change", () => void run(Array.from(filesInput.files ?? [], (f) => ({ file: f, path: f.name }))));
-  dirInput.addEventListener("change", () => void run(Array.from(dirInput.files ?? [], (f) => ({ file: f, path: f.webkitRelativePath || f.name }))));
+  filesInput.addEventListener(
+    "change",
+    () => void run(Array.from(filesInput.files ?? [], (f) => ({ file: f, path: f.name }))),
+  );
+  dirInput.addEventListener(
+    "change",
+    () => void run(Array.from(dirInput.files ?? [], (f) => ({ file: f, path: f.webkitRelativePath || f.name }))),
+  );
   zone.addEventListener("dragover", (e) => {
     e.preventDefault();
     zone.classList.add("over");
@@ -153,19 +179,41 @@ function renderSummary(root: HTMLElement, results: { status: number; body: Impor
       el("div", { "data-testid": "summary-skipped" }, el("b", {}, String(skipped.length)), "files skipped"),
     ),
   );
-  for (const f of failed) if (f.body.detail) root.append(el("p", { class: "message error", "data-testid": "upload-error" }, f.body.detail));
+  for (const f of failed)
+    if (f.body.detail) root.append(el("p", { class: "message error", "data-testid": "upload-error" }, f.body.detail));
   if (cases.length) {
-    const t = el("table", { "data-testid": "summary-case-table" }, el("thead", {}, el("tr", {}, el("th", {}, "Case"), el("th", {}, ""))));
+    const t = el(
+      "table",
+      { "data-testid": "summary-case-table" },
+      el("thead", {}, el("tr", {}, el("th", {}, "Case"), el("th", {}, ""))),
+    );
     const tb = el("tbody");
-    for (const c of cases) tb.append(el("tr", {}, el("td", {}, el("a", { href: `/cases/${c.id}/` }, c.pseudonym)), el("td", {}, c.created ? el("span", { class: "badge ok" }, "new") : el("span", { class: "badge" }, "added to existing"))));
+    for (const c of cases)
+      tb.append(
+        el(
+          "tr",
+          {},
+          el("td", {}, el("a", { href: `/cases/${c.id}/` }, c.pseudonym)),
+          el(
+            "td",
+            {},
+            c.created ? el("span", { class: "badge ok" }, "new") : el("span", { class: "badge" }, "added to existing"),
+          ),
+        ),
+      );
     t.append(tb);
     root.append(t);
   }
   if (skipped.length) {
     root.append(el("h2", {}, "Skipped files"));
-    const t = el("table", { class: "skipped", "data-testid": "skipped-table" }, el("thead", {}, el("tr", {}, el("th", {}, "File"), el("th", {}, "Reason"))));
+    const t = el(
+      "table",
+      { class: "skipped", "data-testid": "skipped-table" },
+      el("thead", {}, el("tr", {}, el("th", {}, "File"), el("th", {}, "Reason"))),
+    );
     const tb = el("tbody");
-    for (const s of skipped) tb.append(el("tr", { "data-testid": "skipped-row" }, el("td", {}, s.file), el("td", {}, s.reason)));
+    for (const s of skipped)
+      tb.append(el("tr", { "data-testid": "skipped-row" }, el("td", {}, s.file), el("td", {}, s.reason)));
     t.append(tb);
     root.append(t);
   }

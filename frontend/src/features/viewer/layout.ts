@@ -16,7 +16,9 @@ export interface ViewerLayout {
 
 /** The series shown first for an orientation: the one with most slices (usually the T2 main series). */
 function pick(series: SeriesInfo[], orientation: string): SeriesInfo | undefined {
-  return series.filter((s) => s.orientation === orientation && s.images.length > 0).sort((a, b) => b.images.length - a.images.length)[0];
+  return series
+    .filter((s) => s.orientation === orientation && s.images.length > 0)
+    .sort((a, b) => b.images.length - a.images.length)[0];
 }
 
 export function createViewerLayout(caseInfo: CaseInfo): ViewerLayout {
@@ -29,11 +31,15 @@ export function createViewerLayout(caseInfo: CaseInfo): ViewerLayout {
     viewports.push(new Viewport("sagittal", sag, usable, caseInfo, cache));
     viewports.push(new Viewport("axial", ax, usable, caseInfo, cache));
   } else if (usable.length > 0) {
-    const first = sag ?? ax ?? (usable[0]);
+    const first = sag ?? ax ?? usable[0];
     viewports.push(new Viewport(first.orientation, first, usable, caseInfo, cache));
   }
-  const root = el("div", { class: `viewports layout-${viewports.length === 2 ? "1x2" : "1x1"}`, "data-testid": "viewports" });
-  if (viewports.length === 0) root.append(el("div", { class: "empty-state", "data-testid": "no-series" }, "This case has no images yet."));
+  const root = el("div", {
+    class: `viewports layout-${viewports.length === 2 ? "1x2" : "1x1"}`,
+    "data-testid": "viewports",
+  });
+  if (viewports.length === 0)
+    root.append(el("div", { class: "empty-state", "data-testid": "no-series" }, "This case has no images yet."));
   let active = viewports[0];
   const listeners: ((vp: Viewport) => void)[] = [];
   const setActive = (vp: Viewport) => {

@@ -14,7 +14,12 @@ vi.mock("../../api/client", () => ({
 const { PixelCache } = await import("./pixelCache");
 
 function series(first: number, n: number): SeriesInfo {
-  return { dtype: "uint16", rows: 2, columns: 2, images: Array.from({ length: n }, (_, i) => ({ id: first + i, index: i, position: i })) } as unknown as SeriesInfo;
+  return {
+    dtype: "uint16",
+    rows: 2,
+    columns: 2,
+    images: Array.from({ length: n }, (_, i) => ({ id: first + i, index: i, position: i })),
+  } as unknown as SeriesInfo;
 }
 
 const flush = () => new Promise((r) => setTimeout(r, 0));

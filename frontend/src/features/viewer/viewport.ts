@@ -2,7 +2,15 @@
 
 import type { CaseInfo, Point, SeriesInfo } from "../../contract/types";
 import type { ViewTransform } from "../../core/geometry";
-import { fitTransform, oppositeLetters, orientationLetters, panBy, pixelScale, screenToImage, zoomAt } from "../../core/geometry";
+import {
+  fitTransform,
+  oppositeLetters,
+  orientationLetters,
+  panBy,
+  pixelScale,
+  screenToImage,
+  zoomAt,
+} from "../../core/geometry";
 import type { IntensityStats, PixelArray, Window, WindowLevel } from "../../core/windowLevel";
 import { applyWindow, buildLut, dragWindow, intensityStats, PRESETS, presetWindow } from "../../core/windowLevel";
 import { el } from "../ui/dom";
@@ -27,7 +35,8 @@ export interface ViewportTool {
 
 export type OverlayDrawer = (ctx: CanvasRenderingContext2D, vp: Viewport) => void;
 
-type Drag = { kind: "wl"; x: number; y: number; start: Window } | { kind: "pan"; x: number; y: number } | { kind: "tool" } | null;
+type Drag =
+  { kind: "wl"; x: number; y: number; start: Window } | { kind: "pan"; x: number; y: number } | { kind: "tool" } | null;
 
 export class Viewport {
   readonly root: HTMLElement;
@@ -70,9 +79,19 @@ export class Viewport {
   ) {
     this.series = series;
     this.canvas = el("canvas", { class: "vp-canvas", "data-testid": `viewport-${slot}`, tabindex: "0" });
-    this.picker = el("select", { class: "vp-picker", "data-testid": `series-picker-${slot}`, title: "Series shown in this viewport" });
+    this.picker = el("select", {
+      class: "vp-picker",
+      "data-testid": `series-picker-${slot}`,
+      title: "Series shown in this viewport",
+    });
     for (const s of seriesChoices) {
-      this.picker.append(el("option", { value: String(s.id) }, `${s.orientation} · ${s.description || `series ${s.number ?? s.id}`} (${s.images.length})`));
+      this.picker.append(
+        el(
+          "option",
+          { value: String(s.id) },
+          `${s.orientation} · ${s.description || `series ${s.number ?? s.id}`} (${s.images.length})`,
+        ),
+      );
     }
     this.picker.value = String(series.id);
     this.picker.addEventListener("change", () => {
@@ -91,7 +110,13 @@ export class Viewport {
       { class: "viewport", "data-slot": slot },
       this.canvas,
       el("div", { class: "vp-corner vp-tl" }, label("case-label", "strong"), label("series-label"), this.picker),
-      el("div", { class: "vp-corner vp-tr" }, label("slice-label", "strong"), label("position-label"), label("spacing-label")),
+      el(
+        "div",
+        { class: "vp-corner vp-tr" },
+        label("slice-label", "strong"),
+        label("position-label"),
+        label("spacing-label"),
+      ),
       el("div", { class: "vp-corner vp-bl" }, label("wl-label", "strong"), label("preset-label")),
       el("div", { class: "vp-corner vp-br" }, label("zoom-label"), label("load-label")),
       ...Object.values(this.markers),
@@ -155,10 +180,16 @@ export class Viewport {
   }
 
   private ensureStats(): IntensityStats | null {
-    const loaded = this.series.images.map((im) => this.cache.peek(im.id)).filter((p): p is PixelArray => p !== undefined);
+    const loaded = this.series.images
+      .map((im) => this.cache.peek(im.id))
+      .filter((p): p is PixelArray => p !== undefined);
     if (loaded.length === 0) return null;
     // Recompute when the loaded share grew a lot (presets then reflect the whole series).
-    if (!this.stats || loaded.length >= this.statsFrom * 2 || (loaded.length === this.series.images.length && this.statsFrom < loaded.length)) {
+    if (
+      !this.stats ||
+      loaded.length >= this.statsFrom * 2 ||
+      (loaded.length === this.series.images.length && this.statsFrom < loaded.length)
+    ) {
       this.stats = intensityStats(loaded);
       this.statsFrom = loaded.length;
     }
@@ -213,7 +244,15 @@ export class Viewport {
     if (w === 0 || h === 0) return null;
     if (!this.transform) {
       const [sr, sc] = this.series.pixel_spacing;
-      this.transform = fitTransform({ viewW: w, viewH: h, columns: this.series.columns, rows: this.series.rows, spacingRow: sr || 1, spacingCol: sc || 1, margin: 8 });
+      this.transform = fitTransform({
+        viewW: w,
+        viewH: h,
+        columns: this.series.columns,
+        rows: this.series.rows,
+        spacingRow: sr || 1,
+        spacingCol: sc || 1,
+        margin: 8,
+      });
     }
     return this.transform;
   }
@@ -237,7 +276,7 @@ export class Viewport {
   }
 
   setStatus(text: string): void {
-    (this.labels["status-label"]).textContent = text;
+    this.labels["status-label"].textContent = text;
   }
 
   // ----- rendering -----
@@ -341,10 +380,16 @@ export class Viewport {
     set("case-label", this.caseInfo.pseudonym);
     set("series-label", `${s.description || "series"} · ${s.orientation}${s.modality ? ` · ${s.modality}` : ""}`);
     set("slice-label", `Slice ${this.index + 1} / ${s.images.length}`);
-    set("position-label", im && im.position !== null && im.position !== undefined ? `Pos ${im.position.toFixed(2)} mm` : "Pos —");
+    set(
+      "position-label",
+      im && im.position !== null && im.position !== undefined ? `Pos ${im.position.toFixed(2)} mm` : "Pos —",
+    );
     const thick = s.slice_thickness ? ` · Thk ${s.slice_thickness.toFixed(1)} mm` : "";
     const gap = s.slice_spacing ? ` · Step ${s.slice_spacing.toFixed(2)} mm` : "";
-    set("spacing-label", `Pixel ${sr.toFixed(3)} × ${sc.toFixed(3)} mm${thick}${gap}${s.spacing_known === false ? " (spacing unknown)" : ""}`);
+    set(
+      "spacing-label",
+      `Pixel ${sr.toFixed(3)} × ${sc.toFixed(3)} mm${thick}${gap}${s.spacing_known === false ? " (spacing unknown)" : ""}`,
+    );
     set("wl-label", `W ${fmt(this.wl.width)}  L ${fmt(this.wl.center)}${this.wl.invert ? "  INV" : ""}`);
     set("preset-label", this.presetName);
     const t = this.transform;
@@ -409,7 +454,13 @@ export class Viewport {
         this.drag = { kind: "wl", x: e.clientX, y: e.clientY, start: { center: this.wl.center, width: this.wl.width } };
       } else if (e.button === 0) {
         if (this.tool && this.tool.down(this, p)) this.drag = { kind: "tool" };
-        else this.drag = { kind: "wl", x: e.clientX, y: e.clientY, start: { center: this.wl.center, width: this.wl.width } };
+        else
+          this.drag = {
+            kind: "wl",
+            x: e.clientX,
+            y: e.clientY,
+            start: { center: this.wl.center, width: this.wl.width },
+          };
       } else return;
       c.setPointerCapture(e.pointerId);
       e.preventDefault();
@@ -432,7 +483,8 @@ export class Viewport {
       } else {
         this.tool?.move(this, p, false);
       }
-      c.style.cursor = d?.kind === "pan" ? "grabbing" : d?.kind === "wl" ? "crosshair" : (this.tool?.cursor(this, p) ?? "default");
+      c.style.cursor =
+        d?.kind === "pan" ? "grabbing" : d?.kind === "wl" ? "crosshair" : (this.tool?.cursor(this, p) ?? "default");
     });
     const end = (e: PointerEvent) => {
       const d = this.drag;

@@ -60,6 +60,7 @@ lint: install
 	$(VENV)/bin/mypy .
 	DATABASE_URL=$${DATABASE_URL:-postgres://spinelabel@127.0.0.1:5432/spinelabel} $(PY) manage.py makemigrations --check --dry-run -v 1
 	cd frontend && npm run --silent typecheck
+	cd frontend && npm run --silent lint
 
 format: install
 	$(VENV)/bin/ruff format .

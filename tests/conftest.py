@@ -7,6 +7,8 @@ Every endpoint is tried by an annotator, a reader, a reviewer, a lead and an out
 from __future__ import annotations
 
 import functools
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,8 @@ from annotation.services.projects import membership_set, project_create
 from tests.factories import make_case
 
 PASSWORD = "correct-horse-battery"
+# Live-event tests on Redis: their keys carry a prefix of this process (see channel_layer).
+REDIS_URL_FOR_TESTS = os.environ.get("REDIS_URL_FOR_TESTS", "redis://127.0.0.1:6379/9")
 
 
 @pytest.fixture(autouse=True)
@@ -77,3 +81,41 @@ def case(project: Project) -> Case:
 @pytest.fixture
 def fixtures_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def _redis_layer(prefix: str) -> dict[str, object]:
+    # socket_timeout None: redis-py 8's default 5 s timeout kills idle sockets (PITFALLS.md).
+    hosts = [{"address": REDIS_URL_FOR_TESTS, "socket_timeout": None}]
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": hosts, "prefix": prefix},
+    }
+
+
+@pytest.fixture(params=["memory", "redis"])
+def channel_layer(request: pytest.FixtureRequest, settings) -> Iterator[str]:
+    """Runs a live-event test on the embedded in-memory layer and on Redis (at scale);
+    yields "memory" or "redis". Redis keys are prefixed by this process (xdist workers and
+    parallel runs never share a group) and deleted afterwards."""
+    from channels.layers import channel_layers
+
+    prefix = f"tests-{os.getpid()}-"
+    if request.param == "redis":
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL_FOR_TESTS)
+        try:
+            client.ping()
+        except redis.ConnectionError as exc:
+            pytest.fail(f"Redis at {REDIS_URL_FOR_TESTS} does not answer ({exc})")
+        settings.CHANNEL_LAYERS = {"default": _redis_layer(prefix)}
+    else:
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.clear()
+    yield request.param
+    channel_layers.backends.clear()
+    if request.param == "redis":
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()

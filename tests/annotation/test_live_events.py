@@ -1,9 +1,13 @@
-"""Live updates: a new revision reaches another open view of the case, after commit only."""
+"""Live updates: a new revision reaches another open view of the case, after commit only,
+on the embedded in-memory layer and on Redis (each test runs on both, see `channel_layer`)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -11,38 +15,66 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from annotation.models import Image
+from annotation import live
+from annotation.live import case_group, event_publish, project_group
+from annotation.models import Image, LiveEvent
 from config.asgi import router
 
 pytestmark = pytest.mark.django_db(transaction=True)
+MARKER: dict[str, Any] = {"type": "job.progress", "job": {"id": 7}}
 
 
-async def _connect(client: Client, case_id: int) -> WebsocketCommunicator:
+def _socket(client: Client, path: str) -> WebsocketCommunicator:
     cookie = f"sessionid={client.cookies['sessionid'].value}"
-    communicator = WebsocketCommunicator(
+    return WebsocketCommunicator(
         router,
-        f"/ws/cases/{case_id}/",
+        path,
         headers=[
             (b"cookie", cookie.encode()),
             (b"host", b"127.0.0.1"),
             (b"origin", b"http://127.0.0.1"),
         ],
     )
-    return communicator
 
 
-@pytest.fixture
-def layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    from channels.layers import channel_layers
-
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
+async def _open(client: Client, path: str) -> WebsocketCommunicator:
+    socket = _socket(client, path)
+    connected, _ = await socket.connect()
+    assert connected
+    return socket
 
 
-def _first_image(case: Any) -> Image:
-    return Image.objects.filter(series__case=case).earliest("id")
+@contextlib.contextmanager
+def _in_the_server_process() -> Iterator[None]:
+    """This event loop plays the ASGI server's (as config.asgi marks it at start-up)."""
+    live.server_process_mark(asyncio.get_running_loop())
+    try:
+        yield
+    finally:
+        live._server_loop = None
+
+
+@contextlib.asynccontextmanager
+async def _relay_running(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+    """The outbox relay of the embedded server, from the moment it has read its start."""
+    started = threading.Event()
+    latest = live._latest_outbox_id
+
+    def latest_then_started() -> int:
+        value = latest()
+        started.set()
+        return value
+
+    # Rows written before the relay reads its starting point are never forwarded.
+    monkeypatch.setattr(live, "_latest_outbox_id", latest_then_started)
+    stop = asyncio.Event()
+    relay = asyncio.create_task(live.relay_run(stop=stop))
+    assert await asyncio.to_thread(started.wait, 5)
+    try:
+        yield
+    finally:
+        stop.set()
+        await relay
 
 
 def _save(client: Client, read_id: int, image_id: int, parent: int | None) -> dict[str, Any]:
@@ -57,72 +89,68 @@ def _save(client: Client, read_id: int, image_id: int, parent: int | None) -> di
     return data
 
 
-@pytest.mark.asyncio
-async def test_another_view_of_the_case_sees_the_new_revision(layer, clients, case) -> None:
-    from annotation import live
+def _annotate(client: Client, case: Any) -> dict[str, Any]:
+    """A new read of `client`'s user on the case, saved once; returns the revision."""
+    read = client.post(f"/api/cases/{case.pk}/reads")
+    image = Image.objects.filter(series__case=case).earliest("id")
+    return _save(client, read.json()["id"], image.pk, None)
 
-    live.server_process_mark(asyncio.get_running_loop())
-    try:
-        viewer = await _connect(clients["reviewer"], case.pk)
-        connected, _ = await viewer.connect()
-        assert connected
-        read = await sync_to_async(clients["annotator"].post)(f"/api/cases/{case.pk}/reads")
-        image = await sync_to_async(
-            lambda: Image.objects.filter(series__case=case).earliest("id")
-        )()
-        saved = await sync_to_async(_save)(clients["annotator"], read.json()["id"], image.pk, None)
-        message = await viewer.receive_json_from(timeout=1)
-        assert message["type"] == "revision.saved"
-        assert message["revision"]["id"] == saved["id"]
-        measured = await viewer.receive_json_from(timeout=1)
-        assert measured == {
-            "type": "measurement.updated",
-            "revision": saved["id"],
-            "read": saved["read"],
-            "read_author": message["read_author"],
-        }
+
+async def _expect_revision_events(socket: WebsocketCommunicator, saved: dict[str, Any]) -> None:
+    message = await socket.receive_json_from(timeout=2)
+    assert message["type"] == "revision.saved"
+    assert message["revision"]["id"] == saved["id"]
+    measured = await socket.receive_json_from(timeout=2)
+    assert measured == {
+        "type": "measurement.updated",
+        "revision": saved["id"],
+        "read": saved["read"],
+        "read_author": message["read_author"],
+    }
+
+
+@pytest.mark.asyncio
+async def test_another_view_of_the_case_sees_the_new_revision(channel_layer, clients, case) -> None:
+    with _in_the_server_process():
+        viewer = await _open(clients["reviewer"], f"/ws/cases/{case.pk}/")
+        saved = await sync_to_async(_annotate)(clients["annotator"], case)
+        await _expect_revision_events(viewer, saved)
         await viewer.disconnect()
-    finally:
-        live._server_loop = None
 
 
 @pytest.mark.asyncio
-async def test_an_outsider_socket_is_refused(layer, clients, case) -> None:
-    socket = await _connect(clients["outsider"], case.pk)
+async def test_an_outsider_socket_is_refused(channel_layer, clients, case) -> None:
+    socket = _socket(clients["outsider"], f"/ws/cases/{case.pk}/")
     connected, code = await socket.connect()
     assert not connected
     assert code == 4403
 
 
 @pytest.mark.asyncio
-async def test_a_blinded_reader_gets_no_events_about_other_reads(layer, clients, case) -> None:
-    from annotation import live
-
-    live.server_process_mark(asyncio.get_running_loop())
-    try:
-        reader = await _connect(clients["reader"], case.pk)
-        connected, _ = await reader.connect()
-        assert connected
-        read = await sync_to_async(clients["annotator"].post)(f"/api/cases/{case.pk}/reads")
-        image = await sync_to_async(
-            lambda: Image.objects.filter(series__case=case).earliest("id")
-        )()
-        await sync_to_async(_save)(clients["annotator"], read.json()["id"], image.pk, None)
-        assert await reader.receive_nothing(timeout=0.5)
-        await reader.disconnect()
-    finally:
-        live._server_loop = None
-
-
-def test_the_worker_writes_to_the_outbox_when_it_cannot_reach_the_server(
-    layer, settings, clients, case
+async def test_a_blinded_reader_gets_no_events_about_other_reads(
+    channel_layer, clients, case
 ) -> None:
-    from annotation.models import LiveEvent
+    with _in_the_server_process():
+        reader = await _open(clients["reader"], f"/ws/cases/{case.pk}/")
+        reviewer = await _open(clients["reviewer"], f"/ws/cases/{case.pk}/")
+        saved = await sync_to_async(_annotate)(clients["annotator"], case)
+        # An event after the save's: the first one the reader gets, so none came before it.
+        await sync_to_async(event_publish)(
+            group=case_group(case.pk), type=MARKER["type"], payload={"job": MARKER["job"]}
+        )
+        assert await reader.receive_json_from(timeout=2) == MARKER
+        await _expect_revision_events(reviewer, saved)
+        assert await reviewer.receive_json_from(timeout=2) == MARKER
+        await reader.disconnect()
+        await reviewer.disconnect()
 
+
+@pytest.mark.parametrize("channel_layer", ["memory"], indirect=True)
+def test_the_worker_writes_to_the_outbox_when_it_cannot_reach_the_server(
+    channel_layer, settings, clients, case
+) -> None:
     settings.LIVE_OUTBOX_ENABLED = True
-    read = clients["annotator"].post(f"/api/cases/{case.pk}/reads").json()
-    image = Image.objects.filter(series__case=case).earliest("id")
-    _save(clients["annotator"], read["id"], image.pk, None)
+    _annotate(clients["annotator"], case)
     events = list(LiveEvent.objects.order_by("id"))
     assert [e.group for e in events] == [f"case.{case.pk}"] * 2
     # The measurements of a save made away from the server reach browsers the same way.
@@ -130,57 +158,47 @@ def test_the_worker_writes_to_the_outbox_when_it_cannot_reach_the_server(
 
 
 @pytest.mark.asyncio
-async def test_the_relay_forwards_outbox_events_to_sockets(layer, clients, case) -> None:
-    from annotation import live
-    from annotation.models import LiveEvent
+async def test_a_save_away_from_the_server_reaches_open_sockets(
+    channel_layer, settings, monkeypatch, clients, case
+) -> None:
+    # In memory through the outbox and the server's relay; on Redis straight to the layer.
+    settings.LIVE_OUTBOX_ENABLED = True
+    async with contextlib.AsyncExitStack() as stack:
+        if channel_layer == "memory":
+            await stack.enter_async_context(_relay_running(monkeypatch))
+        viewer = await _open(clients["reviewer"], f"/ws/cases/{case.pk}/")
+        saved = await sync_to_async(_annotate)(clients["annotator"], case)
+        await _expect_revision_events(viewer, saved)
+        await viewer.disconnect()
+    rows = await sync_to_async(LiveEvent.objects.count)()
+    assert rows == (2 if channel_layer == "memory" else 0)
 
-    viewer = await _connect(clients["reviewer"], case.pk)
-    connected, _ = await viewer.connect()
-    assert connected
-    stop = asyncio.Event()
-    relay = asyncio.create_task(live.relay_run(stop=stop))
-    await asyncio.sleep(0.2)
-    await sync_to_async(LiveEvent.objects.create)(
-        group=f"case.{case.pk}",
-        type="job.progress",
-        payload={"type": "job.progress", "job": {"id": 7}},
-    )
-    message = await viewer.receive_json_from(timeout=2)
-    assert message == {"type": "job.progress", "job": {"id": 7}}
-    stop.set()
-    await relay
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("channel_layer", ["memory"], indirect=True)
+async def test_the_relay_forwards_outbox_events_to_sockets(
+    channel_layer, monkeypatch, clients, case
+) -> None:
+    viewer = await _open(clients["reviewer"], f"/ws/cases/{case.pk}/")
+    async with _relay_running(monkeypatch):
+        await sync_to_async(LiveEvent.objects.create)(
+            group=f"case.{case.pk}", type=MARKER["type"], payload=MARKER
+        )
+        assert await viewer.receive_json_from(timeout=2) == MARKER
     await viewer.disconnect()
 
 
 @pytest.mark.asyncio
 async def test_a_project_socket_gets_job_progress_and_refuses_outsiders(
-    layer, clients, case
+    channel_layer, clients, case
 ) -> None:
-    from annotation import live
-    from annotation.live import event_publish, project_group
-
-    def connect(name: str) -> WebsocketCommunicator:
-        cookie = f"sessionid={clients[name].cookies['sessionid'].value}"
-        return WebsocketCommunicator(
-            router,
-            f"/ws/projects/{case.project.slug}/",
-            headers=[
-                (b"cookie", cookie.encode()),
-                (b"host", b"127.0.0.1"),
-                (b"origin", b"http://127.0.0.1"),
-            ],
-        )
-
-    outsider = connect("outsider")
+    path = f"/ws/projects/{case.project.slug}/"
+    outsider = _socket(clients["outsider"], path)
     assert (await outsider.connect())[0] is False
-    live.server_process_mark(asyncio.get_running_loop())
-    try:
-        lead = connect("lead")
-        assert (await lead.connect())[0] is True
+    with _in_the_server_process():
+        lead = await _open(clients["lead"], path)
         await sync_to_async(event_publish)(
             group=project_group(case.project_id), type="job.progress", payload={"job": {"id": 3}}
         )
-        assert await lead.receive_json_from(timeout=1) == {"type": "job.progress", "job": {"id": 3}}
+        assert await lead.receive_json_from(timeout=2) == {"type": "job.progress", "job": {"id": 3}}
         await lead.disconnect()
-    finally:
-        live._server_loop = None

@@ -68,9 +68,12 @@ def start_uvicorn(
             with urllib.request.urlopen(f"{url}/accounts/login/", timeout=3):
                 return process, url
         except OSError:
-            if process.poll() is not None:
+            # Not answering yet: wait a moment, or less if the server exits meanwhile.
+            try:
+                process.wait(timeout=0.1)
                 break
-            time.sleep(0.2)
+            except subprocess.TimeoutExpired:
+                pass
     process.kill()
     tail = log.read_text(errors="replace")[-3000:] if log is not None and log.exists() else ""
     raise RuntimeError(f"the server did not start: {tail}")

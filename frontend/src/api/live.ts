@@ -6,10 +6,14 @@ export interface LiveEvent {
   [key: string]: unknown;
 }
 
+/** A synthetic event handed to the callback when the socket opens again after a loss. */
+export const RECONNECTED = "live.reconnected";
+
 export class LiveSocket {
   private ws: WebSocket | null = null;
   private retry = 500;
   private closed = false;
+  private opened = false;
   connected = false;
 
   constructor(
@@ -30,6 +34,10 @@ export class LiveSocket {
       this.retry = 500;
       this.connected = true;
       this.onStatus(true);
+      // Events sent while the socket was down (network loss, a server or Redis restart) are not
+      // replayed: a reopened socket tells the page to refetch what it shows.
+      if (this.opened) this.onEvent({ type: RECONNECTED });
+      this.opened = true;
     };
     ws.onmessage = (m) => {
       try {

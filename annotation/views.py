@@ -6,16 +6,21 @@ import math
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from annotation.apis.cases import case_payload, case_row
+from annotation.apis.serializers import (
+    CaseDetailSerializer,
+    CaseRowSerializer,
+    ProjectRowSerializer,
+)
 from annotation.forms import MemberForm, ProjectSettingsForm
 from annotation.models import Case, Project
 from annotation.models.imaging import CaseState
+from annotation.permissions import may_change_settings, may_import, require
 from annotation.selectors.access import access_case, access_project
-from annotation.selectors.cases import case_page, project_list_for_user
+from annotation.selectors.cases import case_detail, case_page, project_list_for_user
 from annotation.services.projects import membership_add_by_username, project_update
 
 PAGE_SIZE = 100
@@ -23,11 +28,12 @@ PAGE_SIZE = 100
 
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "annotation/project_list.html",
-        {"projects": project_list_for_user(user=request.user)},  # type: ignore[arg-type]
-    )
+    rows = ProjectRowSerializer(
+        project_list_for_user(user=request.user),  # type: ignore[arg-type]
+        many=True,
+    ).data
+    projects = [{**row, "may_import": may_import(role=row["role"])} for row in rows]
+    return render(request, "annotation/project_list.html", {"projects": projects})
 
 
 @login_required
@@ -38,14 +44,23 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
     except ValueError:
         page = 1
     state = request.GET.get("state", "")
-    count, cases = case_page(project=project, page=page, page_size=PAGE_SIZE, state=state or None)
+    count, cases = case_page(
+        project=project,
+        user=request.user,
+        role=role,
+        page=page,
+        page_size=PAGE_SIZE,
+        state=state or None,
+    )
     return render(
         request,
         "annotation/case_list.html",
         {
             "project": project,
             "role": role,
-            "rows": [case_row(case) for case in cases],
+            "may_import": may_import(role=role),
+            "may_change_settings": may_change_settings(role=role),
+            "rows": CaseRowSerializer(cases, many=True).data,
             "count": count,
             "page": page,
             "pages": max(1, math.ceil(count / PAGE_SIZE)),
@@ -71,7 +86,9 @@ def case_view(request: HttpRequest, case_id: int) -> HttpResponse:
             "prev_case": prev_case,
             "next_case": next_case,
             # Embedded so the page draws without waiting for a second round trip.
-            "case_payload": case_payload(case, role=role),
+            "case_payload": CaseDetailSerializer(
+                case, context={"role": role, "series": case_detail(case=case)}
+            ).data,
         },
     )
 
@@ -79,8 +96,7 @@ def case_view(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = access_project(user=request.user, slug=slug)
-    if role != "lead":
-        raise PermissionDenied("only the project's leads change its settings")
+    require(may_change_settings(role=role), "only the project's leads change its settings")
     settings_form = ProjectSettingsForm(instance=project)
     member_form = MemberForm()
     if request.method == "POST":
@@ -118,6 +134,5 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def upload(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = access_project(user=request.user, slug=slug)
-    if role not in {"lead", "reviewer"}:
-        raise PermissionDenied("only leads and reviewers import studies")
+    require(may_import(role=role), "only leads and reviewers import studies")
     return render(request, "annotation/upload.html", {"project": project, "role": role})

@@ -11,11 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.apis.reads import conflict_response
+from annotation.apis.serializers import RevisionFullSerializer
 from annotation.auth import request_user
 from annotation.labelme_format import LabelmeFormatError, labelme_export, labelme_parse
 from annotation.models import Image, Revision
-from annotation.selectors.access import access_case, access_read
-from annotation.selectors.reads import case_image_bounds, revision_full
+from annotation.selectors.access import access_case, access_read, access_read_for_write
+from annotation.selectors.reads import case_image_bounds
 from annotation.services.revisions import StaleParent, revision_create
 from annotation.shapes import shapes_validate
 
@@ -58,7 +59,7 @@ class ReadLabelmeImportApi(APIView):
         data = serializers.JSONField()  # type: ignore[assignment]
 
     def post(self, request: Request, read_id: int) -> Response:
-        read, _ = access_read(user=request_user(request), read_id=read_id, write=True)
+        read, _ = access_read_for_write(user=request_user(request), read_id=read_id)
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         image = (
@@ -107,5 +108,4 @@ class ReadLabelmeImportApi(APIView):
             )
         except StaleParent as exc:
             return conflict_response(exc)
-        revision.author = request_user(request)
-        return Response(revision_full(revision), status=status.HTTP_201_CREATED)
+        return Response(RevisionFullSerializer(revision).data, status=status.HTTP_201_CREATED)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth.models import User
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation.apis.serializers import ProjectRowSerializer
 from annotation.auth import request_user
 from annotation.models import Membership
 from annotation.selectors.access import access_project
@@ -14,21 +18,29 @@ from annotation.selectors.cases import project_list_for_user
 
 
 class MeApi(APIView):
+    class OutputSerializer(serializers.Serializer[object]):
+        class MembershipSerializer(serializers.Serializer[Membership]):
+            project = serializers.CharField(source="project.slug")
+            role = serializers.CharField()
+
+        id = serializers.IntegerField()
+        username = serializers.CharField(source="get_username")
+        memberships = serializers.SerializerMethodField()
+
+        def get_memberships(self, _user: User) -> Any:
+            rows = self.context["memberships"]
+            return self.MembershipSerializer(rows, many=True).data
+
     def get(self, request: Request) -> Response:
         user = request_user(request)
         memberships = Membership.objects.filter(user_id=user.pk).select_related("project")
-        return Response(
-            {
-                "id": user.pk,
-                "username": user.get_username(),
-                "memberships": [{"project": m.project.slug, "role": m.role} for m in memberships],
-            }
-        )
+        return Response(self.OutputSerializer(user, context={"memberships": memberships}).data)
 
 
 class ProjectListApi(APIView):
     def get(self, request: Request) -> Response:
-        return Response(project_list_for_user(user=request_user(request)))
+        rows = project_list_for_user(user=request_user(request))
+        return Response(ProjectRowSerializer(rows, many=True).data)
 
 
 class ProjectDetailApi(APIView):
@@ -38,9 +50,11 @@ class ProjectDetailApi(APIView):
         description = serializers.CharField()
         template = serializers.JSONField()
         blinded = serializers.BooleanField()
+        role = serializers.SerializerMethodField()
+
+        def get_role(self, _project: object) -> str:
+            return str(self.context["role"])
 
     def get(self, request: Request, slug: str) -> Response:
         project, role = access_project(user=request_user(request), slug=slug)
-        data = dict(self.OutputSerializer(project).data)
-        data["role"] = role
-        return Response(data)
+        return Response(self.OutputSerializer(project, context={"role": role}).data)

@@ -4,60 +4,75 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation.apis.serializers import (
+    ReadSerializer,
+    RevisionFullSerializer,
+    RevisionSummarySerializer,
+)
 from annotation.auth import request_user
 from annotation.models import Revision
-from annotation.selectors.access import access_case, access_read
+from annotation.selectors.access import access_case, access_read, access_read_for_write
 from annotation.selectors.reads import (
     case_image_bounds,
     read_list_for_case,
-    read_payload,
-    revision_full,
+    read_with_head,
     revision_history,
-    revision_summary,
 )
 from annotation.services.reads import read_get_or_create_human
 from annotation.services.revisions import StaleParent, revision_create, revision_restore
 from annotation.shapes import case_fields_validate, shapes_validate
 
 
+class ConflictSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+    head = RevisionFullSerializer(allow_null=True)
+
+
 def conflict_response(exc: StaleParent) -> Response:
-    return Response(
-        {
-            "detail": "This read has a newer revision than the one your changes are based on.",
-            "head": revision_full(exc.head) if exc.head is not None else None,
-        },
-        status=status.HTTP_409_CONFLICT,
-    )
+    """The 409 of every write route: the save was based on an old head; here is the new one."""
+    reply = {
+        "detail": "This read has a newer revision than the one your changes are based on.",
+        "head": exc.head,
+    }
+    return Response(ConflictSerializer(reply).data, status=status.HTTP_409_CONFLICT)
 
 
 class CaseReadListApi(APIView):
     def get(self, request: Request, case_id: int) -> Response:
-        case, role = access_case(user=request_user(request), case_id=case_id)
-        return Response(read_list_for_case(case=case, user=request_user(request), role=role))
+        user = request_user(request)
+        case, role = access_case(user=user, case_id=case_id)
+        reads = read_list_for_case(case=case, user=user, role=role)
+        return Response(ReadSerializer(reads, many=True, context={"user": user, "role": role}).data)
 
     def post(self, request: Request, case_id: int) -> Response:
-        case, role = access_case(user=request_user(request), case_id=case_id)
-        read, created = read_get_or_create_human(case=case, author=request_user(request))
-        read.refresh_from_db()
+        user = request_user(request)
+        case, role = access_case(user=user, case_id=case_id)
+        read, created = read_get_or_create_human(case=case, author=user)
         return Response(
-            read_payload(read, user=request_user(request), role=role),
+            ReadSerializer(
+                read_with_head(read_id=read.pk), context={"user": user, "role": role}
+            ).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 
 class ReadDetailApi(APIView):
+    class OutputSerializer(ReadSerializer):
+        revision = RevisionFullSerializer(source="head", allow_null=True)
+
     def get(self, request: Request, read_id: int) -> Response:
-        read, role = access_read(user=request_user(request), read_id=read_id)
-        data = read_payload(read, user=request_user(request), role=role)
-        data["revision"] = revision_full(read.head) if read.head is not None else None
-        return Response(data)
+        user = request_user(request)
+        read, role = access_read(user=user, read_id=read_id)
+        context = {"user": user, "role": role}
+        return Response(
+            self.OutputSerializer(read_with_head(read_id=read.pk), context=context).data
+        )
 
 
 class RevisionCreateApi(APIView):
@@ -67,14 +82,16 @@ class RevisionCreateApi(APIView):
         case_fields = serializers.JSONField(required=False, default=dict)
         message = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
+    class OutputSerializer(RevisionSummarySerializer):
+        # The client has the shapes it sent: answer with the summary, not a 10 kB echo.
+        read = serializers.IntegerField(source="read_id")
+
     def get(self, request: Request, read_id: int) -> Response:
         read, _ = access_read(user=request_user(request), read_id=read_id)
-        return Response(revision_history(read=read))
+        return Response(RevisionSummarySerializer(revision_history(read=read), many=True).data)
 
     def post(self, request: Request, read_id: int) -> Response:
-        read, _ = access_read(user=request_user(request), read_id=read_id, write=True)
-        if read.kind not in {"human", "gold"}:
-            raise PermissionDenied("model and imported reads are read-only; save your own read")
+        read, _ = access_read_for_write(user=request_user(request), read_id=read_id)
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -108,11 +125,7 @@ class RevisionCreateApi(APIView):
             )
         except StaleParent as exc:
             return conflict_response(exc)
-        revision.author = request_user(request)
-        # The client has the shapes it sent: answer with the summary, not a 10 kB echo.
-        summary = revision_summary(revision)
-        summary["read"] = read.pk
-        return Response(summary, status=status.HTTP_201_CREATED)
+        return Response(self.OutputSerializer(revision).data, status=status.HTTP_201_CREATED)
 
 
 class RevisionDetailApi(APIView):
@@ -121,7 +134,7 @@ class RevisionDetailApi(APIView):
         if revision is None:
             raise Http404("no such revision")
         access_read(user=request_user(request), read_id=revision.read_id)
-        return Response(revision_full(revision))
+        return Response(RevisionFullSerializer(revision).data)
 
 
 class RevisionRestoreApi(APIView):
@@ -130,7 +143,7 @@ class RevisionRestoreApi(APIView):
         parent = serializers.IntegerField(allow_null=True)  # type: ignore[assignment]
 
     def post(self, request: Request, read_id: int) -> Response:
-        read, _ = access_read(user=request_user(request), read_id=read_id, write=True)
+        read, _ = access_read_for_write(user=request_user(request), read_id=read_id)
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         old = Revision.objects.filter(pk=payload.validated_data["revision"], read=read).first()
@@ -145,5 +158,4 @@ class RevisionRestoreApi(APIView):
             )
         except StaleParent as exc:
             return conflict_response(exc)
-        revision.author = request_user(request)
-        return Response(revision_full(revision), status=status.HTTP_201_CREATED)
+        return Response(RevisionFullSerializer(revision).data, status=status.HTTP_201_CREATED)

@@ -1,20 +1,20 @@
 """Fetch an object and check that the user may see it, in one query where possible.
 
 Outsiders get ``Http404`` (existence is not revealed); members lacking the role get
-``PermissionDenied``.
+``PermissionDenied``. The rules themselves live in ``annotation.permissions``.
 """
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser, User
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from annotation.models import Case, Image, Membership, Project, Read, Role, Series
-
-UserLike = User | AnonymousUser
-
-REVIEW_ROLES = {Role.REVIEWER, Role.LEAD}
+from annotation.models import Case, Image, Membership, Project, Read, Series
+from annotation.permissions import (
+    UserLike,
+    may_view_project,
+    read_visible_to,
+    require_append_revision,
+)
 
 
 def membership_role(*, user: UserLike, project_id: int) -> str | None:
@@ -36,7 +36,7 @@ def access_project(*, user: UserLike, slug: str) -> tuple[Project, str]:
         .select_related("project")
         .first()
     )
-    if row is None:
+    if row is None or not may_view_project(role=row.role):
         raise Http404("no such project")
     return row.project, row.role
 
@@ -48,7 +48,7 @@ def access_case(*, user: UserLike, case_id: int) -> tuple[Case, str]:
     if case is None:
         raise Http404("no such case")
     role = membership_role(user=user, project_id=case.project_id)
-    if role is None:
+    if role is None or not may_view_project(role=role):
         raise Http404("no such case")
     return case, role
 
@@ -62,13 +62,14 @@ def access_series(*, user: UserLike, series_id: int) -> tuple[Series, str]:
     if series is None:
         raise Http404("no such series")
     role = membership_role(user=user, project_id=series.case.project_id)
-    if role is None:
+    if role is None or not may_view_project(role=role):
         raise Http404("no such series")
     return series, role
 
 
 def access_image(*, user: UserLike, image_id: int) -> Image:
-    """The pixel API's check: one query joining image, series and the user's membership."""
+    """The pixel API's check: one query joining image, series and the user's membership
+    (any member may view a project's images: ``may_view_project``)."""
     if not user.is_authenticated:
         raise Http404("no such image")
     image = (
@@ -82,26 +83,26 @@ def access_image(*, user: UserLike, image_id: int) -> Image:
     return image
 
 
-def read_visible(*, read: Read, user: UserLike, role: str, blinded: bool) -> bool:
-    """Reviewers and leads see every read; with blinding, others see only their own."""
-    if role in REVIEW_ROLES or not blinded:
-        return True
-    return read.author_id == user.pk or read.kind in {"model", "imported"}
-
-
-def access_read(*, user: UserLike, read_id: int, write: bool = False) -> tuple[Read, str]:
+def access_read(*, user: UserLike, read_id: int) -> tuple[Read, str]:
+    """A read the user may see (blinding applied), with their role in its project."""
     read = (
-        Read.objects.select_related("case__project").filter(pk=read_id).first()
+        Read.objects.select_related("case__project", "author").filter(pk=read_id).first()
         if user.is_authenticated
         else None
     )
     if read is None:
         raise Http404("no such read")
     role = membership_role(user=user, project_id=read.case.project_id)
-    if role is None or not read_visible(
+    if role is None or not read_visible_to(
         read=read, user=user, role=role, blinded=read.case.project.blinded
     ):
         raise Http404("no such read")
-    if write and not (read.author_id == user.pk or role in REVIEW_ROLES):
-        raise PermissionDenied("only the read's author and the reviewers may change it")
+    return read, role
+
+
+def access_read_for_write(*, user: UserLike, read_id: int) -> tuple[Read, str]:
+    """A read the user may append a revision to: every write route's one check (404 when
+    they cannot see it, 403 naming the rule when they see it but may not change it)."""
+    read, role = access_read(user=user, read_id=read_id)
+    require_append_revision(read=read, user=user, role=role)
     return read, role

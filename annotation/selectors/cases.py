@@ -2,37 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, QuerySet
 
 from annotation.models import Case, Image, Membership, Project, Series
+from annotation.permissions import UserLike, visible_reads_q
 
 
-def project_list_for_user(*, user: User) -> list[dict[str, Any]]:
-    rows = (
+def project_list_for_user(*, user: User) -> list[Membership]:
+    """The user's memberships with their project and its ``case_count``, by project name."""
+    return list(
         Membership.objects.filter(user_id=user.pk)
         .select_related("project")
         .annotate(case_count=Count("project__cases"))
         .order_by("project__name")
     )
-    return [
-        {
-            "slug": row.project.slug,
-            "name": row.project.name,
-            "description": row.project.description,
-            "role": row.role,
-            "case_count": row.case_count,
-        }
-        for row in rows
-    ]
 
 
 def case_page(
-    *, project: Project, page: int, page_size: int, state: str | None = None
+    *,
+    project: Project,
+    user: UserLike,
+    role: str,
+    page: int,
+    page_size: int,
+    state: str | None = None,
 ) -> tuple[int, list[Case]]:
-    """One page of a project's cases with their series: a fixed number of queries."""
+    """One page of a project's cases with their series: a fixed number of queries.
+    ``read_count`` counts only the reads this user may see (blinding)."""
     cases: QuerySet[Case] = Case.objects.filter(project=project)
     if state:
         cases = cases.filter(state=state)
@@ -41,9 +38,10 @@ def case_page(
     series_rows = Series.objects.only(
         "id", "case_id", "orientation", "description", "number"
     ).annotate(num_slices=Count("images"))
+    visible = visible_reads_q(user=user, role=role, blinded=project.blinded, prefix="reads__")
     rows: list[Case] = list(
         cases.order_by("id")
-        .annotate(read_count=Count("reads", distinct=True))
+        .annotate(read_count=Count("reads", filter=visible, distinct=True))
         .prefetch_related(Prefetch("series", queryset=series_rows))[start : start + page_size]
     )
     return count, rows

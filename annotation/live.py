@@ -40,6 +40,12 @@ def project_group(project_id: int) -> str:
     return f"project.{project_id}"
 
 
+def access_group(project_id: int) -> str:
+    """Every open socket of the project's members: told when membership or blinding
+    changes, so each re-checks its rights (never forwarded to browsers)."""
+    return f"project.{project_id}.access"
+
+
 def _needs_outbox() -> bool:
     layer = get_channel_layer()
     return isinstance(layer, InMemoryChannelLayer) and _server_loop is None

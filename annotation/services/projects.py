@@ -10,7 +10,20 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from annotation.label_templates import BUILTIN_TEMPLATES, template_validate
+from annotation.live import access_group, event_publish
 from annotation.models import Membership, Project, Role
+
+# Settings that decide who sees what: a change makes open sockets re-check their rights.
+_ACCESS_SETTINGS = frozenset({"blinded"})
+
+
+def _access_changed(project: Project) -> None:
+    """Tell the project's open sockets (after commit) to re-check membership and blinding."""
+    event_publish(
+        group=access_group(project.pk),
+        type="project.access_changed",
+        payload={"project": project.pk},
+    )
 
 
 @transaction.atomic
@@ -59,7 +72,17 @@ def membership_set(*, project: Project, user: User, role: str) -> Membership:
     membership, _ = Membership.objects.update_or_create(
         project=project, user=user, defaults={"role": role}
     )
+    _access_changed(project)
     return membership
+
+
+@transaction.atomic
+def membership_remove(*, project: Project, user: User) -> bool:
+    """Take the user out of the project; their open sockets close. False if not a member."""
+    deleted, _ = Membership.objects.filter(project=project, user=user).delete()
+    if deleted:
+        _access_changed(project)
+    return bool(deleted)
 
 
 PROJECT_SETTINGS = ("name", "description", "keep_original_files", "prelabel_on_import", "blinded")
@@ -73,8 +96,13 @@ def project_update(*, project: Project, **changes: Any) -> Project:
         raise ValidationError({name: ["not a project setting"] for name in sorted(unknown)})
     for name, value in changes.items():
         setattr(project, name, value)
+    watched = sorted(_ACCESS_SETTINGS & set(changes))
+    stored = Project.objects.filter(pk=project.pk).values(*watched).first() if watched else None
+    previous = stored or {}
     project.full_clean()
     project.save(update_fields=list(changes))
+    if any(previous.get(name) != getattr(project, name) for name in watched):
+        _access_changed(project)
     return project
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from annotation.shapes import long_text_problem
+
 LABELME_VERSION = "5.5.0"
 KNOWN_KEYS = ("version", "flags", "shapes", "imagePath", "imageData", "imageHeight", "imageWidth")
 
@@ -62,4 +64,8 @@ def labelme_parse(
     for key in ("version", "imagePath"):
         if key in data:
             extra[key] = data[key]
+    # Kept verbatim in the revision: the same text limit as inside a shape.
+    problem = long_text_problem({"flags": flags, **extra})
+    if problem:
+        raise LabelmeFormatError(problem)
     return shapes, {"flags": flags, "extra": extra}

@@ -26,6 +26,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from annotation import live  # noqa: E402
+from config.middleware import BodyLimitApp  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from config.static import StaticFilesApp  # noqa: E402
 
@@ -36,7 +37,9 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 router = ProtocolTypeRouter(
     {
         "http": StaticFilesApp(
-            django_asgi_app, prefix="/" + settings.STATIC_URL.lstrip("/"), cache=not settings.DEBUG
+            BodyLimitApp(django_asgi_app),
+            prefix="/" + settings.STATIC_URL.lstrip("/"),
+            cache=not settings.DEBUG,
         ),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))

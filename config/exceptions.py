@@ -38,4 +38,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             exc = exceptions.ValidationError(detail=exc.message_dict)
         else:
             exc = exceptions.ValidationError(detail={"detail": exc.messages})
-    return exception_handler(exc, context)
+    response = exception_handler(exc, context)
+    data = response.data if response is not None else None
+    detail = data.get("detail") if isinstance(data, dict) else None
+    if response is not None and isinstance(detail, exceptions.ErrorDetail):
+        # A machine-readable reason beside the sentence: "throttled", "preview_timeout", ...
+        response.data["code"] = detail.code
+    return response

@@ -84,7 +84,9 @@ else:
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.middleware.ApiErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -150,8 +152,8 @@ else:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 # Sessions are read on every request (every slice while scrolling): keep them in the cache
-# in front of the database.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# in front of the database (config/sessions.py: a cache outage falls back to the database).
+SESSION_ENGINE = "config.sessions"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -184,7 +186,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "config.parsers.LimitedJSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
@@ -193,6 +195,19 @@ REST_FRAMEWORK = {
 
 # Ingest limits: anything larger is refused with a message naming the file.
 INGEST_MAX_IMAGE_PIXELS = env_int("INGEST_MAX_IMAGE_PIXELS", 2048 * 2048, minimum=1)
+# Request limits: a body above its route's limit is refused with a JSON 413 before it is
+# read (config/middleware.py); saves, labelme imports and restores share SAVE_MAX_BODY_BYTES.
+REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", 1024**2, minimum=1)
+SAVE_MAX_BODY_BYTES = env_int("SAVE_MAX_BODY_BYTES", 5 * 1024**2, minimum=1)
+MEASURE_PREVIEW_MAX_BODY_BYTES = env_int("MEASURE_PREVIEW_MAX_BODY_BYTES", 5 * 1024**2, minimum=1)
+API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 32, minimum=4)
+# The live measurement preview runs in worker processes with a time budget, at most
+# MEASURE_PREVIEW_RATE requests per user (DRF's "N/second|minute|hour" form).
+MEASURE_PREVIEW_RATE = env_str("MEASURE_PREVIEW_RATE", "60/minute")
+MEASURE_PREVIEW_MAX_POINTS = env_int("MEASURE_PREVIEW_MAX_POINTS", 200_000, minimum=1)
+MEASURE_PREVIEW_TIME_BUDGET_S = env_float("MEASURE_PREVIEW_TIME_BUDGET_S", 10.0)
+MEASURE_PREVIEW_PROCESSES = env_int("MEASURE_PREVIEW_PROCESSES", 2, minimum=1)
+
 INGEST_MAX_SERIES_SLICES = env_int("INGEST_MAX_SERIES_SLICES", 2000, minimum=1)
 INGEST_MAX_UPLOAD_BYTES = env_int("INGEST_MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 50 * 1024**2, minimum=1)

@@ -4,40 +4,67 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from annotation.auth import request_user
 from annotation.models import Revision
 from annotation.selectors.access import access_case, access_read
+from annotation.shapes import shapes_structure_validate
 from measurements.models import MeasurementResult
-from measurements.services import measure_shapes_by_image
-
-
-def _row(result: MeasurementResult) -> dict[str, Any]:
-    return {
-        "image": result.image_id,
-        "view": result.view,
-        "values": result.values,
-        "chords": result.chords,
-        "warnings": result.warnings,
-        "missing": result.missing,
-        "algorithm_version": result.algorithm_version,
-        "parameters": result.parameters,
-    }
+from measurements.preview import PreviewBusyError, PreviewTimeoutError
+from measurements.services import measure_preview
 
 
 class RevisionMeasurementsApi(APIView):
+    class OutputSerializer(serializers.Serializer[Any]):
+        class ResultSerializer(serializers.Serializer[MeasurementResult]):
+            image = serializers.IntegerField(source="image_id")
+            view = serializers.CharField()
+            values = serializers.JSONField()
+            chords = serializers.JSONField()
+            warnings = serializers.JSONField()
+            missing = serializers.JSONField()
+            algorithm_version = serializers.CharField()
+            parameters = serializers.JSONField()
+
+        revision = serializers.IntegerField()
+        results = ResultSerializer(many=True)
+
     def get(self, request: Request, revision_id: int) -> Response:
         read_id = Revision.objects.filter(pk=revision_id).values_list("read_id", flat=True).first()
         if read_id is None:
             raise Http404("no such revision")
         access_read(user=request_user(request), read_id=read_id)
         rows = MeasurementResult.objects.filter(revision_id=revision_id).order_by("image_id")
-        return Response({"revision": revision_id, "results": [_row(row) for row in rows]})
+        return Response(self.OutputSerializer({"revision": revision_id, "results": rows}).data)
+
+
+class MeasurePreviewThrottle(UserRateThrottle):
+    """MEASURE_PREVIEW_RATE per user: every member, readers included, may preview."""
+
+    scope = "measure_preview"
+
+    def get_rate(self) -> str:
+        return str(settings.MEASURE_PREVIEW_RATE)
+
+
+class PreviewUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+    def __init__(self, *, busy: bool) -> None:
+        budget = settings.MEASURE_PREVIEW_TIME_BUDGET_S
+        if busy:
+            super().__init__("The measurement preview is busy; try again shortly.", "busy")
+        else:
+            message = f"The preview took longer than {budget:g} s and was stopped."
+            super().__init__(message, "preview_timeout")
 
 
 class CaseMeasurePreviewApi(APIView):
@@ -45,13 +72,32 @@ class CaseMeasurePreviewApi(APIView):
         shapes = serializers.DictField(child=serializers.ListField(child=serializers.JSONField()))
         reference = serializers.ChoiceField(choices=["C3C7", "adjacent"], default="C3C7")
 
+    class OutputSerializer(serializers.Serializer[Any]):
+        # measure_shapes_by_image returns plain rows in the stored results' shape.
+        results = serializers.ListField(child=serializers.JSONField())
+
+    throttle_classes = [MeasurePreviewThrottle]
+
     def post(self, request: Request, case_id: int) -> Response:
         case, _ = access_case(user=request_user(request), case_id=case_id)
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        results = measure_shapes_by_image(
-            shapes=payload.validated_data["shapes"],
-            case_id=case.pk,
-            reference=payload.validated_data["reference"],
+        shapes = payload.validated_data["shapes"]
+        errors = shapes_structure_validate(
+            shapes=shapes, max_points=settings.MEASURE_PREVIEW_MAX_POINTS
         )
-        return Response({"results": results})
+        if errors:
+            return Response(
+                {
+                    "detail": f"{len(errors)} problem(s); nothing was measured",
+                    "errors": [error.as_dict() for error in errors[:100]],
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        try:
+            results = measure_preview(
+                shapes=shapes, case_id=case.pk, reference=payload.validated_data["reference"]
+            )
+        except (PreviewBusyError, PreviewTimeoutError) as exc:
+            raise PreviewUnavailable(busy=isinstance(exc, PreviewBusyError)) from exc
+        return Response(self.OutputSerializer({"results": results}).data)

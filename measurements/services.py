@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
+
 from annotation.live import case_group, event_publish
 from annotation.models import Revision
 from annotation.selectors.geometry import ImageGeometry, image_geometries
 from measurements.core.case import ALGORITHM_VERSION, measure_image_shapes
 from measurements.models import MeasurementResult
 
+from measurements.preview import PreviewJob, preview_run
 # Labels whose presence makes an image worth measuring.
 MEASURED_LABELS = {"cord", "canal", "d_i", "d_a", "d_b", "D_i", "D_a", "D_b", "T", "S"}
 
@@ -28,9 +31,13 @@ def _relevant(shapes: object) -> bool:
 
 
 def measure_image(
+def _view(geometry: ImageGeometry) -> str | None:
+    return geometry.orientation if geometry.orientation in {"sagittal", "axial"} else None
+
+
     *, shapes: list[dict[str, Any]], geometry: ImageGeometry, reference: str = "C3C7"
 ) -> dict[str, Any]:
-    view = geometry.orientation if geometry.orientation in {"sagittal", "axial"} else None
+    view = _view(geometry)
     result = measure_image_shapes(
         shapes=shapes,
         spacing=geometry.spacing,
@@ -58,6 +65,33 @@ def measure_shapes_by_image(
 
 
 def measurements_store(*, revision: Revision) -> list[MeasurementResult]:
+def measure_preview(
+    *, case_id: int, shapes: Mapping[str, object], reference: str = "C3C7"
+) -> list[dict[str, Any]]:
+    """measure_shapes_by_image in a child process, within MEASURE_PREVIEW_TIME_BUDGET_S
+    (raises the Preview*Error exceptions of measurements.preview)."""
+    keys = [str(key) for key, items in shapes.items() if _relevant(items)]
+    geometries = image_geometries(case_id=case_id, image_ids=keys)
+    jobs = [
+        PreviewJob(
+            image=geometries[key].id,
+            shapes=shapes[key],  # type: ignore[arg-type]
+            spacing=geometries[key].spacing,
+            rows=geometries[key].rows,
+            columns=geometries[key].columns,
+            view=_view(geometries[key]),
+            reference=reference,
+        )
+        for key in keys
+        if key in geometries
+    ]
+    return preview_run(
+        jobs=jobs,
+        budget_s=settings.MEASURE_PREVIEW_TIME_BUDGET_S,
+        slots=settings.MEASURE_PREVIEW_PROCESSES,
+    )
+
+
     """Compute and store the results of one revision (called inside the save transaction)."""
     keys = [key for key, items in revision.shapes.items() if _relevant(items)]
     if not keys:

@@ -212,6 +212,9 @@ INGEST_MAX_SERIES_SLICES = env_int("INGEST_MAX_SERIES_SLICES", 2000, minimum=1)
 INGEST_MAX_UPLOAD_BYTES = env_int("INGEST_MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 50 * 1024**2, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024**2
+# A zip member may expand at most this many times (zeros deflate about 1000:1; images and
+# even sparse label masks stay well below).
+INGEST_MAX_ZIP_RATIO = env_float("INGEST_MAX_ZIP_RATIO", 250.0)
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 5000, minimum=1)
 FILE_UPLOAD_TEMP_DIR = None
 PIXEL_ROOT = DATA_DIR / "pixels"

@@ -2,7 +2,8 @@
 
 Zip archives are extracted into the import's private temporary folder, never elsewhere:
 members with absolute paths, ``..`` components or symbolic links refuse the whole archive,
-as does an uncompressed total above INGEST_MAX_UPLOAD_BYTES (zip bombs). Nested archives
+as do zip bombs: a total above INGEST_MAX_UPLOAD_BYTES (declared, then counted while
+writing) or a member that expands more than INGEST_MAX_ZIP_RATIO times. Nested archives
 are not opened.
 """
 
@@ -23,6 +24,8 @@ NIFTI_SUFFIXES = (".nii", ".nii.gz")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _SYSTEM_NAMES = {"dicomdir", "thumbs.db", "desktop.ini", "__macosx"}
 _CHUNK = 1 << 20
+# Small members may compress extremely well (a blank image); the ratio limit starts here.
+RATIO_GRACE_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,61 @@ def _unsafe_member(name: str) -> str | None:
     return None
 
 
+def _check_members(members: list[zipfile.ZipInfo], *, limit: int) -> None:
+    """Refuse unsafe members and a declared total above ``limit`` before writing anything."""
+    total = 0
+    for info in members:
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise Refused(f"zip member {info.filename!r} is a symbolic link")
+        unsafe = _unsafe_member(info.filename)
+        if unsafe:
+            raise Refused(f"zip member {info.filename!r} has {unsafe}")
+        if info.flag_bits & 0x1:
+            raise Refused(f"zip member {info.filename!r} is encrypted")
+        total += info.file_size
+    if total > limit:
+        raise Refused(
+            f"unpacks to {total} bytes, above the limit of {limit} (INGEST_MAX_UPLOAD_BYTES)"
+        )
+
+
+@dataclass
+class _Budget:
+    """What may still be written: the running total, and each member's expansion ratio."""
+
+    limit: int
+    ratio: float
+    written: int = 0
+
+    def spend(self, info: zipfile.ZipInfo, member_written: int, chunk: int) -> None:
+        self.written += chunk
+        if self.written > self.limit:
+            raise Refused(f"unpacks to more than {self.limit} bytes (INGEST_MAX_UPLOAD_BYTES)")
+        allowed = max(self.ratio * info.compress_size, RATIO_GRACE_BYTES)
+        if member_written > allowed:
+            raise Refused(
+                f"zip member {info.filename!r} expands more than {self.ratio:g} times "
+                f"its compressed size (INGEST_MAX_ZIP_RATIO): a zip bomb?"
+            )
+
+
+def _extract_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, dest: Path, budget: _Budget
+) -> Path:
+    target = dest.joinpath(*PurePosixPath(info.filename.replace("\\", "/")).parts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    member_written = 0
+    with archive.open(info) as source, target.open("xb") as sink:
+        while chunk := source.read(_CHUNK):
+            member_written += len(chunk)
+            budget.spend(info, member_written, len(chunk))
+            sink.write(chunk)
+    return target
+
+
 def extract_zip(path: Path, *, dest: Path) -> list[tuple[Path, str]]:
-    """Extract a zip into ``dest``; return (extracted file, member name). Raises Refused."""
+    """Extract a zip into ``dest``; return (extracted file, member name). Raises Refused,
+    as soon as a limit is crossed, and then leaves nothing behind."""
     limit = settings.INGEST_MAX_UPLOAD_BYTES
     try:
         archive = zipfile.ZipFile(path)
@@ -84,36 +140,14 @@ def extract_zip(path: Path, *, dest: Path) -> list[tuple[Path, str]]:
         raise Refused("not a readable zip archive") from exc
     with archive:
         members = [info for info in archive.infolist() if not info.is_dir()]
-        total = 0
-        for info in members:
-            if stat.S_ISLNK(info.external_attr >> 16):
-                raise Refused(f"zip member {info.filename!r} is a symbolic link")
-            unsafe = _unsafe_member(info.filename)
-            if unsafe:
-                raise Refused(f"zip member {info.filename!r} has {unsafe}")
-            if info.flag_bits & 0x1:
-                raise Refused(f"zip member {info.filename!r} is encrypted")
-            total += info.file_size
-        if total > limit:
-            raise Refused(
-                f"unpacks to {total} bytes, above the limit of {limit} (INGEST_MAX_UPLOAD_BYTES)"
-            )
+        _check_members(members, limit=limit)
+        budget = _Budget(limit=limit, ratio=settings.INGEST_MAX_ZIP_RATIO)
         dest.mkdir(parents=True, exist_ok=False)
-        extracted = []
-        written = 0
         try:
-            for info in members:
-                target = dest.joinpath(*PurePosixPath(info.filename.replace("\\", "/")).parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(info) as source, target.open("xb") as sink:
-                    while chunk := source.read(_CHUNK):
-                        written += len(chunk)
-                        if written > limit:
-                            raise Refused(
-                                f"unpacks to more than {limit} bytes (INGEST_MAX_UPLOAD_BYTES)"
-                            )
-                        sink.write(chunk)
-                extracted.append((target, info.filename))
+            return [
+                (_extract_member(archive, info, dest=dest, budget=budget), info.filename)
+                for info in members
+            ]
         except FileExistsError as exc:
             shutil.rmtree(dest, ignore_errors=True)
             raise Refused("the zip archive names the same member twice") from exc
@@ -123,7 +157,6 @@ def extract_zip(path: Path, *, dest: Path) -> list[tuple[Path, str]]:
         except Refused:
             shutil.rmtree(dest, ignore_errors=True)
             raise
-    return extracted
 
 
 def _add_file(collected: Collected, path: Path, file: str, workdir: Path, nested: bool) -> None:

@@ -14,7 +14,8 @@ from pydicom import dcmread
 from pydicom.encaps import encapsulate
 from pydicom.uid import MPEG2MPML, generate_uid
 
-from annotation.ingest import ImportSummary, ingest_paths
+from annotation.ingest import ImportSummary, files, ingest_paths
+from annotation.ingest.types import Refused
 from annotation.models import Project, Series
 
 pytestmark = pytest.mark.django_db
@@ -197,6 +198,62 @@ def test_it_refuses_a_zip_that_unpacks_above_the_upload_limit(
 
     assert "above the limit of 10000" in _reason(summary, str(tmp_path / "bomb.zip"))
     assert census() == EMPTY
+
+
+def _zeros_bomb(path: Path, megabytes: int) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("scan/zeros.dcm", "w", force_zip64=True) as member:
+            block = b"\x00" * (1 << 20)
+            for _ in range(megabytes):
+                member.write(block)
+        archive.writestr("scan/after.dcm", b"\x01" * 1000)
+    return path
+
+
+def test_it_stops_unpacking_a_zip_bomb_at_the_ratio_limit_and_leaves_nothing(
+    project: Project, tmp_path: Path, census, settings, monkeypatch
+) -> None:
+    settings.INGEST_MAX_ZIP_RATIO = 50
+    bomb = _zeros_bomb(tmp_path / "bomb200m.zip", megabytes=200)
+    compressed = zipfile.ZipFile(bomb).getinfo("scan/zeros.dcm").compress_size
+    unpacked = []
+    original_read = zipfile.ZipExtFile.read
+
+    def counting_read(self: zipfile.ZipExtFile, n: int = -1) -> bytes:
+        data = original_read(self, n)
+        unpacked.append(len(data))
+        return data
+
+    monkeypatch.setattr(zipfile.ZipExtFile, "read", counting_read)
+
+    summary = ingest_paths(project=project, paths=[bomb])
+
+    reason = _reason(summary, str(bomb))
+    assert "'scan/zeros.dcm' expands more than 50 times" in reason
+    assert "INGEST_MAX_ZIP_RATIO" in reason
+    # Stopped at the limit (plus one chunk), not after unpacking 200 MB.
+    assert sum(unpacked) <= max(50 * compressed, files.RATIO_GRACE_BYTES) + (1 << 20)
+    assert census() == EMPTY
+    assert list((Path(settings.DATA_DIR) / "tmp").iterdir()) == []
+
+
+def test_the_running_total_refuses_members_that_unpack_above_the_limit_together(
+    tmp_path: Path, settings
+) -> None:
+    archive = _zip(tmp_path / "many.zip", {f"m{i}.dcm": bytes([i]) * 4000 for i in range(5)})
+    budget = files._Budget(limit=10_000, ratio=1e9)
+    dest = tmp_path / "out"
+    dest.mkdir()
+
+    def extract_all() -> None:
+        with zipfile.ZipFile(archive) as opened:
+            for info in opened.infolist():
+                files._extract_member(opened, info, dest=dest, budget=budget)
+
+    with pytest.raises(Refused, match="more than 10000"):
+        extract_all()
+
+    assert budget.written <= 10_000 + 4000
 
 
 def test_it_does_not_open_a_zip_inside_a_zip(project: Project, tmp_path: Path, census) -> None:

@@ -1,0 +1,68 @@
+"""The job lists and the job detail answer with as many queries for 200 jobs (or cases) as
+for 10 (see tests/query_counts.py)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from annotation.models import Case, Project
+from inference.models import JobStatus, PrelabelJob
+from tests.factories import make_cases_bulk, make_projects, make_users
+from tests.query_counts import Endpoint, assert_queries_do_not_grow
+
+pytestmark = pytest.mark.django_db
+
+
+def _cases(n: int) -> tuple[Project, list[Case], Client]:
+    """n cases of a new project whose annotator is signed in, each with a failed and a
+    running job."""
+    user = make_users(count=1)[0]
+    project = make_projects(count=1, members=[user], role="annotator")[0]
+    cases = make_cases_bulk(project=project, count=n, series=1, slices=1)
+    PrelabelJob.objects.bulk_create(
+        PrelabelJob(case=case, status=status, requested_by=user, error="stopped")
+        for case in cases
+        for status in (JobStatus.FAILED, JobStatus.RUNNING)
+    )
+    client = Client()
+    client.force_login(user)
+    return project, cases, client
+
+
+def _case_of_jobs(n: int) -> tuple[Case, Client]:
+    _, cases, client = _cases(1)
+    PrelabelJob.objects.bulk_create(
+        PrelabelJob(case=cases[0], status=JobStatus.SUCCEEDED, progress=1.0) for _ in range(n)
+    )
+    return cases[0], client
+
+
+def case_jobs(n: int) -> tuple[Client, str]:
+    # The list stops at 20 jobs: 10 against 20.
+    case, client = _case_of_jobs(n)
+    return client, f"/api/cases/{case.pk}/jobs"
+
+
+def job_detail(n: int) -> tuple[Client, str]:
+    case, client = _case_of_jobs(n)
+    job = PrelabelJob.objects.filter(case=case).earliest("id")
+    return client, f"/api/jobs/{job.pk}"
+
+
+def project_jobs(n: int) -> tuple[Client, str]:
+    project, cases, client = _cases(n)
+    ids = ",".join(str(case.pk) for case in cases)
+    return client, f"/api/projects/{project.slug}/jobs?cases={ids}"
+
+
+ENDPOINTS = [
+    Endpoint("api-case-jobs", case_jobs, "jobs of the case"),
+    Endpoint("api-job", job_detail, "jobs of the case"),
+    Endpoint("api-project-jobs", project_jobs, "cases with jobs"),
+]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+def test_a_get_makes_as_many_queries_for_200_rows_as_for_10(endpoint: Endpoint) -> None:
+    assert_queries_do_not_grow(endpoint)

@@ -82,11 +82,11 @@ else:
     raise ImproperlyConfigured(f"TASKS_BACKEND={TASKS_BACKEND!r}: use database, rq or immediate")
 
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.ApiErrorsMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -193,8 +193,6 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 
-# Ingest limits: anything larger is refused with a message naming the file.
-INGEST_MAX_IMAGE_PIXELS = env_int("INGEST_MAX_IMAGE_PIXELS", 2048 * 2048, minimum=1)
 # Request limits: a body above its route's limit is refused with a JSON 413 before it is
 # read (config/middleware.py); saves, labelme imports and restores share SAVE_MAX_BODY_BYTES.
 REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", 1024**2, minimum=1)
@@ -208,13 +206,15 @@ MEASURE_PREVIEW_MAX_POINTS = env_int("MEASURE_PREVIEW_MAX_POINTS", 200_000, mini
 MEASURE_PREVIEW_TIME_BUDGET_S = env_float("MEASURE_PREVIEW_TIME_BUDGET_S", 10.0)
 MEASURE_PREVIEW_PROCESSES = env_int("MEASURE_PREVIEW_PROCESSES", 2, minimum=1)
 
+# Ingest limits: anything larger is refused with a message naming the file.
+INGEST_MAX_IMAGE_PIXELS = env_int("INGEST_MAX_IMAGE_PIXELS", 2048 * 2048, minimum=1)
 INGEST_MAX_SERIES_SLICES = env_int("INGEST_MAX_SERIES_SLICES", 2000, minimum=1)
 INGEST_MAX_UPLOAD_BYTES = env_int("INGEST_MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=1)
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 50 * 1024**2, minimum=1)
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024**2
 # A zip member may expand at most this many times (zeros deflate about 1000:1; images and
 # even sparse label masks stay well below).
 INGEST_MAX_ZIP_RATIO = env_float("INGEST_MAX_ZIP_RATIO", 250.0)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 50 * 1024**2, minimum=1)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024**2
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 5000, minimum=1)
 FILE_UPLOAD_TEMP_DIR = None
 PIXEL_ROOT = DATA_DIR / "pixels"

@@ -18,8 +18,8 @@ from annotation.models import Revision
 from annotation.selectors.geometry import ImageGeometry, image_geometries
 from measurements.core.case import ALGORITHM_VERSION, measure_image_shapes
 from measurements.models import MeasurementResult
-
 from measurements.preview import PreviewJob, preview_run
+
 # Labels whose presence makes an image worth measuring.
 MEASURED_LABELS = {"cord", "canal", "d_i", "d_a", "d_b", "D_i", "D_a", "D_b", "T", "S"}
 

@@ -1,0 +1,374 @@
+"""Who may do what, as one table: role × every HTTP endpoint (config/urls.py) and every
+WebSocket route (config/routing.py). A new endpoint without a row fails this test.
+
+Status codes are the contract (docs/API.md): an outsider gets 404 for a project's objects,
+a member without the role 403, the anonymous 403 from the API and a redirect to the login
+from pages. A 400 on a write means the request passed the permission check and was then
+refused for its (deliberately empty) body.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.views import APIView
+
+from annotation.models import Case, Image, Read, ReadKind, Revision, Series
+from annotation.services.revisions import revision_create
+from inference.models import PrelabelJob
+
+ROLES = ("anonymous", "outsider", "annotator", "reader", "reviewer", "lead")
+MEMBERS = ("annotator", "reader", "reviewer", "lead")
+
+
+@dataclass
+class World:
+    """A project (blinded, the default) with one case, the annotator's read saved once, a
+    model read and a pre-label job."""
+
+    case: Case
+    image: Image
+    series: Series
+    read: Read
+    model_read: Read
+    first_revision: Revision
+    job: PrelabelJob
+    slug: str
+
+    def head(self) -> int | None:
+        return Read.objects.values_list("head_id", flat=True).get(pk=self.read.pk)
+
+
+def _status(*, anonymous: int, outsider: int, default: int, **roles: int) -> dict[str, int]:
+    table = {"anonymous": anonymous, "outsider": outsider}
+    table.update({role: roles.get(role, default) for role in MEMBERS})
+    return table
+
+
+# Members all allowed / the annotator's read as a blinded project shows it / its writes.
+API_MEMBERS = _status(anonymous=403, outsider=404, default=200)
+PAGE_MEMBERS = _status(anonymous=302, outsider=404, default=200)
+SEES_ANNOTATORS_READ = _status(anonymous=403, outsider=404, default=200, reader=404)
+WRITES_ANNOTATORS_READ = _status(
+    anonymous=403, outsider=404, default=403, annotator=201, reader=404
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str  # the URL name ("admin:" for the whole admin site)
+    method: str
+    path: Callable[[World], str]
+    expect: dict[str, int]
+    body: Callable[[World], dict[str, Any]] | None = None
+    multipart: bool = False
+    notes: str = field(default="", compare=False)
+
+
+def _polygon_shapes(world: World) -> dict[str, Any]:
+    shape = {"label": "cord", "shape_type": "polygon", "points": [[1, 1], [9, 1], [9, 9]]}
+    return {str(world.image.pk): [shape]}
+
+
+def _labelme(world: World) -> dict[str, Any]:
+    data = {
+        "version": "5.4.1",
+        "flags": {},
+        "shapes": [],
+        "imagePath": "x.png",
+        "imageData": None,
+        "imageHeight": world.series.rows,
+        "imageWidth": world.series.columns,
+    }
+    return {"image": world.image.pk, "parent": world.head(), "data": data}
+
+
+HTTP_ROWS: tuple[Row, ...] = (
+    # ----- pages -----
+    Row(
+        "login",
+        "get",
+        lambda w: "/accounts/login/",
+        _status(anonymous=200, outsider=200, default=200),
+    ),
+    Row(
+        "logout",
+        "post",
+        lambda w: "/accounts/logout/",
+        _status(anonymous=302, outsider=302, default=302),
+    ),
+    Row("project-list", "get", lambda w: "/", _status(anonymous=302, outsider=200, default=200)),
+    Row("case-list", "get", lambda w: f"/projects/{w.slug}/", PAGE_MEMBERS),
+    Row(
+        "upload",
+        "get",
+        lambda w: f"/projects/{w.slug}/import/",
+        _status(anonymous=302, outsider=404, default=200, annotator=403, reader=403),
+    ),
+    Row(
+        "project-settings",
+        "get",
+        lambda w: f"/projects/{w.slug}/settings/",
+        _status(anonymous=302, outsider=404, default=403, lead=200),
+    ),
+    Row(
+        "project-settings",
+        "post",
+        lambda w: f"/projects/{w.slug}/settings/",
+        _status(anonymous=302, outsider=404, default=403, lead=302),
+        body=lambda w: {"action": "member", "username": "outsider", "role": "reader"},
+        multipart=True,
+    ),
+    Row("case-view", "get", lambda w: f"/cases/{w.case.pk}/", PAGE_MEMBERS),
+    # ----- annotation API -----
+    Row("api-me", "get", lambda w: "/api/me", _status(anonymous=403, outsider=200, default=200)),
+    Row(
+        "api-project-list",
+        "get",
+        lambda w: "/api/projects",
+        _status(anonymous=403, outsider=200, default=200),
+    ),
+    Row("api-project", "get", lambda w: f"/api/projects/{w.slug}", API_MEMBERS),
+    Row("api-case-list", "get", lambda w: f"/api/projects/{w.slug}/cases", API_MEMBERS),
+    Row(
+        "api-imports",
+        "post",
+        lambda w: f"/api/projects/{w.slug}/imports",
+        _status(anonymous=403, outsider=404, default=400, annotator=403, reader=403),
+        body=lambda w: {},
+        multipart=True,
+    ),
+    Row("api-case", "get", lambda w: f"/api/cases/{w.case.pk}", API_MEMBERS),
+    Row("api-case-reads", "get", lambda w: f"/api/cases/{w.case.pk}/reads", API_MEMBERS),
+    Row(
+        "api-case-reads",
+        "post",
+        lambda w: f"/api/cases/{w.case.pk}/reads",
+        # Everyone gets their own read (the annotator's exists already).
+        _status(anonymous=403, outsider=404, default=201, annotator=200),
+    ),
+    Row("api-image-pixels", "get", lambda w: f"/api/images/{w.image.pk}/pixels", API_MEMBERS),
+    Row(
+        "api-series-thumbnail",
+        "get",
+        lambda w: f"/api/series/{w.series.pk}/thumbnail",
+        API_MEMBERS,
+    ),
+    Row("api-read", "get", lambda w: f"/api/reads/{w.read.pk}", SEES_ANNOTATORS_READ),
+    Row(
+        "api-revisions",
+        "get",
+        lambda w: f"/api/reads/{w.read.pk}/revisions",
+        SEES_ANNOTATORS_READ,
+    ),
+    Row(
+        "api-revisions",
+        "post",
+        lambda w: f"/api/reads/{w.read.pk}/revisions",
+        WRITES_ANNOTATORS_READ,
+        body=lambda w: {"parent": w.head(), "shapes": _polygon_shapes(w)},
+    ),
+    Row(
+        "api-restore",
+        "post",
+        lambda w: f"/api/reads/{w.read.pk}/restore",
+        WRITES_ANNOTATORS_READ,
+        body=lambda w: {"revision": w.first_revision.pk, "parent": w.head()},
+    ),
+    Row(
+        "api-revision",
+        "get",
+        lambda w: f"/api/revisions/{w.first_revision.pk}",
+        SEES_ANNOTATORS_READ,
+    ),
+    Row(
+        "api-image-labelme",
+        "get",
+        lambda w: f"/api/images/{w.image.pk}/labelme?revision={w.first_revision.pk}",
+        SEES_ANNOTATORS_READ,
+    ),
+    Row(
+        "api-labelme",
+        "post",
+        lambda w: f"/api/reads/{w.read.pk}/labelme",
+        WRITES_ANNOTATORS_READ,
+        body=_labelme,
+    ),
+    # ----- inference API -----
+    Row(
+        "api-case-prelabel",
+        "post",
+        lambda w: f"/api/cases/{w.case.pk}/prelabel",
+        _status(anonymous=403, outsider=404, default=202, reader=403),
+    ),
+    Row("api-case-jobs", "get", lambda w: f"/api/cases/{w.case.pk}/jobs", API_MEMBERS),
+    Row(
+        "api-project-prelabel",
+        "post",
+        lambda w: f"/api/projects/{w.slug}/prelabel",
+        _status(anonymous=403, outsider=404, default=202, annotator=403, reader=403),
+        body=lambda w: {"cases": []},
+    ),
+    Row(
+        "api-project-jobs",
+        "get",
+        lambda w: f"/api/projects/{w.slug}/jobs?cases={w.case.pk}",
+        API_MEMBERS,
+    ),
+    Row("api-job", "get", lambda w: f"/api/jobs/{w.job.pk}", API_MEMBERS),
+    # ----- measurements API -----
+    Row(
+        "api-revision-measurements",
+        "get",
+        lambda w: f"/api/revisions/{w.first_revision.pk}/measurements",
+        SEES_ANNOTATORS_READ,
+    ),
+    Row(
+        "api-measure",
+        "post",
+        lambda w: f"/api/cases/{w.case.pk}/measure",
+        API_MEMBERS,
+        body=lambda w: {"shapes": {}},
+    ),
+    # ----- the admin site: staff only, and nobody in the cast is staff -----
+    Row("admin:", "get", lambda w: "/admin/", _status(anonymous=302, outsider=302, default=302)),
+)
+
+WS_ROWS: dict[str, Callable[[World], str]] = {
+    "ws/cases/<int:case_id>/": lambda w: f"/ws/cases/{w.case.pk}/",
+    "ws/projects/<slug:slug>/": lambda w: f"/ws/projects/{w.slug}/",
+}
+WS_ALLOWED = frozenset(MEMBERS)
+
+
+@pytest.fixture
+def world(project, cast: dict[str, User], case: Case) -> World:
+    image = Image.objects.select_related("series").filter(series__case=case).earliest("id")
+    series = image.series
+    series.thumbnail = b"\x89PNG\r\n\x1a\n"
+    series.save(update_fields=["thumbnail"])
+    read = Read.objects.create(case=case, kind=ReadKind.HUMAN, author=cast["annotator"])
+    shapes = {
+        str(image.pk): [
+            {"label": "cord", "shape_type": "polygon", "points": [[1, 1], [9, 1], [9, 9]]}
+        ]
+    }
+    first = revision_create(read=read, parent_id=None, shapes=shapes, author=cast["annotator"])
+    model_read = Read.objects.create(case=case, kind=ReadKind.MODEL, name="model")
+    revision_create(read=model_read, parent_id=None, shapes=shapes)
+    job = PrelabelJob.objects.create(case=case)
+    return World(
+        case=case,
+        image=image,
+        series=series,
+        read=read,
+        model_read=model_read,
+        first_revision=first,
+        job=job,
+        slug=project.slug,
+    )
+
+
+def _request(client: Client, row: Row, world: World) -> Any:
+    url = row.path(world)
+    if row.method == "get":
+        return client.get(url)
+    body = row.body(world) if row.body is not None else {}
+    if row.multipart:
+        return client.post(url, data=body)
+    return client.post(url, data=json.dumps(body), content_type="application/json")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("row", HTTP_ROWS, ids=lambda r: f"{r.method.upper()} {r.name}")
+def test_each_endpoint_answers_each_role_as_the_matrix_says(clients, world, row) -> None:
+    if row.name not in _http_routes():
+        pytest.skip(f"{row.name} is not routed in this configuration (the admin may be off)")
+    answers = {}
+    for role in ROLES:
+        answers[role] = _request(clients[role], row, world).status_code
+    assert answers == row.expect
+
+
+# ----- completeness: the table covers every route -----
+
+
+def _http_routes() -> dict[str, set[str]]:
+    """URL name → the methods its view answers (all of them for plain function views)."""
+    routes: dict[str, set[str]] = {}
+
+    def walk(patterns: list[Any]) -> None:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                if entry.namespace == "admin":
+                    routes["admin:"] = {"get"}
+                else:
+                    walk(entry.url_patterns)
+            elif isinstance(entry, URLPattern):
+                assert entry.name, f"route {entry.pattern} has no name"
+                routes[entry.name] = _methods(entry.callback)
+
+    walk(get_resolver().url_patterns)
+    return routes
+
+
+def _methods(callback: Any) -> set[str]:
+    view_class = getattr(callback, "view_class", None)
+    if view_class is not None and issubclass(view_class, APIView):
+        return {m for m in ("get", "post", "put", "patch", "delete") if hasattr(view_class, m)}
+    return set()  # a page or function view: at least one row, whichever methods it takes
+
+
+def test_every_http_route_has_a_row_for_each_of_its_methods() -> None:
+    covered: dict[str, set[str]] = {}
+    for row in HTTP_ROWS:
+        covered.setdefault(row.name, set()).add(row.method)
+    routes = _http_routes()
+    missing = {
+        name: sorted(methods - covered.get(name, set()))
+        for name, methods in routes.items()
+        if name not in covered or methods - covered[name]
+    }
+    assert missing == {}, f"endpoints without a row in the permission matrix: {missing}"
+    stale = set(covered) - set(routes)
+    assert stale <= {"admin:"}, f"rows for routes that no longer exist: {stale}"
+
+
+def test_every_websocket_route_has_a_row() -> None:
+    from config.routing import websocket_urlpatterns
+
+    assert {str(p.pattern) for p in websocket_urlpatterns} == set(WS_ROWS)
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("route", sorted(WS_ROWS))
+async def test_each_websocket_group_admits_members_only(settings, clients, world, route) -> None:
+    from asgiref.sync import sync_to_async
+    from channels.layers import channel_layers
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import router
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.clear()
+    path = await sync_to_async(WS_ROWS[route])(world)
+    answers = {}
+    for role in ROLES:
+        cookie = clients[role].cookies.get("sessionid")
+        headers = [(b"host", b"127.0.0.1"), (b"origin", b"http://127.0.0.1")]
+        if cookie is not None:
+            headers.append((b"cookie", f"sessionid={cookie.value}".encode()))
+        socket = WebsocketCommunicator(router, path, headers=headers)
+        connected, _ = await socket.connect()
+        answers[role] = connected
+        await socket.disconnect()
+    channel_layers.backends.clear()
+    assert answers == {role: role in WS_ALLOWED for role in ROLES}

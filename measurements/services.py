@@ -30,11 +30,11 @@ def _relevant(shapes: object) -> bool:
     )
 
 
-def measure_image(
 def _view(geometry: ImageGeometry) -> str | None:
     return geometry.orientation if geometry.orientation in {"sagittal", "axial"} else None
 
 
+def measure_image(
     *, shapes: list[dict[str, Any]], geometry: ImageGeometry, reference: str = "C3C7"
 ) -> dict[str, Any]:
     view = _view(geometry)
@@ -64,7 +64,6 @@ def measure_shapes_by_image(
     ]
 
 
-def measurements_store(*, revision: Revision) -> list[MeasurementResult]:
 def measure_preview(
     *, case_id: int, shapes: Mapping[str, object], reference: str = "C3C7"
 ) -> list[dict[str, Any]]:
@@ -92,6 +91,7 @@ def measure_preview(
     )
 
 
+def measurements_store(*, revision: Revision) -> list[MeasurementResult]:
     """Compute and store the results of one revision (called inside the save transaction)."""
     keys = [key for key, items in revision.shapes.items() if _relevant(items)]
     if not keys:

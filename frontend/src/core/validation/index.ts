@@ -27,7 +27,8 @@ export type ErrorCode =
   | "polygon_degenerate"
   | "points_coincide"
   | "duplicate_keypoint"
-  | "mask_missing";
+  | "mask_missing"
+  | "string_too_long";
 
 export interface ValidationIssue {
   index: number;
@@ -61,12 +62,39 @@ export function labelRule(template: Template, label: string): LabelRule | null {
 const EXACT_POINTS: Partial<Record<ShapeType, number>> = { point: 1, rectangle: 2, line: 2, circle: 2, mask: 2 };
 const MIN_POINTS: Partial<Record<ShapeType, number>> = { polygon: 3, linestrip: 2 };
 
+/** Text in a shape (label, description, unknown keys) and a mask's base64 PNG, as the server limits them. */
+const MAX_STRING_CHARS = 10_000;
+const MAX_MASK_CHARS = 4 * 1024 ** 2;
+
+/** The first text in a shape (any key, at any depth; not the points) longer than its limit, as a message. */
+function longText(value: unknown, key = ""): string | null {
+  if (typeof value === "string") {
+    const limit = key === "mask" ? MAX_MASK_CHARS : MAX_STRING_CHARS;
+    // The server counts code points; UTF-16 length is never below that, so it is the cheap first test.
+    const tooLong = value.length > limit && [...value].length > limit;
+    return tooLong ? `${key || "a value"}: text longer than ${limit} characters` : null;
+  }
+  if (Array.isArray(value)) {
+    if (key === "points") return null;
+    for (const item of value) {
+      const problem = longText(item, key);
+      if (problem) return problem;
+    }
+  } else if (typeof value === "object" && value !== null) {
+    for (const [k, item] of Object.entries(value)) {
+      const problem = longText(k, "a key") ?? longText(item, key || k);
+      if (problem) return problem;
+    }
+  }
+  return null;
+}
+
 function isFiniteNumber(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v);
 }
 
 /**
- * The first problem of one shape, checked in the server's order (label, type, points, count, bounds,
+ * The first problem of one shape, checked in the server's order (text length, label, type, points, count, bounds,
  * degenerate geometry, mask data); null when the shape is valid on its own.
  */
 export function validateShape(
@@ -77,6 +105,8 @@ export function validateShape(
 ): ValidationIssue | null {
   const label = typeof shape.label === "string" ? shape.label : "";
   const issue = (code: ErrorCode, message: string): ValidationIssue => ({ index, label, code, message });
+  const text = longText(shape);
+  if (text) return issue("string_too_long", text);
   if (!label) return issue("label_missing", "label is missing");
   const type = shape.shape_type ?? "polygon";
   const rule = labelRule(template, label);

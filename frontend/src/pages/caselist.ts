@@ -4,3 +4,8 @@ import { mountCaseList } from "../features/caseList";
 
 const root = document.getElementById("case-list-app");
 if (root) mountCaseList(root);
+
+// Filter selects submit their form on change (no inline handlers: the CSP blocks them).
+for (const select of document.querySelectorAll<HTMLSelectElement>("select[data-autosubmit]")) {
+  select.addEventListener("change", () => select.form?.submit());
+}

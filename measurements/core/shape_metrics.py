@@ -212,7 +212,9 @@ def _mask_band_ap(
 ) -> float:
     """Mean AP extent of the interpolated mask over the band: lines FINE_MM apart across it,
     each the integral of the interpolation along the normal to the major axis."""
-    reach = math.hypot(image.shape[0] * spacing[0], image.shape[1] * spacing[1])
+    # Far enough from the centre to leave the image (x, y) = (cols, rows) at every corner.
+    extent = np.array([image.shape[1] * spacing[1], image.shape[0] * spacing[0]])
+    reach = float(np.max(np.hypot(*np.maximum(centre, extent - centre))))
     pts = _band_points(centre, axis, reach)
     # mm → pixel index, pixel centres at (index + ½)·spacing.
     rows = pts[..., 1] / spacing[0] - 0.5

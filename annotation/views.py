@@ -6,6 +6,7 @@ import math
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +22,11 @@ from annotation.models.imaging import CaseState
 from annotation.permissions import may_change_settings, may_import, require
 from annotation.selectors.access import access_case, access_project
 from annotation.selectors.cases import case_detail, case_page, project_list_for_user
-from annotation.services.projects import membership_add_by_username, project_update
+from annotation.services.projects import (
+    membership_add_by_username,
+    membership_remove,
+    project_update,
+)
 
 PAGE_SIZE = 100
 
@@ -100,6 +105,9 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
     settings_form = ProjectSettingsForm(instance=project)
     member_form = MemberForm()
     if request.method == "POST":
+        if request.POST.get("action") == "remove":
+            _member_remove(request, project)
+            return redirect("project-settings", slug=slug)
         if request.POST.get("action") == "member":
             member_form = MemberForm(request.POST)
             if member_form.is_valid():
@@ -129,6 +137,19 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
             "members": members,
         },
     )
+
+
+def _member_remove(request: HttpRequest, project: Project) -> None:
+    """The lead takes someone out of the project; their open sockets close at once."""
+    username = request.POST.get("username", "")
+    if username == request.user.get_username():
+        messages.error(request, "You cannot remove yourself: ask another lead.")
+        return
+    user = User.objects.filter(username=username).first()
+    if user is None or not membership_remove(project=project, user=user):
+        messages.error(request, f"{username!r} is not a member of this project.")
+        return
+    messages.success(request, f"{username} removed from the project.")
 
 
 @login_required

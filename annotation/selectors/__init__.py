@@ -1,1 +1,1 @@
-"""Reads of the annotation domain, with permission checks in one place (access_*)."""
+"""Reads of the annotation domain: models for the API, fetched and access-checked (access_*)."""

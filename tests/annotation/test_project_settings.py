@@ -50,3 +50,26 @@ def test_others_cannot_open_or_change_the_settings(clients, project, who, status
     assert clients[who].get(url).status_code == status
     clients[who].post(url, {"action": "settings", "name": "Hijacked", "keep_original_files": "on"})
     assert Project.objects.get(pk=project.pk).name != "Hijacked"
+
+
+def test_the_lead_removes_a_member_but_not_themselves(clients, cast, project) -> None:
+    url = f"/projects/{project.slug}/settings/"
+    page = clients["lead"].get(url)
+    assert b'data-testid="member-remove-reader"' in page.content
+    assert b'data-testid="member-remove-lead"' not in page.content
+    response = clients["lead"].post(url, {"action": "remove", "username": "reader"}, follow=True)
+    assert b"reader removed from the project" in response.content
+    assert not Membership.objects.filter(project=project, user=cast["reader"]).exists()
+    # The removed reader is an outsider now.
+    assert clients["reader"].get(f"/api/projects/{project.slug}").status_code == 404
+    refused = clients["lead"].post(url, {"action": "remove", "username": "lead"}, follow=True)
+    assert b"cannot remove yourself" in refused.content
+    assert Membership.objects.filter(project=project, user=cast["lead"]).exists()
+
+
+def test_only_the_lead_removes_members(clients, cast, project) -> None:
+    url = f"/projects/{project.slug}/settings/"
+    assert (
+        clients["reviewer"].post(url, {"action": "remove", "username": "reader"}).status_code == 403
+    )
+    assert Membership.objects.filter(project=project, user=cast["reader"]).exists()

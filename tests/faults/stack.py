@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.server import ROOT, free_port, start_uvicorn, stop
 
@@ -160,7 +161,7 @@ class Stack:
     env: dict[str, str]
     servers: list[tuple[subprocess.Popen[bytes], str]] = field(default_factory=list)
     worker: subprocess.Popen[bytes] | None = None
-    seed: dict[str, object] = field(default_factory=dict)
+    seed: dict[str, Any] = field(default_factory=dict)
 
     @property
     def urls(self) -> list[str]:
@@ -180,7 +181,7 @@ class Stack:
             raise RuntimeError(f"manage.py {' '.join(args)} failed: {result.stderr[-3000:]}")
         return result.stdout
 
-    def run_seed(self, **options: int) -> dict[str, object]:
+    def run_seed(self, **options: int) -> dict[str, Any]:
         """Create users, sessions and cases in the private database (tests/faults/seed.py)."""
         result = subprocess.run(
             [sys.executable, "-m", "tests.faults.seed", json.dumps(options)],

@@ -1,4 +1,5 @@
-"""Pure measurement and agreement layer: numpy/scipy/shapely/OpenCV only, no Django imports.
+"""Pure measurement, agreement and fusion layer: numpy/scipy/shapely/OpenCV/SimpleITK only,
+no Django imports.
 
 Lengths are mm and areas mm², computed in physical coordinates from labelme pixel
 coordinates and (row_mm, col_mm) spacing; definitions in docs of each module.
@@ -17,6 +18,17 @@ from measurements.core.agreement import (
 from measurements.core.axial import AxialResult, measure_axial
 from measurements.core.case import ALGORITHM_VERSION, detect_view, measure_image_shapes
 from measurements.core.errors import InvalidInput, MeasurementError, MissingInput
+from measurements.core.fusion import (
+    FusionError,
+    Provenance,
+    SourceRevision,
+    StapleResult,
+    keypoint_mean,
+    majority_vote,
+    mask_to_polygon,
+    shape_to_mask,
+    staple,
+)
 from measurements.core.geometry import Chord
 from measurements.core.labelme import ParsedShapes, parse_shapes
 from measurements.core.manual import ManualResult, measure_manual
@@ -51,6 +63,7 @@ __all__ = [
     "AxialResult",
     "BlandAltmanResult",
     "Chord",
+    "FusionError",
     "ICCResult",
     "ICCValue",
     "InvalidInput",
@@ -62,9 +75,12 @@ __all__ = [
     "MissingInput",
     "Overlap",
     "ParsedShapes",
+    "Provenance",
     "Region",
     "SagittalResult",
     "ShapeMetrics",
+    "SourceRevision",
+    "StapleResult",
     "axial_stack",
     "bland_altman",
     "decode_labelme_mask",
@@ -75,6 +91,9 @@ __all__ = [
     "icc",
     "iou",
     "keypoint_errors",
+    "keypoint_mean",
+    "majority_vote",
+    "mask_to_polygon",
     "measure_axial",
     "measure_image_shapes",
     "measure_level",
@@ -86,5 +105,7 @@ __all__ = [
     "region_overlap",
     "shape_metrics",
     "shape_metrics_per_slice",
+    "shape_to_mask",
+    "staple",
     "success_rates",
 ]

@@ -35,7 +35,8 @@ def test_no_core_module_imports_django():
 def test_core_imports_only_itself_and_well_kept_libraries():
     allowed = {
         "__future__", "base64", "binascii", "collections", "dataclasses", "functools", "math",
-        "re", "typing", "cv2", "nibabel", "numpy", "scipy", "shapely", "measurements",
+        "re", "typing", "cv2", "nibabel", "numpy", "scipy", "shapely", "SimpleITK",
+        "measurements",
     }  # fmt: skip
     used = {m.split(".")[0] for f in CORE.glob("*.py") for m in _imported_modules(f)}
     assert used - allowed == set()

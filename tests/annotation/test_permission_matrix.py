@@ -350,15 +350,14 @@ def test_every_websocket_route_has_a_row() -> None:
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("route", sorted(WS_ROWS))
-async def test_each_websocket_group_admits_members_only(settings, clients, world, route) -> None:
+async def test_each_websocket_group_admits_members_only(
+    channel_layer, clients, world, route
+) -> None:
     from asgiref.sync import sync_to_async
-    from channels.layers import channel_layers
     from channels.testing import WebsocketCommunicator
 
     from config.asgi import router
 
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    channel_layers.backends.clear()
     path = await sync_to_async(WS_ROWS[route])(world)
     answers = {}
     for role in ROLES:
@@ -370,5 +369,4 @@ async def test_each_websocket_group_admits_members_only(settings, clients, world
         connected, _ = await socket.connect()
         answers[role] = connected
         await socket.disconnect()
-    channel_layers.backends.clear()
     assert answers == {role: role in WS_ALLOWED for role in ROLES}

@@ -106,9 +106,7 @@ def _voxel_image(
     """
     assert region.mask is not None
     cos_r, cos_c = cosines
-    if cos_r == 1.0 and cos_c == 1.0:
-        return np.pad(region.mask.astype(np.float64), _PAD), spacing
-    if image_rows is None:
+    if image_rows is None or (cos_r == 1.0 and cos_c == 1.0):
         padded = np.pad(region.mask.astype(np.float64), _PAD)
         return padded, (spacing[0] * cos_r, spacing[1] * cos_c)
     return _warped(region, cos_r, cos_c, image_rows), spacing
@@ -179,32 +177,18 @@ def _hull_sample_count(inside: npt.NDArray[np.bool_]) -> int:
     points = (ends[:, None, :] + offsets).reshape(-1, 2).astype(np.int32)
     hull = cv2.convexHull(points).reshape(-1, 2).astype(np.float64)
     start, end = hull, np.roll(hull, -1, axis=0)
+    # Horizontal edges add nothing: their ends belong to the sloped edges beside them.
+    sloped = end[:, 1] != start[:, 1]
+    start, end = start[sloped], end[sloped]
     ys = 2.0 * np.arange(rows[0], rows[-1] + 1)[:, None]
-    lo, hi = np.minimum(start[:, 1], end[:, 1]), np.maximum(start[:, 1], end[:, 1])
-    crosses = (ys >= lo) & (ys <= hi)
-    dy = np.where(end[:, 1] != start[:, 1], end[:, 1] - start[:, 1], 1.0)
-    t = np.where(end[:, 1] != start[:, 1], (ys - start[:, 1]) / dy, 0.0)
+    t = (ys - start[:, 1]) / (end[:, 1] - start[:, 1])
     xs = start[:, 0] + t * (end[:, 0] - start[:, 0])
-    # A horizontal edge on the line contributes both its ends.
-    flat = (end[:, 1] == start[:, 1]) & crosses
+    crosses = (t >= 0.0) & (t <= 1.0)
     left = np.min(np.where(crosses, xs, np.inf), axis=1)
-    left = np.minimum(left, np.min(np.where(flat, end[:, 0], np.inf), axis=1))
     right = np.max(np.where(crosses, xs, -np.inf), axis=1)
-    right = np.maximum(right, np.max(np.where(flat, end[:, 0], -np.inf), axis=1))
     tol = 1e-9
     counts = np.floor((right + tol) / 2.0) - np.ceil((left - tol) / 2.0) + 1.0
     return int(np.clip(counts, 0.0, None).sum())
-
-
-def _band_points(centre: FloatArray, axis: FloatArray, reach: float) -> FloatArray:
-    """(lines, samples, 2) points at FINE_MM: lines across the band, samples along the normal."""
-    n_lines = round(AP_BAND_MM / FINE_MM)
-    t = (np.arange(n_lines) - (n_lines - 1) / 2.0) * FINE_MM
-    n_samples = math.ceil(reach / FINE_MM)
-    s = np.arange(-n_samples, n_samples + 1) * FINE_MM
-    normal = np.array([-axis[1], axis[0]])
-    pts: FloatArray = centre + t[:, None, None] * axis + s[None, :, None] * normal
-    return pts
 
 
 def _mask_band_ap(
@@ -215,7 +199,12 @@ def _mask_band_ap(
     # Far enough from the centre to leave the image (x, y) = (cols, rows) at every corner.
     extent = np.array([image.shape[1] * spacing[1], image.shape[0] * spacing[0]])
     reach = float(np.max(np.hypot(*np.maximum(centre, extent - centre))))
-    pts = _band_points(centre, axis, reach)
+    # Lines FINE_MM apart across the band, sampled FINE_MM apart along the normal.
+    n_lines, n_samples = round(AP_BAND_MM / FINE_MM), math.ceil(reach / FINE_MM)
+    t = (np.arange(n_lines) - (n_lines - 1) / 2.0) * FINE_MM
+    s = np.arange(-n_samples, n_samples + 1) * FINE_MM
+    normal = np.array([-axis[1], axis[0]])
+    pts = centre + t[:, None, None] * axis + s[None, :, None] * normal
     # mm → pixel index, pixel centres at (index + ½)·spacing.
     rows = pts[..., 1] / spacing[0] - 0.5
     cols = pts[..., 0] / spacing[1] - 0.5
@@ -256,6 +245,17 @@ def _ellipse(cov: FloatArray) -> tuple[float, float, float]:
     return 4.0 * math.sqrt(major), ecc, theta
 
 
+def _check_geometry(region: Region, ap: float, rl: float, image_rows: int | None) -> None:
+    """ValueError naming the problem: a tilt of 90° or more, or an image too short."""
+    for name, angle in (("angle_ap_deg", ap), ("angle_rl_deg", rl)):
+        if not (math.isfinite(angle) and abs(angle) < 90.0):
+            raise ValueError(f"{name} must be within (-90, 90) degrees, got {angle!r}")
+    if image_rows is not None and region.mask is not None:
+        needed = region.origin[0] + region.mask.shape[0]
+        if image_rows < needed:
+            raise ValueError(f"image_rows={image_rows} but the mask reaches row {needed - 1}")
+
+
 def shape_metrics(
     region: Region,
     *,
@@ -271,6 +271,7 @@ def shape_metrics(
     lets it resample the slice as SCT does; without it the scale is applied exactly.
     """
     spacing = check_spacing(spacing)
+    _check_geometry(region, angle_ap_deg, angle_rl_deg, image_rows)
     if region.is_empty() or region.component_count() != 1:
         return _nan_metrics(angle_ap_deg, angle_rl_deg)
     cosines = (math.cos(math.radians(angle_rl_deg)), math.cos(math.radians(angle_ap_deg)))

@@ -108,6 +108,35 @@ def test_angle_correction_scales_by_both_cosines():
     assert tilted.diameter_RL == pytest.approx(flat.diameter_RL * math.cos(math.radians(30)))
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"angle_ap_deg": 90.0}, "angle_ap_deg"),
+        ({"angle_rl_deg": math.nan}, "angle_rl_deg"),
+        ({"image_rows": 5}, "image_rows"),
+    ],
+)
+def test_impossible_angles_or_image_height_are_refused(kwargs, message):
+    mask = np.zeros((12, 12), bool)
+    mask[4:10, 3:9] = True
+    with pytest.raises(ValueError, match=message):
+        shape_metrics(Region.from_mask(mask), spacing=(0.5, 0.5), **kwargs)
+
+
+def test_resampling_as_sct_moves_a_tilted_mask_only_a_little(t2_stack):
+    """SCT's slice warp blurs the mask by position; the exact scale is close, not equal."""
+    stack, spacing, _ = t2_stack
+    region = Region.from_mask(stack[10])
+    warped = shape_metrics(
+        region, spacing=spacing, angle_ap_deg=1.3, angle_rl_deg=5.7, image_rows=stack.shape[1]
+    )
+    exact = shape_metrics(region, spacing=spacing, angle_ap_deg=1.3, angle_rl_deg=5.7)
+    assert warped.area == exact.area
+    for name in ("diameter_AP", "diameter_RL", "eccentricity", "solidity"):
+        assert getattr(warped, name) == pytest.approx(getattr(exact, name), rel=0.02), name
+    assert warped.solidity != exact.solidity
+
+
 def test_angle_correction_recovers_the_cross_section_of_a_tilted_cord():
     theta = math.radians(25.0)
     r, h = 4.0, 0.2  # cord radius, in-plane pixel size (mm)

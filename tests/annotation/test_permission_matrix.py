@@ -78,7 +78,7 @@ def _polygon_shapes(world: World) -> dict[str, Any]:
 
 
 def _labelme(world: World) -> dict[str, Any]:
-    data = {
+    data: dict[str, Any] = {
         "version": "5.4.1",
         "flags": {},
         "shapes": [],

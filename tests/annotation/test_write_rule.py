@@ -64,7 +64,7 @@ def _body(route: str, read: Read, image: Image) -> tuple[str, dict[str, Any]]:
     if route == "restore":
         first = Revision.objects.filter(read=read).earliest("number")
         return f"/api/reads/{read.pk}/restore", {"revision": first.pk, "parent": head}
-    labelme = {
+    labelme: dict[str, Any] = {
         "version": "5.4.1",
         "flags": {},
         "shapes": [],

@@ -260,6 +260,110 @@ def load_checkpoint(path: str | Path) -> tuple[UNet, dict[str, Any]]:
     return model.eval(), state
 
 
+@dataclass
+class _Run:
+    """What one training run carries from step to step."""
+
+    cfg: TrainConfig
+    contract: ModelContract
+    model: UNet
+    optimiser: torch.optim.Optimizer
+    device: torch.device
+    memory_format: torch.memory_format
+    pools: tuple[list[TrainingSlice], list[TrainingSlice]]
+    held_out_real: list[TrainingSlice]
+    held_out_phantoms: list[TrainingSlice]
+    out_path: Path | None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _start_model(cfg: TrainConfig, init_from: str | Path | None, dev: torch.device) -> UNet:
+    """A fresh network, or the checkpoint's (same architecture), on the device."""
+    model = build_net(net_config(cfg))
+    if init_from is not None:
+        start, _ = load_checkpoint(init_from)
+        if start.config != model.config:
+            raise ValueError(
+                f"{init_from}: architecture {start.config} differs from {model.config}"
+            )
+        model = start
+    return model.to(dev)
+
+
+def _train_step(run: _Run, epoch: int, step: int) -> tuple[float, float, float]:
+    """One optimiser step; the batch's (loss, segmentation loss, heatmap loss)."""
+    cfg = run.cfg
+    total = cfg.epochs * cfg.steps_per_epoch
+    global_step = epoch * cfg.steps_per_epoch + step
+    for group in run.optimiser.param_groups:
+        group["lr"] = cfg.lr * _lr_factor(global_step, total, cfg.warmup_steps)
+    rng = np.random.default_rng([cfg.seed, epoch, step])
+    batch = make_batch(run.pools, cfg, run.contract, rng, run.device)
+    batch["image"] = batch["image"].contiguous(memory_format=run.memory_format)
+    seg_loss, heat_loss = losses(run.model(batch["image"]), batch, cfg)
+    loss = seg_loss + heat_loss
+    run.optimiser.zero_grad(set_to_none=True)
+    loss.backward()  # type: ignore[no-untyped-call]
+    torch.nn.utils.clip_grad_norm_(run.model.parameters(), 5.0)
+    run.optimiser.step()
+    return loss.item(), seg_loss.item(), heat_loss.item()
+
+
+def _end_epoch(run: _Run, epoch: int, sums: dict[str, float], epoch_start: float) -> dict[str, Any]:
+    """Held-out metrics after the epoch's last step, its history row and the checkpoint."""
+    run.model.eval()
+    session = TorchSession(run.model, run.contract, str(run.device))
+    metrics = evaluate_model(
+        session, run.contract, real=run.held_out_real, phantoms=run.held_out_phantoms
+    )
+    n = run.cfg.steps_per_epoch
+    run.history.append(
+        {
+            "epoch": epoch + 1,
+            "loss": sums["loss"] / n,
+            "seg_loss": sums["seg"] / n,
+            "heatmap_loss": sums["heatmap"] / n,
+            "seconds": time.perf_counter() - epoch_start,
+            "held_out": metrics,
+        }
+    )
+    if run.out_path is not None:
+        save_checkpoint(
+            run.out_path / "checkpoint.pt", run.model, run.cfg, run.contract, run.history
+        )
+    return metrics
+
+
+def _train_epoch(
+    run: _Run, epoch: int, progress: Callable[[TrainProgress], None] | None
+) -> dict[str, Any] | None:
+    """Train one epoch; its held-out metrics (None for an epoch of no steps)."""
+    run.model.train()
+    epoch_start = time.perf_counter()
+    sums = {"loss": 0.0, "seg": 0.0, "heatmap": 0.0}
+    metrics: dict[str, Any] | None = None
+    for step in range(run.cfg.steps_per_epoch):
+        loss, seg_loss, heat_loss = _train_step(run, epoch, step)
+        sums["loss"] += loss
+        sums["seg"] += seg_loss
+        sums["heatmap"] += heat_loss
+        last = step == run.cfg.steps_per_epoch - 1
+        if last:
+            metrics = _end_epoch(run, epoch, sums, epoch_start)
+        if progress is not None:
+            progress(
+                TrainProgress(
+                    epoch=epoch + 1,
+                    epochs=run.cfg.epochs,
+                    step=step + 1,
+                    steps=run.cfg.steps_per_epoch,
+                    loss=loss,
+                    metrics=run.history[-1] if last else None,
+                )
+            )
+    return metrics
+
+
 def train(
     *,
     task: Task,
@@ -302,76 +406,30 @@ def train(
     )
     held_out_phantoms = phantom_slices(task, cfg.phantom_val_seeds, sagittal_offsets=(0,))
     held_out_real = real_slices(task, cfg.real_val)
-    model = build_net(net_config(cfg))
-    if init_from is not None:
-        start, _ = load_checkpoint(init_from)
-        if start.config != model.config:
-            raise ValueError(
-                f"{init_from}: architecture {start.config} differs from {model.config}"
-            )
-        model = start
-    model = model.to(dev)
+    model = _start_model(cfg, init_from, dev)
     # channels-last convolutions train about twice as fast on the CPU (oneDNN).
     memory_format = torch.channels_last if dev.type == "cpu" else torch.contiguous_format
     model = model.to(memory_format=memory_format)  # type: ignore[call-overload]
-    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    total = cfg.epochs * cfg.steps_per_epoch
     out_path = Path(out_dir) if out_dir is not None else None
     if out_path is not None:
         out_path.mkdir(parents=True, exist_ok=True)
-    history: list[dict[str, Any]] = []
+    run = _Run(
+        cfg=cfg,
+        contract=contract,
+        model=model,
+        optimiser=torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay),
+        device=dev,
+        memory_format=memory_format,
+        pools=pools,
+        held_out_real=held_out_real,
+        held_out_phantoms=held_out_phantoms,
+        out_path=out_path,
+    )
     metrics: dict[str, Any] = {}
     for epoch in range(cfg.epochs):
-        model.train()
-        epoch_start = time.perf_counter()
-        sums = {"loss": 0.0, "seg": 0.0, "heatmap": 0.0}
-        for step in range(cfg.steps_per_epoch):
-            global_step = epoch * cfg.steps_per_epoch + step
-            for group in optimiser.param_groups:
-                group["lr"] = cfg.lr * _lr_factor(global_step, total, cfg.warmup_steps)
-            rng = np.random.default_rng([cfg.seed, epoch, step])
-            batch = make_batch(pools, cfg, contract, rng, dev)
-            batch["image"] = batch["image"].contiguous(memory_format=memory_format)
-            seg_loss, heat_loss = losses(model(batch["image"]), batch, cfg)
-            loss = seg_loss + heat_loss
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()  # type: ignore[no-untyped-call]
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            optimiser.step()
-            sums["loss"] += loss.item()
-            sums["seg"] += seg_loss.item()
-            sums["heatmap"] += heat_loss.item()
-            last = step == cfg.steps_per_epoch - 1
-            if last:
-                model.eval()
-                session = TorchSession(model, contract, str(dev))
-                metrics = evaluate_model(
-                    session, contract, real=held_out_real, phantoms=held_out_phantoms
-                )
-                n = cfg.steps_per_epoch
-                history.append(
-                    {
-                        "epoch": epoch + 1,
-                        "loss": sums["loss"] / n,
-                        "seg_loss": sums["seg"] / n,
-                        "heatmap_loss": sums["heatmap"] / n,
-                        "seconds": time.perf_counter() - epoch_start,
-                        "held_out": metrics,
-                    }
-                )
-                if out_path is not None:
-                    save_checkpoint(out_path / "checkpoint.pt", model, cfg, contract, history)
-            if progress is not None:
-                progress(
-                    TrainProgress(
-                        epoch=epoch + 1,
-                        epochs=cfg.epochs,
-                        step=step + 1,
-                        steps=cfg.steps_per_epoch,
-                        loss=loss.item(),
-                        metrics=history[-1] if last else None,
-                    )
-                )
+        metrics = _train_epoch(run, epoch, progress) or metrics
+    model = run.model
+    history = run.history
     model = model.cpu().eval()
     return TrainResult(
         model=model,

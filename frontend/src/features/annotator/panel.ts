@@ -5,23 +5,10 @@ import { formatMm, lengthMm, polygonAreaMm2 } from "../../core/geometry";
 import { keypointWarnings, nextKeypoint, placedKeypoints } from "../../core/keypoints";
 import type { ValidationIssue } from "../../core/validation";
 import { labelsForView } from "../../core/validation";
-import { clear, el } from "../ui/dom";
+import { clear, el } from "../ui";
 import type { Viewport } from "../viewer";
 import { labelColour } from "./render";
 import type { AnnotationStore } from "./store";
-
-export function section(
-  title: string,
-  testid: string,
-  ...children: (Node | string)[]
-): { root: HTMLElement; body: HTMLElement; count: HTMLElement } {
-  const count = el("span", { class: "count" });
-  const body = el("div", { class: "body" }, ...children);
-  const h = el("h3", {}, title, count);
-  const root = el("section", { class: "section", "data-testid": testid }, h, body);
-  h.addEventListener("click", () => root.classList.toggle("collapsed"));
-  return { root, body, count };
-}
 
 function describe(s: Shape, vp: Viewport, area: number | null): string {
   const [sr, sc] = vp.series.pixel_spacing;
@@ -32,13 +19,6 @@ function describe(s: Shape, vp: Viewport, area: number | null): string {
   if (s.shape_type === "mask" && s.points.length === 2)
     return `bbox ${Math.round(s.points[1][0] - s.points[0][0] + 1)}×${Math.round(s.points[1][1] - s.points[0][1] + 1)} px`;
   return `${s.points.length} pts`;
-}
-
-export interface PanelParts {
-  labels: ReturnType<typeof section>;
-  shapes: ReturnType<typeof section>;
-  keypoints: ReturnType<typeof section>;
-  fields: ReturnType<typeof section>;
 }
 
 export function renderLabels(

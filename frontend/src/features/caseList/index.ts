@@ -8,7 +8,7 @@ import { LiveSocket } from "../../api/live";
 import type { LiveEvent } from "../../api/live";
 import type { JobInfo } from "../../contract/types";
 import { JobBoard, jobSummary, jobText, latestToShow, parseJob, percent } from "../../core/jobs";
-import { el, toast } from "../ui/dom";
+import { el, toast } from "../ui";
 
 const REVIEW_ROLES = new Set(["lead", "reviewer"]);
 /** How long "Pre-label all" waits for its confirming second click (ms). */

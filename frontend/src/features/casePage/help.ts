@@ -1,7 +1,7 @@
 /** The keyboard help overlay ("?"). */
 
 import { SHORTCUTS } from "../keyboard";
-import { el } from "../ui/dom";
+import { el } from "../ui";
 
 export function showHelp(): void {
   if (document.querySelector("[data-testid=help-overlay]")) return;

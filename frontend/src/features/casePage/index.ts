@@ -4,15 +4,13 @@ import { ApiError, getJSON } from "../../api/client";
 import type { CaseInfo } from "../../contract/types";
 import { formatMm } from "../../core/geometry";
 import { chord, fromTextField } from "../keyboard";
-import { el, toast } from "../ui/dom";
+import { el, section, toast } from "../ui";
 import type { Viewport } from "../viewer";
 import { createViewerLayout } from "../viewer";
 import { mountAnnotator } from "../annotator";
 import type { AnnotatorParts } from "../annotator";
-import { section } from "../annotator/panel";
 import { JobPanel } from "../jobs";
 import { showHelp } from "./help";
-import { installTestHook } from "./testHook";
 
 export interface PageContext {
   caseId: number;
@@ -223,7 +221,6 @@ export async function mountCasePage(root: HTMLElement): Promise<void> {
     };
     mountJobPanel(ctx, annotator, shell.side);
   }
-  installTestHook(layout, annotator);
   document.addEventListener("keydown", (e) => {
     if (fromTextField(e) || document.querySelector(".modal-back")) {
       if (e.key === "Escape" && document.querySelector("[data-testid=help-overlay]"))

@@ -3,7 +3,7 @@
 import { ApiError, getJSON, postJSON } from "../../api/client";
 import type { JobInfo } from "../../contract/types";
 import { isNewer, isTerminal, jobText, latestToShow, parseJob, percent } from "../../core/jobs";
-import { el, toast } from "../ui/dom";
+import { el, toast } from "../ui";
 
 export { JobBoard, jobText, parseJob } from "../../core/jobs";
 

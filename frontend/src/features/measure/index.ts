@@ -2,7 +2,7 @@
 
 import { ApiError, postJSON } from "../../api/client";
 import type { Chord, MeasurementResult, SeriesInfo, ShapesByImage } from "../../contract/types";
-import { clear, el } from "../ui/dom";
+import { clear, el } from "../ui";
 import type { MeasureGroup } from "./layout";
 import { groupValues, imageOrder, imagesLabel, mergeResults, missingHint } from "./layout";
 

@@ -1,3 +1,4 @@
 /** Reads feature: the open read, its autosave and drafts, revisions, conflicts and live updates. */
+export type { ReadDocument } from "./session";
 export { authorName, ReadSession } from "./session";
 export { openDraftStorage } from "./storage";

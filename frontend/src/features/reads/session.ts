@@ -2,13 +2,29 @@
 
 import type { LiveEvent } from "../../api/live";
 import { LiveSocket } from "../../api/live";
-import type { ReadInfo, Revision, RevisionSummary, ShapeError, UserRef } from "../../contract/types";
+import type {
+  CaseFields,
+  ReadInfo,
+  Revision,
+  RevisionSummary,
+  ShapeError,
+  ShapesByImage,
+  UserRef,
+} from "../../contract/types";
 import type { SaveState } from "../../core/offline";
 import { Autosave, DraftStore } from "../../core/offline";
-import type { AnnotationStore } from "../annotator/store";
-import { clear, el, toast } from "../ui/dom";
+import { clear, el, toast } from "../ui";
 import { getRead, getRevision, listReads, listRevisions, myRead, restoreRevision, saveRevision } from "./api";
 import { openDraftStorage } from "./storage";
+
+/** The document the read is edited in (the annotator's store): what a session loads, saves and guards. */
+export interface ReadDocument {
+  /** False while the open read may only be viewed. */
+  editable: boolean;
+  readonly doc: { shapes: ShapesByImage; case_fields: CaseFields };
+  /** Replace the whole document (a loaded revision or draft). */
+  load(doc: { shapes: ShapesByImage; case_fields: CaseFields }): void;
+}
 
 const STATE_TEXT: Record<SaveState, string> = {
   saved: "All changes saved",
@@ -61,7 +77,7 @@ export class ReadSession {
 
   constructor(
     private readonly caseId: number,
-    private readonly store: AnnotationStore,
+    private readonly store: ReadDocument,
     private readonly role: string,
   ) {
     this.readSelect.addEventListener("change", () => void this.open(Number(this.readSelect.value)));

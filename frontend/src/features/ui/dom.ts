@@ -44,3 +44,17 @@ export function downloadText(name: string, text: string, type = "application/jso
     a.remove();
   }, 1000);
 }
+
+/** A collapsible side panel section: a title (click folds it), a count and a body. */
+export function section(
+  title: string,
+  testid: string,
+  ...children: (Node | string)[]
+): { root: HTMLElement; body: HTMLElement; count: HTMLElement } {
+  const count = el("span", { class: "count" });
+  const body = el("div", { class: "body" }, ...children);
+  const h = el("h3", {}, title, count);
+  const root = el("section", { class: "section", "data-testid": testid }, h, body);
+  h.addEventListener("click", () => root.classList.toggle("collapsed"));
+  return { root, body, count };
+}

@@ -2,7 +2,7 @@
 
 import { csrfToken } from "../../api/client";
 import type { ImportSummary } from "../../contract/types";
-import { clear, el } from "../ui/dom";
+import { clear, el } from "../ui";
 
 const BATCH_BYTES = 256 * 1024 * 1024;
 const BATCH_FILES = 400;

@@ -4,5 +4,3 @@ export { createViewerLayout } from "./layout";
 export type { OverlayDrawer, PointerInfo, ViewportTool } from "./viewport";
 export { Viewport } from "./viewport";
 export { PixelCache } from "./pixelCache";
-export type { ViewerStats } from "./stats";
-export { viewerStats } from "./stats";

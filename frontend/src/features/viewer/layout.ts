@@ -1,7 +1,7 @@
 /** Viewport layout of a case: sagittal and axial side by side when both exist, one viewport otherwise. */
 
 import type { CaseInfo, SeriesInfo } from "../../contract/types";
-import { el } from "../ui/dom";
+import { el } from "../ui";
 import { PixelCache } from "./pixelCache";
 import { Viewport } from "./viewport";
 

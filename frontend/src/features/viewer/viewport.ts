@@ -1,4 +1,9 @@
-/** One viewport: a series on a canvas, slice scrolling, window/level, zoom/pan, overlay text. */
+/**
+ * One viewport: a series on a canvas, slice scrolling, window/level, zoom/pan, overlay text.
+ * The canvas states what it shows in data attributes: `data-image-id` and `data-slice-index` (0-based) of the
+ * slice, `data-state` (loading, ready, error) and `data-view`, the image-to-canvas mapping
+ * {"offset": [x, y], "scale": [kx, ky]}: image pixel (x, y) is at canvas CSS pixel offset + (x, y) × scale.
+ */
 
 import type { CaseInfo, Point, SeriesInfo } from "../../contract/types";
 import type { ViewTransform } from "../../core/geometry";
@@ -13,9 +18,8 @@ import {
 } from "../../core/geometry";
 import type { IntensityStats, PixelArray, Window, WindowLevel } from "../../core/windowLevel";
 import { applyWindow, buildLut, dragWindow, intensityStats, PRESETS, presetWindow } from "../../core/windowLevel";
-import { el } from "../ui/dom";
+import { el } from "../ui";
 import type { PixelCache } from "./pixelCache";
-import { recordFirstImage, recordWlFrame, viewerStats } from "./stats";
 
 /** What an annotation tool gets from the viewport for pointer input. */
 export interface PointerInfo {
@@ -45,7 +49,6 @@ export class Viewport {
   index = 0;
   wl: WindowLevel = { center: 0, width: 1, invert: false };
   presetName = "Default";
-  transform: ViewTransform | null = null;
   tool: ViewportTool | null = null;
   readonly drawers: OverlayDrawer[] = [];
   readonly sliceListeners: ((vp: Viewport) => void)[] = [];
@@ -60,7 +63,7 @@ export class Viewport {
   private lut: Uint32Array | undefined;
   private lutKey = "";
   private imageDirty = true;
-  private wlChanged = false;
+  private viewTransform: ViewTransform | null = null;
   private frame = 0;
   private drag: Drag = null;
   private wheelAccum = 0;
@@ -203,18 +206,18 @@ export class Viewport {
     this.wl = { ...w, invert: this.wl.invert };
     this.presetName = PRESETS[index]?.name ?? "";
     this.wlInitialised = true;
-    this.invalidate(true, true);
+    this.invalidate(true);
   }
 
   setWindow(w: Window): void {
     this.wl = { center: w.center, width: w.width, invert: this.wl.invert };
     this.presetName = "Custom";
-    this.invalidate(true, true);
+    this.invalidate(true);
   }
 
   toggleInvert(): void {
     this.wl = { ...this.wl, invert: !this.wl.invert };
-    this.invalidate(true, true);
+    this.invalidate(true);
   }
 
   /** Space: fit, default window, not inverted. */
@@ -236,6 +239,31 @@ export class Viewport {
     const c: Point = at ?? [this.canvas.clientWidth / 2, this.canvas.clientHeight / 2];
     this.transform = zoomAt(t, factor, c[0], c[1]);
     this.invalidate(false);
+  }
+
+  /** Image-to-screen mapping; null until the canvas has a size (then fitted on first use). */
+  get transform(): ViewTransform | null {
+    return this.viewTransform;
+  }
+
+  private set transform(t: ViewTransform | null) {
+    this.viewTransform = t;
+    if (!t) {
+      delete this.canvas.dataset.view;
+      return;
+    }
+    const [kx, ky] = pixelScale(t);
+    this.canvas.dataset.view = JSON.stringify({ offset: [t.panX, t.panY], scale: [kx, ky] });
+  }
+
+  /** State what the canvas shows (see the module comment). */
+  private publish(state: "loading" | "ready" | "error"): void {
+    const d = this.canvas.dataset;
+    const id = String(this.currentImageId ?? "");
+    const index = String(this.index);
+    if (d.imageId !== id) d.imageId = id;
+    if (d.sliceIndex !== index) d.sliceIndex = index;
+    if (d.state !== state) d.state = state;
   }
 
   private ensureTransform(): ViewTransform | null {
@@ -282,14 +310,12 @@ export class Viewport {
   // ----- rendering -----
 
   /** Ask for a redraw on the next animation frame; `pixels` re-windows the slice. */
-  invalidate(pixels = false, wl = false): void {
+  invalidate(pixels = false): void {
     if (pixels) this.imageDirty = true;
-    if (wl) this.wlChanged = true;
-    if (!this.frame) this.frame = requestAnimationFrame((t) => this.render(t));
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.render());
   }
 
   private onPixelsLoaded(id: number): void {
-    viewerStats.slicesLoaded += 1;
     if (this.series.images.some((im) => im.id === id)) {
       this.updateLoadLabel();
       if (id === this.currentImageId) this.invalidate(true);
@@ -327,9 +353,8 @@ export class Viewport {
     (this.image.getContext("2d") as CanvasRenderingContext2D).putImageData(this.imageData, 0, 0);
   }
 
-  private render(frameTime: number): void {
+  private render(): void {
     this.frame = 0;
-    const t0 = performance.now();
     const ctx = this.canvas.getContext("2d") as CanvasRenderingContext2D;
     const dpr = window.devicePixelRatio || 1;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -338,7 +363,6 @@ export class Viewport {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const px = this.pixels;
     const t = this.ensureTransform();
-    const wlFrame = this.wlChanged;
     if (px && t) {
       if (!this.wlInitialised) this.applyPresetSilently();
       if (this.imageDirty) this.windowSlice(px);
@@ -346,16 +370,15 @@ export class Viewport {
       const [kx, ky] = pixelScale(t);
       ctx.imageSmoothingEnabled = Math.min(kx, ky) < 3; // crisp pixels when zoomed in, for precise edits
       ctx.drawImage(this.image, t.panX, t.panY, this.series.columns * kx, this.series.rows * ky);
-      recordFirstImage();
       this.setStatus("");
       for (const d of this.drawers) d(ctx, this);
-      if (wlFrame) recordWlFrame(performance.now() - t0, frameTime);
+      this.publish("ready");
     } else {
       const id = this.currentImageId;
       const err = id === null ? "series has no images" : this.cache.error(id);
       this.setStatus(err ? `Could not load this slice: ${err}` : "Loading…");
+      this.publish(err ? "error" : "loading");
     }
-    this.wlChanged = false;
     this.updateLabels();
   }
 

@@ -1,0 +1,66 @@
+/** What the annotator draws over each viewport's image: shapes, measurement chords, the draft and the tool cursor. */
+
+import type { Template } from "../../contract/types";
+import { nextKeypoint } from "../../core/keypoints";
+import type { MeasurePanel } from "../measure";
+import type { Viewport, ViewerLayout } from "../viewer";
+import { drawChords, drawDraft, drawKeypointCursor, drawShapes, labelColour } from "./render";
+import type { SidePanel } from "./sidePanel";
+import type { AnnotationStore } from "./store";
+import type { ToolBox } from "./tools";
+
+interface OverlayParts {
+  layout: ViewerLayout;
+  template: Template;
+  store: AnnotationStore;
+  tools: ToolBox;
+  measure: MeasurePanel;
+  panel: SidePanel;
+}
+
+export function installOverlays(parts: OverlayParts): void {
+  for (const vp of parts.layout.viewports) {
+    vp.drawers.push((ctx, v) => drawOverlay(ctx, v, parts));
+  }
+}
+
+function drawOverlay(ctx: CanvasRenderingContext2D, v: Viewport, parts: OverlayParts): void {
+  const { layout, template, store, tools, measure, panel } = parts;
+  const id = v.currentImageId;
+  const list = store.shapesOf(id);
+  const sel = store.selection && store.selection.imageId === id ? store.selection.index : null;
+  const hover = tools.kit.hover;
+  drawShapes(ctx, v, list, {
+    template,
+    opacity: store.opacity,
+    selected: sel,
+    hoverVertex: hover && hover.kind === "vertex" && v.pointer ? { shape: hover.shape, index: hover.index } : null,
+    visible: (s) => store.isVisible(s),
+    maskOf: (s) => store.maskOf(s),
+    warnLabels: panel.warned,
+    invalid: v === layout.active() ? panel.invalid : new Set(),
+    nextKeypoint: null,
+  });
+  if (id !== null) drawChords(ctx, v, measure.chords.get(String(id)) ?? []);
+  const colour = labelColour(template, store.activeLabel ?? "");
+  const draft = tools.draft();
+  if (draft && draft.view === v) drawDraft(ctx, v, draft.tool, draft.points, draft.cursor, colour);
+  const p = v.pointer;
+  if (!p) return;
+  if (tools.name === "keypoint") {
+    const set = tools.kit.keypointSet(v);
+    drawKeypointCursor(ctx, p.screen, set ? nextKeypoint(set, list) : null);
+  } else if (tools.name === "brush" || tools.name === "eraser") {
+    // The brush outline: round in mm, so an ellipse where pixels are not square.
+    const [kx, ky] = v.scale;
+    const [sr, sc] = v.series.pixel_spacing;
+    const mm = tools.kit.brushMm;
+    ctx.save();
+    ctx.strokeStyle = tools.name === "brush" ? colour : "#fff";
+    ctx.setLineDash([3, 3]);
+    ctx.beginPath();
+    ctx.ellipse(p.screen[0], p.screen[1], (mm / sc) * kx, (mm / sr) * ky, 0, 0, Math.PI * 2);
+    ctx.stroke();
+    ctx.restore();
+  }
+}

@@ -27,6 +27,7 @@ def seed(
 ) -> dict[str, Any]:
     """Users a00…, r00…, l00… with a session each; cases of sagittal and axial slices."""
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
     from django.test import Client
 
     from annotation.models import Image
@@ -36,9 +37,12 @@ def seed(
     project = project_create(slug=SLUG, name="Fault tests", prelabel_on_import=False)
     sessions: dict[str, str] = {}
     roles = {"a": ("annotator", annotators), "r": ("reviewer", reviewers), "l": ("lead", leads)}
+    password = make_password("x" * 12)  # hashed once: fifty PBKDF2 rounds would take seconds
     for prefix, (role, count) in roles.items():
         for index in range(count):
-            user = get_user_model().objects.create_user(f"{prefix}{index:02d}", password="x" * 12)
+            user = get_user_model().objects.create(
+                username=f"{prefix}{index:02d}", password=password
+            )
             membership_set(project=project, user=user, role=role)
             client = Client()
             client.force_login(user)

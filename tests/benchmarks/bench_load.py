@@ -1,0 +1,147 @@
+"""Load (issue 11): 50 annotators and a pre-labelling lead under Locust, at the at-scale layout.
+
+Two ASGI processes, an RQ worker, a private PostgreSQL and Redis (tests/faults/stack.py),
+all on loopback. Reports p50/p95/p99 per request type, every non-2xx answer, the machine's
+load, and whether every save a client was told succeeded is stored with its content.
+LOAD_DURATION_S (default 300) and LOAD_USERS (default 50) size the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from tests.benchmarks.bench_revisions import read_shapes
+from tests.benchmarks.common import ROOT, emit, percentile
+from tests.faults.client import stored_revisions
+from tests.faults.stack import Stack, stack_start
+
+DURATION_S = int(os.environ.get("LOAD_DURATION_S", "300"))
+USERS = int(os.environ.get("LOAD_USERS", "50"))
+CASES = 12
+TARGETS = {"save": "<= 100", "pixels": "<= 30"}
+
+
+def _run_locust(stack: Stack, folder: Path) -> dict[str, Any]:
+    plan = folder / "plan.json"
+    plan.write_text(
+        json.dumps(
+            {
+                "hosts": stack.urls,
+                "sessions": stack.seed["sessions"],
+                "cases": stack.seed["cases"],
+                "shapes": read_shapes(512, 512),
+            }
+        )
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "LOAD_PLAN": str(plan),
+        "LOAD_TOLD": str(folder / "told.jsonl"),
+        "LOAD_STATUSES": str(folder / "statuses.json"),
+    }
+    command = [
+        str(Path(sys.executable).parent / "locust"),
+        *("-f", str(ROOT / "tests" / "benchmarks" / "locustfile.py")),
+        *("--headless", "--only-summary", "--host", stack.urls[0]),
+        *("-u", str(USERS + 1), "-r", "10", "-t", f"{DURATION_S}s", "--stop-timeout", "10"),
+    ]
+    log = folder / "locust.log"
+    with log.open("wb") as output:
+        result = subprocess.run(
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, check=False
+        )
+    statuses = folder / "statuses.json"
+    if not statuses.exists():
+        raise RuntimeError(f"locust exited {result.returncode}: {log.read_text()[-3000:]}")
+    data: dict[str, Any] = json.loads(statuses.read_text())
+    return data
+
+
+def _load_sampler(samples: list[float], stop: threading.Event) -> None:
+    while not stop.wait(5.0):
+        samples.append(os.getloadavg()[0])
+
+
+def _report_requests(result: dict[str, Any]) -> int:
+    """Emit percentiles per request type; return the number of 5xx or unanswered requests."""
+    for name, times in sorted(result["times"].items()):
+        emit(
+            f"load_{name.replace(' ', '_')}_p95",
+            percentile(times, 95),
+            "ms",
+            TARGETS.get(name, ""),
+            p50=round(percentile(times, 50), 1),
+            p99=round(percentile(times, 99), 1),
+            n=len(times),
+        )
+    failed = {key: n for key, n in result["statuses"].items() if key.split()[-1][0] not in "23"}
+    server_errors = int(sum(n for key, n in failed.items() if key.split()[-1][0] in "05"))
+    emit("load_requests", sum(result["statuses"].values()), "requests", "", failed=failed)
+    emit("load_5xx_or_unanswered", server_errors, "requests", "0")
+    return server_errors
+
+
+def _report_saves(stack: Stack, told_file: Path) -> None:
+    told = [json.loads(line) for line in told_file.read_text().splitlines() if line]
+    stored = stored_revisions(stack.env["DATABASE_URL"])
+    lost = [row for row in told if stored.get(row["id"], {}).get("hash") != row["hash"]]
+    with psycopg.connect(stack.env["DATABASE_URL"]) as conn:
+        human = conn.execute(
+            "select count(*) from annotation_revision r join annotation_read d on d.id = r.read_id"
+            " where d.kind = 'human'"
+        ).fetchone()
+    # A save cut off when the run stops may be stored without its answer being read.
+    emit("load_saves_told", len(told), "saves", "", stored_human=human[0] if human else 0)
+    emit("load_saves_lost", len(lost), "saves", "0", examples=[row["id"] for row in lost[:5]])
+
+
+def main() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    stack = stack_start(
+        servers=2,
+        worker=True,
+        annotators=USERS,
+        reviewers=0,
+        leads=1,
+        cases=CASES,
+        rows=512,
+        columns=512,
+        slices=10,
+        shipped_models=1,
+    )
+    loads: list[float] = []
+    stop = threading.Event()
+    sampler = threading.Thread(target=_load_sampler, args=(loads, stop), daemon=True)
+    try:
+        sampler.start()
+        result = _run_locust(stack, folder)
+        stop.set()
+        _report_requests(result)
+        _report_saves(stack, folder / "told.jsonl")
+        emit(
+            "load_machine_load_1min_mean",
+            sum(loads) / max(len(loads), 1),
+            "load",
+            "",
+            max=round(max(loads, default=0.0), 2),
+            cpus=os.cpu_count(),
+            users=USERS,
+            duration_s=DURATION_S,
+        )
+    finally:
+        stop.set()
+        stack.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -18,7 +18,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 from django.conf import settings  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
+if settings.SECRET_KEY_IS_FALLBACK and not settings.DEBUG:
+    raise ImproperlyConfigured(
+        "No secret key: set SECRET_KEY (or SECRET_KEY_FILE), or run "
+        "`manage.py ensure_secret_key` to keep a generated one in DATA_DIR (make demo does)."
+    )
 settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402 - needs Django set up first

@@ -1,12 +1,14 @@
-"""URL configuration: pages, the JSON API under /api/, and the admin."""
+"""URL configuration: pages, the JSON API under /api/, and the admin when ADMIN_ENABLED."""
 
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns = [
-    path("admin/", admin.site.urls),
+urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", include("annotation.urls_api")),
     path("api/", include("inference.urls_api")),
     path("api/", include("measurements.urls_api")),
     path("", include("annotation.urls_pages")),
 ]
+if settings.ADMIN_ENABLED:
+    urlpatterns.insert(0, path("admin/", admin.site.urls))

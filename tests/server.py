@@ -38,6 +38,12 @@ def start_uvicorn(
     timeout: float = 60.0,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start the server on a free loopback port and wait until it answers the login page."""
+    if not (env.get("SECRET_KEY") or env.get("SECRET_KEY_FILE")):
+        # The server refuses to start without a key; share this process's, so that sessions
+        # made here (force_login) are valid there.
+        from django.conf import settings
+
+        env = {**env, "SECRET_KEY": settings.SECRET_KEY}
     port = free_port()
     command = [
         str(Path(sys.executable).parent / "uvicorn"),

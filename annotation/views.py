@@ -19,7 +19,13 @@ from annotation.apis.serializers import (
 from annotation.forms import MemberForm, ProjectSettingsForm
 from annotation.models import Case, Project
 from annotation.models.imaging import CaseState
-from annotation.permissions import may_change_settings, may_import, require
+from annotation.permissions import (
+    may_change_settings,
+    may_import,
+    may_prelabel_case,
+    may_prelabel_project,
+    require,
+)
 from annotation.selectors.access import access_case, access_project
 from annotation.selectors.cases import case_detail, case_page, project_list_for_user
 from annotation.services.projects import (
@@ -65,6 +71,7 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
             "role": role,
             "may_import": may_import(role=role),
             "may_change_settings": may_change_settings(role=role),
+            "may_prelabel_project": may_prelabel_project(role=role),
             "rows": CaseRowSerializer(cases, many=True).data,
             "count": count,
             "page": page,
@@ -88,6 +95,7 @@ def case_view(request: HttpRequest, case_id: int) -> HttpResponse:
             "case": case,
             "project": case.project,
             "role": role,
+            "may_prelabel": may_prelabel_case(role=role),
             "prev_case": prev_case,
             "next_case": next_case,
             # Embedded so the page draws without waiting for a second round trip.

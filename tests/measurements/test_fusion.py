@@ -4,6 +4,9 @@ mean, labelme shape <-> mask on the image grid, and the provenance of a fused st
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -161,11 +164,22 @@ def test_staple_threshold_decides_which_probabilities_are_in():
     assert high.mask.sum() < staple(reads).mask.sum() < low.mask.sum()
 
 
-def test_staple_of_reads_that_are_all_empty_is_empty_with_perfect_ratings():
-    result = staple([np.zeros(GRID, bool)] * 3)
-    assert not result.mask.any()
-    assert not result.probability.any()
+@pytest.mark.parametrize("value", [False, True])
+def test_staple_of_reads_all_empty_or_all_full_is_that_mask_with_perfect_ratings(value):
+    # SimpleITK answers NaN here: the prior (foreground share) is 0 or 1.
+    result = staple([np.full(GRID, value)] * 3)
+    assert np.array_equal(result.mask, np.full(GRID, value))
+    assert np.array_equal(result.probability, np.full(GRID, float(value)))
     assert result.sensitivity == result.specificity == (1.0, 1.0, 1.0)
+
+
+def test_importing_the_core_leaves_simpleitk_unloaded_until_staple_runs():
+    code = "import sys, measurements.core; print('SimpleITK' in sys.modules)"
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
+    )
+    assert out.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize(

@@ -108,15 +108,9 @@ def cervical_compression_template() -> dict[str, Any]:
 BUILTIN_TEMPLATES = {"cervical-compression": cervical_compression_template}
 
 
-def template_validate(template: Any) -> dict[str, Any]:
-    """Check a label template; raise ValidationError naming each problem."""
+def _label_errors(labels: list[Any]) -> tuple[list[str], set[str]]:
+    """Problems of the labels, and the names seen."""
     errors: list[str] = []
-    if not isinstance(template, dict):
-        raise ValidationError({"template": ["must be an object"]})
-    labels = template.get("labels")
-    if not isinstance(labels, list) or not labels:
-        errors.append("labels: must be a non-empty list")
-        labels = []
     seen: set[str] = set()
     for i, label in enumerate(labels):
         where = f"labels[{i}]"
@@ -137,7 +131,12 @@ def template_validate(template: Any) -> dict[str, Any]:
         types = label.get("shape_types")
         if not isinstance(types, list) or not types or any(t not in SHAPE_TYPES for t in types):
             errors.append(f"{where} ({name}): shape_types must be a list from {SHAPE_TYPES}")
-    for j, kset in enumerate(template.get("keypoint_sets", [])):
+    return errors, seen
+
+
+def _keypoint_errors(keypoint_sets: list[Any], labels: set[str]) -> list[str]:
+    errors: list[str] = []
+    for j, kset in enumerate(keypoint_sets):
         where = f"keypoint_sets[{j}]"
         points = kset.get("points") if isinstance(kset, dict) else None
         if (
@@ -149,15 +148,44 @@ def template_validate(template: Any) -> dict[str, Any]:
             continue
         if len(set(points)) != len(points):
             errors.append(f"{where}: point names must be unique")
-        clash = seen.intersection(points)
+        clash = labels.intersection(points)
         if clash:
             errors.append(f"{where}: point names clash with labels {sorted(clash)}")
-    for k, field in enumerate(template.get("case_fields", [])):
+    return errors
+
+
+def _case_field_errors(case_fields: list[Any]) -> list[str]:
+    errors: list[str] = []
+    for k, field in enumerate(case_fields):
         where = f"case_fields[{k}]"
         if not isinstance(field, dict) or field.get("type") not in {"checkbox", "choice", "text"}:
             errors.append(f"{where}: type must be checkbox, choice or text")
         elif field["type"] == "choice" and not field.get("choices"):
             errors.append(f"{where}: a choice field needs choices")
+    return errors
+
+
+def _list_of(template: dict[str, Any], key: str, errors: list[str]) -> list[Any]:
+    value = template.get(key, [])
+    if isinstance(value, list):
+        return value
+    errors.append(f"{key}: must be a list")
+    return []
+
+
+def template_validate(template: Any) -> dict[str, Any]:
+    """Check a label template; raise ValidationError naming each problem."""
+    if not isinstance(template, dict):
+        raise ValidationError({"template": ["must be an object"]})
+    errors: list[str] = []
+    labels = template.get("labels")
+    if not isinstance(labels, list) or not labels:
+        errors.append("labels: must be a non-empty list")
+        labels = []
+    label_errors, seen = _label_errors(labels)
+    errors += label_errors
+    errors += _keypoint_errors(_list_of(template, "keypoint_sets", errors), seen)
+    errors += _case_field_errors(_list_of(template, "case_fields", errors))
     if errors:
         raise ValidationError({"template": errors})
     return template

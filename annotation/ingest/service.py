@@ -133,38 +133,13 @@ def _read_all(
     summary: ImportSummary,
     counter: _Counter,
 ) -> list[PlannedStudy]:
-    salt = project.pseudonym_salt
     by_kind: dict[str, list[InputFile]] = {"dicom": [], "nifti": [], "json": [], "image": []}
     for item in files:
         by_kind[item.kind].append(item)
-
-    dicom = DicomCollector(salt=salt, writer=writer)
-    for item, outcome in read_dicom_files(by_kind["dicom"], writer=writer):
-        if isinstance(outcome, Refused):
-            summary.skip(item.file, outcome.reason)
-        else:
-            dicom.add(outcome)
-        counter.step()
-
-    studies: list[PlannedStudy] = []
-    groups = group_nifti(by_kind["nifti"])
-    summary.skipped.extend(groups.skipped)
-    summary.notes.extend(groups.notes)
-    counter.step(len(by_kind["nifti"]) - len(groups.volumes) - sum(map(len, groups.masks.values())))
-    for item in groups.volumes:
-        masks = groups.masks.pop(item.path, [])
-        try:
-            study, refused_masks = plan_nifti(item, masks, salt=salt, writer=writer)
-            studies.append(study)
-            summary.skipped.extend(refused_masks)
-        except Refused as refusal:
-            summary.skip(item.file, refusal.reason)
-            for mask, _label, _name in masks:
-                summary.skip(mask.file, f"its volume {item.file} was refused")
-        counter.step(1 + len(masks))
-
+    dicom = _read_dicom(project, by_kind["dicom"], writer, summary, counter)
+    nifti_studies = _plan_niftis(project, by_kind["nifti"], writer, summary, counter)
     labelme = LabelmeCollector(
-        salt=salt,
+        salt=project.pseudonym_salt,
         writer=writer,
         template=project.template,
         files={os.path.normpath(f.path): f for f in files},
@@ -180,7 +155,59 @@ def _read_all(
         if item.path not in labelme.used_images:
             summary.skip(item.file, "an image without a labelme JSON naming it")
         counter.step()
+    dicom_studies = _dicom_studies(dicom, labelme, summary)
+    return dicom_studies + nifti_studies + labelme.studies()
 
+
+def _read_dicom(
+    project: Project,
+    files: list[InputFile],
+    writer: PixelWriter,
+    summary: ImportSummary,
+    counter: _Counter,
+) -> DicomCollector:
+    dicom = DicomCollector(salt=project.pseudonym_salt, writer=writer)
+    for item, outcome in read_dicom_files(files, writer=writer):
+        if isinstance(outcome, Refused):
+            summary.skip(item.file, outcome.reason)
+        else:
+            dicom.add(outcome)
+        counter.step()
+    return dicom
+
+
+def _plan_niftis(
+    project: Project,
+    files: list[InputFile],
+    writer: PixelWriter,
+    summary: ImportSummary,
+    counter: _Counter,
+) -> list[PlannedStudy]:
+    studies: list[PlannedStudy] = []
+    groups = group_nifti(files)
+    summary.skipped.extend(groups.skipped)
+    summary.notes.extend(groups.notes)
+    counter.step(len(files) - len(groups.volumes) - sum(map(len, groups.masks.values())))
+    for item in groups.volumes:
+        masks = groups.masks.pop(item.path, [])
+        try:
+            study, refused_masks = plan_nifti(
+                item, masks, salt=project.pseudonym_salt, writer=writer
+            )
+            studies.append(study)
+            summary.skipped.extend(refused_masks)
+        except Refused as refusal:
+            summary.skip(item.file, refusal.reason)
+            for mask, _label, _name in masks:
+                summary.skip(mask.file, f"its volume {item.file} was refused")
+        counter.step(1 + len(masks))
+    return studies
+
+
+def _dicom_studies(
+    dicom: DicomCollector, labelme: LabelmeCollector, summary: ImportSummary
+) -> list[PlannedStudy]:
+    """The DICOM studies with the labelme reads that name their images attached."""
     dicom_studies = dicom.studies()
     summary.skipped.extend(dicom.refused)
     summary.notes.extend(dicom.notes + labelme.notes)
@@ -194,7 +221,7 @@ def _read_all(
         read = labelme.dicom_reads.pop(study.identity, None)
         if read is not None:
             study.reads.append(read)
-    return dicom_studies + studies + labelme.studies()
+    return dicom_studies
 
 
 def _store(

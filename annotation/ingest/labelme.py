@@ -35,8 +35,12 @@ from annotation.ingest.types import (
     Refused,
 )
 from annotation.pixels import normalise_dtype
+from annotation.shapes import shapes_structure_validate
+from config.parsers import json_depth
 
 READ_NAME = "labelme"
+# Points in all of one file's shapes (a dense mask outline has a few thousand).
+MAX_IMPORT_POINTS = 1_000_000
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _VIEW_TOKENS = (
     ("sagittal", re.compile(r"(^|[^a-z])sag")),
@@ -239,9 +243,13 @@ class LabelmeCollector:
 
 
 def _load_json(path: Path) -> dict[str, Any]:
+    raw = path.read_bytes()
+    limit = settings.API_JSON_MAX_DEPTH
+    if json_depth(raw) > limit:  # the decoder recurses per level: refuse before it runs
+        raise Refused(f"not a labelme JSON (nested deeper than {limit} levels)")
     try:
-        data = json.loads(path.read_bytes())
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise Refused("not a labelme JSON (the file is not valid JSON)") from exc
     if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
         raise Refused("not a labelme JSON (no 'shapes' list)")
@@ -257,6 +265,10 @@ def _shapes(data: dict[str, Any]) -> list[dict[str, Any]]:
             or not isinstance(shape.get("points"), list)
         ):
             raise Refused(f"shape {index} is not a labelme shape (a label and points are needed)")
+    problems = shapes_structure_validate(shapes={"file": shapes}, max_points=MAX_IMPORT_POINTS)
+    if problems:
+        where = f"shape {problems[0].index}: " if problems[0].index is not None else ""
+        raise Refused(f"{where}{problems[0].message}")
     return list(shapes)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import stat
 import zipfile
 from pathlib import Path
 
+import cv2
 import nibabel as nib
 import numpy as np
 import pytest
@@ -400,4 +402,37 @@ def test_worker_processes_apply_the_limits_and_leave_nothing_behind(
 
     assert "above the limit of 80 pixels" in _reason(summary, str(large[0]))
     assert f"{count} slices, above the limit" in _reason(summary, str(small[0]))
+    assert census() == EMPTY
+
+
+def _labelme_file(folder: Path, name: str, shapes_json: str) -> Path:
+    """A labelme JSON with a small embedded PNG; ``shapes_json`` is spliced in raw."""
+    ok, png = cv2.imencode(".png", np.zeros((20, 30), dtype=np.uint8))
+    assert ok
+    image = base64.b64encode(png.tobytes()).decode()
+    path = folder / name
+    path.write_text(
+        f'{{"version": "5.5.0", "flags": {{}}, "shapes": {shapes_json}, "imageData": "{image}"}}'
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("shape", "reason"),
+    [
+        ('{"label": "cord", "points": [[1e400, 1], [2, 3], [4, 5]], "x": 0}', "finite numbers"),
+        ('{"label": "cord", "points": [[' + "1" * 401 + ", 1], [2, 3], [4, 5]]}", "finite"),
+        ('{"label": "cord", "points": [[1, 1]], "note": "' + "n" * 20_000 + '"}', "longer than"),
+        ('{"label": "cord", "points": [[1, 1]], "x": ' + "[" * 5000 + "]" * 5000 + "}", "deeper"),
+    ],
+    ids=["overflowing-float", "401-digit-integer", "20k-string", "nested-5000"],
+)
+def test_it_refuses_a_hostile_labelme_file_by_name(
+    project: Project, tmp_path: Path, census, shape: str, reason: str
+) -> None:
+    path = _labelme_file(tmp_path, "hostile.json", f"[{shape}]")
+
+    summary = ingest_paths(project=project, paths=[path])
+
+    assert reason in _reason(summary, str(path))
     assert census() == EMPTY

@@ -2,8 +2,9 @@
 window/level drag frame rate on a 512x512 16-bit slice, cold case opens until the first image is
 drawn, and the delay of a live update between two browsers.
 
-Figures come from the page itself (`window.__viewerStats`, in-page clocks). The case is a phantom
-study imported through the real ingest, on a throwaway PostgreSQL database.
+Figures come from in-page clocks installed before the page's scripts (tests/e2e/pagejs.py:
+animation frames, slice windowing, save replies, live events), not from hooks in the bundle. The
+case is a phantom study imported through the real ingest, on a throwaway PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import os
 import statistics
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks.common import django_setup, emit, start_server, summary
+from tests.benchmarks.common import django_setup, emit, percentile, start_server, summary
 
 DATABASE = "spinelabel_bench_browser"
 USERNAME = "bench-reader"
@@ -60,11 +62,28 @@ def _session_cookie(url: str) -> dict[str, Any]:
 
 
 def _new_page(browser: Any, cookie: dict[str, Any]) -> tuple[Any, Any]:
+    from tests.e2e.pagejs import FRAME_CLOCK_JS
+
     context = browser.new_context(viewport=VIEWPORT)
     context.add_cookies([cookie])
     page = context.new_page()
     page.set_default_timeout(30000)
+    page.add_init_script(FRAME_CLOCK_JS)
     return context, page
+
+
+def _frame_stats(frames: list[dict[str, Any]]) -> dict[str, float]:
+    """Window/level frames (those that re-windowed the slice) among animation-frame callbacks:
+    their count, cost and the time between consecutive ones (gaps over 200 ms are pauses)."""
+    wl = [f for f in frames if f["windowed"]]
+    cost = [float(f["ms"]) for f in wl]
+    gaps = [b["at"] - a["at"] for a, b in pairwise(wl) if 0 < b["at"] - a["at"] < 200]
+    return {
+        "frames": len(wl),
+        "frame_ms_p50": round(percentile(cost, 50), 3) if cost else 0.0,
+        "frame_ms_p95": round(percentile(cost, 95), 3) if cost else 0.0,
+        "interval_p50": statistics.median(gaps) if gaps else 0.0,
+    }
 
 
 def _wait_ready(page: Any) -> None:
@@ -99,9 +118,8 @@ def _cold_opens(browser: Any, url: str, case_id: int, cookie: dict[str, Any]) ->
         context, page = _new_page(browser, cookie)
         page.goto(f"{url}/cases/{case_id}/")
         _wait_ready(page)
-        stats = page.evaluate("() => window.__viewerStats")
         ready.append(float(page.evaluate("() => performance.now()")))
-        first.append(float(stats["firstImageMs"]))
+        first.append(float(page.evaluate("() => window.__firstImageAt")))
         steps.append(page.evaluate(TIMELINE_JS))
         context.close()
     first, ready, steps = first[1:], ready[1:], steps[1:]  # the first open also warms the server
@@ -130,11 +148,11 @@ def _cold_opens(browser: Any, url: str, case_id: int, cookie: dict[str, Any]) ->
 
 # Moves the pointer along a Lissajous path over the canvas as fast as the page takes events
 # (faster than the display refresh, like a quick hand), for `ms`; resolves with the number of
-# events, and the W/L frames drawn and the time between the stream's first and last event.
+# events, the animation frames that ran meanwhile and the time between its first and last event.
 POINTER_STREAM_JS = """([testid, x, y, ms]) => new Promise((resolve) => {
   const c = document.querySelector(`[data-testid=${testid}]`);
   const t0 = performance.now();
-  const f0 = window.__viewerStats.wlFrames;
+  const f0 = window.__frames.length;
   let n = 0;
   const channel = new MessageChannel();
   channel.port1.onmessage = () => {
@@ -145,7 +163,7 @@ POINTER_STREAM_JS = """([testid, x, y, ms]) => new Promise((resolve) => {
       clientX: x + 120 * Math.sin(phase), clientY: y + 80 * Math.sin(phase * 0.7)}));
     n += 1;
     if (performance.now() - t0 < ms) setTimeout(() => channel.port2.postMessage(0), 1);
-    else resolve({n, frames: window.__viewerStats.wlFrames - f0, ms: performance.now() - t0});
+    else resolve({n, frames: window.__frames.slice(f0), ms: performance.now() - t0});
   };
   channel.port2.postMessage(0);
 })"""
@@ -160,7 +178,7 @@ def _drag(page: Any, *, in_page: bool) -> dict[str, float]:
     """
     box = page.get_by_test_id("viewport-sagittal").bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    before = page.evaluate("() => ({...window.__viewerStats, now: performance.now()})")
+    before = page.evaluate("() => ({frames: window.__frames.length, now: performance.now()})")
     page.mouse.move(cx, cy)
     page.mouse.down()
     streamed = None
@@ -178,22 +196,24 @@ def _drag(page: Any, *, in_page: bool) -> dict[str, float]:
             moves += 1
     page.mouse.up()
     page.wait_for_function("() => new Promise((r) => requestAnimationFrame(() => r(true)))")
-    after = page.evaluate("() => ({...window.__viewerStats, now: performance.now()})")
+    after = page.evaluate(
+        "(i) => ({frames: window.__frames.slice(i), now: performance.now()})", before["frames"]
+    )
     if streamed is not None:  # frames while the stream ran (no CDP round trips inside)
         seconds = float(streamed["ms"]) / 1000.0
-        frames = int(streamed["frames"])
+        stats = _frame_stats(streamed["frames"])
     else:
         seconds = (after["now"] - before["now"]) / 1000.0
-        frames = int(after["wlFrames"]) - int(before["wlFrames"])
-    interval = float(after["wlFrameIntervalP50"])
+        stats = _frame_stats(after["frames"])
+    interval = stats["interval_p50"]
     return {
-        "fps": frames / seconds,
-        "frames": frames,
+        "fps": stats["frames"] / seconds,
+        "frames": stats["frames"],
         "moves": moves,
         "seconds": round(seconds, 2),
         "fps_from_interval_p50": round(1000.0 / interval, 1) if interval else 0.0,
-        "frame_ms_p50": float(after["wlMsP50"]),
-        "frame_ms_p95": float(after["wlMsP95"]),
+        "frame_ms_p50": stats["frame_ms_p50"],
+        "frame_ms_p95": stats["frame_ms_p95"],
     }
 
 
@@ -235,6 +255,7 @@ def _wl_drag(browser: Any, url: str, case_id: int, cookie: dict[str, Any]) -> No
 
 def _live_update(browser: Any, url: str, case_id: int, cookie: dict[str, Any]) -> None:
     """The same reader in two browsers: a save in one until the shape is listed in the other."""
+    from tests.e2e.conftest import to_client
     from tests.e2e.pagejs import INSTRUMENT_JS, WAIT_ROWS_JS
 
     pages = []
@@ -256,8 +277,7 @@ def _live_update(browser: Any, url: str, case_id: int, cookie: dict[str, Any]) -
         shown = watcher.evaluate_handle(WAIT_ROWS_JS, base + k)
         saves = int(writer.evaluate("() => window.__saves.length"))
         writer.get_by_test_id("tool-point").click()
-        x, y = writer.evaluate("(k) => window.__annotator.toClient('sagittal', 40 + 30 * k, 60)", k)
-        writer.mouse.click(x, y)
+        writer.mouse.click(*to_client(writer, "sagittal", 40 + 30 * k, 60))
         writer.get_by_test_id("save-now").click()
         writer.wait_for_function("(n) => window.__saves.length > n", arg=saves)
         saved_at = float(writer.evaluate("() => window.__saves[window.__saves.length - 1].at"))

@@ -7,7 +7,9 @@ tests use committed data (``transactional_db``) and write pixels where the serve
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
+from playwright.sync_api import expect
 
 from tests.server import database_url, start_uvicorn, stop
 
@@ -176,13 +179,14 @@ def phantom_case(project: Any, phantom_study: PhantomStudy) -> Any:
 
 
 def wait_for_viewer(page: Any, slots: tuple[str, ...] = ("sagittal", "axial")) -> None:
-    """Wait until every viewport drew its slice with all slices of its series loaded."""
+    """Wait until the tools are up and every viewport drew its slice (its canvas says "ready") with
+    all slices of its series loaded."""
     page.wait_for_function(
-        """(slots) => window.__viewerStats && window.__viewerStats.firstImageMs !== null
-            && window.__annotator
+        """(slots) => document.body.dataset.tool !== undefined
             && slots.every((s) => {
               const q = (id) => document.querySelector(`[data-testid=${id}-${s}]`);
-              return q('slice-label') && q('slice-label').textContent !== ''
+              return q('viewport') && q('viewport').dataset.state === 'ready'
+                && q('slice-label').textContent !== ''
                 && q('load-label').textContent === '' && q('status-label').textContent === '';
             })""",
         arg=list(slots),
@@ -218,9 +222,41 @@ def wait_canvas_changed(page: Any, testid: str, old_hash: float) -> None:
 
 
 def to_client(page: Any, slot: str, x: float, y: float) -> tuple[float, float]:
-    """Client position of an image point (labelme coordinates), via the page's test hook."""
-    cx, cy = page.evaluate("([s, x, y]) => window.__annotator.toClient(s, x, y)", [slot, x, y])
-    return float(cx), float(cy)
+    """Client position of an image point (labelme coordinates): the canvas box plus the view
+    transform the viewport states on its canvas (`data-view`: offset and scale, CSS pixels)."""
+    canvas = page.get_by_test_id(f"viewport-{slot}")
+    expect(canvas).to_have_attribute("data-view", re.compile("."))
+    view = json.loads(canvas.get_attribute("data-view"))
+    box = canvas.bounding_box()
+    assert box is not None, f"the {slot} viewport is not shown"
+    return (
+        box["x"] + view["offset"][0] + x * view["scale"][0],
+        box["y"] + view["offset"][1] + y * view["scale"][1],
+    )
+
+
+def shown_slice(page: Any, slot: str) -> dict[str, int]:
+    """The image id and 0-based index of the slice a viewport shows (stated on its canvas)."""
+    canvas = page.get_by_test_id(f"viewport-{slot}")
+    expect(canvas).to_have_attribute("data-image-id", re.compile(r"^\d+$"))
+    return {
+        "imageId": int(canvas.get_attribute("data-image-id")),
+        "index": int(canvas.get_attribute("data-slice-index")),
+    }
+
+
+def page_shapes(page: Any, slot: str) -> list[dict[str, Any]]:
+    """The shapes the page holds on the slice `slot` shows, as a user gets them: the labelme
+    export of the active viewport's slice (which must be `slot`)."""
+    expect(page.locator(f".viewport[data-slot={slot}]")).to_have_class(re.compile(r"\bactive\b"))
+    with page.expect_download() as download:
+        page.get_by_test_id("labelme-export").click()
+    return list(json.loads(Path(download.value.path()).read_text())["shapes"])
+
+
+def draft_status(page: Any) -> str:
+    """The status bar on the shape being drawn ("Polygon: 3 points", "Caliper: 6.42 mm")."""
+    return str(page.get_by_test_id("draft-status").text_content() or "")
 
 
 def api_get(page: Any, path: str) -> Any:

@@ -40,3 +40,33 @@ WAIT_ROWS_JS = """(count) => ({p: new Promise((resolve) => {
   observer.observe(document.querySelector('[data-testid=sidepanel]'),
                    {childList: true, subtree: true});
 })})"""
+
+# Installed before the page's scripts (browser benchmark): every animation-frame callback's frame
+# time, how long it ran and whether it re-windowed a slice (a putImageData: a window/level or
+# slice change); and when a viewport canvas first said it shows its slice (ms since navigation).
+FRAME_CLOCK_JS = """
+(() => {
+  window.__frames = [];
+  window.__firstImageAt = null;
+  let windowed = false;
+  const put = CanvasRenderingContext2D.prototype.putImageData;
+  CanvasRenderingContext2D.prototype.putImageData = function (...args) {
+    windowed = true;
+    return put.apply(this, args);
+  };
+  const raf = window.requestAnimationFrame.bind(window);
+  window.requestAnimationFrame = (callback) => raf((time) => {
+    windowed = false;
+    const t0 = performance.now();
+    try {
+      callback(time);
+    } finally {
+      const t1 = performance.now();
+      window.__frames.push({at: time, ms: t1 - t0, windowed});
+      if (window.__firstImageAt === null && document.querySelector('canvas[data-state=ready]')) {
+        window.__firstImageAt = t1;
+      }
+    }
+  });
+})();
+"""

@@ -3,6 +3,8 @@ a caliper in mm; autosave, reload, and a conflicting save resolved with no revis
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,7 +16,10 @@ from tests.e2e.conftest import (
     PhantomStudy,
     api_get,
     canvas_signature,
+    draft_status,
+    page_shapes,
     screenshot,
+    shown_slice,
     to_client,
     wait_for_head,
     wait_for_viewer,
@@ -54,53 +59,61 @@ def _save_state(page: Any, state: str) -> None:
     expect(page.get_by_test_id("save-status")).to_have_attribute("data-state", state)
 
 
-def _shapes(page: Any) -> list[dict[str, Any]]:
-    return list(page.evaluate("(s) => window.__annotator.shapes(s)", SLOT))
-
-
 def _open_case(page: Any, url: str, case_id: int) -> None:
     page.goto(f"{url}/cases/{case_id}/")
     wait_for_viewer(page)
-    expect(page.get_by_test_id("save-status")).not_to_have_text("—")
+    expect(page.get_by_test_id("save-status")).not_to_have_text("\u2014")
 
 
-def test_an_annotator_draws_saves_reloads_and_resolves_a_conflict(
-    page_for: Any,
-    asgi_server: Any,
-    cast: dict[str, Any],
-    phantom_case: Any,
-    phantom_study: PhantomStudy,
-) -> None:
-    truth = phantom_study.phantom.sagittal_truth
-    page = page_for("annotator", PASSWORD)
-    _open_case(page, asgi_server.url, phantom_case.pk)
-    sag = page.evaluate("(s) => window.__annotator.slice(s)", SLOT)
-    assert sag["index"] == truth.mid_index  # the truth lies on the mid-sagittal slice shown first
-    image_key = str(sag["imageId"])
-    read_id = int(page.get_by_test_id("read-select").input_value())
+def _caliper_mm(page: Any) -> float:
+    """The live caliper length the status bar shows while a line is drawn."""
+    match = re.fullmatch(r"Caliper: ([\d.]+) mm", draft_status(page))
+    assert match, f"no caliper length in the status bar: {draft_status(page)!r}"
+    return float(match.group(1))
 
-    # Zoom in (twice the fit) so one image pixel covers about two screen pixels.
+
+@dataclass(frozen=True)
+class Scene:
+    """The annotator's page on the phantom case, and what the steps check against."""
+
+    page: Any
+    url: str
+    case: Any
+    study: PhantomStudy
+    image_key: str
+    read_id: int
+
+
+def _zoom_in(page: Any) -> None:
+    """Zoom in (twice the fit) so one image pixel covers about two screen pixels."""
     page.get_by_test_id(f"viewport-{SLOT}").hover()
     for _ in range(3):
         page.keyboard.press("=")
     expect(page.get_by_test_id(f"zoom-label-{SLOT}")).not_to_have_text("Zoom 1.08\u00d7")
 
-    # 1. The cord as a polygon: 16 clicks along the true outline, Enter closes it.
+
+def _draw_cord(scene: Scene) -> None:
+    """The cord as a polygon: 16 clicks along the true outline, Enter closes it."""
+    page, truth = scene.page, scene.study.phantom.sagittal_truth
     page.get_by_test_id("tool-polygon").click()
     expect(page.locator("body")).to_have_attribute("data-tool", "polygon")
     clicked = _resample(truth.cord_polygon, 16)
     for x, y in clicked:
         page.mouse.click(*to_client(page, SLOT, x, y))
-    assert len(page.evaluate("() => window.__annotator.draft().points")) == 16
+    expect(page.get_by_test_id("draft-status")).to_have_text("Polygon: 16 points")
     page.keyboard.press("Enter")
     cord = page.get_by_test_id("shape-row").filter(has_text="cord")
     expect(cord).to_have_attribute("data-shape-type", "polygon")
     expect(cord).to_contain_text("16 pts")
-    drawn = _shapes(page)[0]
+    expect(page.get_by_test_id("draft-status")).to_have_text("")
+    drawn = page_shapes(page, SLOT)[0]
     assert drawn["label"] == "cord"
     assert np.allclose(drawn["points"], clicked, atol=0.35), "clicks landed off the outline"
 
-    # 2. The 20 corners in the guided order, each clicked at the phantom's true corner.
+
+def _place_corners(scene: Scene) -> None:
+    """The 20 corners in the guided order, each clicked at the phantom's true corner."""
+    page, truth = scene.page, scene.study.phantom.sagittal_truth
     page.get_by_test_id("tool-keypoint").click()
     names = [
         n
@@ -115,15 +128,19 @@ def test_an_annotator_draws_saves_reloads_and_resolves_a_conflict(
         expect(page.get_by_test_id(f"kp-{name}")).to_contain_class("placed")
     expect(page.get_by_test_id("next-keypoint")).to_have_text("All 20 placed")
     expect(page.get_by_test_id("keypoint-warning")).to_have_count(0)
-    placed = {s["label"]: s["points"][0] for s in _shapes(page) if s["shape_type"] == "point"}
+    shapes = page_shapes(page, SLOT)
+    placed = {s["label"]: s["points"][0] for s in shapes if s["shape_type"] == "point"}
     for name in names:
         assert np.allclose(placed[name], truth.keypoints[name], atol=0.35), name
 
-    # 3. A caliper across the cord at its narrowest level: the live length is in mm.
-    foot_y = float(phantom_study.phantom.expected["d_i_foot_y"])
-    front, back = _crossings(truth.cord_polygon, foot_y)[:2]
-    expected_mm = (back - front) * phantom_case.series.get(orientation="sagittal").pixel_spacing_col
-    assert expected_mm == pytest.approx(phantom_study.phantom.expected["d_i"], abs=0.05)
+
+def _draw_caliper(scene: Scene) -> None:
+    """A caliper across the cord at its narrowest level: the live length is in mm."""
+    page, phantom = scene.page, scene.study.phantom
+    foot_y = float(phantom.expected["d_i_foot_y"])
+    front, back = _crossings(phantom.sagittal_truth.cord_polygon, foot_y)[:2]
+    expected_mm = (back - front) * scene.case.series.get(orientation="sagittal").pixel_spacing_col
+    assert expected_mm == pytest.approx(phantom.expected["d_i"], abs=0.05)
     page.keyboard.press("Control+l")
     expect(page.locator("body")).to_have_attribute("data-tool", "line")
     start = to_client(page, SLOT, front, foot_y)
@@ -131,41 +148,47 @@ def test_an_annotator_draws_saves_reloads_and_resolves_a_conflict(
     page.mouse.move(*start)
     page.mouse.down()
     page.mouse.move((start[0] + end[0]) / 2, start[1], steps=4)
-    half = page.evaluate("() => window.__annotator.draft()")
-    assert half["tool"] == "line"
-    assert half["lengthMm"] == pytest.approx(expected_mm / 2, abs=0.15)
+    assert _caliper_mm(page) == pytest.approx(expected_mm / 2, abs=0.15)
     page.mouse.move(*end, steps=4)
-    full = page.evaluate("() => window.__annotator.draft()")
-    assert full["lengthMm"] == pytest.approx(expected_mm, abs=0.15)
+    full = _caliper_mm(page)
+    assert full == pytest.approx(expected_mm, abs=0.15)
     screenshot(page, "annotate-caliper-live")
     page.mouse.up()
     caliper = page.get_by_test_id("shape-row").filter(has_text="d_i")
     expect(caliper).to_have_attribute("data-shape-type", "line")
-    expect(caliper).to_contain_text(f"{full['lengthMm']:.2f} mm")
+    expect(caliper).to_contain_text(f"{full:.2f} mm")
 
-    # 4. Autosave: the server comes to hold exactly what the page shows.
-    shown = _shapes(page)
+
+def _autosave_and_reload(scene: Scene) -> list[dict[str, Any]]:
+    """Autosave: the server comes to hold exactly what the page shows; a reload brings the same
+    shapes back from the server. Returns the shapes."""
+    page = scene.page
+    shown = page_shapes(page, SLOT)
     assert len(shown) == 22
-    saved = wait_for_head(page, read_id, lambda head: head["shapes"].get(image_key) == shown)
+    saved = wait_for_head(
+        page, scene.read_id, lambda head: head["shapes"].get(scene.image_key) == shown
+    )
     selected = page.get_by_test_id("read-select").locator("option:checked")
     expect(selected).to_contain_text(f"{saved['number']} rev")
     screenshot(page, "annotate-drawn")
 
-    # 5. Reload: the same shapes come back from the server.
     page.reload()
     wait_for_viewer(page)
     expect(page.get_by_test_id("shape-row")).to_have_count(22)
-    assert _shapes(page) == saved["shapes"][image_key]
+    assert page_shapes(page, SLOT) == saved["shapes"][scene.image_key]
     assert canvas_signature(page, f"viewport-{SLOT}")["lit"] > 0.05
     expect(page.get_by_test_id("next-keypoint")).to_have_text("All 20 placed")
-    revisions_before = api_get(page, f"/api/reads/{read_id}/revisions")
-    head_before = revisions_before[0]
+    return shown
 
-    # 6. A conflict: the annotator edits while offline here and saves the same read from a
-    # second browser (only a read's author writes it; a reviewer's fixes go to gold).
-    other = page_for("annotator", PASSWORD)
-    _open_case(other, asgi_server.url, phantom_case.pk)
-    other.get_by_test_id("read-select").select_option(str(read_id))
+
+def _save_from_elsewhere_while_offline(
+    scene: Scene, other: Any, head_before: dict[str, Any]
+) -> Any:
+    """The annotator edits while offline here and saves the same read from a second browser
+    (only a read's author writes it; a reviewer's fixes go to gold). Returns the other head."""
+    page = scene.page
+    _open_case(other, scene.url, scene.case.pk)
+    other.get_by_test_id("read-select").select_option(str(scene.read_id))
     expect(other.get_by_test_id("shape-row")).to_have_count(22)
 
     page.context.set_offline(True)
@@ -175,9 +198,15 @@ def test_an_annotator_draws_saves_reloads_and_resolves_a_conflict(
     other.get_by_test_id("tool-point").click()
     other.mouse.click(*to_client(other, SLOT, 300.0, 120.0))
     expect(other.get_by_test_id("shape-row").filter(has_text="marker")).to_have_count(1)
-    theirs = wait_for_head(other, read_id, lambda head: head["number"] == head_before["number"] + 1)
+    theirs = wait_for_head(
+        other, scene.read_id, lambda head: head["number"] == head_before["number"] + 1
+    )
     assert theirs["author"]["username"] == "annotator"
+    return theirs
 
+
+def _check_conflict_dialog(page: Any, theirs: dict[str, Any], read_id: int) -> None:
+    """Back online, a save meets the other head: the dialog shows both versions, nothing sent."""
     page.context.set_offline(False)
     # The retry timer may open the dialog first; the click then lands on its backdrop, harmlessly.
     page.get_by_test_id("save-now").click(force=True)
@@ -197,10 +226,14 @@ def test_an_annotator_draws_saves_reloads_and_resolves_a_conflict(
     expect(diff.nth(0)).to_contain_text("d_i")
     expect(diff.nth(1)).to_contain_text("marker")
     screenshot(page, "annotate-conflict")
-    assert api_get(page, f"/api/reads/{read_id}")["revision"]["id"] == theirs["id"]  # nothing sent
+    assert api_get(page, f"/api/reads/{read_id}")["revision"]["id"] == theirs["id"]
 
+
+def _keep_mine(scene: Scene, theirs: dict[str, Any], revisions_before: list[Any]) -> Any:
+    """Keeping mine saves on top of theirs: no revision lost. Returns the new head's shapes."""
+    page, read_id = scene.page, scene.read_id
     page.get_by_test_id("conflict-keep-mine").click()
-    expect(dialog).to_have_count(0)
+    expect(page.get_by_test_id("conflict-dialog")).to_have_count(0)
     _save_state(page, "saved")
     revisions = api_get(page, f"/api/reads/{read_id}/revisions")
     head = revisions[0]
@@ -212,12 +245,41 @@ def test_an_annotator_draws_saves_reloads_and_resolves_a_conflict(
     assert [r["number"] for r in revisions] == list(range(head["number"], 0, -1))
     assert {r["id"] for r in revisions_before} | {theirs["id"]} <= {r["id"] for r in revisions}
     kept = api_get(page, f"/api/revisions/{theirs['id']}")
-    assert any(s["label"] == "marker" for s in kept["shapes"][image_key])
-    final = api_get(page, f"/api/reads/{read_id}")["revision"]["shapes"][image_key]
+    assert any(s["label"] == "marker" for s in kept["shapes"][scene.image_key])
+    return api_get(page, f"/api/reads/{read_id}")["revision"]
+
+
+def test_an_annotator_draws_saves_reloads_and_resolves_a_conflict(
+    page_for: Any,
+    asgi_server: Any,
+    cast: dict[str, Any],
+    phantom_case: Any,
+    phantom_study: PhantomStudy,
+) -> None:
+    page = page_for("annotator", PASSWORD)
+    _open_case(page, asgi_server.url, phantom_case.pk)
+    sag = shown_slice(page, SLOT)
+    # The truth lies on the mid-sagittal slice shown first.
+    assert sag["index"] == phantom_study.phantom.sagittal_truth.mid_index
+    read_id = int(page.get_by_test_id("read-select").input_value())
+    scene = Scene(page, asgi_server.url, phantom_case, phantom_study, str(sag["imageId"]), read_id)
+    _zoom_in(page)
+
+    _draw_cord(scene)
+    _place_corners(scene)
+    _draw_caliper(scene)
+    shown = _autosave_and_reload(scene)
+
+    revisions_before = api_get(page, f"/api/reads/{read_id}/revisions")
+    other = page_for("annotator", PASSWORD)
+    theirs = _save_from_elsewhere_while_offline(scene, other, revisions_before[0])
+    _check_conflict_dialog(page, theirs, read_id)
+    head = _keep_mine(scene, theirs, revisions_before)
+    final = head["shapes"][scene.image_key]
     assert [s["label"] for s in final] == [s["label"] for s in shown if s["label"] != "d_i"]
 
     # The other browser, with nothing unsaved, follows the new head live.
     expect(other.get_by_test_id("shape-row")).to_have_count(21)
-    assert _shapes(other) == final
+    assert page_shapes(other, SLOT) == final
     selected = other.get_by_test_id("read-select").locator("option:checked")
     expect(selected).to_contain_text(f"{head['number']} rev")

@@ -14,7 +14,14 @@ from playwright.sync_api import expect
 
 from fixtures.phantom import labelme_truth
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import PhantomStudy, api_get, screenshot, wait_for_head, wait_for_viewer
+from tests.e2e.conftest import (
+    PhantomStudy,
+    api_get,
+    screenshot,
+    shown_slice,
+    wait_for_head,
+    wait_for_viewer,
+)
 
 # One xdist group for `--dist loadgroup`: one server and one Chromium, not one per worker.
 # (pytest 9.2 with xdist 3.8 ignores groups: xdist sets item._nodeid, pytest 9 reads _id.)
@@ -77,9 +84,7 @@ def test_the_panel_measures_the_phantom_truth_and_draws_the_chords(
     page.goto(f"{asgi_server.url}/cases/{phantom_case.pk}/")
     wait_for_viewer(page)
     expect(page.get_by_test_id("save-status")).not_to_have_text("—")
-    shown = page.evaluate(
-        "() => [window.__annotator.slice('sagittal'), window.__annotator.slice('axial')]"
-    )
+    shown = [shown_slice(page, "sagittal"), shown_slice(page, "axial")]
     assert shown[0]["index"] == phantom.sagittal_truth.mid_index
     assert shown[1]["index"] == phantom.axial_truth.narrowest_index
     assert _chord_pixels(page, "sagittal") == 0

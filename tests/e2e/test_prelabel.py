@@ -19,7 +19,9 @@ from tests.conftest import PASSWORD
 from tests.e2e.conftest import (
     api_get,
     canvas_signature,
+    page_shapes,
     screenshot,
+    shown_slice,
     wait_canvas_changed,
     wait_for_viewer,
 )
@@ -115,9 +117,7 @@ def test_a_requested_prelabel_appears_live_in_the_open_case(
     assert "cord" in labels, labels
     assert labels <= {"cord", "canal"} | KEYPOINTS, labels
     head = api_get(page, f"/api/reads/{job['read']}")["revision"]
-    sagittal_id = str(page.evaluate("() => window.__annotator.slice('sagittal').imageId"))
-    assert (
-        page.evaluate("() => window.__annotator.shapes('sagittal')") == head["shapes"][sagittal_id]
-    )
+    sagittal_id = str(shown_slice(page, "sagittal")["imageId"])
+    assert page_shapes(page, "sagittal") == head["shapes"][sagittal_id]
     wait_canvas_changed(page, "viewport-sagittal", before["hash"])  # the model's shapes drawn
     screenshot(page, f"prelabel-model-read-{len(active_models)}-models")

@@ -31,22 +31,26 @@ def _wait_label_change(page: Any, testid: str, before: str) -> str:
     return _label(page, testid)
 
 
-def test_a_member_opens_a_case_scrolls_and_windows_it(
-    browser: Any, asgi_server: Any, cast: dict[str, Any], phantom_case: Any
-) -> None:
-    context = browser.new_context(viewport={"width": 1500, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    page.goto(f"{asgi_server.url}/cases/{phantom_case.pk}/")
+def _wait_label(page: Any, testid: str, text: str) -> None:
+    page.wait_for_function(
+        "([id, text]) => document.querySelector(`[data-testid=${id}]`).textContent === text",
+        arg=[testid, text],
+    )
+
+
+def _sign_in_through_the_case_url(page: Any, url: str, case_id: int) -> None:
+    page.goto(f"{url}/cases/{case_id}/")
     assert "/accounts/login/" in page.url  # anonymous visitors are sent to sign in
     page.get_by_test_id("login-username").fill("annotator")
     page.get_by_test_id("login-password").fill(PASSWORD)
     page.get_by_test_id("login-submit").click()
-    page.wait_for_url(f"{asgi_server.url}/cases/{phantom_case.pk}/")
+    page.wait_for_url(f"{url}/cases/{case_id}/")
 
-    page.goto(f"{asgi_server.url}/")
+
+def _open_from_the_case_list(page: Any, url: str, case: Any) -> None:
+    page.goto(f"{url}/")
     page.get_by_test_id("project-link-cervical").click()
-    row = page.get_by_test_id("case-row").filter(has_text=phantom_case.pseudonym)
+    row = page.get_by_test_id("case-row").filter(has_text=case.pseudonym)
     thumb = row.locator("img")
     thumb.scroll_into_view_if_needed()
     page.wait_for_function(
@@ -54,9 +58,8 @@ def test_a_member_opens_a_case_scrolls_and_windows_it(
     )
     screenshot(page, "view-case-list")
     row.get_by_test_id("case-link").click()
-    page.wait_for_url(f"{asgi_server.url}/cases/{phantom_case.pk}/")
+    page.wait_for_url(f"{url}/cases/{case.pk}/")
     wait_for_viewer(page)
-
     for slot in ("sagittal", "axial"):
         drawn = canvas_signature(page, f"viewport-{slot}")
         assert drawn["lit"] > 0.05, f"the {slot} viewport shows no image: {drawn}"
@@ -65,17 +68,15 @@ def test_a_member_opens_a_case_scrolls_and_windows_it(
     assert "0.500 \u00d7 0.500 mm" in _label(page, "spacing-label-sagittal")
     screenshot(page, "view-case-opened")
 
-    # Wheel over the sagittal viewport: one notch (deltaY 100) moves two slices down.
-    canvas = page.get_by_test_id("viewport-sagittal")
-    box = canvas.bounding_box()
-    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    before = canvas_signature(page, "viewport-sagittal")
+
+def _scroll_slices(page: Any, centre: tuple[float, float], before: dict[str, float]) -> None:
+    """Wheel over the sagittal viewport: one notch (deltaY 100) moves two slices down; arrow
+    keys, Home and End act on the active viewport (the one under the wheel)."""
     page.mouse.move(*centre)
     page.mouse.wheel(0, 100)
     assert _wait_label_change(page, "slice-label-sagittal", "Slice 5 / 9") == "Slice 7 / 9"
     after_wheel = canvas_signature(page, "viewport-sagittal")
     assert after_wheel["hash"] != before["hash"]
-    # Arrow keys act on the active viewport (the one under the wheel).
     page.keyboard.press("ArrowUp")
     assert _wait_label_change(page, "slice-label-sagittal", "Slice 7 / 9") == "Slice 6 / 9"
     page.keyboard.press("Home")
@@ -84,45 +85,44 @@ def test_a_member_opens_a_case_scrolls_and_windows_it(
     assert _wait_label_change(page, "slice-label-sagittal", "Slice 1 / 9") == "Slice 9 / 9"
     for _ in range(4):
         page.keyboard.press("ArrowUp")
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=slice-label-sagittal]').textContent"
-        " === 'Slice 5 / 9'"
-    )
+    _wait_label(page, "slice-label-sagittal", "Slice 5 / 9")
     assert canvas_signature(page, "viewport-sagittal")["hash"] == before["hash"]
     assert _label(page, "slice-label-axial") == "Slice 4 / 7"  # the other viewport stays
 
-    # Left-drag in Navigate is window/level: the label and the pixels change.
+
+def _drag_window_level(
+    page: Any, centre: tuple[float, float], before: dict[str, float]
+) -> dict[str, float]:
+    """Left-drag in Navigate is window/level: the label and the pixels change."""
     wl_before = _label(page, "wl-label-sagittal")
     page.mouse.move(*centre)
     page.mouse.down()
     for step in range(1, 11):
         page.mouse.move(centre[0] + 6 * step, centre[1] - 4 * step)
     page.mouse.up()
-    wl_after = _wait_label_change(page, "wl-label-sagittal", wl_before)
+    _wait_label_change(page, "wl-label-sagittal", wl_before)
     assert _label(page, "preset-label-sagittal") == "Custom"
     dragged = canvas_signature(page, "viewport-sagittal")
     assert dragged["hash"] != before["hash"]
     assert dragged["mean"] != pytest.approx(before["mean"], abs=0.5)
     screenshot(page, "view-case-window-dragged")
+    return dragged
 
-    # Presets by key: 3 is the bright CSF/cord window, 1 returns to the default one.
+
+def _presets_and_invert(page: Any, wl: dict[str, str], seen: dict[str, dict[str, float]]) -> None:
+    """Presets by key: 3 is the bright CSF/cord window, 1 returns to the default one; invert
+    says INV and turns bright into dark."""
+    before, dragged = seen["before"], seen["dragged"]
     page.keyboard.press("3")
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=preset-label-sagittal]').textContent"
-        " === 'CSF / cord'"
-    )
+    _wait_label(page, "preset-label-sagittal", "CSF / cord")
     csf = canvas_signature(page, "viewport-sagittal")
-    assert _label(page, "wl-label-sagittal") not in {wl_before, wl_after}
+    assert _label(page, "wl-label-sagittal") not in {wl["before"], wl["dragged"]}
     assert csf["hash"] not in {before["hash"], dragged["hash"]}
     page.keyboard.press("1")
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=preset-label-sagittal]').textContent"
-        " === 'Default'"
-    )
-    assert _label(page, "wl-label-sagittal") == wl_before
+    _wait_label(page, "preset-label-sagittal", "Default")
+    assert _label(page, "wl-label-sagittal") == wl["before"]
     assert canvas_signature(page, "viewport-sagittal")["hash"] == before["hash"]
 
-    # Invert: the label says INV and bright becomes dark.
     page.keyboard.press("i")
     page.wait_for_function(
         "() => document.querySelector('[data-testid=wl-label-sagittal]').textContent"
@@ -138,6 +138,25 @@ def test_a_member_opens_a_case_scrolls_and_windows_it(
         "() => !document.querySelector('[data-testid=wl-label-sagittal]').textContent"
         ".includes('INV')"
     )
+
+
+def test_a_member_opens_a_case_scrolls_and_windows_it(
+    browser: Any, asgi_server: Any, cast: dict[str, Any], phantom_case: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 1500, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    _sign_in_through_the_case_url(page, asgi_server.url, phantom_case.pk)
+    _open_from_the_case_list(page, asgi_server.url, phantom_case)
+
+    box = page.get_by_test_id("viewport-sagittal").bounding_box()
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    before = canvas_signature(page, "viewport-sagittal")
+    _scroll_slices(page, centre, before)
+    wl_before = _label(page, "wl-label-sagittal")
+    dragged = _drag_window_level(page, centre, before)
+    wl = {"before": wl_before, "dragged": _label(page, "wl-label-sagittal")}
+    _presets_and_invert(page, wl, {"before": before, "dragged": dragged})
     context.close()
 
 

@@ -15,9 +15,11 @@ from annotation.models import Image, Revision
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_concurrent_saves_on_one_parent_give_one_201_and_one_409(clients, case) -> None:
+def test_concurrent_saves_on_one_parent_give_one_201_and_one_409(clients, cast, case) -> None:
     owner = clients["annotator"]
-    reviewer = clients["reviewer"]
+    # The same author in a second tab (only a read's author writes it).
+    other_tab = Client()
+    other_tab.force_login(cast["annotator"])
     read = owner.post(f"/api/cases/{case.pk}/reads").json()
     image = Image.objects.filter(series__case=case).earliest("id")
     url = f"/api/reads/{read['id']}/revisions"
@@ -43,7 +45,7 @@ def test_concurrent_saves_on_one_parent_give_one_201_and_one_409(clients, case) 
 
     threads = [
         threading.Thread(target=save, args=("a", owner, 1.0)),
-        threading.Thread(target=save, args=("b", reviewer, 20.0)),
+        threading.Thread(target=save, args=("b", other_tab, 20.0)),
     ]
     for thread in threads:
         thread.start()
@@ -57,7 +59,7 @@ def test_concurrent_saves_on_one_parent_give_one_201_and_one_409(clients, case) 
     assert results[loser][1]["head"]["id"] == winner_revision["id"]
 
     # The loser sees the newer revision, chooses, and saves again on the new head.
-    retry_client = owner if loser == "a" else reviewer
+    retry_client = owner if loser == "a" else other_tab
     retry = retry_client.post(
         url,
         data=json.dumps({"parent": winner_revision["id"], "shapes": {str(image.pk): []}}),

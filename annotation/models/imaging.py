@@ -8,11 +8,22 @@ from annotation.models.projects import Project
 
 
 class CaseState(models.TextChoices):
+    """new -> prelabelled -> in_annotation -> submitted -> in_review -> returned
+    (-> in_annotation) -> gold; gold reopens to in_review (annotation.services.cases)."""
+
     NEW = "new", "New"
     PRELABELLED = "prelabelled", "Pre-labelled"
-    IN_PROGRESS = "in_progress", "In progress"
+    IN_ANNOTATION = "in_annotation", "In annotation"
     SUBMITTED = "submitted", "Submitted"
-    REVIEWED = "reviewed", "Reviewed"
+    IN_REVIEW = "in_review", "In review"
+    RETURNED = "returned", "Returned"
+    GOLD = "gold", "Gold"
+
+
+class Split(models.TextChoices):
+    TRAIN = "train", "Train"
+    TUNE = "tune", "Tune"
+    TEST = "test", "Test"
 
 
 class Case(models.Model):
@@ -23,7 +34,10 @@ class Case(models.Model):
     # study land in the same case without storing the identifier itself.
     source_key = models.CharField(max_length=64)
     state = models.CharField(max_length=16, choices=CaseState.choices, default=CaseState.NEW)
-    split = models.CharField(max_length=16, blank=True, default="")
+    # "" until the study design assigns one.
+    split = models.CharField(max_length=16, choices=Split.choices, blank=True, default="")
+    # Chosen by the design for a second annotator read (inter-reader agreement).
+    overlap = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -42,6 +42,9 @@ class Read(models.Model):
         related_name="+",
     )
     revision_count = models.PositiveIntegerField(default=0)
+    # Set when its author submits it (ReadSubmission keeps each); cleared when a reviewer
+    # returns the case, so the read is owed again.
+    submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -96,6 +99,10 @@ class Revision(models.Model):
     )
     message = models.CharField(max_length=500, blank=True)
     shape_count = models.PositiveIntegerField(default=0)
+    # Where each shape came from (gold reads): {"<image id>": [{"read": id, "revision": id,
+    # "method": "take" | "majority_vote" | "staple" | "keypoint_mean" | "edit"}, ...]}, one
+    # entry per shape in the order of `shapes`.
+    provenance = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["read_id", "number"]

@@ -4,7 +4,7 @@
  */
 
 import { ApiError, getJSON, postJSON } from "../../api/client";
-import { LiveSocket } from "../../api/live";
+import { LiveSocket, RECONNECTED } from "../../api/live";
 import type { LiveEvent } from "../../api/live";
 import type { JobInfo } from "../../contract/types";
 import { JobBoard, jobSummary, jobText, latestToShow, parseJob, percent } from "../../core/jobs";
@@ -193,7 +193,9 @@ export class CaseList {
   }
 
   private onLive(e: LiveEvent): void {
-    if (e.type === "job.progress") {
+    if (e.type === RECONNECTED) {
+      void this.loadJobs(); // events sent while the socket was down are lost
+    } else if (e.type === "job.progress") {
       const job = parseJob(e.job);
       if (job) this.apply(job);
     } else if (e.type === "case.state_changed" && typeof e.case === "number" && typeof e.state === "string") {

@@ -149,6 +149,7 @@ function mountJobPanel(ctx: PageContext, annotator: AnnotatorParts, side: HTMLEl
     live: () => session.livePill.dataset.live === "on",
   });
   session.onJob = (job) => panel.apply(job);
+  session.onReconnected = () => void panel.loadLatest();
   const part = section("Pre-label", "prelabel-section", panel.root);
   side.prepend(part.root);
   void panel.loadLatest();

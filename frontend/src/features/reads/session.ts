@@ -1,7 +1,7 @@
 /** The open read: loading, autosave with drafts, conflicts (both versions shown), revisions and restore, live updates. */
 
 import type { LiveEvent } from "../../api/live";
-import { LiveSocket } from "../../api/live";
+import { LiveSocket, RECONNECTED } from "../../api/live";
 import type {
   CaseFields,
   ReadInfo,
@@ -348,6 +348,7 @@ export class ReadSession {
   }
 
   private async onLive(e: LiveEvent): Promise<void> {
+    if (e.type === RECONNECTED) await this.resync();
     if (e.type === "revision.saved") {
       const readId = Number(e.read);
       const rev = e.revision as { id: number; number: number; author: UserRef | string | number | null } | undefined;
@@ -382,6 +383,30 @@ export class ReadSession {
     if (e.type === "case.state_changed" && typeof e.state === "string") this.onCaseState(e.state);
   }
 
+  /**
+   * The socket was down and its events are lost: list the reads again, follow the open read's head
+   * when nothing here is unsaved (as a live save would), and let the other panels refetch.
+   */
+  private async resync(): Promise<void> {
+    this.reads = await listReads(this.caseId);
+    this.fillReadSelect();
+    const read = this.read;
+    const a = this.autosave;
+    if (read && a && !a.dirty && a.state !== "saving") {
+      const head = (await getRead(read.id)).revision;
+      // Edits made while the head was on its way win: they will be compared on save.
+      if (head && head.id !== a.parent && !this.ownRevisions.has(head.id) && !a.dirty) {
+        a.follow(head.id);
+        this.store.load({ shapes: head.shapes, case_fields: head.case_fields });
+        this.setState("saved", `Updated · rev ${head.number} by ${authorName(head.author)}`);
+        this.onLoaded();
+      }
+    }
+    void this.refreshRevisions();
+    this.onMeasurementUpdated();
+    this.onReconnected();
+  }
+
   /** Lists the read if this page does not know it yet (a model read written by a pre-label job). */
   async ensureRead(readId: number): Promise<boolean> {
     if (this.reads.some((r) => r.id === readId)) return true;
@@ -400,6 +425,8 @@ export class ReadSession {
   /** A `job.progress` event's job (unparsed: the jobs feature checks it). */
   onJob: (job: unknown) => void = () => {};
   onMeasurementUpdated: () => void = () => {};
+  /** The live socket is back after a loss: panels fed by live events refetch (events were missed). */
+  onReconnected: () => void = () => {};
   /** The case's workflow state changed on the server (e.g. new → prelabelled). */
   onCaseState: (state: string) => void = () => {};
 

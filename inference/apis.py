@@ -16,7 +16,8 @@ from annotation.auth import request_user
 from annotation.models import Case
 from annotation.selectors.access import REVIEW_ROLES, access_case, access_project, membership_role
 from inference.models import PrelabelJob
-from inference.services.jobs import job_payload, prelabel_enqueue, prelabel_enqueue_many
+from inference.serializers import JobOutputSerializer
+from inference.services.jobs import prelabel_enqueue, prelabel_enqueue_many
 
 
 class CasePrelabelApi(APIView):
@@ -25,7 +26,7 @@ class CasePrelabelApi(APIView):
         if role == "reader":
             raise PermissionDenied("readers work unaided unless the lead enables model aid")
         job = prelabel_enqueue(case=case, requested_by=request_user(request))
-        return Response({"job": job_payload(job)}, status=status.HTTP_202_ACCEPTED)
+        return Response({"job": JobOutputSerializer(job).data}, status=status.HTTP_202_ACCEPTED)
 
 
 class ProjectPrelabelApi(APIView):
@@ -49,7 +50,7 @@ class ProjectPrelabelApi(APIView):
                 )
         jobs = prelabel_enqueue_many(cases=cases, requested_by=request_user(request))
         return Response(
-            {"jobs": [job_payload(job) for job in jobs]}, status=status.HTTP_202_ACCEPTED
+            {"jobs": JobOutputSerializer(jobs, many=True).data}, status=status.HTTP_202_ACCEPTED
         )
 
 
@@ -81,7 +82,7 @@ class ProjectJobListApi(APIView):
             .values_list("latest", flat=True)
         )
         jobs = PrelabelJob.objects.filter(pk__in=list(latest))
-        return Response({str(job.case_id): job_payload(job) for job in jobs})
+        return Response({str(job.case_id): JobOutputSerializer(job).data for job in jobs})
 
 
 class JobDetailApi(APIView):
@@ -92,11 +93,11 @@ class JobDetailApi(APIView):
             or membership_role(user=request_user(request), project_id=job.case.project_id) is None
         ):
             raise Http404("no such job")
-        return Response(job_payload(job))
+        return Response(JobOutputSerializer(job).data)
 
 
 class CaseJobListApi(APIView):
     def get(self, request: Request, case_id: int) -> Response:
         case, _ = access_case(user=request_user(request), case_id=case_id)
         jobs = PrelabelJob.objects.filter(case=case).order_by("-id")[:20]
-        return Response([job_payload(job) for job in jobs])
+        return Response(JobOutputSerializer(jobs, many=True).data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from inference.services.jobs import prelabel_run
+from inference.services.prelabel import prelabel_run
 
 
 @task(queue_name="default")

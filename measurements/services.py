@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
+from annotation.domain_events import RevisionSaved
 from annotation.live import case_group, event_publish
 from annotation.models import Revision
 from annotation.selectors.geometry import ImageGeometry, image_geometries
@@ -147,13 +148,23 @@ def measurements_store(*, revision: Revision) -> list[MeasurementResult]:
     return MeasurementResult.objects.bulk_create(rows)
 
 
-def measurements_on_save(revision: Revision) -> None:
-    """The save hook: store the results, and announce them once the save commits (through
-    the same channel as every live event, so a worker's model read is announced too)."""
-    measurements_store(revision=revision)
-    read = revision.read
+def measurements_on_save(event: RevisionSaved) -> None:
+    """Subscriber of RevisionSaved, in the save's transaction: store the revision's results."""
+    measurements_store(revision=event.revision)
+
+
+def measurements_announce(event: RevisionSaved) -> None:
+    """Subscriber of RevisionSaved, after commit: `measurement.updated` to the case's
+    viewers (through the same channel as every live event, so a worker's model read is
+    announced too)."""
+    read = event.revision.read
     event_publish(
         group=case_group(read.case_id),
         type="measurement.updated",
-        payload={"revision": revision.pk, "read": read.pk, "read_author": read.author_id},
+        payload={
+            "revision": event.revision.pk,
+            "read": read.pk,
+            "read_kind": read.kind,
+            "read_author": read.author_id,
+        },
     )

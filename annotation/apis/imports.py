@@ -10,9 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.auth import request_user
+from annotation.domain_events import CasesImported, publish
 from annotation.ingest import ingest_uploaded_files
 from annotation.selectors.access import REVIEW_ROLES, access_project
-from inference.services.jobs import prelabel_after_import
 
 
 class ImportCreateApi(APIView):
@@ -51,8 +51,12 @@ class ImportCreateApi(APIView):
         if not summary.cases:
             data["detail"] = "nothing could be imported"
             return Response(data, status=status.HTTP_400_BAD_REQUEST)
-        jobs = prelabel_after_import(
-            case_ids=[c.id for c in summary.cases if c.created], requested_by=request_user(request)
+        # Pre-labelling of the new cases, if on, subscribes to this (config/subscribers.py).
+        publish(
+            CasesImported(
+                project_id=project.pk,
+                case_ids=tuple(c.id for c in summary.cases if c.created),
+                requested_by=request_user(request),
+            )
         )
-        data["prelabel_jobs"] = [job.pk for job in jobs]
         return Response(data, status=status.HTTP_201_CREATED)

@@ -8,13 +8,13 @@ so two saves on the same parent can never both land.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from annotation.domain_events import RevisionSaved, publish
 from annotation.models import Read, Revision
 from annotation.models.reads import RevisionSource
 
@@ -25,16 +25,6 @@ class StaleParent(Exception):  # noqa: N818 - reads better at the call site than
     def __init__(self, head: Revision | None) -> None:
         super().__init__("the read has a newer revision than the one this save is based on")
         self.head = head
-
-
-# Called with the new revision inside the save's transaction (to store measurements, to
-# queue live events, which event_publish sends only after commit). Registered at start-up.
-_after_save_hooks: list[Callable[[Revision], None]] = []
-
-
-def revision_hooks_register(*, in_transaction: Callable[[Revision], None]) -> None:
-    if in_transaction not in _after_save_hooks:
-        _after_save_hooks.append(in_transaction)
 
 
 def _count_shapes(shapes: dict[str, list[dict[str, Any]]]) -> int:
@@ -82,8 +72,9 @@ def revision_create(
             Read.objects.filter(pk=read.pk).update(head=revision)
             read.head = revision
             read.revision_count = number
-            for hook in _after_save_hooks:
-                hook(revision)
+            # Every consequence of a save (measurements, live events) is a subscriber of
+            # RevisionSaved: see the table in config/subscribers.py.
+            publish(RevisionSaved(revision=revision))
     except IntegrityError as exc:
         # A concurrent save on the same parent won between our check and insert.
         raise StaleParent(_current_head(read.pk)) from exc

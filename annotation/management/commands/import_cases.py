@@ -13,9 +13,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from annotation.domain_events import CasesImported, publish
 from annotation.ingest import ImportSummary, ingest_paths
 from annotation.services.projects import project_get_or_create
-from inference.services.jobs import prelabel_after_import
 
 
 class Command(BaseCommand):
@@ -56,9 +56,9 @@ class Command(BaseCommand):
         finally:
             bar.close()
         self._report(project.slug, summary)
-        jobs = prelabel_after_import(case_ids=[c.id for c in summary.cases if c.created])
-        if jobs:
-            self.stdout.write(f"Queued pre-labelling of {len(jobs)} case(s) for the task worker.")
+        new_cases = tuple(c.id for c in summary.cases if c.created)
+        # Pre-labelling of the new cases, if on, subscribes to this (config/subscribers.py).
+        publish(CasesImported(project_id=project.pk, case_ids=new_cases))
         if summary.skipped:
             raise CommandError(f"{len(summary.skipped)} file(s) refused", returncode=1)
 

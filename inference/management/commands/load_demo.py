@@ -1,8 +1,9 @@
 """`manage.py load_demo`: the demo project with phantoms, real volumes and demo users.
 
 Idempotent: users and the project are created once; cases are imported only into an
-empty project (``--reimport`` adds missing ones again). Pre-labelling is queued for the
-task worker that `make demo` starts.
+empty project (``--reimport`` adds missing ones again). The import is published as
+CasesImported, whose subscriber queues pre-labelling for the task worker that `make demo`
+starts. It lives in inference, the app that may use both the importer and the registry.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
+from annotation.domain_events import CasesImported, publish
 from annotation.ingest import ingest_paths
 from annotation.models import Case, Project
 from annotation.services.projects import membership_set, project_create
 from fixtures.demo import DEMO_CASES, DEMO_REAL
 from fixtures.phantom import make_phantom, write_dicom
+from inference.models import PrelabelJob
+from inference.services.registry import shipped_models_register
 
 DEMO_SLUG = "cervical-demo"
 DEMO_USERS = (
@@ -40,7 +44,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reimport", action="store_true", help="import into a non-empty project"
         )
-        parser.add_argument("--no-prelabel", action="store_true", help="do not queue pre-labelling")
+        parser.add_argument(
+            "--no-prelabel",
+            action="store_true",
+            help="do not publish the import, so no pre-labelling is queued",
+        )
         parser.add_argument(
             "--phantoms", type=int, default=len(DEMO_CASES), help="how many phantom cases to load"
         )
@@ -70,12 +78,10 @@ class Command(BaseCommand):
         else:
             case_ids = self._import(project, phantoms=options["phantoms"])
             if not options["no_prelabel"]:
-                self._prelabel(case_ids)
+                self._announce_import(project, case_ids)
         self._print_logins()
 
     def _register_models(self) -> None:
-        from inference.services.registry import shipped_models_register
-
         versions = shipped_models_register()
         for version in versions:
             self.stdout.write(f"model {version.task}: #{version.pk} {version.status}")
@@ -105,12 +111,11 @@ class Command(BaseCommand):
             self.stdout.write(f"real {volume.key}: {summary.images} images{skipped}")
         return case_ids
 
-    def _prelabel(self, case_ids: list[int]) -> None:
-        from inference.services.jobs import prelabel_after_import
-
-        jobs = prelabel_after_import(case_ids=case_ids)
-        if jobs:
-            self.stdout.write(f"queued pre-labelling of {len(jobs)} cases for the task worker")
+    def _announce_import(self, project: Project, case_ids: list[int]) -> None:
+        publish(CasesImported(project_id=project.pk, case_ids=tuple(case_ids)))
+        queued = PrelabelJob.objects.filter(case_id__in=case_ids).count()
+        if queued:
+            self.stdout.write(f"queued pre-labelling of {queued} cases for the task worker")
         else:
             self.stdout.write("pre-labelling not queued (no active model or turned off)")
 

@@ -1,0 +1,153 @@
+"""The product's domain events and `publish`: what happened, never what to do about it.
+
+Who handles each event, in the publisher's transaction or after it commits, is one table
+named by settings.DOMAIN_EVENT_SUBSCRIBERS (config/subscribers.py). The base app defines
+the events so that every app may publish them; it never imports the apps that react.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache, partial
+from typing import Any, Generic, TypeVar
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+from annotation.models import Revision
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RevisionSaved:
+    """A revision was appended to a read: a save, a restore, an import or a pre-label.
+
+    Published by annotation.services.revisions.revision_create, inside the save's
+    transaction.
+    """
+
+    revision: Revision
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CaseStateChanged:
+    """A case moved from one CaseState to another (for now: new → prelabelled).
+
+    Published inside the transaction that changed the state (inference's pre-label run).
+    """
+
+    case_id: int
+    project_id: int
+    previous: str
+    state: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CasesImported:
+    """An import created new cases in a project; their rows are committed.
+
+    Published by the import API and the import_cases command after ingest returns.
+    """
+
+    project_id: int
+    case_ids: tuple[int, ...]
+    requested_by: User | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class JobFinished:
+    """A background job (for now: a pre-label job) ended, succeeded or failed.
+
+    Published by inference when it stores the job's final status (inside that transaction
+    when there is one).
+    """
+
+    job_id: int
+    case_id: int
+    project_id: int
+    status: str
+    read_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GoldSigned:
+    """A reviewer signed a case's gold read. No publisher yet: it comes with the review
+    workflow, whose sign-off service will publish it inside its transaction."""
+
+    read_id: int
+    case_id: int
+    project_id: int
+    signed_by: User
+
+
+DomainEvent = RevisionSaved | CaseStateChanged | CasesImported | JobFinished | GoldSigned
+DOMAIN_EVENTS: tuple[type[DomainEvent], ...] = (
+    RevisionSaved,
+    CaseStateChanged,
+    CasesImported,
+    JobFinished,
+    GoldSigned,
+)
+
+
+class When(enum.Enum):
+    # Its writes commit or roll back with the publisher's; an exception aborts the
+    # publisher's transaction.
+    IN_TRANSACTION = "in the transaction"
+    # Runs once the publisher's transaction commits (at once when there is none), never
+    # after a rollback. A failure is logged: the committed work stands.
+    AFTER_COMMIT = "after commit"
+
+
+IN_TRANSACTION = When.IN_TRANSACTION
+AFTER_COMMIT = When.AFTER_COMMIT
+
+E = TypeVar("E", bound=DomainEvent)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber(Generic[E]):
+    event: type[E]
+    when: When
+    handler: Callable[[E], None]
+    # What the handler does, in a few words (shown by the table's test and in errors).
+    does: str
+
+
+def on(event: type[E], when: When, handler: Callable[[E], None], *, does: str) -> Subscriber[E]:
+    """One row of the subscriber table; mypy checks that the handler takes this event."""
+    return Subscriber(event=event, when=when, handler=handler, does=does)
+
+
+@cache
+def subscribers_by_event() -> dict[type[DomainEvent], tuple[Subscriber[Any], ...]]:
+    """The table, loaded once (on the first publish), grouped by event in listed order."""
+    table: Iterable[Subscriber[Any]] = import_string(settings.DOMAIN_EVENT_SUBSCRIBERS)
+    grouped: dict[type[DomainEvent], list[Subscriber[Any]]] = {e: [] for e in DOMAIN_EVENTS}
+    for row in table:
+        if row.event not in grouped:
+            raise TypeError(f"{row.event!r} in the subscriber table is not a domain event")
+        grouped[row.event].append(row)
+    return {event: tuple(rows) for event, rows in grouped.items()}
+
+
+def publish(event: DomainEvent) -> None:
+    """Hand the event to its subscribers, in the order the table lists them.
+
+    In-transaction subscribers run now, so the publisher must be inside
+    transaction.atomic() when the event has any; after-commit ones are queued with
+    transaction.on_commit and so keep their order relative to other after-commit work.
+    """
+    for row in subscribers_by_event()[type(event)]:
+        if row.when is When.AFTER_COMMIT:
+            transaction.on_commit(partial(row.handler, event), robust=True)
+            continue
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError(
+                f"{type(event).__name__} has an in-transaction subscriber ({row.does}): "
+                "publish it inside transaction.atomic()"
+            )
+        row.handler(event)

@@ -1,0 +1,45 @@
+"""Who handles each domain event, and when: every consequence of a save is listed here.
+
+Events are defined in annotation/domain_events.py and published with `publish(event)`.
+Subscribers of an event run in the order listed:
+- IN_TRANSACTION: now, inside the publisher's transaction; the handler's writes commit or
+  roll back with it, and its exception aborts the publisher's work.
+- AFTER_COMMIT: once the publisher's transaction commits (at once when there is none),
+  never after a rollback; a failure is logged and the committed work stands.
+Live events to browsers (annotation/live.py) are one kind of subscriber: they announce
+after commit. To add a consequence, write a handler taking the event in the app that owns
+the work, and add one row here (settings.DOMAIN_EVENT_SUBSCRIBERS names this table).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from annotation.announcements import case_state_announce, revision_announce
+from annotation.domain_events import (
+    AFTER_COMMIT,
+    IN_TRANSACTION,
+    CasesImported,
+    CaseStateChanged,
+    JobFinished,
+    RevisionSaved,
+    Subscriber,
+    on,
+)
+from inference.announcements import job_finished_announce
+from inference.services.jobs import prelabel_on_import
+from measurements.services import measurements_announce, measurements_on_save
+
+SUBSCRIBERS: tuple[Subscriber[Any], ...] = (
+    # A revision was appended to a read (save, restore, labelme import, pre-label).
+    on(RevisionSaved, IN_TRANSACTION, measurements_on_save, does="store its measurements"),
+    on(RevisionSaved, AFTER_COMMIT, revision_announce, does="live: revision.saved"),
+    on(RevisionSaved, AFTER_COMMIT, measurements_announce, does="live: measurement.updated"),
+    # A case changed state (pre-labelled; later: submitted, reviewed).
+    on(CaseStateChanged, AFTER_COMMIT, case_state_announce, does="live: case.state_changed"),
+    # An import created cases.
+    on(CasesImported, AFTER_COMMIT, prelabel_on_import, does="queue pre-labelling if on"),
+    # A pre-label job ended (succeeded or failed).
+    on(JobFinished, AFTER_COMMIT, job_finished_announce, does="live: job.progress (final)"),
+    # GoldSigned: no subscriber yet; the review workflow adds its publisher and handlers.
+)

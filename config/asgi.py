@@ -20,11 +20,6 @@ django_asgi_app = get_asgi_application()
 from django.conf import settings  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
-if settings.SECRET_KEY_IS_FALLBACK and not settings.DEBUG:
-    raise ImproperlyConfigured(
-        "No secret key: set SECRET_KEY (or SECRET_KEY_FILE), or run "
-        "`manage.py ensure_secret_key` to keep a generated one in DATA_DIR (make demo does)."
-    )
 settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402 - needs Django set up first
@@ -58,10 +53,21 @@ _started = False
 _relay: asyncio.Task[None] | None = None
 
 
+def startup_checks() -> None:
+    """Refuse to serve on the fallback secret key unless DEBUG is on (sessions and CSRF
+    tokens signed with a public constant can be forged)."""
+    if settings.SECRET_KEY_IS_FALLBACK and not settings.DEBUG:
+        raise ImproperlyConfigured(
+            "No secret key: set SECRET_KEY (or SECRET_KEY_FILE), or run "
+            "`manage.py ensure_secret_key` to keep a generated one in DATA_DIR (make demo does)."
+        )
+
+
 def _start() -> None:
     global _started, _relay  # noqa: PLW0603 - process-wide start-up state
     if _started:
         return
+    startup_checks()
     _started = True
     live.server_process_mark(asyncio.get_running_loop())
     _relay = asyncio.get_running_loop().create_task(live.relay_run(stop=_stop))

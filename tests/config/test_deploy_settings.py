@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# What the server runs at start-up (the lifespan event, or the first connection).
+STARTUP = "import config.asgi; config.asgi.startup_checks()"
 
 # The production variables of README.md's Configuration table.
 PRODUCTION = {
@@ -60,7 +62,7 @@ def test_check_deploy_names_what_the_defaults_leave_open(tmp_path) -> None:
 
 
 def test_the_server_refuses_to_start_on_the_fallback_secret_key(tmp_path) -> None:
-    result = _run(["-c", "import config.asgi"], _env(tmp_path))
+    result = _run(["-c", STARTUP], _env(tmp_path))
 
     assert result.returncode != 0
     assert "No secret key" in result.stderr
@@ -70,7 +72,7 @@ def test_the_server_refuses_to_start_on_the_fallback_secret_key(tmp_path) -> Non
 def test_the_server_starts_after_ensure_secret_key_as_make_demo_runs_it(tmp_path) -> None:
     env = _env(tmp_path)
     made = _run(["manage.py", "ensure_secret_key"], env)
-    started = _run(["-c", "import config.asgi"], env)
+    started = _run(["-c", STARTUP], env)
 
     assert made.returncode == 0, made.stderr
     assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o077 == 0
@@ -78,6 +80,6 @@ def test_the_server_starts_after_ensure_secret_key_as_make_demo_runs_it(tmp_path
 
 
 def test_debug_may_run_on_the_fallback_key(tmp_path) -> None:
-    result = _run(["-c", "import config.asgi"], _env(tmp_path, DEBUG="true"))
+    result = _run(["-c", STARTUP], _env(tmp_path, DEBUG="true"))
 
     assert result.returncode == 0, result.stderr

@@ -90,7 +90,8 @@ def upload_page(n: int) -> tuple[Client, str]:
 
 
 def _cases_with_reads(n: int, role: str) -> tuple[Project, Client]:
-    """n cases of two series, each with the member's read and another annotator's."""
+    """n cases of two series, each with the member's read, another annotator's and a model
+    read."""
     project, user, client = _member(role)
     other = make_users(count=1)[0]
     make_memberships(projects=[project], users=[other], role="annotator")
@@ -98,6 +99,7 @@ def _cases_with_reads(n: int, role: str) -> tuple[Project, Client]:
     Read.objects.bulk_create(
         Read(case=case, kind="human", author=author) for case in cases for author in (user, other)
     )
+    Read.objects.bulk_create(Read(case=case, kind="model", name="model") for case in cases)
     return project, client
 
 
@@ -147,9 +149,14 @@ def case_reads_as(role: str) -> Endpoint:
         authors = make_users(count=n)
         make_memberships(projects=[project], users=authors, role="annotator")
         make_reads(case=case, authors=[*authors, user], revisions=2)
+        models = Read.objects.bulk_create(
+            Read(case=case, kind="model", name=f"model #{i}") for i in range(n)
+        )
+        image = Image.objects.filter(series__case=case).earliest("id")
+        make_revisions(reads=models, count=1, images=[image])
         return client, f"/api/cases/{case.pk}/reads"
 
-    return Endpoint("api-case-reads", build, f"reads, as {role}")
+    return Endpoint("api-case-reads", build, f"human and model reads, as {role}")
 
 
 def _read_of_revisions(n: int) -> tuple[Read, list[Image], Client]:

@@ -1,7 +1,7 @@
 """PostgreSQL restarted (crash-stopped, then started) under a steady stream of saves.
 
-Requests during the outage answer a JSON 503, never Django's HTML 500; both ASGI processes
-reconnect by themselves; every save a client was told succeeded is stored with its content,
+Requests during the outage (saves, reads, pixels) answer a JSON 503, never a 500; both ASGI
+processes reconnect by themselves; every save a client was told succeeded is stored whole,
 and no read's history is half-written.
 """
 
@@ -54,6 +54,9 @@ class Saver:
                 stop.wait(0.05)
             probe = self.client.request("GET", f"/api/reads/{self.read_id}")
             self.replies.append((time.monotonic(), "read", probe))
+            # The pixel route is a plain Django view (not DRF): its errors must be JSON too.
+            pixels = self.client.request("GET", f"/api/images/{self.image_id}/pixels")
+            self.replies.append((time.monotonic(), "pixels", pixels))
 
     def _head(self) -> Any:
         reply = self.client.request("GET", f"/api/reads/{self.read_id}")

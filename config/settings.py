@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 ]
 # Who handles each domain event (annotation/domain_events.py), and when: one table.
 DOMAIN_EVENT_SUBSCRIBERS = "config.subscribers.SUBSCRIBERS"
+# Who handles each domain event (annotation/domain_events.py), and when: one table.
+DOMAIN_EVENT_SUBSCRIBERS = "config.subscribers.SUBSCRIBERS"
 
 TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
 REDIS_URL = env_optional("REDIS_URL")

@@ -34,10 +34,11 @@ if _secret is None:
     # without shipping a key in the repository. Reading it has no side effect; the
     # key file is written by `manage.py ensure_secret_key` (run by `make demo`).
     _key_file = DATA_DIR / "secret_key"
-    _secret = (
-        _key_file.read_text().strip() if _key_file.exists() else "insecure-dev-key-" + "x" * 40
-    )
-SECRET_KEY = _secret
+    _secret = _key_file.read_text().strip() if _key_file.exists() else None
+# Without a key the server refuses to start unless DEBUG is on (config/asgi.py); commands
+# still run (ensure_secret_key writes the key file) and `check --deploy` flags the key.
+SECRET_KEY_IS_FALLBACK = _secret is None
+SECRET_KEY = _secret or "django-insecure-fallback-" + "x" * 40
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -57,8 +58,6 @@ INSTALLED_APPS = [
     "inference",
     "measurements",
 ]
-# Who handles each domain event (annotation/domain_events.py), and when: one table.
-DOMAIN_EVENT_SUBSCRIBERS = "config.subscribers.SUBSCRIBERS"
 # Who handles each domain event (annotation/domain_events.py), and when: one table.
 DOMAIN_EVENT_SUBSCRIBERS = "config.subscribers.SUBSCRIBERS"
 
@@ -163,6 +162,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "login"
+# Sign-in throttling (annotation/auth.py): failures counted per account and per address.
+LOGIN_FAILURE_LIMIT_ACCOUNT = env_int("LOGIN_FAILURE_LIMIT_ACCOUNT", 5, minimum=1)
+LOGIN_FAILURE_LIMIT_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_ADDRESS", 20, minimum=1)
+LOGIN_LOCKOUT_S = env_int("LOGIN_LOCKOUT_S", 900, minimum=1)
 LOGIN_REDIRECT_URL = "project-list"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -251,3 +254,18 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Production behind HTTPS: HTTPS=true turns on the redirect, Secure cookies and HSTS;
+# each can still be set on its own (README, Configuration).
+HTTPS = env_bool("HTTPS", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The Django admin is off unless asked for (it is a second way in, with its own login).
+ADMIN_ENABLED = env_bool("ADMIN_ENABLED", False)

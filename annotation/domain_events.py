@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache, partial
 from typing import Any, Generic, TypeVar
 
@@ -18,7 +19,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from annotation.models import Revision
+from annotation.models import Comment, Revision
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -34,15 +35,19 @@ class RevisionSaved:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CaseStateChanged:
-    """A case moved from one CaseState to another (for now: new → prelabelled).
+    """A case moved from one CaseState to another (a row of CaseTransition).
 
-    Published inside the transaction that changed the state (inference's pre-label run).
+    Published by annotation.services.cases inside the transaction that changed the state
+    (pre-label run, claim, submit, review, sign, reopen). `actor_id` None: the system.
     """
 
     case_id: int
     project_id: int
     previous: str
     state: str
+    actor_id: int | None = None
+    reason: str = ""
+    transition_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -74,22 +79,50 @@ class JobFinished:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class GoldSigned:
-    """A reviewer signed a case's gold read. No publisher yet: it comes with the review
-    workflow, whose sign-off service will publish it inside its transaction."""
+    """A reviewer signed a case's gold read (one revision of it). Published by
+    annotation.services.gold.gold_sign inside its transaction."""
 
     read_id: int
     case_id: int
     project_id: int
     signed_by: User
+    revision_id: int | None = None
+    signed_at: datetime | None = None
 
 
-DomainEvent = RevisionSaved | CaseStateChanged | CasesImported | JobFinished | GoldSigned
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CommentPosted:
+    """A comment (or a reply) was posted on a case. Published by
+    annotation.services.comments.comment_post inside its transaction."""
+
+    comment: Comment
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CommentResolved:
+    """A comment thread was resolved or reopened (``comment.resolved_at`` says which).
+    Published by annotation.services.comments.comment_resolve inside its transaction."""
+
+    comment: Comment
+
+
+DomainEvent = (
+    RevisionSaved
+    | CaseStateChanged
+    | CasesImported
+    | JobFinished
+    | GoldSigned
+    | CommentPosted
+    | CommentResolved
+)
 DOMAIN_EVENTS: tuple[type[DomainEvent], ...] = (
     RevisionSaved,
     CaseStateChanged,
     CasesImported,
     JobFinished,
     GoldSigned,
+    CommentPosted,
+    CommentResolved,
 )
 
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from django.core.management import call_command
 
+from annotation.live import case_group
 from annotation.models import Read, ReadKind
 from annotation.models.imaging import CaseState
 from inference.models import JobStatus, ModelStatus, PrelabelJob
+from inference.services.jobs import prelabel_enqueue
+from inference.services.prelabel import prelabel_run
 from inference.services.registry import model_path, model_register, shipped_models_register
-from tests.inference.tiny import TINY_CONTRACT, tiny_model
+from tests.inference.tiny import TINY_CONTRACT, register_tiny_model, tiny_model
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,6 +58,9 @@ def test_a_requested_prelabel_becomes_a_model_read_with_cord_canal_and_corners(
     assert "cord" in labels_by_orientation["axial"]
     assert all(0.0 <= s["confidence"] <= 1.0 for items in shapes.values() for s in items)
     assert set(job.uncertainty) >= set(shapes)
+    # Which versions made the read is the job's record; the read's name shows them.
+    assert set(job.model_versions.all()) == set(versions)
+    assert all(f"{v.task} #{v.pk}" in read.name for v in versions)
     phantom_case.refresh_from_db()
     assert phantom_case.state == CaseState.PRELABELLED
     # The annotator's own read starts from the model's shapes.
@@ -130,3 +139,40 @@ def test_the_project_job_list_gives_the_latest_job_of_each_case(clients, phantom
     assert clients["outsider"].get(url).status_code == 404
     bad = clients["annotator"].get(f"/api/projects/{phantom_case.project.slug}/jobs?cases=a,b")
     assert bad.status_code == 400
+
+
+MARKER = {"type": "live.event", "event": {"type": "test.marker"}}
+
+
+@pytest.mark.asyncio
+async def test_a_job_announces_its_progress_then_the_read_state_and_end_in_order(
+    channel_layer: str, phantom_case, tmp_path: Path
+) -> None:
+    """What a case's viewers hear of one job, in order, each after its write commits."""
+    layer = get_channel_layer()
+    assert layer is not None
+    viewer = await layer.new_channel()
+    await layer.group_add(case_group(phantom_case.pk), viewer)
+    await sync_to_async(register_tiny_model)(tmp_path)
+    job = await sync_to_async(prelabel_enqueue)(case=phantom_case)
+    await sync_to_async(prelabel_run)(job_id=job.pk)
+    await layer.group_send(case_group(phantom_case.pk), MARKER)
+    heard: list[dict[str, Any]] = []
+    while (message := await layer.receive(viewer)) != MARKER:
+        heard.append(message["event"])
+
+    def summary(event: dict[str, Any]) -> tuple[str, str]:
+        detail = event["job"]["status"] if event["type"] == "job.progress" else ""
+        return event["type"], event.get("state", detail)
+
+    assert [summary(e) for e in heard] == [
+        ("job.progress", "queued"),
+        ("job.progress", "running"),  # loading the models
+        ("job.progress", "running"),  # the sagittal series predicted
+        ("revision.saved", ""),
+        ("measurement.updated", ""),
+        ("case.state_changed", "prelabelled"),
+        ("job.progress", "succeeded"),
+    ]
+    read = await sync_to_async(Read.objects.get)(case=phantom_case, kind=ReadKind.MODEL)
+    assert heard[3]["read"] == heard[4]["read"] == heard[-1]["job"]["read"] == read.pk

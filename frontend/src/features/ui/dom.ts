@@ -10,7 +10,9 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
-    e.setAttribute(k, v === true ? "" : v);
+    // Inline style through the CSSOM: the Content-Security-Policy refuses style attributes.
+    if (k === "style" && typeof v === "string") e.style.cssText = v;
+    else e.setAttribute(k, v === true ? "" : v);
   }
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;

@@ -161,7 +161,7 @@ export interface MeasurementResult {
 
 export type JobStatus = "queued" | "running" | "succeeded" | "failed";
 
-/** A pre-label job (`job_payload` of inference/services/jobs.py), as the API and `job.progress` events send it. */
+/** A pre-label job (`JobOutputSerializer` of inference/serializers.py), as the API and `job.progress` events send it. */
 export interface JobInfo {
   id: number;
   case: number;

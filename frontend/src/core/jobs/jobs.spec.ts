@@ -7,7 +7,7 @@ function job(over: Partial<JobInfo> = {}): JobInfo {
 }
 
 describe("parseJob", () => {
-  it("reads the payload of inference.services.jobs.job_payload", () => {
+  it("reads the payload of inference.serializers.JobOutputSerializer", () => {
     const parsed = parseJob({
       id: 3,
       case: 9,

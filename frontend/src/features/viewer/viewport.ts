@@ -7,18 +7,11 @@
 
 import type { CaseInfo, Point, SeriesInfo } from "../../contract/types";
 import type { ViewTransform } from "../../core/geometry";
-import {
-  fitTransform,
-  oppositeLetters,
-  orientationLetters,
-  panBy,
-  pixelScale,
-  screenToImage,
-  zoomAt,
-} from "../../core/geometry";
+import { fitTransform, panBy, pixelScale, screenToImage, zoomAt } from "../../core/geometry";
 import type { IntensityStats, PixelArray, Window, WindowLevel } from "../../core/windowLevel";
 import { applyWindow, buildLut, dragWindow, intensityStats, PRESETS, presetWindow } from "../../core/windowLevel";
 import { el } from "../ui";
+import { ViewportCorners } from "./corners";
 import type { PixelCache } from "./pixelCache";
 
 /** What an annotation tool gets from the viewport for pointer input. */
@@ -68,9 +61,8 @@ export class Viewport {
   private drag: Drag = null;
   private wheelAccum = 0;
   private lastPointer: PointerInfo | null = null;
-  private readonly labels: Record<string, HTMLElement> = {};
   private readonly picker: HTMLSelectElement;
-  private readonly markers: Record<"left" | "right" | "top" | "bottom", HTMLElement>;
+  private readonly corners: ViewportCorners;
   private wlInitialised = false;
 
   constructor(
@@ -101,30 +93,8 @@ export class Viewport {
       const next = seriesChoices.find((s) => String(s.id) === this.picker.value);
       if (next) this.setSeries(next);
     });
-    const label = (name: string, cls = "") => {
-      const e = el("div", { class: `vp-label ${cls}`, "data-testid": `${name}-${slot}` });
-      this.labels[name] = e;
-      return e;
-    };
-    const marker = (pos: string) => el("div", { class: `vp-marker vp-marker-${pos}` });
-    this.markers = { left: marker("left"), right: marker("right"), top: marker("top"), bottom: marker("bottom") };
-    this.root = el(
-      "div",
-      { class: "viewport", "data-slot": slot },
-      this.canvas,
-      el("div", { class: "vp-corner vp-tl" }, label("case-label", "strong"), label("series-label"), this.picker),
-      el(
-        "div",
-        { class: "vp-corner vp-tr" },
-        label("slice-label", "strong"),
-        label("position-label"),
-        label("spacing-label"),
-      ),
-      el("div", { class: "vp-corner vp-bl" }, label("wl-label", "strong"), label("preset-label")),
-      el("div", { class: "vp-corner vp-br" }, label("zoom-label"), label("load-label")),
-      ...Object.values(this.markers),
-      label("status-label", "vp-status"),
-    );
+    this.corners = new ViewportCorners(slot, this.picker);
+    this.root = el("div", { class: "viewport", "data-slot": slot }, this.canvas, ...this.corners.nodes);
     this.index = Math.floor(series.images.length / 2);
     this.bindInput();
     new ResizeObserver(() => this.resize()).observe(this.root);
@@ -162,7 +132,7 @@ export class Viewport {
 
   private startSeries(): void {
     this.cache.prefetchSeries(this.series, this.index);
-    this.updateMarkers();
+    this.corners.orient(this.series);
     this.invalidate(true);
   }
 
@@ -303,10 +273,6 @@ export class Viewport {
     return t ? pixelScale(t) : [1, 1];
   }
 
-  setStatus(text: string): void {
-    this.labels["status-label"].textContent = text;
-  }
-
   // ----- rendering -----
 
   /** Ask for a redraw on the next animation frame; `pixels` re-windows the slice. */
@@ -317,7 +283,7 @@ export class Viewport {
 
   private onPixelsLoaded(id: number): void {
     if (this.series.images.some((im) => im.id === id)) {
-      this.updateLoadLabel();
+      this.corners.loading(this.cache.loadedCount(this.series), this.series.images.length);
       if (id === this.currentImageId) this.invalidate(true);
     }
   }
@@ -370,16 +336,18 @@ export class Viewport {
       const [kx, ky] = pixelScale(t);
       ctx.imageSmoothingEnabled = Math.min(kx, ky) < 3; // crisp pixels when zoomed in, for precise edits
       ctx.drawImage(this.image, t.panX, t.panY, this.series.columns * kx, this.series.rows * ky);
-      this.setStatus("");
+      this.corners.status("");
       for (const d of this.drawers) d(ctx, this);
       this.publish("ready");
     } else {
       const id = this.currentImageId;
       const err = id === null ? "series has no images" : this.cache.error(id);
-      this.setStatus(err ? `Could not load this slice: ${err}` : "Loading…");
+      this.corners.status(err ? `Could not load this slice: ${err}` : "Loading…");
       this.publish(err ? "error" : "loading");
     }
-    this.updateLabels();
+    const { caseInfo, series, index, wl, presetName, transform } = this;
+    this.corners.update({ caseInfo, series, index, wl, presetName, transform });
+    this.corners.loading(this.cache.loadedCount(this.series), this.series.images.length);
   }
 
   private applyPresetSilently(): void {
@@ -390,50 +358,6 @@ export class Viewport {
     this.presetName = PRESETS[0]?.name ?? "";
     this.wlInitialised = true;
     this.imageDirty = true;
-  }
-
-  private updateLabels(): void {
-    const s = this.series;
-    const im = s.images[this.index];
-    const set = (k: string, v: string) => {
-      const e = this.labels[k];
-      if (e && e.textContent !== v) e.textContent = v;
-    };
-    const [sr, sc] = s.pixel_spacing;
-    set("case-label", this.caseInfo.pseudonym);
-    set("series-label", `${s.description || "series"} · ${s.orientation}${s.modality ? ` · ${s.modality}` : ""}`);
-    set("slice-label", `Slice ${this.index + 1} / ${s.images.length}`);
-    set(
-      "position-label",
-      im && im.position !== null && im.position !== undefined ? `Pos ${im.position.toFixed(2)} mm` : "Pos —",
-    );
-    const thick = s.slice_thickness ? ` · Thk ${s.slice_thickness.toFixed(1)} mm` : "";
-    const gap = s.slice_spacing ? ` · Step ${s.slice_spacing.toFixed(2)} mm` : "";
-    set(
-      "spacing-label",
-      `Pixel ${sr.toFixed(3)} × ${sc.toFixed(3)} mm${thick}${gap}${s.spacing_known === false ? " (spacing unknown)" : ""}`,
-    );
-    set("wl-label", `W ${fmt(this.wl.width)}  L ${fmt(this.wl.center)}${this.wl.invert ? "  INV" : ""}`);
-    set("preset-label", this.presetName);
-    const t = this.transform;
-    set("zoom-label", t ? `Zoom ${(t.zoom * sc).toFixed(2)}×` : "");
-    this.updateLoadLabel();
-  }
-
-  private updateLoadLabel(): void {
-    const n = this.cache.loadedCount(this.series);
-    const e = this.labels["load-label"];
-    const text = n < this.series.images.length ? `Loading ${n} / ${this.series.images.length}` : "";
-    if (e.textContent !== text) e.textContent = text;
-  }
-
-  private updateMarkers(): void {
-    const right = orientationLetters(this.series.row_direction);
-    const bottom = orientationLetters(this.series.column_direction);
-    this.markers.right.textContent = right;
-    this.markers.left.textContent = oppositeLetters(right);
-    this.markers.bottom.textContent = bottom;
-    this.markers.top.textContent = oppositeLetters(bottom);
   }
 
   // ----- input -----
@@ -531,9 +455,4 @@ export class Viewport {
   get pointer(): PointerInfo | null {
     return this.lastPointer;
   }
-}
-
-function fmt(v: number): string {
-  const a = Math.abs(v);
-  return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(1) : v.toPrecision(3);
 }

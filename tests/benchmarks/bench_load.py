@@ -96,12 +96,13 @@ def _report_saves(stack: Stack, told_file: Path) -> None:
     stored = stored_revisions(stack.env["DATABASE_URL"])
     lost = [row for row in told if stored.get(row["id"], {}).get("hash") != row["hash"]]
     with psycopg.connect(stack.env["DATABASE_URL"]) as conn:
-        human = conn.execute(
+        row = conn.execute(
             "select count(*) from annotation_revision r join annotation_read d on d.id = r.read_id"
-            " where d.kind = 'human'"
+            " where d.kind = 'human' and r.source = 'save'"
         ).fetchone()
     # A save cut off when the run stops may be stored without its answer being read.
-    emit("load_saves_told", len(told), "saves", "", stored_human=human[0] if human else 0)
+    stored_saves = row[0] if row else 0
+    emit("load_saves_told", len(told), "saves", "", stored_saves=stored_saves)
     emit("load_saves_lost", len(lost), "saves", "0", examples=[row["id"] for row in lost[:5]])
 
 

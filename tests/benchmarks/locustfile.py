@@ -33,9 +33,19 @@ _annotators = itertools.count()
 _leads = itertools.count()
 
 
+_stopping: list[bool] = []
+
+
+@events.test_stopping.add_listener
+def _stop(**_: Any) -> None:
+    _stopping.append(True)
+
+
 @events.request.add_listener
 def _count_status(name: str, response_time: float, response: Any, **_: Any) -> None:
     status = getattr(response, "status_code", 0) if response is not None else 0
+    if status == 0 and _stopping:
+        return  # cut off by the end of the run, not by the server
     _statuses[f"{name} {status}"] += 1
     _times.setdefault(name, []).append(response_time)
 

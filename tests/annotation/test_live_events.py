@@ -22,6 +22,8 @@ from config.asgi import router
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MARKER: dict[str, Any] = {"type": "job.progress", "job": {"id": 7}}
+# Deadline for an expected event (met in milliseconds; generous for a loaded 2-core machine).
+WAIT_S = 5
 
 
 def _socket(client: Client, path: str) -> WebsocketCommunicator:
@@ -97,10 +99,10 @@ def _annotate(client: Client, case: Any) -> dict[str, Any]:
 
 
 async def _expect_revision_events(socket: WebsocketCommunicator, saved: dict[str, Any]) -> None:
-    message = await socket.receive_json_from(timeout=2)
+    message = await socket.receive_json_from(timeout=WAIT_S)
     assert message["type"] == "revision.saved"
     assert message["revision"]["id"] == saved["id"]
-    measured = await socket.receive_json_from(timeout=2)
+    measured = await socket.receive_json_from(timeout=WAIT_S)
     expected = {
         "type": "measurement.updated",
         "revision": saved["id"],
@@ -139,9 +141,9 @@ async def test_a_blinded_reader_gets_no_events_about_other_reads(
         await sync_to_async(event_publish)(
             group=case_group(case.pk), type=MARKER["type"], payload={"job": MARKER["job"]}
         )
-        assert await reader.receive_json_from(timeout=2) == MARKER
+        assert await reader.receive_json_from(timeout=WAIT_S) == MARKER
         await _expect_revision_events(reviewer, saved)
-        assert await reviewer.receive_json_from(timeout=2) == MARKER
+        assert await reviewer.receive_json_from(timeout=WAIT_S) == MARKER
         await reader.disconnect()
         await reviewer.disconnect()
 
@@ -185,7 +187,7 @@ async def test_the_relay_forwards_outbox_events_to_sockets(
         await sync_to_async(LiveEvent.objects.create)(
             group=f"case.{case.pk}", type=MARKER["type"], payload=MARKER
         )
-        assert await viewer.receive_json_from(timeout=2) == MARKER
+        assert await viewer.receive_json_from(timeout=WAIT_S) == MARKER
     await viewer.disconnect()
 
 
@@ -201,5 +203,8 @@ async def test_a_project_socket_gets_job_progress_and_refuses_outsiders(
         await sync_to_async(event_publish)(
             group=project_group(case.project_id), type="job.progress", payload={"job": {"id": 3}}
         )
-        assert await lead.receive_json_from(timeout=2) == {"type": "job.progress", "job": {"id": 3}}
+        assert await lead.receive_json_from(timeout=WAIT_S) == {
+            "type": "job.progress",
+            "job": {"id": 3},
+        }
         await lead.disconnect()

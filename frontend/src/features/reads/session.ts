@@ -15,6 +15,8 @@ import type { SaveState } from "../../core/offline";
 import { Autosave, DraftStore } from "../../core/offline";
 import { clear, el, toast } from "../ui";
 import { getRead, getRevision, listReads, listRevisions, myRead, restoreRevision, saveRevision } from "./api";
+import { authorName } from "./author";
+import { showConflictDialog } from "./conflict";
 import { openDraftStorage } from "./storage";
 
 /** The document the read is edited in (the annotator's store): what a session loads, saves and guards. */
@@ -34,26 +36,6 @@ const STATE_TEXT: Record<SaveState, string> = {
   conflict: "Conflict — choose a version",
   invalid: "Not saved — fix the marked shapes",
 };
-
-export function authorName(a: UserRef | string | number | null | undefined): string {
-  if (a === null || a === undefined) return "model";
-  if (typeof a === "string") return a;
-  if (typeof a === "number") return `user ${a}`;
-  return a.username ?? `user ${a.id}`;
-}
-
-function countShapes(shapes: Record<string, unknown[]>): number {
-  return Object.values(shapes).reduce((n, l) => n + l.length, 0);
-}
-
-function fieldsLine(fields: Record<string, unknown>): HTMLElement {
-  const parts = Object.entries(fields).map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
-  return el(
-    "div",
-    { class: "muted", style: "margin-top:6px" },
-    parts.length ? `Case fields — ${parts.join(", ")}` : "No case fields",
-  );
-}
 
 export class ReadSession {
   reads: ReadInfo[] = [];
@@ -204,84 +186,18 @@ export class ReadSession {
   }
 
   private showConflict(head: Revision): void {
-    document.querySelector("[data-testid=conflict-dialog]")?.remove();
-    const mine = this.store.doc;
-    // With dozens of shapes the few that differ would be lost in the lists: they come first, marked.
-    const keyed = (shapes: Record<string, unknown[]>) =>
-      Object.entries(shapes).flatMap(([img, items]) =>
-        items.map((s) => ({ img, s: s as { label: string; shape_type: string }, key: `${img}:${JSON.stringify(s)}` })),
-      );
-    const mineItems = keyed(mine.shapes);
-    const theirItems = keyed(head.shapes);
-    const list = (items: ReturnType<typeof keyed>, other: ReturnType<typeof keyed>) => {
-      const others = new Set(other.map((x) => x.key));
-      const ul = el("ul");
-      const differs = items.filter((x) => !others.has(x.key));
-      for (const x of differs)
-        ul.append(
-          el(
-            "li",
-            { class: "diff", "data-testid": "conflict-diff" },
-            `${x.s.label} · ${x.s.shape_type} · image ${x.img} (only here)`,
-          ),
-        );
-      for (const x of items)
-        if (others.has(x.key)) ul.append(el("li", {}, `${x.s.label} · ${x.s.shape_type} · image ${x.img}`));
-      return ul;
-    };
-    const keep = el(
-      "button",
-      { class: "primary", "data-testid": "conflict-keep-mine" },
-      "Keep mine (save on top of theirs)",
-    );
-    const take = el("button", { "data-testid": "conflict-take-theirs" }, "Take theirs (discard mine)");
-    const back = el(
-      "div",
-      { class: "modal-back", "data-testid": "conflict-dialog" },
-      el(
-        "div",
-        { class: "modal" },
-        el("h2", {}, "Someone saved a newer revision"),
-        el(
-          "p",
-          { class: "muted" },
-          `Revision ${head.number} by ${authorName(head.author)} was saved after the one you edited. Nothing has been overwritten; choose which version continues.`,
-        ),
-        el(
-          "div",
-          { class: "conflict-cols" },
-          el(
-            "div",
-            { class: "card", "data-testid": "conflict-mine" },
-            el("b", {}, `Mine (unsaved) · ${countShapes(mine.shapes)} shapes`),
-            list(mineItems, theirItems),
-            fieldsLine(mine.case_fields),
-          ),
-          el(
-            "div",
-            { class: "card", "data-testid": "conflict-theirs" },
-            el("b", {}, `Theirs · rev ${head.number} · ${countShapes(head.shapes)} shapes`),
-            list(theirItems, mineItems),
-            fieldsLine(head.case_fields),
-          ),
-        ),
-        el("div", { class: "actions" }, take, keep),
-      ),
-    );
-    keep.addEventListener("click", () => {
-      back.remove();
-      void this.autosave?.keepMine();
+    showConflictDialog({
+      mine: this.store.doc,
+      head,
+      keepMine: () => void this.autosave?.keepMine(),
+      takeTheirs: () =>
+        void this.autosave?.takeTheirs(head).then(() => {
+          this.store.load({ shapes: head.shapes, case_fields: head.case_fields });
+          this.setState("saved", `Saved · rev ${head.number}`);
+          this.onLoaded();
+          void this.refreshRevisions();
+        }),
     });
-    take.addEventListener("click", () => {
-      back.remove();
-      void this.autosave?.takeTheirs(head).then(() => {
-        this.store.load({ shapes: head.shapes, case_fields: head.case_fields });
-        this.setState("saved", `Saved · rev ${head.number}`);
-        this.onLoaded();
-        void this.refreshRevisions();
-      });
-    });
-    document.body.append(back);
   }
 
   async refreshRevisions(): Promise<void> {

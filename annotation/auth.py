@@ -9,6 +9,7 @@ password. A success clears the account's count, not the address's.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 from typing import Any
@@ -22,6 +23,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
+
+logger = logging.getLogger(__name__)
 
 
 def request_user(request: Request) -> User:
@@ -46,12 +49,17 @@ def _keys(request: HttpRequest | None, username: str) -> list[tuple[str, int]]:
 
 
 def login_locked_for(request: HttpRequest | None, username: str) -> int:
-    """Seconds until sign-in may be tried again for this account and address; 0 if now."""
+    """Seconds until sign-in may be tried again for this account and address; 0 if now
+    (also when the cache is down: an outage must not lock everybody out)."""
     wait = 0
-    for key, limit in _keys(request, username):
-        if int(cache.get(key) or 0) >= limit:
-            latest = float(cache.get(f"{key}:at") or time.time())
-            wait = max(wait, math.ceil(latest + settings.LOGIN_LOCKOUT_S - time.time()))
+    try:
+        for key, limit in _keys(request, username):
+            if int(cache.get(key) or 0) >= limit:
+                latest = float(cache.get(f"{key}:at") or time.time())
+                wait = max(wait, math.ceil(latest + settings.LOGIN_LOCKOUT_S - time.time()))
+    except Exception:
+        logger.warning("sign-in throttle: the cache failed; not checked", exc_info=True)
+        return 0
     return max(wait, 0)
 
 
@@ -59,18 +67,24 @@ def login_failure_record(request: HttpRequest | None, username: str) -> None:
     """Count one failed sign-in (atomically: parallel guesses all count); the lockout
     window runs from the latest failure."""
     timeout = settings.LOGIN_LOCKOUT_S
-    for key, _limit in _keys(request, username):
-        if not cache.add(key, 1, timeout=timeout):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=timeout)
-            cache.touch(key, timeout=timeout)
-        cache.set(f"{key}:at", time.time(), timeout=timeout)
+    try:
+        for key, _limit in _keys(request, username):
+            if not cache.add(key, 1, timeout=timeout):
+                try:
+                    cache.incr(key)
+                except ValueError:  # expired between add and incr
+                    cache.add(key, 1, timeout=timeout)
+                cache.touch(key, timeout=timeout)
+            cache.set(f"{key}:at", time.time(), timeout=timeout)
+    except Exception:
+        logger.warning("sign-in throttle: the cache failed; failure not counted", exc_info=True)
 
 
 def login_success_record(request: HttpRequest | None, username: str) -> None:
-    cache.delete(_key("account", username.strip().lower()))
+    try:
+        cache.delete(_key("account", username.strip().lower()))
+    except Exception:
+        logger.warning("sign-in throttle: the cache failed; count not cleared", exc_info=True)
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):

@@ -117,3 +117,18 @@ def test_the_preview_is_not_computed_in_the_server_process(monkeypatch) -> None:
     results = preview.preview_run(jobs=[job], budget_s=60.0, slots=1)
 
     assert [result["image"] for result in results] == [7]
+
+
+def test_the_preview_is_not_refused_when_the_cache_is_down(
+    clients, case, image_key, settings
+) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        }
+    }
+
+    response = _measure(clients["reader"], case.pk, {image_key: [_cord(20)]})
+
+    assert response.status_code == 200, response.content

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import clear_url_caches
 
 from annotation.auth import _key
@@ -119,3 +119,23 @@ def test_the_admin_answers_when_enabled(settings) -> None:
         _reload_urls()
 
     assert response.status_code == 200
+
+
+UNREACHABLE_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+    }
+}
+
+
+def test_sign_in_still_works_when_the_cache_is_down(people) -> None:
+    sessions = "django.contrib.sessions.backends.db"
+    with override_settings(CACHES=UNREACHABLE_CACHE, SESSION_ENGINE=sessions):
+        wrong, _ = _sign_in(people[2].username, "wrong")
+        right, client = _sign_in(people[2].username, PASSWORD)
+        signed_in = client.session["_auth_user_id"]
+
+    assert wrong.status_code == 200
+    assert right.status_code == 302
+    assert signed_in == str(people[2].pk)

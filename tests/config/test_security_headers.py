@@ -37,6 +37,7 @@ def test_every_page_has_a_strict_policy_and_no_inline_script(clients, case) -> N
         assert response.status_code == 200, url
         policy = _directives(response["Content-Security-Policy"])
         assert policy["script-src"] == ["'self'"], url
+        assert "'unsafe-inline'" not in policy["style-src"]
         assert policy["object-src"] == ["'none'"]
         assert policy["frame-ancestors"] == ["'none'"]
         assert policy["base-uri"] == ["'none'"]
@@ -114,3 +115,18 @@ def test_api_errors_are_json_pixels_included(clients) -> None:
     assert answers["missing pixels"].status_code == 404
     assert answers["pixels by POST"].status_code == 405
     assert answers["pixels by POST"]["Allow"] == "GET"
+
+
+@pytest.mark.django_db
+def test_a_server_error_in_an_api_view_is_json(cast, monkeypatch) -> None:
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("annotation.apis.pixels.access_image", broken)
+    client = Client(raise_request_exception=False)
+    client.force_login(cast["annotator"])
+
+    response = client.get("/api/images/1/pixels")
+
+    assert response.status_code == 500
+    assert response.json()["detail"] == "Internal Server Error."

@@ -58,6 +58,62 @@ def may_join_project_group(*, role: str | None) -> bool:
     return may_view_project(role=role)
 
 
+# ----- review: gold, sign, return, comments -----
+
+
+def may_review(*, role: str | None) -> bool:
+    """The review page, composing and signing the gold standard, returning a case."""
+    return role in REVIEW_ROLES
+
+
+def may_comment(*, role: str | None) -> bool:
+    """Every member comments; what each then sees is ``comment_visible_to``."""
+    return role is not None
+
+
+def comment_visible_to(
+    *,
+    author_id: int | None,
+    read_kind: str | None,
+    read_author_id: int | None,
+    user_id: int | None,
+    role: str | None,
+    blinded: bool,
+) -> bool:
+    """A comment is seen by its author and by whoever sees the read it was made on; one on
+    no read only by its author and those who see every read (blinded readers never see
+    others' comments)."""
+    if role is None:
+        return False
+    if author_id is not None and author_id == user_id:
+        return True
+    if sees_all_reads(role=role, blinded=blinded):
+        return True
+    if read_kind is None:
+        return False
+    return _read_visible(
+        kind=read_kind, author_id=read_author_id, user_id=user_id, role=role, blinded=blinded
+    )
+
+
+def visible_comments_q(*, user: UserLike, role: str | None, blinded: bool) -> Q:
+    """``comment_visible_to`` as a filter on Comment."""
+    if role is None:
+        return Q(pk__in=[])
+    if sees_all_reads(role=role, blinded=blinded):
+        return Q()
+    return (
+        Q(author_id=user.pk)
+        | Q(read__author_id=user.pk)
+        | Q(read__kind__in=sorted(MACHINE_READ_KINDS))
+    )
+
+
+def may_resolve_comment(*, author_id: int, user: UserLike, role: str | None) -> bool:
+    """A thread is resolved (or reopened) by whoever started it, or by a reviewer or lead."""
+    return role is not None and (role in REVIEW_ROLES or author_id == user.pk)
+
+
 # ----- reads: who sees them -----
 
 
@@ -98,9 +154,19 @@ def event_visible_to(
     *, event: Mapping[str, Any], user_id: int | None, role: str | None, blinded: bool
 ) -> bool:
     """May a live event reach this member's socket? Events about a read carry its author
-    (``read_author``) and, where known, its kind; others are for every member."""
+    (``read_author``) and, where known, its kind; comment events also their author
+    (``comment_author``: ``comment_visible_to``); others are for every member."""
     if role is None:
         return False
+    if "comment_author" in event:
+        return comment_visible_to(
+            author_id=event["comment_author"],
+            read_kind=event.get("read_kind"),
+            read_author_id=event.get("read_author"),
+            user_id=user_id,
+            role=role,
+            blinded=blinded,
+        )
     if "read_author" not in event and "read_kind" not in event:
         return True
     author = event.get("read_author")

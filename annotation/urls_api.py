@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from annotation.apis import cases, imports, labelme, pixels, projects, reads
+from annotation.apis import cases, comments, gold, imports, labelme, pixels, projects, reads, review
 
 urlpatterns = [
     path("me", projects.MeApi.as_view(), name="api-me"),
@@ -24,4 +24,24 @@ urlpatterns = [
         name="api-image-labelme",
     ),
     path("reads/<int:read_id>/labelme", labelme.ReadLabelmeImportApi.as_view(), name="api-labelme"),
+    # Review and gold standard (issue 9).
+    path("cases/<int:case_id>/review", review.CaseReviewApi.as_view(), name="api-case-review"),
+    path("cases/<int:case_id>/gold", gold.GoldApi.as_view(), name="api-gold"),
+    path(
+        "cases/<int:case_id>/gold/compose",
+        gold.GoldComposeApi.as_view(),
+        name="api-gold-compose",
+    ),
+    path("cases/<int:case_id>/gold/sign", gold.GoldSignApi.as_view(), name="api-gold-sign"),
+    path("cases/<int:case_id>/return", gold.CaseReturnApi.as_view(), name="api-case-return"),
+    path(
+        "cases/<int:case_id>/comments",
+        comments.CaseCommentsApi.as_view(),
+        name="api-case-comments",
+    ),
+    path(
+        "cases/<int:case_id>/comments/<int:comment_id>/resolve",
+        comments.CommentResolveApi.as_view(),
+        name="api-comment-resolve",
+    ),
 ]

@@ -13,4 +13,5 @@ urlpatterns = [
     path("projects/<slug:slug>/import/", views.upload, name="upload"),
     path("projects/<slug:slug>/settings/", views.project_settings, name="project-settings"),
     path("cases/<int:case_id>/", views.case_view, name="case-view"),
+    path("cases/<int:case_id>/review", views.review_view, name="case-review"),
 ]

@@ -24,6 +24,7 @@ from annotation.permissions import (
     may_import,
     may_prelabel_case,
     may_prelabel_project,
+    may_review,
     require,
 )
 from annotation.selectors.access import access_case, access_project
@@ -99,6 +100,25 @@ def case_view(request: HttpRequest, case_id: int) -> HttpResponse:
             "prev_case": prev_case,
             "next_case": next_case,
             # Embedded so the page draws without waiting for a second round trip.
+            "case_payload": CaseDetailSerializer(
+                case, context={"role": role, "series": case_detail(case=case)}
+            ).data,
+        },
+    )
+
+
+@login_required
+def review_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The review page: every visible read over one viewer, agreement, gold, comments."""
+    case, role = access_case(user=request.user, case_id=case_id)
+    require(may_review(role=role), "only the project's reviewers and leads review cases")
+    return render(
+        request,
+        "annotation/review.html",
+        {
+            "case": case,
+            "project": case.project,
+            "role": role,
             "case_payload": CaseDetailSerializer(
                 case, context={"role": role, "series": case_detail(case=case)}
             ).data,

@@ -21,17 +21,23 @@ from annotation.domain_events import (
     IN_TRANSACTION,
     CasesImported,
     CaseStateChanged,
+    CommentPosted,
+    CommentResolved,
+    GoldSigned,
     JobFinished,
     RevisionSaved,
     Subscriber,
     on,
 )
+from annotation.services.comments import comment_posted_announce, comment_resolved_announce
+from annotation.services.gold import gold_provenance_on_save, gold_signed_announce
 from inference.announcements import job_finished_announce
 from inference.services.jobs import prelabel_on_import
 from measurements.services import measurements_announce, measurements_on_save
 
 SUBSCRIBERS: tuple[Subscriber[Any], ...] = (
     # A revision was appended to a read (save, restore, labelme import, pre-label).
+    on(RevisionSaved, IN_TRANSACTION, gold_provenance_on_save, does="gold: shape provenance"),
     on(RevisionSaved, IN_TRANSACTION, measurements_on_save, does="store its measurements"),
     on(RevisionSaved, AFTER_COMMIT, revision_announce, does="live: revision.saved"),
     on(RevisionSaved, AFTER_COMMIT, measurements_announce, does="live: measurement.updated"),
@@ -41,5 +47,9 @@ SUBSCRIBERS: tuple[Subscriber[Any], ...] = (
     on(CasesImported, AFTER_COMMIT, prelabel_on_import, does="queue pre-labelling if on"),
     # A pre-label job ended (succeeded or failed).
     on(JobFinished, AFTER_COMMIT, job_finished_announce, does="live: job.progress (final)"),
-    # GoldSigned: no subscriber yet; the review workflow adds its publisher and handlers.
+    # A reviewer signed the gold standard of a case.
+    on(GoldSigned, AFTER_COMMIT, gold_signed_announce, does="live: gold.signed"),
+    # A comment was posted, or its thread resolved or reopened.
+    on(CommentPosted, AFTER_COMMIT, comment_posted_announce, does="live: comment.posted"),
+    on(CommentResolved, AFTER_COMMIT, comment_resolved_announce, does="live: comment.resolved"),
 )

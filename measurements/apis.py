@@ -16,7 +16,9 @@ from rest_framework.views import APIView
 
 from annotation.auth import request_user
 from annotation.models import Revision
+from annotation.permissions import may_review, require
 from annotation.selectors.access import access_case, access_read
+from annotation.selectors.reads import read_list_for_case
 from annotation.shapes import shapes_structure_validate
 from measurements.models import MeasurementResult
 from measurements.preview import PreviewBusyError, PreviewTimeoutError
@@ -111,3 +113,26 @@ class CaseMeasurePreviewApi(APIView):
         except (PreviewBusyError, PreviewTimeoutError) as exc:
             raise PreviewUnavailable(busy=isinstance(exc, PreviewBusyError)) from exc
         return Response(self.OutputSerializer({"results": results}).data)
+
+
+class CaseReviewMeasurementsApi(APIView):
+    """The review page's measurements side by side: the stored results of the head of every
+    read of the case the reviewer may see (the reads as ``GET /api/cases/{id}/review``)."""
+
+    class OutputSerializer(serializers.Serializer[Any]):
+        read = serializers.IntegerField(source="pk")
+        revision = serializers.IntegerField(source="head_id", allow_null=True)
+        results = RevisionMeasurementsApi.OutputSerializer.ResultSerializer(many=True)
+
+    def get(self, request: Request, case_id: int) -> Response:
+        user = request_user(request)
+        case, role = access_case(user=user, case_id=case_id)
+        require(may_review(role=role), "only the project's reviewers and leads review cases")
+        reads = read_list_for_case(case=case, user=user, role=role)
+        by_revision: dict[int, list[MeasurementResult]] = {}
+        heads = [r.head_id for r in reads if r.head_id is not None]
+        for row in MeasurementResult.objects.filter(revision_id__in=heads).order_by("image_id"):
+            by_revision.setdefault(row.revision_id, []).append(row)
+        for read in reads:
+            read.results = by_revision.get(read.head_id or 0, [])  # type: ignore[attr-defined]
+        return Response({"reads": self.OutputSerializer(reads, many=True).data})

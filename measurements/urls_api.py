@@ -11,4 +11,9 @@ urlpatterns = [
         name="api-revision-measurements",
     ),
     path("cases/<int:case_id>/measure", apis.CaseMeasurePreviewApi.as_view(), name="api-measure"),
+    path(
+        "cases/<int:case_id>/review/measurements",
+        apis.CaseReviewMeasurementsApi.as_view(),
+        name="api-case-review-measurements",
+    ),
 ]

@@ -21,6 +21,7 @@ from tests.factories import (
     make_revisions,
     make_users,
 )
+from tests.annotation.review_query_cases import REVIEW_ENDPOINTS
 from tests.query_counts import Endpoint, assert_queries_do_not_grow
 
 pytestmark = pytest.mark.django_db
@@ -228,6 +229,7 @@ ENDPOINTS = [
     Endpoint("api-image-labelme", labelme_export, "revisions and shaped images"),
     Endpoint("api-image-pixels", pixels, "images of the series"),
     Endpoint("api-series-thumbnail", thumbnail, "images of the series"),
+    *REVIEW_ENDPOINTS,
 ]
 
 

@@ -9,6 +9,7 @@ from django.test import Client
 from annotation.models import Image, Read
 from measurements.models import MeasurementResult
 from tests.factories import make_cases_bulk, make_projects, make_revisions, make_users
+from tests.annotation.review_query_cases import MEASUREMENT_ENDPOINTS
 from tests.query_counts import Endpoint, assert_queries_do_not_grow
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +39,10 @@ def revision_measurements(n: int) -> tuple[Client, str]:
     return client, f"/api/revisions/{read.head_id}/measurements"
 
 
-ENDPOINTS = [Endpoint("api-revision-measurements", revision_measurements, "measured images")]
+ENDPOINTS = [
+    Endpoint("api-revision-measurements", revision_measurements, "measured images"),
+    *MEASUREMENT_ENDPOINTS,
+]
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)

@@ -1,0 +1,69 @@
+"""Comments of a case: list (blinding applied), post (pinned or not, a reply to a thread),
+resolve or reopen a thread (docs/API.md, "Comments")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from annotation.apis.gold import pin_of
+from annotation.apis.workflow import WorkflowApi
+from annotation.auth import request_user
+from annotation.selectors.access import access_case
+from annotation.selectors.comments import comment_list_for_case
+from annotation.services.comments import comment_json, comment_post, comment_resolve
+
+
+class CaseCommentsApi(WorkflowApi):
+    class InputSerializer(serializers.Serializer[Any]):
+        body = serializers.CharField(max_length=10_000)
+        read = serializers.IntegerField(required=False, allow_null=True)
+        parent = serializers.IntegerField(required=False, allow_null=True)  # type: ignore[assignment]
+        image = serializers.IntegerField(required=False, allow_null=True)
+        x = serializers.FloatField(required=False, allow_null=True)
+        y = serializers.FloatField(required=False, allow_null=True)
+
+    def get(self, request: Request, case_id: int) -> Response:
+        user = request_user(request)
+        case, role = access_case(user=user, case_id=case_id)
+        comments = comment_list_for_case(case=case, user=user, role=role)
+        return Response([comment_json(c) for c in comments])
+
+    def post(self, request: Request, case_id: int) -> Response:
+        user = request_user(request)
+        case, role = access_case(user=user, case_id=case_id)
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        comment = comment_post(
+            case=case,
+            user=user,
+            role=role,
+            body=data["body"],
+            read_id=data.get("read"),
+            pin=pin_of(data),
+            parent_id=data.get("parent"),
+        )
+        return Response(comment_json(comment), status=status.HTTP_201_CREATED)
+
+
+class CommentResolveApi(WorkflowApi):
+    class InputSerializer(serializers.Serializer[Any]):
+        resolved = serializers.BooleanField(default=True)
+
+    def post(self, request: Request, case_id: int, comment_id: int) -> Response:
+        user = request_user(request)
+        case, role = access_case(user=user, case_id=case_id)
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        root = comment_resolve(
+            case=case,
+            user=user,
+            role=role,
+            comment_id=comment_id,
+            resolved=payload.validated_data["resolved"],
+        )
+        return Response(comment_json(root))

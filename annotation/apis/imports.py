@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -12,7 +11,8 @@ from rest_framework.views import APIView
 from annotation.auth import request_user
 from annotation.domain_events import CasesImported, publish
 from annotation.ingest import ingest_uploaded_files
-from annotation.selectors.access import REVIEW_ROLES, access_project
+from annotation.permissions import may_import, require
+from annotation.selectors.access import access_project
 
 
 class ImportCreateApi(APIView):
@@ -42,8 +42,7 @@ class ImportCreateApi(APIView):
 
     def post(self, request: Request, slug: str) -> Response:
         project, role = access_project(user=request_user(request), slug=slug)
-        if role not in REVIEW_ROLES:
-            raise PermissionDenied("only the project's leads and reviewers may import cases")
+        require(may_import(role=role), "only the project's leads and reviewers may import cases")
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         summary = ingest_uploaded_files(project=project, files=payload.validated_data["files"])

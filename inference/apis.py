@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Max
 from django.http import Http404
 from rest_framework import serializers, status
@@ -14,7 +13,13 @@ from rest_framework.views import APIView
 
 from annotation.auth import request_user
 from annotation.models import Case
-from annotation.selectors.access import REVIEW_ROLES, access_case, access_project, membership_role
+from annotation.permissions import (
+    may_prelabel_case,
+    may_prelabel_project,
+    may_view_project,
+    require,
+)
+from annotation.selectors.access import access_case, access_project, membership_role
 from inference.models import PrelabelJob
 from inference.serializers import JobOutputSerializer
 from inference.services.jobs import prelabel_enqueue, prelabel_enqueue_many
@@ -23,8 +28,10 @@ from inference.services.jobs import prelabel_enqueue, prelabel_enqueue_many
 class CasePrelabelApi(APIView):
     def post(self, request: Request, case_id: int) -> Response:
         case, role = access_case(user=request_user(request), case_id=case_id)
-        if role == "reader":
-            raise PermissionDenied("readers work unaided unless the lead enables model aid")
+        require(
+            may_prelabel_case(role=role),
+            "readers work unaided unless the lead enables model aid",
+        )
         job = prelabel_enqueue(case=case, requested_by=request_user(request))
         return Response({"job": JobOutputSerializer(job).data}, status=status.HTTP_202_ACCEPTED)
 
@@ -35,8 +42,9 @@ class ProjectPrelabelApi(APIView):
 
     def post(self, request: Request, slug: str) -> Response:
         project, role = access_project(user=request_user(request), slug=slug)
-        if role not in REVIEW_ROLES:
-            raise PermissionDenied("only leads and reviewers pre-label a whole project")
+        require(
+            may_prelabel_project(role=role), "only leads and reviewers pre-label a whole project"
+        )
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         cases = Case.objects.filter(project=project).order_by("id")
@@ -88,9 +96,8 @@ class ProjectJobListApi(APIView):
 class JobDetailApi(APIView):
     def get(self, request: Request, job_id: int) -> Response:
         job = PrelabelJob.objects.select_related("case").filter(pk=job_id).first()
-        if (
-            job is None
-            or membership_role(user=request_user(request), project_id=job.case.project_id) is None
+        if job is None or not may_view_project(
+            role=membership_role(user=request_user(request), project_id=job.case.project_id)
         ):
             raise Http404("no such job")
         return Response(JobOutputSerializer(job).data)

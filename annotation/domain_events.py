@@ -106,6 +106,30 @@ class CommentResolved:
     comment: Comment
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ClaimChanged:
+    """A claim on a case was taken, renewed, released, expired, reassigned or ended by a
+    submission (annotation.services.queue / submit, inside their transaction)."""
+
+    claim_id: int
+    case_id: int
+    project_id: int
+    user_id: int
+    purpose: str
+    action: str  # claimed | renewed | released | expired | reassigned | submitted
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReadSubmitted:
+    """A read's author submitted it (annotation.services.submit, inside its transaction)."""
+
+    read_id: int
+    case_id: int
+    project_id: int
+    author_id: int
+    overridden: bool
+
+
 DomainEvent = (
     RevisionSaved
     | CaseStateChanged
@@ -114,6 +138,8 @@ DomainEvent = (
     | GoldSigned
     | CommentPosted
     | CommentResolved
+    | ClaimChanged
+    | ReadSubmitted
 )
 DOMAIN_EVENTS: tuple[type[DomainEvent], ...] = (
     RevisionSaved,
@@ -123,6 +149,8 @@ DOMAIN_EVENTS: tuple[type[DomainEvent], ...] = (
     GoldSigned,
     CommentPosted,
     CommentResolved,
+    ClaimChanged,
+    ReadSubmitted,
 )
 
 

@@ -41,6 +41,22 @@ def may_change_settings(*, role: str | None) -> bool:
     return role == Role.LEAD
 
 
+def may_view_design(*, role: str | None) -> bool:
+    """The study design (splits, reads required, aided roles): reviewers read, leads change
+    it (``may_change_settings``)."""
+    return role in REVIEW_ROLES
+
+
+def may_see_claims(*, role: str | None) -> bool:
+    """Everybody's claims on the project's cases, and releasing or reassigning them."""
+    return role == Role.LEAD
+
+
+def may_claim(*, role: str | None) -> bool:
+    """The "Next case" queue: every member has one (what it offers depends on the role)."""
+    return role is not None
+
+
 def may_prelabel_case(*, role: str | None) -> bool:
     return role in PRELABEL_ROLES
 

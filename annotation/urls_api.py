@@ -2,7 +2,20 @@
 
 from django.urls import path
 
-from annotation.apis import cases, comments, gold, imports, labelme, pixels, projects, reads, review
+from annotation.apis import (
+    cases,
+    comments,
+    design,
+    gold,
+    imports,
+    labelme,
+    pixels,
+    projects,
+    queue,
+    reads,
+    review,
+    submit,
+)
 
 urlpatterns = [
     path("me", projects.MeApi.as_view(), name="api-me"),
@@ -10,6 +23,23 @@ urlpatterns = [
     path("projects/<slug:slug>", projects.ProjectDetailApi.as_view(), name="api-project"),
     path("projects/<slug:slug>/cases", cases.CaseListApi.as_view(), name="api-case-list"),
     path("projects/<slug:slug>/imports", imports.ImportCreateApi.as_view(), name="api-imports"),
+    path("projects/<slug:slug>/design", design.DesignApi.as_view(), name="api-design"),
+    path(
+        "projects/<slug:slug>/design/splits", design.SplitListApi.as_view(), name="api-design-splits"
+    ),
+    path("projects/<slug:slug>/queue/next", queue.QueueNextApi.as_view(), name="api-queue-next"),
+    path("projects/<slug:slug>/claims", queue.ClaimListApi.as_view(), name="api-claims"),
+    path("claims/<int:claim_id>/renew", queue.ClaimRenewApi.as_view(), name="api-claim-renew"),
+    path(
+        "claims/<int:claim_id>/release", queue.ClaimReleaseApi.as_view(), name="api-claim-release"
+    ),
+    path(
+        "claims/<int:claim_id>/reassign",
+        queue.ClaimReassignApi.as_view(),
+        name="api-claim-reassign",
+    ),
+    path("reads/<int:read_id>/submit", submit.ReadSubmitApi.as_view(), name="api-read-submit"),
+    path("reads/<int:read_id>/check", submit.ReadCheckApi.as_view(), name="api-read-check"),
     path("cases/<int:case_id>", cases.CaseDetailApi.as_view(), name="api-case"),
     path("cases/<int:case_id>/reads", reads.CaseReadListApi.as_view(), name="api-case-reads"),
     path("images/<int:image_id>/pixels", pixels.image_pixels, name="api-image-pixels"),

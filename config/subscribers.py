@@ -30,6 +30,7 @@ from annotation.domain_events import (
     on,
 )
 from annotation.services.comments import comment_posted_announce, comment_resolved_announce
+from annotation.services.design import splits_assign_new
 from annotation.services.gold import gold_provenance_on_save, gold_signed_announce
 from inference.announcements import job_finished_announce
 from inference.services.jobs import prelabel_on_import
@@ -44,6 +45,7 @@ SUBSCRIBERS: tuple[Subscriber[Any], ...] = (
     # A case changed state (pre-labelled; later: submitted, reviewed).
     on(CaseStateChanged, AFTER_COMMIT, case_state_announce, does="live: case.state_changed"),
     # An import created cases.
+    on(CasesImported, AFTER_COMMIT, splits_assign_new, does="split them by the study design"),
     on(CasesImported, AFTER_COMMIT, prelabel_on_import, does="queue pre-labelling if on"),
     # A pre-label job ended (succeeded or failed).
     on(JobFinished, AFTER_COMMIT, job_finished_announce, does="live: job.progress (final)"),

@@ -13,6 +13,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from annotation.models import Case, Image, Project, Read
+from tests.annotation.review_query_cases import REVIEW_ENDPOINTS
+from tests.annotation.workflow_query_cases import WORKFLOW_ENDPOINTS
 from tests.factories import (
     make_cases_bulk,
     make_memberships,
@@ -21,7 +23,6 @@ from tests.factories import (
     make_revisions,
     make_users,
 )
-from tests.annotation.review_query_cases import REVIEW_ENDPOINTS
 from tests.query_counts import Endpoint, assert_queries_do_not_grow
 
 pytestmark = pytest.mark.django_db
@@ -230,6 +231,7 @@ ENDPOINTS = [
     Endpoint("api-image-pixels", pixels, "images of the series"),
     Endpoint("api-series-thumbnail", thumbnail, "images of the series"),
     *REVIEW_ENDPOINTS,
+    *WORKFLOW_ENDPOINTS,
 ]
 
 

@@ -1,0 +1,115 @@
+"""Work queues: "Next case", renewing and releasing claims, the lead's claim list and
+reassignment (docs/API.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from annotation.apis.serializers import AuthorSerializer, IsoDateTimeField
+from annotation.apis.workflow import WorkflowApi
+from annotation.auth import request_user
+from annotation.models import Claim
+from annotation.permissions import may_claim, may_see_claims, require
+from annotation.selectors.access import access_project, membership_role
+from annotation.selectors.queue import live_claims
+from annotation.services.queue import (
+    ClaimNotFoundError,
+    claim_reassign,
+    claim_release,
+    claim_renew,
+    queue_next,
+)
+
+
+class ClaimSerializer(serializers.Serializer[Any]):
+    class ClaimCaseSerializer(serializers.Serializer[Any]):
+        id = serializers.IntegerField()
+        pseudonym = serializers.CharField()
+        state = serializers.CharField()
+        split = serializers.CharField()
+        url = serializers.SerializerMethodField()
+
+        def get_url(self, case: Any) -> str:
+            return reverse("case-view", args=[case.pk])
+
+    id = serializers.IntegerField()
+    case = ClaimCaseSerializer()
+    user = AuthorSerializer()
+    purpose = serializers.CharField()
+    slot = serializers.IntegerField()
+    read = serializers.IntegerField(source="read_id", allow_null=True)
+    claimed_at = IsoDateTimeField()
+    expires_at = IsoDateTimeField()
+    expired = serializers.SerializerMethodField()
+
+    def get_expired(self, claim: Claim) -> bool:
+        return claim.expires_at <= timezone.now()
+
+
+def _claim_of_project_lead(*, request: Request, claim_id: int) -> tuple[Claim, Any]:
+    """The claim, when the user leads its project (or holds it): else 404/403."""
+    user = request_user(request)
+    claim = Claim.objects.select_related("case", "user").filter(pk=claim_id).first()
+    role = None if claim is None else membership_role(user=user, project_id=claim.case.project_id)
+    if claim is None or role is None:
+        raise ClaimNotFoundError(f"No claim {claim_id}.", claim=claim_id)
+    return claim, role
+
+
+class QueueNextApi(WorkflowApi):
+    def post(self, request: Request, slug: str) -> Response:
+        user = request_user(request)
+        project, role = access_project(user=user, slug=slug)
+        require(may_claim(role=role), "only members of the project take its cases")
+        claim = queue_next(project=project, user=user, role=role)
+        if claim is None:
+            return Response({"claim": None, "detail": "Nothing is left in your queue."})
+        claim = Claim.objects.select_related("case", "user").get(pk=claim.pk)
+        return Response({"claim": ClaimSerializer(claim).data})
+
+
+class ClaimListApi(WorkflowApi):
+    def get(self, request: Request, slug: str) -> Response:
+        project, role = access_project(user=request_user(request), slug=slug)
+        require(may_see_claims(role=role), "only the project's lead sees everybody's claims")
+        return Response(ClaimSerializer(live_claims(project=project), many=True).data)
+
+
+class ClaimRenewApi(WorkflowApi):
+    def post(self, request: Request, claim_id: int) -> Response:
+        claim = claim_renew(claim_id=claim_id, user=request_user(request))
+        claim = Claim.objects.select_related("case", "user").get(pk=claim.pk)
+        return Response(ClaimSerializer(claim).data)
+
+
+class ClaimReleaseApi(WorkflowApi):
+    def post(self, request: Request, claim_id: int) -> Response:
+        user = request_user(request)
+        claim, role = _claim_of_project_lead(request=request, claim_id=claim_id)
+        require(
+            claim.user_id == user.pk or may_see_claims(role=role),
+            "only the claim's holder or the project's lead releases it",
+        )
+        claim_release(claim=claim, actor=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ClaimReassignApi(WorkflowApi):
+    class InputSerializer(serializers.Serializer[Any]):
+        user = serializers.IntegerField()
+
+    def post(self, request: Request, claim_id: int) -> Response:
+        user = request_user(request)
+        claim, role = _claim_of_project_lead(request=request, claim_id=claim_id)
+        require(may_see_claims(role=role), "only the project's lead reassigns claims")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        new = claim_reassign(claim=claim, to_user_id=data.validated_data["user"], actor=user)
+        new = Claim.objects.select_related("case", "user").get(pk=new.pk)
+        return Response(ClaimSerializer(new).data)

@@ -9,6 +9,7 @@ refused for its (deliberately empty) body.
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,9 +19,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from rest_framework.views import APIView
 
-from annotation.models import Case, Image, Read, ReadKind, Revision, Series
+from annotation.models import Case, Claim, Image, Read, ReadKind, Revision, Series
 from annotation.services.revisions import revision_create
 from inference.models import PrelabelJob
 
@@ -59,6 +61,25 @@ SEES_ANNOTATORS_READ = _status(anonymous=403, outsider=404, default=200, reader=
 WRITES_ANNOTATORS_READ = _status(
     anonymous=403, outsider=404, default=403, annotator=201, reader=404
 )
+
+
+LEAD_WRITE = _status(anonymous=403, outsider=404, default=403, lead=400)
+
+
+def _empty(world: World) -> dict[str, Any]:
+    return {}
+
+
+def _annotators_claim(world: World) -> int:
+    """The annotator's live claim on the case (a new one after a release)."""
+    live = Claim.objects.filter(case=world.case, user=world.read.author, released_at=None)
+    claim = live.first() or Claim.objects.create(
+        case=world.case,
+        user=world.read.author,
+        purpose="annotate",
+        expires_at=timezone.now() + datetime.timedelta(minutes=30),
+    )
+    return claim.pk
 
 
 @dataclass(frozen=True)
@@ -201,6 +222,52 @@ HTTP_ROWS: tuple[Row, ...] = (
         WRITES_ANNOTATORS_READ,
         body=_labelme,
     ),
+    # ----- study design, work queues, submit (issue 9): see tests/annotation/test_queue.py -----
+    Row("api-design", "get", lambda w: f"/api/projects/{w.slug}/design", REVIEWERS),
+    Row("api-design", "put", lambda w: f"/api/projects/{w.slug}/design", LEAD_WRITE, body=_empty),
+    Row(
+        "api-design-splits",
+        "post",
+        lambda w: f"/api/projects/{w.slug}/design/splits",
+        LEAD_WRITE,
+        body=_empty,
+    ),
+    # Every member has a queue (the annotator gets the case; the others owe nothing here).
+    Row("api-queue-next", "post", lambda w: f"/api/projects/{w.slug}/queue/next", API_MEMBERS),
+    Row(
+        "api-claims",
+        "get",
+        lambda w: f"/api/projects/{w.slug}/claims",
+        _status(anonymous=403, outsider=404, default=403, lead=200),
+    ),
+    Row(
+        "api-claim-renew",
+        "post",
+        lambda w: f"/api/claims/{_annotators_claim(w)}/renew",
+        # Only its holder: to anybody else it is not theirs.
+        _status(anonymous=403, outsider=404, default=404, annotator=200),
+    ),
+    Row(
+        "api-claim-release",
+        "post",
+        lambda w: f"/api/claims/{_annotators_claim(w)}/release",
+        _status(anonymous=403, outsider=404, default=403, annotator=204, lead=204),
+    ),
+    Row(
+        "api-claim-reassign",
+        "post",
+        lambda w: f"/api/claims/{_annotators_claim(w)}/reassign",
+        LEAD_WRITE,
+        body=_empty,
+    ),
+    Row(
+        "api-read-submit",
+        "post",
+        lambda w: f"/api/reads/{w.read.pk}/submit",
+        # The annotator's read lacks the template's shapes: allowed, then refused (422).
+        _status(anonymous=403, outsider=404, default=403, annotator=422, reader=404),
+    ),
+    Row("api-read-check", "get", lambda w: f"/api/reads/{w.read.pk}/check", SEES_ANNOTATORS_READ),
     # ----- inference API -----
     Row(
         "api-case-prelabel",
@@ -283,7 +350,8 @@ def _request(client: Client, row: Row, world: World) -> Any:
     body = row.body(world) if row.body is not None else {}
     if row.multipart:
         return client.post(url, data=body)
-    return client.post(url, data=json.dumps(body), content_type="application/json")
+    send = client.put if row.method == "put" else client.post
+    return send(url, data=json.dumps(body), content_type="application/json")
 
 
 @pytest.mark.django_db

@@ -141,6 +141,27 @@ async def test_a_socket_closes_when_its_user_leaves_the_project(
 
 
 @pytest.mark.asyncio
+async def test_a_membership_deleted_without_an_announcement_closes_the_socket_once_rights_age(
+    channel_layer, monkeypatch, clients, cast, project, case
+) -> None:
+    """A change made where nothing is announced (the admin, a shell): the socket finds out
+    when its cached rights are older than RIGHTS_MAX_AGE_S, at the next event."""
+    from annotation import consumers
+    from annotation.models import Membership
+
+    monkeypatch.setattr(consumers, "RIGHTS_MAX_AGE_S", 0.0)
+    with _in_the_server_process():
+        socket = await _open(clients["annotator"], f"/ws/cases/{case.pk}/")
+        await sync_to_async(
+            Membership.objects.filter(project=project, user=cast["annotator"]).delete
+        )()
+        await _marker(case)
+        closed = await socket.receive_output(timeout=2)
+        assert closed == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+        await socket.disconnect()
+
+
+@pytest.mark.asyncio
 async def test_a_role_change_keeps_the_socket_and_applies_the_new_rights(
     channel_layer, clients, cast, project, case
 ) -> None:

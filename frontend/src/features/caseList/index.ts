@@ -4,13 +4,12 @@
  */
 
 import { ApiError, getJSON, postJSON } from "../../api/client";
-import { LiveSocket, RECONNECTED } from "../../api/live";
+import { DENIED, LiveSocket, RECONNECTED } from "../../api/live";
 import type { LiveEvent } from "../../api/live";
 import type { JobInfo } from "../../contract/types";
 import { JobBoard, jobSummary, jobText, latestToShow, parseJob, percent } from "../../core/jobs";
 import { el, toast } from "../ui";
 
-const REVIEW_ROLES = new Set(["lead", "reviewer"]);
 /** How long "Pre-label all" waits for its confirming second click (ms). */
 const CONFIRM_MS = 5000;
 
@@ -195,6 +194,9 @@ export class CaseList {
   private onLive(e: LiveEvent): void {
     if (e.type === RECONNECTED) {
       void this.loadJobs(); // events sent while the socket was down are lost
+    } else if (e.type === DENIED) {
+      this.livePill.title = "Live updates stopped: you have no access to this project any more";
+      toast("You no longer have access to this project; reload the page", "error", 10000);
     } else if (e.type === "job.progress") {
       const job = parseJob(e.job);
       if (job) this.apply(job);
@@ -239,7 +241,8 @@ export function mountCaseList(root: HTMLElement): CaseList | null {
   const table = document.querySelector<HTMLTableElement>("table[data-testid=case-table]");
   const project = root.dataset.project ?? "";
   if (!table || !project) return null;
-  const list = new CaseList(project, REVIEW_ROLES.has(root.dataset.role ?? ""));
+  // The server states the right (annotation/permissions.py); the page does not infer it from role names.
+  const list = new CaseList(project, root.dataset.mayPrelabel !== undefined);
   list.mount(root, table);
   return list;
 }

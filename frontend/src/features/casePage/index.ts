@@ -17,6 +17,8 @@ export interface PageContext {
   project: string;
   username: string;
   role: string;
+  /** May request pre-labelling (stated by the server from annotation/permissions.py). */
+  mayPrelabel: boolean;
   prevCase: string | null;
   nextCase: string | null;
 }
@@ -28,6 +30,7 @@ export function pageContext(root: HTMLElement): PageContext {
     project: d.project ?? "",
     username: d.username ?? "",
     role: d.role ?? "annotator",
+    mayPrelabel: d.mayPrelabel !== undefined,
     prevCase: d.prevCase ?? null,
     nextCase: d.nextCase ?? null,
   };
@@ -135,9 +138,9 @@ export function viewerKey(
   }
 }
 
-/** Pre-label section at the top of the side panel; readers (who work unaided) do not get it. */
+/** Pre-label section at the top of the side panel, for those who may pre-label (not readers, who work unaided). */
 function mountJobPanel(ctx: PageContext, annotator: AnnotatorParts, side: HTMLElement): void {
-  if (ctx.role === "reader") return;
+  if (!ctx.mayPrelabel) return;
   const session = annotator.session;
   const panel = new JobPanel({
     caseId: ctx.caseId,

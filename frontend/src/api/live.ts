@@ -8,6 +8,11 @@ export interface LiveEvent {
 
 /** A synthetic event handed to the callback when the socket opens again after a loss. */
 export const RECONNECTED = "live.reconnected";
+/** A synthetic event handed to the callback when the server refuses the socket (no access, or no longer):
+ * it is not reopened. */
+export const DENIED = "live.denied";
+/** The close code the server uses for a user who may not follow this case or project. */
+const CLOSE_DENIED = 4403;
 
 export class LiveSocket {
   private ws: WebSocket | null = null;
@@ -47,10 +52,15 @@ export class LiveSocket {
         /* a malformed frame is ignored */
       }
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       this.connected = false;
       this.onStatus(false);
       if (this.closed) return;
+      if (ev.code === CLOSE_DENIED) {
+        this.closed = true;
+        this.onEvent({ type: DENIED });
+        return;
+      }
       setTimeout(() => this.open(), this.retry);
       this.retry = Math.min(this.retry * 2, 15_000);
     };

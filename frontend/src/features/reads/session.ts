@@ -1,7 +1,7 @@
 /** The open read: loading, autosave with drafts, conflicts (both versions shown), revisions and restore, live updates. */
 
 import type { LiveEvent } from "../../api/live";
-import { LiveSocket, RECONNECTED } from "../../api/live";
+import { DENIED, LiveSocket, RECONNECTED } from "../../api/live";
 import type {
   CaseFields,
   ReadInfo,
@@ -265,6 +265,10 @@ export class ReadSession {
 
   private async onLive(e: LiveEvent): Promise<void> {
     if (e.type === RECONNECTED) await this.resync();
+    if (e.type === DENIED) {
+      this.livePill.title = "Live updates stopped: you have no access to this case any more";
+      toast("You no longer have access to this case; reload the page", "error", 10000);
+    }
     if (e.type === "revision.saved") {
       const readId = Number(e.read);
       const rev = e.revision as { id: number; number: number; author: UserRef | string | number | null } | undefined;

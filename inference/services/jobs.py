@@ -3,6 +3,7 @@ whose worker died. Running a job is inference.services.prelabel, called by the t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -18,14 +19,24 @@ from inference.models import JobStatus, ModelStatus, ModelVersion, PrelabelJob
 from inference.services.prelabel import job_fail
 from inference.tasks import prelabel_case_task
 
+logger = logging.getLogger(__name__)
+
 MAX_ATTEMPTS = 3
+QUEUE_UNREACHABLE = "the task queue could not be reached; ask for the pre-label again"
 
 
-def _task_enqueue(job: PrelabelJob) -> None:
-    """Hand the job to the task queue once the surrounding transaction commits."""
+def _task_enqueue(job: PrelabelJob, *, project_id: int) -> None:
+    """Hand the job to the task queue once the surrounding transaction commits. If the
+    queue cannot take it (its broker is down), the job fails with that reason at once:
+    no worker would ever pick it up, and nothing sweeps jobs that were never queued."""
 
     def enqueue() -> None:
-        result = prelabel_case_task.enqueue(job.pk)
+        try:
+            result = prelabel_case_task.enqueue(job.pk)
+        except Exception:  # any broker or backend failure leaves the job unqueued
+            logger.exception("pre-label job %s could not be queued", job.pk)
+            job_fail(job, reason=QUEUE_UNREACHABLE, project_id=project_id)
+            return
         PrelabelJob.objects.filter(pk=job.pk).update(task_id=str(result.id))
 
     transaction.on_commit(enqueue)
@@ -35,8 +46,9 @@ def prelabel_enqueue(*, case: Case, requested_by: User | None = None) -> Prelabe
     """Create a job and hand it to the task queue once the transaction commits."""
     with transaction.atomic():
         job = PrelabelJob.objects.create(case=case, requested_by=requested_by)
-        _task_enqueue(job)
+        # Announced before the hand-over, so viewers hear "queued" before what follows.
         job_announce(job, project_id=case.project_id)
+        _task_enqueue(job, project_id=case.project_id)
     return job
 
 
@@ -81,8 +93,8 @@ def jobs_sweep_stale(*, older_than_s: float | None = None) -> list[int]:
                 job.status = JobStatus.QUEUED
                 job.message = "re-queued after its worker stopped"
                 job.save(update_fields=["status", "message"])
-                _task_enqueue(job)
                 job_announce(job, project_id=job.case.project_id)
+                _task_enqueue(job, project_id=job.case.project_id)
         swept.append(job.pk)
     return swept
 

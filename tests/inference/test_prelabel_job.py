@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.management import call_command
+from django.db import connection, connections
 
 from annotation.live import case_group
 from annotation.models import Read, ReadKind
 from annotation.models.imaging import CaseState
 from inference.models import JobStatus, ModelStatus, PrelabelJob
-from inference.services.jobs import prelabel_enqueue
+from inference.services.jobs import QUEUE_UNREACHABLE, prelabel_enqueue
 from inference.services.prelabel import prelabel_run
 from inference.services.registry import model_path, model_register, shipped_models_register
 from tests.inference.tiny import TINY_CONTRACT, register_tiny_model, tiny_model
+from tests.server import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -176,3 +182,54 @@ async def test_a_job_announces_its_progress_then_the_read_state_and_end_in_order
     ]
     read = await sync_to_async(Read.objects.get)(case=phantom_case, kind=ReadKind.MODEL)
     assert heard[3]["read"] == heard[4]["read"] == heard[-1]["job"]["read"] == read.pk
+    # The helper thread's connection would keep the test database from being dropped.
+    await sync_to_async(connections.close_all)()
+
+
+def _closed_port() -> int:
+    """A local TCP port that nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_a_job_the_queue_cannot_take_fails_with_its_reason_at_once(
+    phantom_case, tmp_path: Path
+) -> None:
+    """RQ's Redis is down when the job is handed over: the job must not stay queued for
+    ever (no worker will see it); it fails, saying so. Real RQ client, nothing listening."""
+    register_tiny_model(tmp_path)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "DATA_DIR": str(settings.DATA_DIR),
+        "TASKS_BACKEND": "rq",
+        "REDIS_URL": f"redis://127.0.0.1:{_closed_port()}/0",
+        "LIVE_OUTBOX_ENABLED": "false",
+    }
+    code = (
+        "import django; django.setup()\n"
+        "from annotation.models import Case\n"
+        "from inference.services.jobs import prelabel_enqueue\n"
+        f"job = prelabel_enqueue(case=Case.objects.get(pk={phantom_case.pk}))\n"
+        "print(job.pk, job.status)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    job_id, status = result.stdout.split()[-2:]
+    assert status == JobStatus.FAILED  # what the request answers
+    job = PrelabelJob.objects.get(pk=int(job_id))
+    assert job.status == JobStatus.FAILED
+    assert job.error == QUEUE_UNREACHABLE
+    assert job.finished_at is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -106,6 +107,57 @@ def _report_saves(stack: Stack, told_file: Path) -> None:
     emit("load_saves_lost", len(lost), "saves", "0", examples=[row["id"] for row in lost[:5]])
 
 
+def _cpu_seconds(roots: dict[str, list[int]]) -> dict[str, float]:
+    """CPU time (user + system, reaped children included) of each group of process trees."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended while we looked
+        pid = int(entry.name)
+        parent[pid] = int(fields[1])
+        cpu[pid] = sum(int(value) for value in fields[11:15]) / tick
+    totals = {}
+    for group, pids in roots.items():
+        members = set(pids)
+        grown = True
+        while grown:  # descendants, to any depth
+            found = {pid for pid, ppid in parent.items() if ppid in members} - members
+            members |= found
+            grown = bool(found)
+        totals[group] = sum(cpu.get(pid, 0.0) for pid in members)
+    return totals
+
+
+def _stack_pids(stack: Stack) -> dict[str, list[int]]:
+    postmaster = int((stack.postgres.data / "postmaster.pid").read_text().split()[0])
+    redis_pid = stack.redis.process.pid if stack.redis.process is not None else -1
+    return {
+        "servers": [process.pid for process, _ in stack.servers],
+        "worker": [stack.worker.pid] if stack.worker is not None else [],
+        "postgres": [postmaster],
+        "redis": [redis_pid],
+    }
+
+
+def _report_cpu(before: dict[str, float], after: dict[str, float], client_s: float) -> None:
+    """How many cores the stack used: on a shared machine, the latency figures alone mislead."""
+    used = {group: (after[group] - before[group]) / DURATION_S for group in after}
+    emit(
+        "load_stack_cpu_cores",
+        sum(used.values()),
+        "cores",
+        "",
+        **{group: round(cores, 2) for group, cores in used.items()},
+        locust=round(client_s / DURATION_S, 2),
+    )
+
+
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-load-"))
     stack = stack_start(
@@ -125,8 +177,17 @@ def main() -> None:
     sampler = threading.Thread(target=_load_sampler, args=(loads, stop), daemon=True)
     try:
         sampler.start()
+        pids = _stack_pids(stack)
+        before = _cpu_seconds(pids)
+        client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         result = _run_locust(stack, folder)
+        client = resource.getrusage(resource.RUSAGE_CHILDREN)
         stop.set()
+        _report_cpu(
+            before,
+            _cpu_seconds(pids),
+            client.ru_utime + client.ru_stime - client_before.ru_utime - client_before.ru_stime,
+        )
         _report_requests(result)
         _report_saves(stack, folder / "told.jsonl")
         emit(

@@ -45,7 +45,9 @@ class Review:
 
     def heads(self) -> dict[str, Revision]:
         return {
-            name: Revision.objects.get(pk=Read.objects.get(pk=read.pk).head_id)
+            name: Revision.objects.get(
+                read=read, number=Read.objects.get(pk=read.pk).revision_count
+            )
             for name, read in (
                 ("annotator", self.annotator),
                 ("reader", self.reader),

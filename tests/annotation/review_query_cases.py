@@ -50,7 +50,9 @@ def comments(n: int) -> tuple[Client, str]:
     read = make_reads(case=case, authors=authors[:1])[0]
     image = Image.objects.filter(series__case=case).earliest("id")
     roots = Comment.objects.bulk_create(
-        Comment(case=case, read=read, image=image, x=1.0, y=2.0, body=f"c{i}", author=authors[i % 3])
+        Comment(
+            case=case, read=read, image=image, x=1.0, y=2.0, body=f"c{i}", author=authors[i % 3]
+        )
         for i in range(max(1, n // 2))
     )
     Comment.objects.bulk_create(
@@ -70,7 +72,7 @@ def review_measurements(n: int) -> tuple[Client, str]:
     image = Image.objects.filter(series__case=case).earliest("id")
     MeasurementResult.objects.bulk_create(
         MeasurementResult(
-            revision_id=read.head_id,
+            revision_id=read.head_id or 0,
             image=image,
             view="sagittal",
             values={"mscc_percent": 10.0},

@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.views import APIView
 
-from annotation.models import Case, Claim, Image, Read, ReadKind, Revision, Series
+from annotation.models import Case, Claim, Comment, Image, Read, ReadKind, Revision, Series
 from annotation.services.revisions import revision_create
 from inference.models import PrelabelJob
 
@@ -61,6 +61,18 @@ SEES_ANNOTATORS_READ = _status(anonymous=403, outsider=404, default=200, reader=
 WRITES_ANNOTATORS_READ = _status(
     anonymous=403, outsider=404, default=403, annotator=201, reader=404
 )
+
+
+REVIEWERS = _status(anonymous=403, outsider=404, default=403, reviewer=200, lead=200)
+REVIEWERS_PAGE = _status(anonymous=302, outsider=404, default=403, reviewer=200, lead=200)
+REVIEWERS_WRITE = _status(anonymous=403, outsider=404, default=403, reviewer=400, lead=400)
+
+
+def _annotator_comment(world: World) -> int:
+    author = world.read.author
+    assert author is not None
+    comment = Comment.objects.create(case=world.case, read=world.read, author=author, body="C5")
+    return comment.pk
 
 
 LEAD_WRITE = _status(anonymous=403, outsider=404, default=403, lead=400)
@@ -221,6 +233,59 @@ HTTP_ROWS: tuple[Row, ...] = (
         lambda w: f"/api/reads/{w.read.pk}/labelme",
         WRITES_ANNOTATORS_READ,
         body=_labelme,
+    ),
+    # ----- review and gold standard (issue 9): reviewers and leads adjudicate -----
+    Row("case-review", "get", lambda w: f"/cases/{w.case.pk}/review", REVIEWERS_PAGE),
+    Row("api-case-review", "get", lambda w: f"/api/cases/{w.case.pk}/review", REVIEWERS),
+    Row(
+        "api-case-review-measurements",
+        "get",
+        lambda w: f"/api/cases/{w.case.pk}/review/measurements",
+        REVIEWERS,
+    ),
+    Row(
+        "api-gold",
+        "post",
+        lambda w: f"/api/cases/{w.case.pk}/gold",
+        # The reviewer creates the gold read; the lead then opens the same one.
+        _status(anonymous=403, outsider=404, default=403, reviewer=201, lead=200),
+    ),
+    Row(
+        "api-gold-compose",
+        "post",
+        lambda w: f"/api/cases/{w.case.pk}/gold/compose",
+        REVIEWERS_WRITE,
+        body=lambda w: {},
+    ),
+    Row(
+        "api-gold-sign",
+        "post",
+        lambda w: f"/api/cases/{w.case.pk}/gold/sign",
+        REVIEWERS_WRITE,
+        body=lambda w: {},
+    ),
+    Row(
+        "api-case-return",
+        "post",
+        lambda w: f"/api/cases/{w.case.pk}/return",
+        # Allowed, then refused by the state machine: the case is new, not in review.
+        _status(anonymous=403, outsider=404, default=403, reviewer=409, lead=409),
+    ),
+    Row("api-case-comments", "get", lambda w: f"/api/cases/{w.case.pk}/comments", API_MEMBERS),
+    Row(
+        "api-case-comments",
+        "post",
+        lambda w: f"/api/cases/{w.case.pk}/comments",
+        _status(anonymous=403, outsider=404, default=400),
+        body=lambda w: {},
+    ),
+    Row(
+        "api-comment-resolve",
+        "post",
+        # A fresh thread of the annotator's on their read for each role: its author and the
+        # reviewers resolve it; the blinded reader does not see it.
+        lambda w: f"/api/cases/{w.case.pk}/comments/{_annotator_comment(w)}/resolve",
+        _status(anonymous=403, outsider=404, default=200, reader=404),
     ),
     # ----- study design, work queues, submit (issue 9): see tests/annotation/test_queue.py -----
     Row("api-design", "get", lambda w: f"/api/projects/{w.slug}/design", REVIEWERS),

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from annotation.models import Case, Membership, Read, ReadKind
 from annotation.services.revisions import revision_create
-from measurements.core import dice, hd95, shape_to_mask
+from measurements.core import hd95, shape_to_mask
 from tests.annotation.review_helpers import CORNERS, Review, make_review, read_shapes
 from tests.factories import make_users
 
@@ -78,9 +78,7 @@ def test_a_second_annotator_read_gets_its_own_key(clients, review, cast) -> None
 def test_agreement_is_dice_hd95_and_keypoint_mm_from_measurements_core(clients, review) -> None:
     data = _payload(clients["reviewer"], review.case)
     pair = next(
-        p
-        for p in data["agreement"]
-        if {p["a"], p["b"]} == {review.annotator.pk, review.model.pk}
+        p for p in data["agreement"] if {p["a"], p["b"]} == {review.annotator.pk, review.model.pk}
     )
     heads = review.heads()
     a, b = heads["annotator"].shapes, heads["model"].shapes
@@ -163,7 +161,12 @@ def test_measurements_of_each_visible_read_head_sit_side_by_side(clients, review
     for name in ("annotator", "reader", "model"):
         row = rows[getattr(review, name).pk]
         assert row["revision"] == heads[name].pk
-        stored = list(heads[name].measurements.order_by("image_id").values_list("image_id", "values"))
+        stored = list(
+            heads[name].measurements.order_by("image_id").values_list("image_id", "values")
+        )
         assert [(r["image"], r["values"]) for r in row["results"]] == stored
         assert stored, "each head has measured images"
-    assert clients["annotator"].get(f"/api/cases/{review.case.pk}/review/measurements").status_code == 403
+    assert (
+        clients["annotator"].get(f"/api/cases/{review.case.pk}/review/measurements").status_code
+        == 403
+    )

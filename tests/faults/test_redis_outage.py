@@ -2,7 +2,8 @@
 
 Saves go on (201, stored whole) without the channel layer; a viewer's socket, reconnecting
 as the browser's LiveSocket does, receives live events again once Redis is back, and what
-it refetches on reconnecting is the head that was saved during the outage.
+it refetches on reconnecting is the head that was saved during the outage. A pre-label
+request that the task queue cannot take fails at once with its reason.
 """
 
 from __future__ import annotations
@@ -122,3 +123,33 @@ def test_saves_survive_a_redis_outage_and_live_updates_resume(stack: Stack) -> N
     assert history_problems(stack.env["DATABASE_URL"]) == []
     assert stack.worker is not None
     assert stack.worker.poll() is None, stack.logs()  # the RQ worker rode out the outage
+
+
+def test_a_prelabel_request_during_a_redis_outage_fails_with_its_reason_not_stuck(
+    stack: Stack,
+) -> None:
+    from inference.services.jobs import QUEUE_UNREACHABLE
+
+    case = stack.seed["cases"][0]
+    lead = ApiClient(stack.urls[0], stack.seed["sessions"]["l00"])
+    stack.redis.stop()
+    try:
+        reply = lead.request("POST", f"/api/cases/{case['id']}/prelabel")
+    finally:
+        stack.redis.start()
+    assert reply.status == 202, reply
+    job = reply.json()["job"]
+    assert job["status"] == "failed"  # not left "queued" with no task behind it
+    assert job["error"] == QUEUE_UNREACHABLE
+    stored = lead.request("GET", f"/api/jobs/{job['id']}").json()
+    assert (stored["status"], stored["error"]) == ("failed", QUEUE_UNREACHABLE)
+
+    # Asked again once Redis is back, the job reaches the RQ worker (which fails it for want
+    # of an active model: this stack registers none).
+    again = lead.request("POST", f"/api/cases/{case['id']}/prelabel").json()["job"]
+
+    def finished() -> bool:
+        state = lead.request("GET", f"/api/jobs/{again['id']}").json()
+        return bool(state["status"] in {"succeeded", "failed"} and state["attempts"] >= 1)
+
+    wait_until(finished, timeout=60, what="the re-requested job run by the worker")

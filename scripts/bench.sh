@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Run every benchmark script; each prints JSON lines {name, value, unit, target}.
+# BENCH=load (a glob) runs only bench_load.py; LOAD_DURATION_S sizes the load run (300 s).
 set -uo pipefail
 mkdir -p bench-output
 : > bench-output/results.jsonl
 status=0
-for script in tests/benchmarks/bench_*.py; do
+for script in tests/benchmarks/bench_${BENCH:-*}.py; do
   echo "== $script" >&2
   module=${script%.py}; module=${module//\//.}
   if ! .venv/bin/python -m "$module"; then

@@ -25,6 +25,7 @@ from annotation.permissions import (
     may_join_project_group,
 )
 from annotation.selectors.access import access_case, access_project
+from annotation.selectors.design import role_unaided
 
 ACCESS_CHANGED = "project.access_changed"
 RIGHTS_MAX_AGE_S = 60.0
@@ -40,6 +41,8 @@ class Rights:
     role: str | None
     blinded: bool
     checked_at: float
+    # The study design keeps this role from the model's pre-label (role_unaided).
+    unaided: bool = False
 
 
 def rights_load(*, user_id: int, project_id: int) -> Rights:
@@ -56,6 +59,7 @@ def rights_load(*, user_id: int, project_id: int) -> Rights:
         role=role,
         blinded=blinded,
         checked_at=time.monotonic(),
+        unaided=role_unaided(project_id=project_id, role=role),
     )
 
 
@@ -105,7 +109,11 @@ class _RightsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if rights is None or is_access_change or not self.forwards(event):
             return
         if event_visible_to(
-            event=event, user_id=rights.user_id, role=rights.role, blinded=rights.blinded
+            event=event,
+            user_id=rights.user_id,
+            role=rights.role,
+            blinded=rights.blinded,
+            unaided=rights.unaided,
         ):
             await self.send_json(event)
 
@@ -140,6 +148,7 @@ class CaseConsumer(_RightsConsumer):
             role=role,
             blinded=case.project.blinded,
             checked_at=time.monotonic(),
+            unaided=role_unaided(project_id=case.project_id, role=role),
         )
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:

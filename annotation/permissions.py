@@ -139,35 +139,63 @@ def sees_all_reads(*, role: str | None, blinded: bool) -> bool:
 
 
 def _read_visible(
-    *, kind: str, author_id: int | None, user_id: int | None, role: str | None, blinded: bool
+    *,
+    kind: str,
+    author_id: int | None,
+    user_id: int | None,
+    role: str | None,
+    blinded: bool,
+    unaided: bool = False,
 ) -> bool:
     if role is None:
+        return False
+    if unaided and kind == ReadKind.MODEL:
+        # The study design keeps this role unaided: the model's pre-label is not theirs to see.
         return False
     if sees_all_reads(role=role, blinded=blinded) or kind in MACHINE_READ_KINDS:
         return True
     return author_id is not None and author_id == user_id
 
 
-def read_visible_to(*, read: Read, user: UserLike, role: str | None, blinded: bool) -> bool:
-    """With blinding, annotators and readers see only their own reads and machine reads."""
+def read_visible_to(
+    *, read: Read, user: UserLike, role: str | None, blinded: bool, unaided: bool = False
+) -> bool:
+    """With blinding, annotators and readers see only their own reads and machine reads; a
+    role the study design keeps unaided (``role_unaided``) never sees model reads."""
     return _read_visible(
-        kind=read.kind, author_id=read.author_id, user_id=user.pk, role=role, blinded=blinded
+        kind=read.kind,
+        author_id=read.author_id,
+        user_id=user.pk,
+        role=role,
+        blinded=blinded,
+        unaided=unaided,
     )
 
 
-def visible_reads_q(*, user: UserLike, role: str | None, blinded: bool, prefix: str = "") -> Q:
+def visible_reads_q(
+    *, user: UserLike, role: str | None, blinded: bool, prefix: str = "", unaided: bool = False
+) -> Q:
     """``read_visible_to`` as a query filter (``prefix`` "reads__" from a case)."""
     if role is None:
         return Q(pk__in=[])
-    if sees_all_reads(role=role, blinded=blinded):
-        return Q()
-    return Q(**{f"{prefix}kind__in": sorted(MACHINE_READ_KINDS)}) | Q(
-        **{f"{prefix}author_id": user.pk}
-    )
+    visible = Q()
+    if not sees_all_reads(role=role, blinded=blinded):
+        visible = Q(**{f"{prefix}kind__in": sorted(MACHINE_READ_KINDS)}) | Q(
+            **{f"{prefix}author_id": user.pk}
+        )
+    if unaided:
+        people = sorted(set(ReadKind.values) - {ReadKind.MODEL})
+        visible &= Q(**{f"{prefix}kind__in": people})
+    return visible
 
 
 def event_visible_to(
-    *, event: Mapping[str, Any], user_id: int | None, role: str | None, blinded: bool
+    *,
+    event: Mapping[str, Any],
+    user_id: int | None,
+    role: str | None,
+    blinded: bool,
+    unaided: bool = False,
 ) -> bool:
     """May a live event reach this member's socket? Events about a read carry its author
     (``read_author``) and, where known, its kind; comment events also their author
@@ -189,7 +217,12 @@ def event_visible_to(
     # An event without its read's kind: a read without an author is a machine's.
     kind = event.get("read_kind") or (ReadKind.MODEL if author is None else ReadKind.HUMAN)
     return _read_visible(
-        kind=str(kind), author_id=author, user_id=user_id, role=role, blinded=blinded
+        kind=str(kind),
+        author_id=author,
+        user_id=user_id,
+        role=role,
+        blinded=blinded,
+        unaided=unaided,
     )
 
 

@@ -7,6 +7,7 @@ from annotation.apis import (
     comments,
     design,
     gold,
+    history,
     imports,
     labelme,
     pixels,
@@ -25,7 +26,9 @@ urlpatterns = [
     path("projects/<slug:slug>/imports", imports.ImportCreateApi.as_view(), name="api-imports"),
     path("projects/<slug:slug>/design", design.DesignApi.as_view(), name="api-design"),
     path(
-        "projects/<slug:slug>/design/splits", design.SplitListApi.as_view(), name="api-design-splits"
+        "projects/<slug:slug>/design/splits",
+        design.SplitListApi.as_view(),
+        name="api-design-splits",
     ),
     path("projects/<slug:slug>/queue/next", queue.QueueNextApi.as_view(), name="api-queue-next"),
     path("projects/<slug:slug>/claims", queue.ClaimListApi.as_view(), name="api-claims"),
@@ -74,4 +77,5 @@ urlpatterns = [
         comments.CommentResolveApi.as_view(),
         name="api-comment-resolve",
     ),
+    path("cases/<int:case_id>/history", history.CaseHistoryApi.as_view(), name="api-case-history"),
 ]

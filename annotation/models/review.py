@@ -26,8 +26,9 @@ def _default_reads_required() -> dict[str, dict[str, int]]:
 
 def _default_aided() -> dict[str, bool]:
     # Whether the model's pre-label is shown to, and seeded into the reads of, each role.
-    # The reader's read is the independent "manual group": unaided.
-    return {Role.ANNOTATOR: True, Role.READER: False, Role.REVIEWER: True, Role.LEAD: True}
+    # Everyone is aided until the lead decides otherwise (seed 003's independent "manual
+    # group" reader is set unaided on the settings page). Readers never ask for pre-labels.
+    return {Role.ANNOTATOR: True, Role.READER: True, Role.REVIEWER: True, Role.LEAD: True}
 
 
 class SplitMethod(models.TextChoices):

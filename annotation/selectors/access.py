@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from annotation.models import Case, Image, Membership, Project, Read, Series
+from annotation.models import Case, Image, Membership, Project, Read, ReadKind, Series
 from annotation.permissions import (
     UserLike,
     may_view_project,
     read_visible_to,
     require_append_revision,
 )
+from annotation.selectors.design import role_unaided
 
 
 def membership_role(*, user: UserLike, project_id: int) -> str | None:
@@ -93,8 +94,12 @@ def access_read(*, user: UserLike, read_id: int) -> tuple[Read, str]:
     if read is None:
         raise Http404("no such read")
     role = membership_role(user=user, project_id=read.case.project_id)
+    # Only a model read can be hidden by the design (an unaided role): ask only then.
+    unaided = read.kind == ReadKind.MODEL and role_unaided(
+        project_id=read.case.project_id, role=role
+    )
     if role is None or not read_visible_to(
-        read=read, user=user, role=role, blinded=read.case.project.blinded
+        read=read, user=user, role=role, blinded=read.case.project.blinded, unaided=unaided
     ):
         raise Http404("no such read")
     return read, role

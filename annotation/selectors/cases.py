@@ -7,6 +7,7 @@ from django.db.models import Count, Prefetch, QuerySet
 
 from annotation.models import Case, Image, Membership, Project, Series
 from annotation.permissions import UserLike, visible_reads_q
+from annotation.selectors.design import role_unaided
 
 
 def project_list_for_user(*, user: User) -> list[Membership]:
@@ -38,7 +39,10 @@ def case_page(
     series_rows = Series.objects.only(
         "id", "case_id", "orientation", "description", "number"
     ).annotate(num_slices=Count("images"))
-    visible = visible_reads_q(user=user, role=role, blinded=project.blinded, prefix="reads__")
+    unaided = role_unaided(project_id=project.pk, role=role)
+    visible = visible_reads_q(
+        user=user, role=role, blinded=project.blinded, prefix="reads__", unaided=unaided
+    )
     rows: list[Case] = list(
         cases.order_by("id")
         .annotate(read_count=Count("reads", filter=visible, distinct=True))

@@ -6,13 +6,15 @@ from collections.abc import Iterable
 
 from annotation.models import Case, Read, Revision
 from annotation.permissions import UserLike, visible_reads_q
+from annotation.selectors.design import role_unaided
 from annotation.selectors.geometry import image_geometries
 from annotation.shapes import ImageBounds
 
 
 def read_list_for_case(*, case: Case, user: UserLike, role: str) -> list[Read]:
     """The case's reads this user may see (blinding), with head and authors, by id."""
-    visible = visible_reads_q(user=user, role=role, blinded=case.project.blinded)
+    unaided = role_unaided(project_id=case.project_id, role=role)
+    visible = visible_reads_q(user=user, role=role, blinded=case.project.blinded, unaided=unaided)
     return list(
         Read.objects.filter(visible, case=case)
         .select_related("author", "head__author")

@@ -17,6 +17,7 @@ export default defineConfig({
         upload: resolve(import.meta.dirname, "src/pages/upload.ts"),
         caselist: resolve(import.meta.dirname, "src/pages/caselist.ts"),
         styles: resolve(import.meta.dirname, "src/pages/styles.ts"),
+        review: resolve(import.meta.dirname, "src/pages/review.ts"),
       },
     },
   },

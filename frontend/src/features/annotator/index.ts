@@ -15,6 +15,9 @@ import { AnnotationStore } from "./store";
 import { ToolBox } from "./tools";
 
 export { AnnotationStore } from "./store";
+// The review page draws every read with the annotator's renderer.
+export type { DrawOptions } from "./render";
+export { drawShapes } from "./render";
 export type { ToolName } from "./tools";
 
 export interface AnnotatorParts {

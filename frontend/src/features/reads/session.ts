@@ -73,14 +73,19 @@ export class ReadSession {
 
   async start(): Promise<void> {
     this.drafts = new DraftStore(await openDraftStorage());
-    let mine: ReadInfo | null;
-    try {
-      mine = await myRead(this.caseId);
-    } catch {
-      mine = null; // e.g. a role that may only view
+    // `?read=<id>` opens that read (the review page's "Edit gold"); otherwise the user's own.
+    const wanted = Number(new URLSearchParams(location.search).get("read")) || null;
+    let mine: ReadInfo | null = null;
+    if (wanted === null) {
+      try {
+        mine = await myRead(this.caseId);
+      } catch {
+        mine = null; // e.g. a role that may only view
+      }
     }
     this.reads = await listReads(this.caseId);
-    const first = mine ?? this.reads.find((r) => r.editable) ?? this.reads[0] ?? null;
+    const first =
+      this.reads.find((r) => r.id === wanted) ?? mine ?? this.reads.find((r) => r.editable) ?? this.reads[0] ?? null;
     this.fillReadSelect();
     if (first) await this.open(first.id);
     else this.setState("saved", "No read to show");

@@ -14,4 +14,5 @@ urlpatterns = [
     path("projects/<slug:slug>/settings/", views.project_settings, name="project-settings"),
     path("cases/<int:case_id>/", views.case_view, name="case-view"),
     path("cases/<int:case_id>/review", views.review_view, name="case-review"),
+    path("cases/<int:case_id>/history", views.history_view, name="case-history"),
 ]

@@ -127,6 +127,24 @@ def review_view(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @login_required
+def history_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The case history page: the timeline and the diff of two revisions (any member)."""
+    case, role = access_case(user=request.user, case_id=case_id)
+    return render(
+        request,
+        "annotation/history.html",
+        {
+            "case": case,
+            "project": case.project,
+            "role": role,
+            "case_payload": CaseDetailSerializer(
+                case, context={"role": role, "series": case_detail(case=case)}
+            ).data,
+        },
+    )
+
+
+@login_required
 def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = access_project(user=request.user, slug=slug)
     require(may_change_settings(role=role), "only the project's leads change its settings")

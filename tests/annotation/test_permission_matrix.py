@@ -287,6 +287,9 @@ HTTP_ROWS: tuple[Row, ...] = (
         lambda w: f"/api/cases/{w.case.pk}/comments/{_annotator_comment(w)}/resolve",
         _status(anonymous=403, outsider=404, default=200, reader=404),
     ),
+    # ----- case history (issue 9 §7): every member, each seeing what blinding allows -----
+    Row("case-history", "get", lambda w: f"/cases/{w.case.pk}/history", PAGE_MEMBERS),
+    Row("api-case-history", "get", lambda w: f"/api/cases/{w.case.pk}/history", API_MEMBERS),
     # ----- study design, work queues, submit (issue 9): see tests/annotation/test_queue.py -----
     Row("api-design", "get", lambda w: f"/api/projects/{w.slug}/design", REVIEWERS),
     Row("api-design", "put", lambda w: f"/api/projects/{w.slug}/design", LEAD_WRITE, body=_empty),

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from annotation.models import Case, Image, Project, Read
+from tests.annotation.history_query_cases import HISTORY_ENDPOINTS
 from tests.annotation.review_query_cases import REVIEW_ENDPOINTS
 from tests.annotation.workflow_query_cases import WORKFLOW_ENDPOINTS
 from tests.factories import (
@@ -232,6 +233,7 @@ ENDPOINTS = [
     Endpoint("api-series-thumbnail", thumbnail, "images of the series"),
     *REVIEW_ENDPOINTS,
     *WORKFLOW_ENDPOINTS,
+    *HISTORY_ENDPOINTS,
 ]
 
 

@@ -95,6 +95,7 @@ def comment_visible_to(
     user_id: int | None,
     role: str | None,
     blinded: bool,
+    unaided: bool = False,
 ) -> bool:
     """A comment is seen by its author and by whoever sees the read it was made on; one on
     no read only by its author and those who see every read (blinded readers never see
@@ -108,21 +109,25 @@ def comment_visible_to(
     if read_kind is None:
         return False
     return _read_visible(
-        kind=read_kind, author_id=read_author_id, user_id=user_id, role=role, blinded=blinded
+        kind=read_kind,
+        author_id=read_author_id,
+        user_id=user_id,
+        role=role,
+        blinded=blinded,
+        unaided=unaided,
     )
 
 
-def visible_comments_q(*, user: UserLike, role: str | None, blinded: bool) -> Q:
+def visible_comments_q(
+    *, user: UserLike, role: str | None, blinded: bool, unaided: bool = False
+) -> Q:
     """``comment_visible_to`` as a filter on Comment."""
     if role is None:
         return Q(pk__in=[])
     if sees_all_reads(role=role, blinded=blinded):
         return Q()
-    return (
-        Q(author_id=user.pk)
-        | Q(read__author_id=user.pk)
-        | Q(read__kind__in=sorted(MACHINE_READ_KINDS))
-    )
+    machine = sorted(MACHINE_READ_KINDS - {ReadKind.MODEL} if unaided else MACHINE_READ_KINDS)
+    return Q(author_id=user.pk) | Q(read__author_id=user.pk) | Q(read__kind__in=machine)
 
 
 def may_resolve_comment(*, author_id: int, user: UserLike, role: str | None) -> bool:
@@ -210,6 +215,7 @@ def event_visible_to(
             user_id=user_id,
             role=role,
             blinded=blinded,
+            unaided=unaided,
         )
     if "read_author" not in event and "read_kind" not in event:
         return True

@@ -20,6 +20,7 @@ from annotation.selectors.agreement import (
     pair_agreement,
     template_structures,
 )
+from annotation.selectors.design import role_unaided
 from annotation.selectors.geometry import image_geometries
 
 # Okabe & Ito's palette: told apart with every common colour-vision deficiency.
@@ -55,7 +56,12 @@ class ReviewRead:
 
 def review_reads(*, case: Case, user: UserLike, role: str) -> list[Read]:
     """The case's reads the user may see, with authors and full head revisions, by id."""
-    visible = visible_reads_q(user=user, role=role, blinded=case.project.blinded)
+    visible = visible_reads_q(
+        user=user,
+        role=role,
+        blinded=case.project.blinded,
+        unaided=role_unaided(project_id=case.project_id, role=role),
+    )
     return list(
         Read.objects.filter(visible, case=case)
         .select_related("author", "head__author")

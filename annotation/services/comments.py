@@ -21,6 +21,7 @@ from annotation.permissions import (
     require,
     visible_reads_q,
 )
+from annotation.selectors.design import role_unaided
 from annotation.services.cases import WorkflowError
 
 MAX_BODY_CHARS = 10_000
@@ -77,7 +78,12 @@ def pin_check(*, case: Case, pin: Pin) -> None:
 
 
 def _visible_read(*, case: Case, user: User, role: str, read_id: int) -> Read:
-    visible = visible_reads_q(user=user, role=role, blinded=case.project.blinded)
+    visible = visible_reads_q(
+        user=user,
+        role=role,
+        blinded=case.project.blinded,
+        unaided=role_unaided(project_id=case.project_id, role=role),
+    )
     read = Read.objects.filter(visible, case=case, pk=read_id).first()
     if read is None:
         message = f"read {read_id} is not a read of this case that you may see"
@@ -85,7 +91,9 @@ def _visible_read(*, case: Case, user: User, role: str, read_id: int) -> Read:
     return read
 
 
-def comment_visible(*, comment: Comment, user: User, role: str, blinded: bool) -> bool:
+def comment_visible(
+    *, comment: Comment, user: User, role: str, blinded: bool, unaided: bool = False
+) -> bool:
     read = comment.read
     return comment_visible_to(
         author_id=comment.author_id,
@@ -94,6 +102,7 @@ def comment_visible(*, comment: Comment, user: User, role: str, blinded: bool) -
         user_id=user.pk,
         role=role,
         blinded=blinded,
+        unaided=unaided,
     )
 
 
@@ -105,8 +114,9 @@ def _thread_root(
         .filter(pk=parent_id, case=case)
         .first()
     )
+    unaided = role_unaided(project_id=case.project_id, role=role)
     if parent is None or not comment_visible(
-        comment=parent, user=user, role=role, blinded=case.project.blinded
+        comment=parent, user=user, role=role, blinded=case.project.blinded, unaided=unaided
     ):
         message = f"comment {parent_id} is not a comment of this case that you may see"
         raise CommentNotFoundError(field, message)

@@ -34,6 +34,7 @@ from annotation.permissions import (
     visible_reads_q,
 )
 from annotation.selectors.agreement import KEYPOINTS, Grid, template_structures
+from annotation.selectors.design import role_unaided
 from annotation.selectors.geometry import image_geometries
 from annotation.services.cases import IllegalTransitionError, WorkflowError, case_transition
 from annotation.services.comments import Pin, comment_post
@@ -96,7 +97,12 @@ def gold_read_get_or_create(*, case: Case, user: User, role: str | None) -> tupl
 
 
 def _source_reads(*, case: Case, user: User, role: str, ids: set[int]) -> dict[int, Read]:
-    visible = visible_reads_q(user=user, role=role, blinded=case.project.blinded)
+    visible = visible_reads_q(
+        user=user,
+        role=role,
+        blinded=case.project.blinded,
+        unaided=role_unaided(project_id=case.project_id, role=role),
+    )
     return {
         r.pk: r
         for r in Read.objects.filter(visible, case=case, pk__in=ids)

@@ -12,7 +12,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 from django.test import Client
 
-from annotation.models import Case, Comment, Image, Project
+from annotation.models import Case, Comment, Image, Project, StudyDesign
 from annotation.permissions import event_visible_to
 from tests.annotation.review_helpers import Review, make_review
 from tests.factories import make_case
@@ -227,3 +227,14 @@ async def test_a_blinded_reader_socket_never_receives_others_comments(
     assert await sockets["reader"].receive_nothing(timeout=0.3)
     for socket in sockets.values():
         await socket.disconnect()
+
+
+@pytest.mark.django_db
+def test_a_reader_kept_unaided_does_not_see_comments_on_the_model_read(clients, review) -> None:
+    _post(clients["reviewer"], review.case, {"body": "on the model", "read": review.model.pk})
+    _post(clients["reader"], review.case, {"body": "reader's own", "read": review.reader.pk})
+    assert _bodies(clients["reader"], review.case) == ["on the model", "reader's own"]
+    design = StudyDesign(project=review.case.project)
+    design.aided = {**design.aided, "reader": False}
+    design.save()
+    assert _bodies(clients["reader"], review.case) == ["reader's own"]

@@ -16,8 +16,8 @@ from annotation.apis.serializers import (
     CaseRowSerializer,
     ProjectRowSerializer,
 )
-from annotation.forms import MemberForm, ProjectSettingsForm
-from annotation.models import Case, Project
+from annotation.forms import MemberForm, ProjectSettingsForm, SplitListForm, StudyDesignForm
+from annotation.models import Case, Project, StudyDesign
 from annotation.models.imaging import CaseState
 from annotation.permissions import (
     may_change_settings,
@@ -29,6 +29,8 @@ from annotation.permissions import (
 )
 from annotation.selectors.access import access_case, access_project
 from annotation.selectors.cases import case_detail, case_page, project_list_for_user
+from annotation.selectors.design import design_of, split_counts
+from annotation.services.design import DesignError, design_save, splits_from_list
 from annotation.services.projects import (
     membership_add_by_username,
     membership_remove,
@@ -150,7 +152,12 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
     require(may_change_settings(role=role), "only the project's leads change its settings")
     settings_form = ProjectSettingsForm(instance=project)
     member_form = MemberForm()
-    if request.method == "POST":
+    design_form = StudyDesignForm(initial=_design_initial(design_of(project=project)))
+    if request.method == "POST" and request.POST.get("action") in ("design", "splits"):
+        design_form, done = _design_post(request, project)
+        if done:
+            return redirect("project-settings", slug=slug)
+    elif request.method == "POST":
         if request.POST.get("action") == "remove":
             _member_remove(request, project)
             return redirect("project-settings", slug=slug)
@@ -181,8 +188,68 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
             "settings_form": settings_form,
             "member_form": member_form,
             "members": members,
+            "design_form": design_form,
+            "split_form": SplitListForm(),
+            "design": design_of(project=project),
+            "split_counts": split_counts(project=project),
         },
     )
+
+
+def _design_initial(design: StudyDesign) -> dict[str, object]:
+    initial: dict[str, object] = {
+        "split_method": design.split_method,
+        "seed": design.seed,
+        "ratio_train": design.ratio_train,
+        "ratio_tune": design.ratio_tune,
+        "ratio_test": design.ratio_test,
+        "overlap_percent": design.overlap_percent,
+    }
+    for split in ("train", "tune", "test"):
+        for role in ("annotator", "reader"):
+            initial[f"reads_{split}_{role}"] = design.reads_required.get(split, {}).get(role, 0)
+    for role in ("annotator", "reader", "reviewer", "lead"):
+        initial[f"aided_{role}"] = design.is_aided(role)
+    return initial
+
+
+def _design_post(request: HttpRequest, project: Project) -> tuple[StudyDesignForm, bool]:
+    """The lead saves the study design or uploads a split list; (the form, saved?)."""
+    user = request.user
+    assert isinstance(user, User)
+    if request.POST.get("action") == "splits":
+        split_form = SplitListForm(request.POST, request.FILES)
+        if split_form.is_valid():
+            try:
+                text = split_form.cleaned_data["file"].read().decode("utf-8-sig")
+                changed = splits_from_list(project=project, actor=user, text=text)
+            except (DesignError, UnicodeDecodeError) as exc:
+                messages.error(request, f"Split list refused: {exc}")
+            else:
+                messages.success(request, f"Split list applied: {changed} cases changed split.")
+        else:
+            messages.error(request, "Choose a CSV file (pseudonym,split).")
+        return StudyDesignForm(initial=_design_initial(design_of(project=project))), True
+    form = StudyDesignForm(request.POST)
+    if not form.is_valid():
+        return form, False
+    data = form.cleaned_data
+    try:
+        design_save(
+            project=project,
+            actor=user,
+            seed=data["seed"],
+            ratios=(data["ratio_train"], data["ratio_tune"], data["ratio_test"]),
+            reads_required=form.reads_required(),
+            overlap_percent=data["overlap_percent"],
+            aided=form.aided(),
+            split_method=data["split_method"],
+        )
+    except DesignError as exc:
+        form.add_error(None, exc.detail)
+        return form, False
+    messages.success(request, "Study design saved; cases split again from the seed.")
+    return form, True
 
 
 def _member_remove(request: HttpRequest, project: Project) -> None:

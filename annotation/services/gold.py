@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from annotation.domain_events import GoldSigned, RevisionSaved, publish
 from annotation.live import case_group, event_publish, project_group
@@ -21,11 +22,15 @@ from annotation.models import (
     Case,
     CaseState,
     CaseTransition,
+    Claim,
+    ClaimPurpose,
     Comment,
     GoldSignature,
     Read,
     ReadKind,
+    ReleaseReason,
     Revision,
+    Role,
 )
 from annotation.permissions import (
     may_review,
@@ -44,6 +49,7 @@ from annotation.services.gold_compose import (
     StructureSpec,
     compose,
 )
+from annotation.services.queue import claim_announce
 from annotation.services.revisions import revision_create
 
 GOLD_NAME = "Gold standard"
@@ -293,6 +299,7 @@ def gold_sign(*, case: Case, user: User, role: str, revision_id: int) -> GoldSig
         signature = GoldSignature.objects.create(
             read=gold, revision_id=gold.head_id, signed_by=user
         )
+        _end_review_claims(case=case, actor=user)
         if locked.state == CaseState.IN_REVIEW:
             case_transition(
                 case=locked, to_state=CaseState.GOLD, actor=user, reason="gold standard signed"
@@ -323,6 +330,19 @@ def gold_signed_announce(event: GoldSigned) -> None:
     }
     for group in (case_group(event.case_id), project_group(event.project_id)):
         event_publish(group=group, type="gold.signed", payload=payload)
+
+
+def _end_review_claims(*, case: Case, actor: User) -> None:
+    """The review is decided (signed or returned): its live claims end."""
+    claims = Claim.objects.select_for_update().filter(
+        case=case, purpose=ClaimPurpose.REVIEW, released_at__isnull=True
+    )
+    for claim in claims.select_related("case"):
+        claim.released_at = timezone.now()
+        claim.release_reason = ReleaseReason.DECIDED
+        claim.released_by = actor
+        claim.save(update_fields=["released_at", "release_reason", "released_by"])
+        claim_announce(claim, ReleaseReason.DECIDED)
 
 
 # ----- return -----
@@ -360,6 +380,15 @@ def case_return(
         Comment.objects.filter(
             case=case, parent__isnull=True, returned_with__isnull=True, resolved_at__isnull=True
         ).update(returned_with=transition)
+        # The annotators' reads are theirs to fix again: each reappears in its author's queue.
+        Read.objects.filter(
+            case=case,
+            kind=ReadKind.HUMAN,
+            submitted_at__isnull=False,
+            author__memberships__project_id=case.project_id,
+            author__memberships__role=Role.ANNOTATOR,
+        ).update(submitted_at=None)
+        _end_review_claims(case=case, actor=user)
     for comment in created:
         comment.returned_with = transition
     return transition, created

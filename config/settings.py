@@ -209,7 +209,7 @@ API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 32, minimum=4)
 # The live measurement preview runs in worker processes with a time budget, at most
 # MEASURE_PREVIEW_RATE requests per user (DRF's "N/second|minute|hour" form).
 MEASURE_PREVIEW_RATE = env_str("MEASURE_PREVIEW_RATE", "60/minute")
-MEASURE_PREVIEW_MAX_POINTS = env_int("MEASURE_PREVIEW_MAX_POINTS", 200_000, minimum=1)
+MEASURE_PREVIEW_MAX_POINTS = env_int("MEASURE_PREVIEW_MAX_POINTS", 50_000, minimum=1)
 MEASURE_PREVIEW_TIME_BUDGET_S = env_float("MEASURE_PREVIEW_TIME_BUDGET_S", 10.0)
 MEASURE_PREVIEW_PROCESSES = env_int("MEASURE_PREVIEW_PROCESSES", 2, minimum=1)
 

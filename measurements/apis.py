@@ -19,9 +19,8 @@ from annotation.models import Revision
 from annotation.permissions import may_review, require
 from annotation.selectors.access import access_case, access_read
 from annotation.selectors.reads import read_list_for_case
-from annotation.shapes import shapes_structure_validate
 from measurements.models import MeasurementResult
-from measurements.preview import PreviewBusyError, PreviewTimeoutError
+from measurements.preview import PreviewBusyError, PreviewInvalidError, PreviewTimeoutError
 from measurements.services import measure_preview
 
 logger = logging.getLogger(__name__)
@@ -80,9 +79,8 @@ class PreviewUnavailable(APIException):
 
 
 class CaseMeasurePreviewApi(APIView):
-    class InputSerializer(serializers.Serializer[Any]):
-        shapes = serializers.DictField(child=serializers.ListField(child=serializers.JSONField()))
-        reference = serializers.ChoiceField(choices=["C3C7", "adjacent"], default="C3C7")
+    """The body is parsed and checked in the preview's child process, not here: a 5 MB
+    preview parsed in the server held the GIL for a second (measurements/preview.py)."""
 
     class OutputSerializer(serializers.Serializer[Any]):
         # measure_shapes_by_image returns plain rows in the stored results' shape.
@@ -92,24 +90,10 @@ class CaseMeasurePreviewApi(APIView):
 
     def post(self, request: Request, case_id: int) -> Response:
         case, _ = access_case(user=request_user(request), case_id=case_id)
-        payload = self.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        shapes = payload.validated_data["shapes"]
-        errors = shapes_structure_validate(
-            shapes=shapes, max_points=settings.MEASURE_PREVIEW_MAX_POINTS
-        )
-        if errors:
-            return Response(
-                {
-                    "detail": f"{len(errors)} problem(s); nothing was measured",
-                    "errors": [error.as_dict() for error in errors[:100]],
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
         try:
-            results = measure_preview(
-                shapes=shapes, case_id=case.pk, reference=payload.validated_data["reference"]
-            )
+            results = measure_preview(case_id=case.pk, body=request.body)
+        except PreviewInvalidError as exc:
+            return Response(exc.payload, status=status.HTTP_400_BAD_REQUEST)
         except (PreviewBusyError, PreviewTimeoutError) as exc:
             raise PreviewUnavailable(busy=isinstance(exc, PreviewBusyError)) from exc
         return Response(self.OutputSerializer({"results": results}).data)

@@ -15,14 +15,11 @@ from django.conf import settings
 
 from annotation.domain_events import RevisionSaved
 from annotation.live import case_group, event_publish
-from annotation.models import Revision
+from annotation.models import Image, Revision
 from annotation.selectors.geometry import ImageGeometry, image_geometries
 from measurements.core.case import ALGORITHM_VERSION, measure_image_shapes
 from measurements.models import MeasurementResult
-from measurements.preview import PreviewJob, preview_run
-
-# Labels whose presence makes an image worth measuring.
-MEASURED_LABELS = {"cord", "canal", "d_i", "d_a", "d_b", "D_i", "D_a", "D_b", "T", "S"}
+from measurements.preview import MEASURED_LABELS, ImageInfo, PreviewRequest, preview_run
 
 
 def _relevant(shapes: object) -> bool:
@@ -65,28 +62,24 @@ def measure_shapes_by_image(
     ]
 
 
-def measure_preview(
-    *, case_id: int, shapes: Mapping[str, object], reference: str = "C3C7"
-) -> list[dict[str, Any]]:
-    """measure_shapes_by_image in a child process, within MEASURE_PREVIEW_TIME_BUDGET_S
-    (raises the Preview*Error exceptions of measurements.preview)."""
-    keys = [str(key) for key, items in shapes.items() if _relevant(items)]
-    geometries = image_geometries(case_id=case_id, image_ids=keys)
-    jobs = [
-        PreviewJob(
-            image=geometries[key].id,
-            shapes=shapes[key],  # type: ignore[arg-type]
-            spacing=geometries[key].spacing,
-            rows=geometries[key].rows,
-            columns=geometries[key].columns,
-            view=_view(geometries[key]),
-            reference=reference,
-        )
-        for key in keys
-        if key in geometries
-    ]
+def measure_preview(*, case_id: int, body: bytes) -> list[dict[str, Any]]:
+    """The live preview of a raw request body, parsed, checked and measured in a child
+    process within MEASURE_PREVIEW_TIME_BUDGET_S (raises the Preview*Error exceptions of
+    measurements.preview; PreviewInvalidError carries the 400 answer)."""
+    image_ids = Image.objects.filter(series__case_id=case_id).values_list("pk", flat=True)
+    geometries = image_geometries(case_id=case_id, image_ids=list(image_ids))
+    images = {
+        key: ImageInfo(rows=g.rows, columns=g.columns, spacing=g.spacing, view=_view(g))
+        for key, g in geometries.items()
+    }
+    request = PreviewRequest(
+        body=body,
+        images=images,
+        max_depth=settings.API_JSON_MAX_DEPTH,
+        max_points=settings.MEASURE_PREVIEW_MAX_POINTS,
+    )
     return preview_run(
-        jobs=jobs,
+        request=request,
         budget_s=settings.MEASURE_PREVIEW_TIME_BUDGET_S,
         slots=settings.MEASURE_PREVIEW_PROCESSES,
     )

@@ -14,7 +14,6 @@ from django.test import Client
 from annotation.models import Image
 from measurements import preview
 from measurements.apis import MeasurePreviewThrottle
-from measurements.preview import PreviewJob
 
 pytestmark = pytest.mark.django_db
 
@@ -99,22 +98,18 @@ def test_a_preview_past_its_time_budget_is_stopped_with_503_json(
     assert response.json()["code"] == "preview_timeout"
 
 
-def test_the_preview_is_not_computed_in_the_server_process(monkeypatch) -> None:
-    def in_this_process(jobs: list[PreviewJob]) -> list[dict[str, Any]]:
-        raise AssertionError("measured in the server process")
+def test_the_preview_is_not_parsed_or_computed_in_the_server_process(monkeypatch) -> None:
+    def in_this_process(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("done in the server process")
 
-    monkeypatch.setattr(preview, "measure_jobs", in_this_process)
-    job = PreviewJob(
-        image=7,
-        shapes=[_cord(40)],
-        spacing=(0.5, 0.5),
-        rows=64,
-        columns=48,
-        view="sagittal",
-        reference="C3C7",
-    )
+    for name in ("preview_compute", "measure_jobs", "shapes_structure_validate"):
+        monkeypatch.setattr(preview, name, in_this_process)
+    monkeypatch.setattr(json, "loads", in_this_process)
+    body = json.dumps({"shapes": {"7": [_cord(40)]}}).encode()
+    info = preview.ImageInfo(rows=64, columns=48, spacing=(0.5, 0.5), view="sagittal")
+    request = preview.PreviewRequest(body=body, images={"7": info}, max_depth=32, max_points=1000)
 
-    results = preview.preview_run(jobs=[job], budget_s=60.0, slots=1)
+    results = preview.preview_run(request=request, budget_s=60.0, slots=1)
 
     assert [result["image"] for result in results] == [7]
 

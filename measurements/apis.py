@@ -83,7 +83,7 @@ class CaseMeasurePreviewApi(APIView):
     preview parsed in the server held the GIL for a second (measurements/preview.py)."""
 
     class OutputSerializer(serializers.Serializer[Any]):
-        # measure_shapes_by_image returns plain rows in the stored results' shape.
+        # The child returns plain rows in the stored results' shape.
         results = serializers.ListField(child=serializers.JSONField())
 
     throttle_classes = [MeasurePreviewThrottle]

@@ -3,8 +3,9 @@ config/subscribers.py; annotation/live.py carries them to the case and project g
 
 from __future__ import annotations
 
-from annotation.domain_events import CaseStateChanged, RevisionSaved
+from annotation.domain_events import CaseStateChanged, ClaimChanged, ReadSubmitted, RevisionSaved
 from annotation.live import case_group, event_publish, project_group
+from annotation.selectors.queue_counts import queue_counts
 
 
 def revision_announce(event: RevisionSaved) -> None:
@@ -38,3 +39,43 @@ def case_state_announce(event: CaseStateChanged) -> None:
             type="case.state_changed",
             payload={"case": event.case_id, "state": event.state},
         )
+
+
+def _queue_changed(project_id: int) -> None:
+    event_publish(
+        group=project_group(project_id),
+        type="queue.changed",
+        payload={"counts": queue_counts(project_id=project_id)},
+    )
+
+
+def queue_counts_on_state(event: CaseStateChanged) -> None:
+    """`queue.changed` (cases per state, live claims) to the project's members."""
+    _queue_changed(event.project_id)
+
+
+def claim_changed_announce(event: ClaimChanged) -> None:
+    """`claim.changed` to the case's viewers and the project's case list, without naming
+    the claimant (any member may know a case is taken; who took it is the lead's list), then
+    the queue's new counts. A renewal changes neither: it is not announced."""
+    if event.action == "renewed":
+        return
+    payload = {"case": event.case_id, "purpose": event.purpose, "action": event.action}
+    for group in (case_group(event.case_id), project_group(event.project_id)):
+        event_publish(group=group, type="claim.changed", payload=payload)
+    _queue_changed(event.project_id)
+
+
+def read_submitted_announce(event: ReadSubmitted) -> None:
+    """`read.submitted` to the case's viewers who may see the read (its author and kind
+    let the consumer apply blinding; the project socket never forwards read events)."""
+    event_publish(
+        group=case_group(event.case_id),
+        type="read.submitted",
+        payload={
+            "read": event.read_id,
+            "read_kind": "human",
+            "read_author": event.author_id,
+            "overridden": event.overridden,
+        },
+    )

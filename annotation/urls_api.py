@@ -13,6 +13,7 @@ from annotation.apis import (
     pixels,
     projects,
     queue,
+    queue_counts,
     reads,
     review,
     submit,
@@ -32,6 +33,11 @@ urlpatterns = [
     ),
     path("projects/<slug:slug>/queue/next", queue.QueueNextApi.as_view(), name="api-queue-next"),
     path("projects/<slug:slug>/claims", queue.ClaimListApi.as_view(), name="api-claims"),
+    path(
+        "projects/<slug:slug>/queue/counts",
+        queue_counts.QueueCountsApi.as_view(),
+        name="api-queue-counts",
+    ),
     path("claims/<int:claim_id>/renew", queue.ClaimRenewApi.as_view(), name="api-claim-renew"),
     path(
         "claims/<int:claim_id>/release", queue.ClaimReleaseApi.as_view(), name="api-claim-release"

@@ -15,16 +15,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from annotation.announcements import case_state_announce, revision_announce
+from annotation.announcements import (
+    case_state_announce,
+    claim_changed_announce,
+    queue_counts_on_state,
+    read_submitted_announce,
+    revision_announce,
+)
 from annotation.domain_events import (
     AFTER_COMMIT,
     IN_TRANSACTION,
     CasesImported,
     CaseStateChanged,
+    ClaimChanged,
     CommentPosted,
     CommentResolved,
     GoldSigned,
     JobFinished,
+    ReadSubmitted,
     RevisionSaved,
     Subscriber,
     on,
@@ -44,6 +52,11 @@ SUBSCRIBERS: tuple[Subscriber[Any], ...] = (
     on(RevisionSaved, AFTER_COMMIT, measurements_announce, does="live: measurement.updated"),
     # A case changed state (pre-labelled; later: submitted, reviewed).
     on(CaseStateChanged, AFTER_COMMIT, case_state_announce, does="live: case.state_changed"),
+    on(CaseStateChanged, AFTER_COMMIT, queue_counts_on_state, does="live: queue.changed"),
+    # A claim was taken, renewed, released, expired, reassigned or ended by a submission.
+    on(ClaimChanged, AFTER_COMMIT, claim_changed_announce, does="live: claim + queue.changed"),
+    # A read's author submitted it.
+    on(ReadSubmitted, AFTER_COMMIT, read_submitted_announce, does="live: read.submitted"),
     # An import created cases.
     on(CasesImported, AFTER_COMMIT, splits_assign_new, does="split them by the study design"),
     on(CasesImported, AFTER_COMMIT, prelabel_on_import, does="queue pre-labelling if on"),

@@ -79,7 +79,22 @@ def history_page(n: int) -> tuple[Client, str]:
     return client, f"/cases/{case.pk}/history"
 
 
+def queue_counts(n: int) -> tuple[Client, str]:
+    """n cases and n live claims (one per annotator) of the reviewer's project."""
+    case, client = _reviewer_case()
+    cases = make_cases_bulk(project=case.project, count=n, series=1, slices=1)
+    authors = make_users(count=n)
+    make_memberships(projects=[case.project], users=authors, role="annotator")
+    expires = timezone.now() + datetime.timedelta(minutes=30)
+    Claim.objects.bulk_create(
+        Claim(case=c, user=a, purpose="annotate", expires_at=expires)
+        for c, a in zip(cases, authors, strict=True)
+    )
+    return client, f"/api/projects/{case.project.slug}/queue/counts"
+
+
 HISTORY_ENDPOINTS = [
     Endpoint("api-case-history", history, "records of every kind"),
     Endpoint("case-history", history_page, "reads"),
+    Endpoint("api-queue-counts", queue_counts, "cases and live claims"),
 ]

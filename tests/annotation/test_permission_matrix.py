@@ -290,6 +290,7 @@ HTTP_ROWS: tuple[Row, ...] = (
     # ----- case history (issue 9 §7): every member, each seeing what blinding allows -----
     Row("case-history", "get", lambda w: f"/cases/{w.case.pk}/history", PAGE_MEMBERS),
     Row("api-case-history", "get", lambda w: f"/api/cases/{w.case.pk}/history", API_MEMBERS),
+    Row("api-queue-counts", "get", lambda w: f"/api/projects/{w.slug}/queue/counts", API_MEMBERS),
     # ----- study design, work queues, submit (issue 9): see tests/annotation/test_queue.py -----
     Row("api-design", "get", lambda w: f"/api/projects/{w.slug}/design", REVIEWERS),
     Row("api-design", "put", lambda w: f"/api/projects/{w.slug}/design", LEAD_WRITE, body=_empty),

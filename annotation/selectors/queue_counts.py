@@ -1,0 +1,35 @@
+"""How much work waits in a project: cases per state and live claims per purpose. The same
+for every member (no read, no person named), so live `queue.changed` events carry it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count
+from django.utils import timezone
+
+from annotation.models import Case, CaseState, Claim, ClaimPurpose
+
+
+def queue_counts(*, project_id: int) -> dict[str, Any]:
+    """{"states": {state: cases}, "claimed": {purpose: live claims}}, every key present;
+    two queries."""
+    states = dict.fromkeys(CaseState.values, 0)
+    for state, n in (
+        Case.objects.filter(project_id=project_id)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        states[state] = n
+    claimed = dict.fromkeys(ClaimPurpose.values, 0)
+    for purpose, n in (
+        Claim.objects.filter(
+            case__project_id=project_id, released_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .values_list("purpose")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        claimed[purpose] = n
+    return {"states": states, "claimed": claimed}

@@ -85,8 +85,12 @@ def _report_requests(result: dict[str, Any]) -> int:
             p99=round(percentile(times, 99), 1),
             n=len(times),
         )
-    failed = {key: n for key, n in result["statuses"].items() if key.split()[-1][0] not in "23"}
-    server_errors = int(sum(n for key, n in failed.items() if key.split()[-1][0] in "05"))
+
+    def status(key: str) -> str:  # "save 201", "case page 0 ConnectionError: ..."
+        return next(word for word in key.split() if word.isdigit())
+
+    failed = {key: n for key, n in result["statuses"].items() if status(key)[0] not in "23"}
+    server_errors = int(sum(n for key, n in failed.items() if status(key)[0] in "05"))
     emit("load_requests", sum(result["statuses"].values()), "requests", "", failed=failed)
     emit("load_5xx_or_unanswered", server_errors, "requests", "0")
     return server_errors

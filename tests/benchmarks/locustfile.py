@@ -42,11 +42,13 @@ def _stop(**_: Any) -> None:
 
 
 @events.request.add_listener
-def _count_status(name: str, response_time: float, response: Any, **_: Any) -> None:
+def _count_status(name: str, response_time: float, response: Any, exception: Any, **_: Any) -> None:
     status = getattr(response, "status_code", 0) if response is not None else 0
     if status == 0 and _stopping:
         return  # cut off by the end of the run, not by the server
-    _statuses[f"{name} {status}"] += 1
+    # No answer at all: name the client's exception (a reset, a closed keep-alive, ...).
+    why = f" {type(exception).__name__}: {str(exception)[:80]}" if status == 0 else ""
+    _statuses[f"{name} {status}{why}"] += 1
     _times.setdefault(name, []).append(response_time)
 
 

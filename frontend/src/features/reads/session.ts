@@ -69,6 +69,12 @@ export class ReadSession {
         e.preventDefault();
       }
     });
+    // Back online: save the kept edits now rather than at the end of the retry backoff (up to 30 s).
+    window.addEventListener("online", () => this.retryOffline());
+  }
+
+  private retryOffline(): void {
+    if (this.autosave?.state === "offline") void this.autosave.flush();
   }
 
   async start(): Promise<void> {
@@ -327,6 +333,7 @@ export class ReadSession {
         this.onLoaded();
       }
     }
+    this.retryOffline(); // the socket is back, so is the network
     void this.refreshRevisions();
     this.onMeasurementUpdated();
     this.onReconnected();

@@ -241,7 +241,11 @@ def _ellipse(cov: FloatArray) -> tuple[float, float, float]:
     spread = math.hypot((cov[0, 0] - cov[1, 1]) / 2.0, cov[0, 1])
     major, minor = mean + spread, max(mean - spread, 0.0)
     theta = 0.5 * math.atan2(2.0 * cov[0, 1], cov[0, 0] - cov[1, 1])
-    ecc = math.sqrt(1.0 - minor / major) if major > 0 else math.nan
+    # A degenerate outline (a sliver, or a self-crossing polygon whose signed moments cancel)
+    # can give a zero or negative major moment: no ellipse, so no RL or eccentricity.
+    if not (math.isfinite(major) and major > 0.0):
+        return math.nan, math.nan, theta if math.isfinite(theta) else math.nan
+    ecc = math.sqrt(max(1.0 - minor / major, 0.0))
     return 4.0 * math.sqrt(major), ecc, theta
 
 
@@ -279,6 +283,9 @@ def shape_metrics(
     if region.polygon is not None:
         shape = _polygon_shape(region, eff)
         rl, ecc, theta = _ellipse(shape.cov)
+        if not (math.isfinite(rl) and np.isfinite(shape.centre).all()):
+            # A degenerate outline (repeated or collinear points): nothing to measure.
+            return _nan_metrics(angle_ap_deg, angle_rl_deg)
         axis = np.array([math.cos(theta), math.sin(theta)])
         ap = _polygon_band_ap(region, eff, shape.centre, axis)
     else:

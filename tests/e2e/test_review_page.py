@@ -53,7 +53,8 @@ def _reads(case: Case, phantom: Any, annotator: Any) -> dict[str, Read]:
         ("annotator", ReadKind.HUMAN, annotator, 0.0),
         ("model", ReadKind.MODEL, None, 3.0),
     ):
-        read = Read.objects.create(case=case, kind=kind, author=author, name="model · sagittal")
+        label = "" if author else "model · sagittal"
+        read = Read.objects.create(case=case, kind=kind, author=author, name=label)
         shapes = {
             str(sag.pk): _shifted(sagittal["shapes"], dx),
             str(ax.pk): _shifted(axial["shapes"], dx),
@@ -133,3 +134,34 @@ def test_a_reviewer_takes_pins_and_signs_and_a_late_signer_is_told_who_won(
     expect(banner).to_contain_text("Signed by reviewer")
     screenshot(late, "review_page_late_signer")
     assert GoldSignature.objects.get().signed_by == cast["reviewer"]
+
+
+def test_a_returned_case_shows_the_reviewers_pins_to_its_annotator(
+    page_for, asgi_server, cast, project, phantom_case, phantom_study: PhantomStudy
+) -> None:
+    reads = _reads(phantom_case, phantom_study.phantom, cast["annotator"])
+    page = _review_page(page_for, f"{asgi_server.url}/cases/{phantom_case.pk}/review", "reviewer")
+    page.get_by_test_id("pin-mode").click()
+    x, y = to_client(page, "sagittal", 90, 140)
+    page.mouse.click(x, y)
+    expect(page.get_by_test_id("comment-read")).to_have_value(str(reads["annotator"].pk))
+    page.get_by_test_id("comment-body").fill("The canal includes epidural fat here")
+    page.get_by_test_id("comment-post").click()
+    expect(page.locator(".thread")).to_have_count(1)
+    page.get_by_test_id("return").click()
+    page.get_by_test_id("return-reason").fill("canal outline")
+    page.get_by_test_id("return-confirm").click()
+    expect(page.get_by_test_id("case-state")).to_have_text("returned")
+
+    annotator = page_for("annotator", PASSWORD)
+    annotator.goto(f"{asgi_server.url}/cases/{phantom_case.pk}/")
+    section = annotator.get_by_test_id("review-comments-section")
+    expect(section).to_contain_text("The canal includes epidural fat here")
+    before = canvas_signature(annotator, "viewport-sagittal")["hash"]
+    section.locator(".row").first.click()
+    wait_canvas_changed(annotator, "viewport-sagittal", before)
+    mid = phantom_study.phantom.sagittal_truth.mid_index
+    expect(annotator.get_by_test_id("viewport-sagittal")).to_have_attribute(
+        "data-slice-index", str(mid)
+    )
+    screenshot(annotator, "review_pins_on_case_page")

@@ -10,6 +10,7 @@ import { createViewerLayout } from "../viewer";
 import { mountAnnotator } from "../annotator";
 import type { AnnotatorParts } from "../annotator";
 import { JobPanel } from "../jobs";
+import { mountCommentPins } from "../review";
 import { showHelp } from "./help";
 
 export interface PageContext {
@@ -224,6 +225,8 @@ export async function mountCasePage(root: HTMLElement): Promise<void> {
       if (badge) badge.textContent = state;
     };
     mountJobPanel(ctx, annotator, shell.side);
+    // The review's comments on this case (a returned case: the reviewer's pins).
+    void mountCommentPins({ caseInfo, layout, side: shell.side });
   }
   document.addEventListener("keydown", (e) => {
     if (fromTextField(e) || document.querySelector(".modal-back")) {

@@ -2,12 +2,13 @@
  * composed per structure, comment pins, return and sign (docs/API.md, "Review and gold standard"). */
 
 import "./review.css";
+
+export { mountCommentPins } from "./pins";
 import { ApiError } from "../../api/client";
 import type { LiveEvent } from "../../api/live";
 import { LiveSocket } from "../../api/live";
 import type { CaseInfo } from "../../contract/types";
-import { pageContext, viewerKey } from "../casePage";
-import { fromTextField } from "../keyboard";
+import { chord, fromTextField } from "../keyboard";
 import { clear, el, section, toast } from "../ui";
 import type { Viewport } from "../viewer";
 import { createViewerLayout } from "../viewer";
@@ -20,6 +21,16 @@ import type { ImageLabel } from "./model";
 import { drawReads, PinTool } from "./overlay";
 import { renderAgreement, renderLegend, renderMeasurements } from "./panels";
 import { signOrExplain, returnForm } from "./decide";
+
+// Slice keys as on the case page (the review page has no tools to take other keys).
+const SCROLL_KEYS: Record<string, number> = {
+  arrowup: -1,
+  arrowleft: -1,
+  arrowdown: 1,
+  arrowright: 1,
+  pageup: -5,
+  pagedown: 5,
+};
 
 function embeddedCase(): CaseInfo | null {
   const node = document.getElementById("case-data");
@@ -255,18 +266,15 @@ class ReviewPage {
       ...Object.values(this.parts).map((p) => p.root),
     );
     this.root.append(el("div", { class: "review-shell" }, appbar, this.banner, this.layout.root, side));
-    const ctx = pageContext(this.root);
     document.addEventListener("keydown", (e) => {
       if (fromTextField(e)) return;
-      if (e.key === "Escape") this.setPinning(false);
       const vp = this.layout.active();
-      if (
-        vp &&
-        viewerKey(e, vp, { ...ctx, prevCase: null, nextCase: null }, this.layout.viewports, (v) =>
-          this.layout.setActive(v),
-        )
-      )
+      const step = SCROLL_KEYS[chord(e)];
+      if (chord(e) === "escape") this.setPinning(false);
+      else if (vp && step !== undefined) {
+        vp.scroll(step);
         e.preventDefault();
+      }
     });
     new LiveSocket(this.info.id, (e: LiveEvent) => {
       if (e.type !== "pong") void this.reload();

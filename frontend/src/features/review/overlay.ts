@@ -58,7 +58,12 @@ export function drawReads(ctx: CanvasRenderingContext2D, vp: Viewport, template:
   drawPins(ctx, vp, state);
 }
 
-function drawPins(ctx: CanvasRenderingContext2D, vp: Viewport, state: OverlayState): void {
+/** Comment pins on the viewport's slice, numbered as the thread list numbers them. */
+export function drawPins(
+  ctx: CanvasRenderingContext2D,
+  vp: Viewport,
+  state: Pick<OverlayState, "pins" | "selectedPin">,
+): void {
   const image = vp.currentImageId;
   const roots = state.pins().filter((c) => c.parent === null);
   roots.forEach((c, i) => {

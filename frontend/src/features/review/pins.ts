@@ -1,0 +1,66 @@
+/** Review comments on the case page: the pins of the comments the user may see drawn on their slices, and a side
+ * section listing the open threads (a returned case shows the reviewer's pins to its annotator). */
+
+import { getJSON } from "../../api/client";
+import type { CaseInfo } from "../../contract/types";
+import { clear, el, section } from "../ui";
+import type { ViewerLayout } from "../viewer";
+import type { Comment } from "./api";
+import { drawPins } from "./overlay";
+
+function jump(layout: ViewerLayout, c: Comment): void {
+  if (c.image === null) return;
+  for (const vp of layout.viewports) {
+    const series = vp.seriesChoices.find((s) => s.images.some((im) => im.id === c.image));
+    if (!series || (series.orientation !== vp.series.orientation && layout.viewports.length > 1)) continue;
+    if (series.id !== vp.series.id) vp.setSeries(series);
+    vp.setSlice(series.images.findIndex((im) => im.id === c.image));
+    layout.setActive(vp);
+    return;
+  }
+}
+
+/** Load the case's comments once; nothing is added when there are none. */
+export async function mountCommentPins(args: {
+  caseInfo: CaseInfo;
+  layout: ViewerLayout;
+  side: HTMLElement;
+}): Promise<void> {
+  let comments: Comment[];
+  try {
+    comments = await getJSON<Comment[]>(`/api/cases/${args.caseInfo.id}/comments`);
+  } catch {
+    return; // comments are an aid here: the annotator works without them
+  }
+  const roots = comments.filter((c) => c.parent === null);
+  if (roots.length === 0) return;
+  let selected: number | null = null;
+  for (const vp of args.layout.viewports) {
+    vp.drawers.push((ctx, v) => drawPins(ctx, v, { pins: () => comments, selectedPin: () => selected }));
+    vp.invalidate(false);
+  }
+  const part = section("Review comments", "review-comments-section");
+  const list = part.body;
+  const render = () => {
+    clear(list);
+    roots.forEach((c, i) => {
+      const row = el(
+        "div",
+        { class: `row${c.resolved ? " dim" : ""}`, "data-testid": `pin-${c.id}` },
+        el("span", { class: "pin-no" }, String(i + 1)),
+        el("span", { class: "grow", title: c.body }, `${c.author.username}: ${c.body}`),
+      );
+      row.addEventListener("click", () => {
+        selected = c.id;
+        jump(args.layout, c);
+        for (const vp of args.layout.viewports) vp.invalidate(false);
+      });
+      list.append(row);
+      for (const r of comments.filter((x) => x.parent === c.id))
+        list.append(el("div", { class: "reply" }, `${r.author.username}: ${r.body}`));
+    });
+  };
+  render();
+  part.count.textContent = String(roots.filter((c) => !c.resolved).length);
+  args.side.prepend(part.root);
+}

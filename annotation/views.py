@@ -99,6 +99,7 @@ def case_view(request: HttpRequest, case_id: int) -> HttpResponse:
             "project": case.project,
             "role": role,
             "may_prelabel": may_prelabel_case(role=role),
+            "may_review": may_review(role=role),
             "prev_case": prev_case,
             "next_case": next_case,
             # Embedded so the page draws without waiting for a second round trip.

@@ -192,6 +192,15 @@ export async function mountCasePage(root: HTMLElement): Promise<void> {
   const helpBtn = el("button", { "data-testid": "help-button", title: "Keyboard shortcuts (?)" }, "?");
   helpBtn.addEventListener("click", () => showHelp());
   shell.appbar.append(el("span", { class: "grow" }), helpBtn);
+  if (root.dataset.mayReview !== undefined) {
+    // Reviewers and leads adjudicate the case on its review page.
+    const review = el(
+      "a",
+      { class: "button", "data-testid": "open-review", href: `/cases/${caseInfo.id}/review` },
+      "Review",
+    );
+    helpBtn.before(review);
+  }
 
   for (const vp of layout.viewports) {
     vp.canvas.addEventListener("pointermove", () => {

@@ -38,7 +38,8 @@ def start_uvicorn(
     timeout: float = 60.0,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start the server on a free loopback port and wait until it answers the login page."""
-    if not (env.get("SECRET_KEY") or env.get("SECRET_KEY_FILE")):
+    key_file = Path(env.get("DATA_DIR") or ROOT / "var") / "secret_key"
+    if not (env.get("SECRET_KEY") or env.get("SECRET_KEY_FILE") or key_file.exists()):
         # The server refuses to start without a key; share this process's, so that sessions
         # made here (force_login) are valid there.
         from django.conf import settings

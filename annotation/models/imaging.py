@@ -47,7 +47,11 @@ class Case(models.Model):
             models.UniqueConstraint(fields=["project", "pseudonym"], name="case_unique_pseudonym"),
             models.UniqueConstraint(fields=["project", "source_key"], name="case_unique_source"),
         ]
-        indexes = [models.Index(fields=["project", "id"], name="case_project_id")]
+        indexes = [
+            models.Index(fields=["project", "id"], name="case_project_id"),
+            # "Next case" walks one split of a project oldest first (annotation.selectors.queue).
+            models.Index(fields=["project", "split", "created_at", "id"], name="case_queue_order"),
+        ]
 
     def __str__(self) -> str:
         return self.pseudonym

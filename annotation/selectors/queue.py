@@ -106,16 +106,13 @@ def _slots_expression(*, design: StudyDesign, purpose: str) -> Any:
     return SqlCase(*whens, default=Value(0), output_field=IntegerField())
 
 
-def _split_rank() -> Any:
-    whens = [When(split=split, then=Value(rank)) for rank, split in enumerate(SPLIT_PRIORITY)]
-    return SqlCase(*whens, default=Value(len(SPLIT_PRIORITY)), output_field=IntegerField())
-
-
 def queue_candidates(
-    *, project: Project, design: StudyDesign, user_id: int, purpose: str
+    *, project: Project, design: StudyDesign, user_id: int, purpose: str, split: str
 ) -> QuerySet[Case]:
-    """Cases the user may claim for the purpose, best first (one query when evaluated):
-    open for it, with a free slot, and no claim or read of theirs holding one already."""
+    """Cases of one split the user may claim for the purpose, best first (one query): open
+    for it, with a free slot, and no claim or read of theirs holding one already. Callers
+    go through SPLIT_PRIORITY split by split: each query walks the case_queue_order index in
+    the ordering and stops at the first free case instead of sorting the project."""
     holders = (
         Claim.objects.filter(claim_holds_slot_q(), case=OuterRef("pk"), purpose=purpose)
         .order_by()
@@ -126,11 +123,10 @@ def queue_candidates(
     mine = Claim.objects.filter(case=OuterRef("pk"), user_id=user_id)
     states = OPEN_FOR_REVIEW if purpose == ClaimPurpose.REVIEW else OPEN_FOR_READS
     cases = (
-        Case.objects.filter(project=project, state__in=states)
+        Case.objects.filter(project=project, split=split, state__in=states)
         .annotate(
             slots=_slots_expression(design=design, purpose=purpose),
             holders=Coalesce(Subquery(holders, output_field=IntegerField()), Value(0)),
-            split_rank=_split_rank(),
         )
         .filter(holders__lt=F("slots"))
         .exclude(Exists(mine.filter(released_at__isnull=True)))
@@ -140,8 +136,7 @@ def queue_candidates(
         cases = cases.exclude(Exists(Read.objects.filter(case=OuterRef("pk"), author_id=user_id)))
     else:
         cases = cases.exclude(Exists(mine.filter(claim_holds_slot_q())))
-    ordering = queue_ordering()(cases, project)
-    return cases.order_by("split_rank", *ordering)
+    return cases.order_by(*queue_ordering()(cases, project))
 
 
 def returned_reads(*, project: Project, user_id: int) -> QuerySet[Read]:

@@ -19,6 +19,7 @@ from annotation.selectors.access import membership_role
 from annotation.selectors.design import design_of
 from annotation.selectors.queue import (
     PURPOSE_OF_ROLE,
+    SPLIT_PRIORITY,
     claim_holds_slot_q,
     my_live_claim,
     queue_candidates,
@@ -150,20 +151,31 @@ def _try_claim(*, case: Case, user: User, purpose: str) -> Claim:
     return claim
 
 
+def _best_case(*, project: Project, user: User, purpose: str, skip_locked: bool) -> Case | None:
+    """Lock the best case the user may claim: test before tune before train (SPLIT_PRIORITY)."""
+    design = design_of(project=project)
+    for split in SPLIT_PRIORITY:
+        candidates = queue_candidates(
+            project=project, design=design, user_id=user.pk, purpose=purpose, split=split
+        )
+        case = candidates.select_for_update(skip_locked=skip_locked, of=("self",)).first()
+        if case is not None:
+            return case
+    return None
+
+
 def _claim_next_candidate(*, project: Project, user: User, purpose: str) -> Claim | None:
     """Lock the best candidate others have not locked (SKIP LOCKED) and claim it; when all
     are locked, wait for the best one instead, so that a free slot behind a lock is not
     missed (a second slot of an overlap case). Each attempt is a savepoint: a lost one
     lets go of its row lock, so two callers never wait on each other's locks."""
-    design = design_of(project=project)
     for attempt in range(CLAIM_ATTEMPTS):
-        candidates = queue_candidates(
-            project=project, design=design, user_id=user.pk, purpose=purpose
-        )
         skip_locked = attempt % 2 == 0
         try:
             with transaction.atomic():
-                case = candidates.select_for_update(skip_locked=skip_locked, of=("self",)).first()
+                case = _best_case(
+                    project=project, user=user, purpose=purpose, skip_locked=skip_locked
+                )
                 if case is None:
                     if skip_locked:
                         continue

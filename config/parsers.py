@@ -2,7 +2,7 @@
 
 Python's decoder recurses once per level: a body nested 5,000 deep raised RecursionError
 (a 500), and one nested 900 deep would pass the decoder only to exhaust the stack later.
-The depth is counted on the raw bytes first (config/jsonlimits.py).
+The depth is counted on the raw bytes first (annotation/jsonlimits.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from config.jsonlimits import json_depth
+from annotation.jsonlimits import json_depth
 
 
 class LimitedJSONParser(JSONParser):

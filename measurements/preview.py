@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from annotation.jsonlimits import json_depth
 from annotation.shapes import shapes_structure_validate
-from config.jsonlimits import json_depth
 from measurements.core.case import measure_image_shapes
 
 REFERENCES = ("C3C7", "adjacent")

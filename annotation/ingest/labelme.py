@@ -34,9 +34,9 @@ from annotation.ingest.types import (
     PlannedStudy,
     Refused,
 )
+from annotation.jsonlimits import json_depth
 from annotation.pixels import normalise_dtype
 from annotation.shapes import shapes_structure_validate
-from config.jsonlimits import json_depth
 
 READ_NAME = "labelme"
 # Points in all of one file's shapes (a dense mask outline has a few thousand).

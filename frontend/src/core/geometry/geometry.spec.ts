@@ -147,17 +147,17 @@ describe("hitTest", () => {
   ];
 
   it("finds a vertex before an edge and an edge before the inside", () => {
-    expect(hitTest(shapes, [101, 99], id, { tolerance: 4 })).toEqual({ shape: 0, kind: "vertex", index: 2 });
+    expect(hitTest(shapes, [101, 99], id, { tolerance: 4 })).toMatchObject({ shape: 0, kind: "vertex", index: 2 });
     const e = hitTest(shapes, [50, 2], id, { tolerance: 4 });
     expect(e?.kind).toBe("edge");
     expect(e?.index).toBe(0);
     expect(e?.at).toEqual([50, 0]);
-    expect(hitTest(shapes, [50, 50], id, { tolerance: 4 })).toEqual({ shape: 0, kind: "inside", index: -1 });
+    expect(hitTest(shapes, [50, 50], id, { tolerance: 4 })).toMatchObject({ shape: 0, kind: "inside", index: -1 });
   });
 
   it("hits lines and points and misses empty space", () => {
     expect(hitTest(shapes, [203, 50], id, { tolerance: 4 })?.shape).toBe(1);
-    expect(hitTest(shapes, [302, 298], id, { tolerance: 4 })).toEqual({ shape: 2, kind: "vertex", index: 0 });
+    expect(hitTest(shapes, [302, 298], id, { tolerance: 4 })).toMatchObject({ shape: 2, kind: "vertex", index: 0 });
     expect(hitTest(shapes, [250, 250], id, { tolerance: 4 })).toBeNull();
   });
 

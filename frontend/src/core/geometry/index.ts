@@ -18,5 +18,5 @@ export {
 } from "./polygon";
 export { formatMm, lengthMm, polylineLengthMm } from "./caliper";
 export type { Hit, HitKind, HitOptions } from "./hit";
-export { hitTest, outline } from "./hit";
+export { hitCandidates, hitTest, outline } from "./hit";
 export { oppositeLetters, orientationLetters } from "./orientation";

@@ -91,6 +91,9 @@ function commandKey(c: string, e: KeyboardEvent, t: Target, parts: KeyParts): bo
       return true;
     case "enter":
       return tools.finishDraft();
+    case "tab":
+      // Tab cycles the shapes under the pointer (else the viewer switches viewports).
+      return tools.kit.hover && !e.shiftKey ? tools.kit.cycleHover() : null;
     case "backspace":
       return tools.popDraftPoint() || removeHoveredVertex(t, parts);
     case "delete":

@@ -1,6 +1,7 @@
 /** What the annotator draws over each viewport's image: shapes, measurement chords, the draft and the tool cursor. */
 
-import type { Template } from "../../contract/types";
+import type { Shape, Template } from "../../contract/types";
+import type { Hit } from "../../core/geometry";
 import { nextKeypoint } from "../../core/keypoints";
 import type { MeasurePanel } from "../measure";
 import type { Viewport, ViewerLayout } from "../viewer";
@@ -35,12 +36,15 @@ function drawOverlay(ctx: CanvasRenderingContext2D, v: Viewport, parts: OverlayP
     opacity: store.opacity,
     selected: sel,
     hoverVertex: hover && hover.kind === "vertex" && v.pointer ? { shape: hover.shape, index: hover.index } : null,
+    hoverShape: hover && v.pointer ? hover.shape : null,
+    locked: (s) => store.isLocked(s),
     visible: (s) => store.isVisible(s),
     maskOf: (s) => store.maskOf(s),
     warnLabels: panel.warned,
     invalid: v === layout.active() ? panel.invalid : new Set(),
     nextKeypoint: null,
   });
+  publishHover(v, hover && v.pointer ? hover : null, list);
   if (id !== null) drawChords(ctx, v, measure.chords.get(String(id)) ?? []);
   const colour = labelColour(template, store.activeLabel ?? "");
   const draft = tools.draft();
@@ -62,5 +66,21 @@ function drawOverlay(ctx: CanvasRenderingContext2D, v: Viewport, parts: OverlayP
     ctx.ellipse(p.screen[0], p.screen[1], (mm / sc) * kx, (mm / sr) * ky, 0, 0, Math.PI * 2);
     ctx.stroke();
     ctx.restore();
+  }
+}
+
+/** State on the canvas what a press would take (browser tests read it, as they read data-view). */
+function publishHover(v: Viewport, hover: Hit | null, list: readonly Shape[]): void {
+  const text = hover
+    ? JSON.stringify({
+        shape: hover.shape,
+        label: list[hover.shape]?.label ?? "",
+        kind: hover.kind,
+        index: hover.index,
+      })
+    : "";
+  if ((v.canvas.dataset.hover ?? "") !== text) {
+    if (text) v.canvas.dataset.hover = text;
+    else delete v.canvas.dataset.hover;
   }
 }

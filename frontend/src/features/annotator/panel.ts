@@ -111,11 +111,28 @@ export function renderShapes(
       e.stopPropagation();
       if (id !== null) store.deleteShape(id, i);
     });
+    const locked = store.isLocked(s);
+    const lock = el(
+      "button",
+      {
+        class: `lock${locked ? " on" : ""}`,
+        "data-testid": "shape-lock",
+        title: locked ? "Unlock" : "Lock: never picked or moved on the image",
+        "aria-pressed": String(locked),
+      },
+      locked ? "🔒" : "🔓",
+    );
+    del.disabled ||= locked;
+    lock.addEventListener("click", (e) => {
+      e.stopPropagation();
+      if (id !== null) store.toggleLock(id, i);
+    });
     const row = el(
       "div",
       {
         class: `row${sel ? " selected" : ""}`,
         "data-testid": "shape-row",
+        "data-locked": String(locked),
         "data-index": String(i),
         "data-label": s.label,
         "data-shape-type": s.shape_type,
@@ -127,6 +144,7 @@ export function renderShapes(
         `${s.label} `,
         el("span", { class: "dim" }, `${s.shape_type} · ${describe(s, vp, null)}`),
       ),
+      lock,
       del,
     );
     if (problem)

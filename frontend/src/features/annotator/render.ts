@@ -57,6 +57,10 @@ export interface DrawOptions {
   opacity: number;
   selected: number | null;
   hoverVertex: { shape: number; index: number } | null;
+  /** The shape a press would take (outlined before the drag starts). */
+  hoverShape?: number | null;
+  /** Locked shapes are drawn dashed. */
+  locked?: (s: Shape) => boolean;
   visible: (s: Shape) => boolean;
   maskOf: (s: Shape) => PlacedMask | null;
   warnLabels: ReadonlySet<string>;
@@ -71,6 +75,17 @@ function textTag(ctx: CanvasRenderingContext2D, text: string, x: number, y: numb
   ctx.fillRect(x - 2, y - 11, w + 4, 14);
   ctx.fillStyle = colour;
   ctx.fillText(text, x, y);
+}
+
+/** A white halo under the current path: the shape the pointer would take. */
+function haloStroke(ctx: CanvasRenderingContext2D): void {
+  const w = ctx.lineWidth;
+  const c = ctx.strokeStyle;
+  ctx.lineWidth = w + 3;
+  ctx.strokeStyle = "rgba(255,255,255,.85)";
+  ctx.stroke();
+  ctx.lineWidth = w;
+  ctx.strokeStyle = c;
 }
 
 export function drawShapes(
@@ -137,7 +152,10 @@ export function drawShapes(
         ctx.closePath();
         ctx.fill();
       }
+      if (o.hoverShape === i && !sel) haloStroke(ctx);
+      if (o.locked?.(s)) ctx.setLineDash([2, 3]);
       ctx.stroke();
+      ctx.setLineDash([]);
       if (s.shape_type === "line" && s.points.length === 2) {
         const mm = lengthMm(s.points[0], s.points[1], sr, sc);
         const a = scr[0];

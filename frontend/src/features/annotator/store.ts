@@ -21,6 +21,8 @@ export class AnnotationStore {
   private history: UndoStack<AnnotDoc>;
   private listeners: ((kind: ChangeKind) => void)[] = [];
   private masks = new WeakMap<Shape, PlacedMask | null>();
+  /** Locked shapes (by object: shapes are immutable) are never hit, moved or deleted. */
+  private locked = new WeakSet<Shape>();
   selection: Selection | null = null;
   hiddenLabels = new Set<string>();
   allHidden = false;
@@ -96,12 +98,14 @@ export class AnnotationStore {
 
   updateShape(imageId: number, index: number, shape: Shape, commit = true): void {
     const list = this.shapesOf(imageId).slice();
+    if (list[index] && this.locked.has(list[index])) return;
     list[index] = shape;
     this.setShapes(imageId, list, commit);
   }
 
   deleteShape(imageId: number, index: number): void {
     const list = this.shapesOf(imageId).slice();
+    if (list[index] && this.locked.has(list[index])) return;
     list.splice(index, 1);
     this.selection = null;
     this.setShapes(imageId, list);
@@ -131,6 +135,19 @@ export class AnnotationStore {
   select(sel: Selection | null): void {
     this.selection = sel;
     this.emit("select");
+  }
+
+  isLocked(shape: Shape): boolean {
+    return this.locked.has(shape);
+  }
+
+  /** Lock or unlock a shape (not an edit: no undo step, not saved). */
+  toggleLock(imageId: number, index: number): void {
+    const s = this.shapesOf(imageId)[index];
+    if (!s) return;
+    if (this.locked.has(s)) this.locked.delete(s);
+    else this.locked.add(s);
+    this.emit("view");
   }
 
   isVisible(shape: Shape): boolean {

@@ -2,7 +2,7 @@
 
 import type { KeypointSetDef, Point, Shape, ShapeType, Template } from "../../../contract/types";
 import type { Hit } from "../../../core/geometry";
-import { clampToImage, deleteVertex, hitTest } from "../../../core/geometry";
+import { clampToImage, deleteVertex, hitCandidates } from "../../../core/geometry";
 import { normaliseShape } from "../../../core/labelme";
 import { maskContains } from "../../../core/mask";
 import { labelRule } from "../../../core/validation";
@@ -22,8 +22,18 @@ export interface AnnotatorTool extends ViewportTool {
   cancel?(): void;
 }
 
+/** How far from a vertex or edge (screen pixels) a press still takes it. */
+export const HIT_TOLERANCE_PX = 6;
+
 /** Fewest points a shape type keeps when a vertex is deleted (absent: a fixed number of points). */
 const MIN_POINTS: Partial<Record<ShapeType, number>> = { polygon: 3, linestrip: 2 };
+
+/** The viewport's image-to-screen mapping as offset + scale (it is affine). */
+function affineOf(vp: Viewport): { offset: Point; scale: Point } {
+  const o = vp.toScreen([0, 0]);
+  const u = vp.toScreen([1, 1]);
+  return { offset: o, scale: [u[0] - o[0], u[1] - o[1]] };
+}
 
 export class ToolKit {
   /** Points of the shape being drawn (polygon, rectangle, line) and the viewport it is drawn on. */
@@ -32,6 +42,9 @@ export class ToolKit {
   /** The pointer in image pixels (the rubber band's free end). */
   cursorImage: Point | null = null;
   hover: Hit | null = null;
+  /** Every shape under the pointer, best first (Tab cycles through them), and the offset Tab chose. */
+  private candidates: Hit[] = [];
+  private cycle = 0;
   /** Brush and eraser diameter in mm. */
   brushMm = 2;
 
@@ -69,21 +82,38 @@ export class ToolKit {
     return clampToImage(p, vp.series.columns, vp.series.rows);
   }
 
+  /** What a press at `p` takes: the hit-test's best candidate, or the one Tab cycled to while
+   * the same shapes stay under the pointer. */
   hitAt(vp: Viewport, p: PointerInfo): Hit | null {
     const id = vp.currentImageId;
     const shapes = this.store.shapesOf(id);
     const sel = this.store.selection;
     const selected = new Set<number>(sel && sel.imageId === id ? [sel.index] : []);
-    return hitTest(shapes, p.screen, (q) => vp.toScreen(q), {
-      tolerance: 6,
+    const next = hitCandidates(shapes, p.screen, (q) => vp.toScreen(q), {
+      tolerance: HIT_TOLERANCE_PX,
       selected,
       visible: (i) => this.store.isVisible(shapes[i]),
+      locked: (i) => this.store.isLocked(shapes[i]),
       maskContains: (i, q) => {
         const m = this.store.maskOf(shapes[i]);
         return m ? maskContains(m, q) : false;
       },
       toImage: (s) => vp.toImage(s),
+      affine: affineOf(vp),
     });
+    const same = next.length === this.candidates.length && next.every((h, k) => h.shape === this.candidates[k].shape);
+    if (!same) this.cycle = 0;
+    this.candidates = next;
+    return next.length ? next[this.cycle % next.length] : null;
+  }
+
+  /** Tab: hover the next shape under the pointer; false when there is no other. */
+  cycleHover(): boolean {
+    if (this.candidates.length < 2) return false;
+    this.cycle = (this.cycle + 1) % this.candidates.length;
+    this.hover = this.candidates[this.cycle];
+    this.redraw();
+    return true;
   }
 
   /** Add a shape on the viewport's slice, its points kept inside the image. */

@@ -18,6 +18,7 @@ export default defineConfig({
         caselist: resolve(import.meta.dirname, "src/pages/caselist.ts"),
         styles: resolve(import.meta.dirname, "src/pages/styles.ts"),
         review: resolve(import.meta.dirname, "src/pages/review.ts"),
+        history: resolve(import.meta.dirname, "src/pages/history.ts"),
       },
     },
   },

@@ -13,6 +13,11 @@ import { el, toast } from "../ui";
 /** How long "Pre-label all" waits for its confirming second click (ms). */
 const CONFIRM_MS = 5000;
 
+interface QueueCounts {
+  states: Record<string, number>;
+  claimed: Record<string, number>;
+}
+
 interface Row {
   id: number;
   tr: HTMLTableRowElement;
@@ -41,6 +46,8 @@ export class CaseList {
     "Pre-label all",
   );
   readonly summary = el("span", { class: "muted", "data-testid": "jobs-summary" });
+  /** The project's work waiting (GET .../queue/counts, then `queue.changed` events). */
+  readonly queueCounts = el("span", { class: "muted queue-counts", "data-testid": "queue-counts" });
   readonly livePill = el(
     "span",
     { class: "pill", "data-testid": "caselist-live", "data-live": "off", title: "Live updates" },
@@ -66,7 +73,7 @@ export class CaseList {
       });
       this.toolbar.append(this.prelabelSelected, this.prelabelAll);
     }
-    this.toolbar.append(el("span", { class: "spacer" }), this.summary, this.livePill);
+    this.toolbar.append(el("span", { class: "spacer" }), this.queueCounts, this.summary, this.livePill);
     root.append(this.toolbar);
     this.live = new LiveSocket(
       `/ws/projects/${encodeURIComponent(this.project)}/`,
@@ -77,6 +84,26 @@ export class CaseList {
       },
     );
     void this.loadJobs();
+    void this.loadCounts();
+  }
+
+  private async loadCounts(): Promise<void> {
+    try {
+      this.showCounts(await getJSON<QueueCounts>(`/api/projects/${encodeURIComponent(this.project)}/queue/counts`));
+    } catch {
+      /* the list works without its counts */
+    }
+  }
+
+  showCounts(counts: QueueCounts): void {
+    const s = counts.states;
+    const claimed = Object.values(counts.claimed).reduce((a, b) => a + b, 0);
+    const waiting = (s.new ?? 0) + (s.prelabelled ?? 0) + (s.returned ?? 0);
+    this.queueCounts.textContent =
+      `${waiting} to annotate · ${s.submitted ?? 0} to review · ${s.in_review ?? 0} in review · ` +
+      `${s.gold ?? 0} gold · ${claimed} claimed`;
+    for (const [state, n] of Object.entries(s)) this.queueCounts.dataset[`state_${state}`] = String(n);
+    this.queueCounts.dataset.claimed = String(claimed);
   }
 
   private addColumns(table: HTMLTableElement, trs: HTMLTableRowElement[]): void {
@@ -194,6 +221,7 @@ export class CaseList {
   private onLive(e: LiveEvent): void {
     if (e.type === RECONNECTED) {
       void this.loadJobs(); // events sent while the socket was down are lost
+      void this.loadCounts();
     } else if (e.type === DENIED) {
       this.livePill.title = "Live updates stopped: you have no access to this project any more";
       toast("You no longer have access to this project; reload the page", "error", 10000);
@@ -202,6 +230,14 @@ export class CaseList {
       if (job) this.apply(job);
     } else if (e.type === "case.state_changed" && typeof e.case === "number" && typeof e.state === "string") {
       this.setState(e.case, e.state);
+    } else if (e.type === "gold.signed" && typeof e.case === "number") {
+      this.setState(e.case, "gold");
+    } else if (e.type === "queue.changed" && e.counts && typeof e.counts === "object") {
+      this.showCounts(e.counts as QueueCounts);
+    } else if (e.type === "claim.changed" && typeof e.case === "number") {
+      const row = this.rows.get(e.case);
+      // The socket does not say who: only that the case is taken (or free again).
+      if (row) row.tr.dataset.claimed = String(e.action === "claimed" || e.action === "reassigned");
     }
   }
 

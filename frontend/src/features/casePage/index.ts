@@ -53,6 +53,11 @@ function buildShell(caseInfo: CaseInfo, viewports: HTMLElement): Shell {
     { class: "appbar", "data-testid": "appbar" },
     el("span", { class: "title", "data-testid": "case-title" }, caseInfo.pseudonym),
     el("span", { class: "badge", "data-testid": "case-state" }, caseInfo.state),
+    el(
+      "a",
+      { class: "link", href: `/cases/${caseInfo.id}/history`, "data-testid": "history-link", title: "Case history" },
+      "History",
+    ),
   );
   const toolrail = el("div", { class: "toolrail", "data-testid": "toolrail" });
   const side = el("aside", { class: "sidepanel", "data-testid": "sidepanel" });

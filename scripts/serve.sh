@@ -5,6 +5,9 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 PY=.venv/bin/python
 
+# The server refuses to start without a secret key when DEBUG is off: make one on first use.
+$PY manage.py ensure_secret_key
+
 $PY manage.py worker --single --interval 0.2 &
 worker=$!
 trap 'kill $worker 2>/dev/null || true; wait $worker 2>/dev/null || true' EXIT INT TERM

@@ -7,11 +7,12 @@
 
 import type { CaseInfo, Point, SeriesInfo } from "../../contract/types";
 import type { ViewTransform } from "../../core/geometry";
-import { fitTransform, panBy, pixelScale, screenToImage, zoomAt } from "../../core/geometry";
+import { fitBoxTransform, fitTransform, panBy, pixelScale, screenToImage, zoomAt } from "../../core/geometry";
 import type { IntensityStats, PixelArray, Window, WindowLevel } from "../../core/windowLevel";
 import { applyWindow, buildLut, dragWindow, intensityStats, PRESETS, presetWindow } from "../../core/windowLevel";
 import { el } from "../ui";
 import { ViewportCorners } from "./corners";
+import { bindViewportInput } from "./input";
 import type { PixelCache } from "./pixelCache";
 
 /** What an annotation tool gets from the viewport for pointer input. */
@@ -32,9 +33,6 @@ export interface ViewportTool {
 
 export type OverlayDrawer = (ctx: CanvasRenderingContext2D, vp: Viewport) => void;
 
-type Drag =
-  { kind: "wl"; x: number; y: number; start: Window } | { kind: "pan"; x: number; y: number } | { kind: "tool" } | null;
-
 export class Viewport {
   readonly root: HTMLElement;
   readonly canvas: HTMLCanvasElement;
@@ -47,6 +45,10 @@ export class Viewport {
   readonly sliceListeners: ((vp: Viewport) => void)[] = [];
   readonly seriesListeners: ((vp: Viewport) => void)[] = [];
   activateListener: ((vp: Viewport) => void) | null = null;
+  /** The region a fit frames (image pixels x0, y0, x1, y1: the pre-label's extent), or null: the whole image. */
+  regionOfInterest: ((vp: Viewport) => [number, number, number, number] | null) | null = null;
+  /** The pointer over the canvas (null when it left): tools draw their cursor there. */
+  pointer: PointerInfo | null = null;
 
   private stats: IntensityStats | null = null;
   private statsFrom = 0;
@@ -58,9 +60,6 @@ export class Viewport {
   private imageDirty = true;
   private viewTransform: ViewTransform | null = null;
   private frame = 0;
-  private drag: Drag = null;
-  private wheelAccum = 0;
-  private lastPointer: PointerInfo | null = null;
   private readonly picker: HTMLSelectElement;
   private readonly corners: ViewportCorners;
   private wlInitialised = false;
@@ -96,7 +95,7 @@ export class Viewport {
     this.corners = new ViewportCorners(slot, this.picker);
     this.root = el("div", { class: "viewport", "data-slot": slot }, this.canvas, ...this.corners.nodes);
     this.index = Math.floor(series.images.length / 2);
-    this.bindInput();
+    bindViewportInput(this);
     new ResizeObserver(() => this.resize()).observe(this.root);
     cache.onLoad((id) => this.onPixelsLoaded(id));
     this.startSeries();
@@ -242,15 +241,16 @@ export class Viewport {
     if (w === 0 || h === 0) return null;
     if (!this.transform) {
       const [sr, sc] = this.series.pixel_spacing;
-      this.transform = fitTransform({
+      const fit = {
         viewW: w,
         viewH: h,
         columns: this.series.columns,
         rows: this.series.rows,
         spacingRow: sr || 1,
         spacingCol: sc || 1,
-        margin: 8,
-      });
+      };
+      const box = this.regionOfInterest?.(this) ?? null;
+      this.transform = box ? fitBoxTransform({ ...fit, box }) : fitTransform({ ...fit, margin: 8 });
     }
     return this.transform;
   }
@@ -360,99 +360,25 @@ export class Viewport {
     this.imageDirty = true;
   }
 
-  // ----- input -----
+  // ----- input (bound by input.ts) -----
 
-  private pointerInfo(e: PointerEvent | MouseEvent): PointerInfo {
+  /** Where a pointer event is, on the canvas and in the image. */
+  pointerAt(e: PointerEvent | MouseEvent): PointerInfo {
     const r = this.canvas.getBoundingClientRect();
     const screen: Point = [e.clientX - r.left, e.clientY - r.top];
     return { screen, image: this.toImage(screen), event: e };
   }
 
-  private bindInput(): void {
-    const c = this.canvas;
-    c.addEventListener("contextmenu", (e) => e.preventDefault());
-    c.addEventListener(
-      "wheel",
-      (e) => {
-        e.preventDefault();
-        this.activateListener?.(this);
-        if (e.ctrlKey || e.metaKey) {
-          const p = this.pointerInfo(e);
-          this.zoomBy(Math.exp(-e.deltaY * 0.0015), p.screen);
-          return;
-        }
-        // One notch is one slice; trackpads send small deltas that add up.
-        this.wheelAccum += e.deltaMode === 1 ? e.deltaY * 40 : e.deltaY;
-        const steps = Math.trunc(this.wheelAccum / 50) || (Math.abs(e.deltaY) >= 50 ? Math.sign(e.deltaY) : 0);
-        if (steps !== 0) {
-          this.wheelAccum = 0;
-          this.scroll(steps > 0 ? Math.min(steps, 5) : Math.max(steps, -5));
-        }
-      },
-      { passive: false },
-    );
-    c.addEventListener("pointerdown", (e) => {
-      this.activateListener?.(this);
-      c.focus({ preventScroll: true });
-      const p = this.pointerInfo(e);
-      if (e.button === 1 || (e.button === 0 && e.shiftKey && !this.toolWantsShift())) {
-        this.drag = { kind: "pan", x: e.clientX, y: e.clientY };
-      } else if (e.button === 2) {
-        this.drag = { kind: "wl", x: e.clientX, y: e.clientY, start: { center: this.wl.center, width: this.wl.width } };
-      } else if (e.button === 0) {
-        if (this.tool && this.tool.down(this, p)) this.drag = { kind: "tool" };
-        else
-          this.drag = {
-            kind: "wl",
-            x: e.clientX,
-            y: e.clientY,
-            start: { center: this.wl.center, width: this.wl.width },
-          };
-      } else return;
-      c.setPointerCapture(e.pointerId);
-      e.preventDefault();
-    });
-    c.addEventListener("pointermove", (e) => {
-      const p = this.pointerInfo(e);
-      this.lastPointer = p;
-      const d = this.drag;
-      if (d?.kind === "pan") {
-        const t = this.ensureTransform();
-        if (t) this.transform = panBy(t, e.clientX - d.x, e.clientY - d.y);
-        d.x = e.clientX;
-        d.y = e.clientY;
-        this.invalidate(false);
-      } else if (d?.kind === "wl") {
-        const stats = this.ensureStats();
-        if (stats) this.setWindow(dragWindow(d.start, e.clientX - d.x, e.clientY - d.y, stats));
-      } else if (d?.kind === "tool") {
-        this.tool?.move(this, p, true);
-      } else {
-        this.tool?.move(this, p, false);
-      }
-      c.style.cursor =
-        d?.kind === "pan" ? "grabbing" : d?.kind === "wl" ? "crosshair" : (this.tool?.cursor(this, p) ?? "default");
-    });
-    const end = (e: PointerEvent) => {
-      const d = this.drag;
-      this.drag = null;
-      if (c.hasPointerCapture(e.pointerId)) c.releasePointerCapture(e.pointerId);
-      if (d?.kind === "tool") this.tool?.up(this, this.pointerInfo(e));
-    };
-    c.addEventListener("pointerup", end);
-    c.addEventListener("pointercancel", end);
-    c.addEventListener("dblclick", (e) => this.tool?.dblclick?.(this, this.pointerInfo(e)));
-    c.addEventListener("pointerleave", () => {
-      this.lastPointer = null;
-      this.invalidate(false);
-    });
+  /** Move the image by (dx, dy) screen pixels. */
+  pan(dx: number, dy: number): void {
+    const t = this.ensureTransform();
+    if (t) this.transform = panBy(t, dx, dy);
+    this.invalidate(false);
   }
 
-  private toolWantsShift(): boolean {
-    return false;
-  }
-
-  get pointer(): PointerInfo | null {
-    return this.lastPointer;
+  /** The window dragged (dx, dy) screen pixels from `start` (right-drag, or left-drag in Navigate). */
+  dragWindowFrom(start: Window, dx: number, dy: number): void {
+    const stats = this.ensureStats();
+    if (stats) this.setWindow(dragWindow(start, dx, dy, stats));
   }
 }

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from annotation.domain_events import CaseStateChanged, ClaimChanged, ReadSubmitted, RevisionSaved
 from annotation.live import case_group, event_publish, project_group
-from annotation.selectors.queue_counts import queue_counts
 
 
 def revision_announce(event: RevisionSaved) -> None:
@@ -41,29 +40,29 @@ def case_state_announce(event: CaseStateChanged) -> None:
         )
 
 
-def _queue_changed(project_id: int) -> None:
-    event_publish(
-        group=project_group(project_id),
-        type="queue.changed",
-        payload={"counts": queue_counts(project_id=project_id)},
-    )
+def _queue_changed(project_id: int, delta: dict[str, dict[str, int]]) -> None:
+    # A change of the counts, not the counts: no query per event (a "Next case" call sends
+    # two). Pages load the counts (GET .../queue/counts) and again after a lost socket.
+    event_publish(group=project_group(project_id), type="queue.changed", payload={"delta": delta})
 
 
 def queue_counts_on_state(event: CaseStateChanged) -> None:
-    """`queue.changed` (cases per state, live claims) to the project's members."""
-    _queue_changed(event.project_id)
+    """`queue.changed`: one case fewer in the previous state, one more in the new one."""
+    _queue_changed(event.project_id, {"states": {event.previous: -1, event.state: 1}})
 
 
 def claim_changed_announce(event: ClaimChanged) -> None:
     """`claim.changed` to the case's viewers and the project's case list, without naming
     the claimant (any member may know a case is taken; who took it is the lead's list), then
-    the queue's new counts. A renewal changes neither: it is not announced."""
+    `queue.changed` with one live claim more or fewer. A renewal changes neither."""
     if event.action == "renewed":
         return
     payload = {"case": event.case_id, "purpose": event.purpose, "action": event.action}
     for group in (case_group(event.case_id), project_group(event.project_id)):
         event_publish(group=group, type="claim.changed", payload=payload)
-    _queue_changed(event.project_id)
+    # Every other action ends a claim (a reassignment ends one and claims anew).
+    step = 1 if event.action == "claimed" else -1
+    _queue_changed(event.project_id, {"claimed": {event.purpose: step}})
 
 
 def read_submitted_announce(event: ReadSubmitted) -> None:

@@ -6,14 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count
-from django.utils import timezone
 
 from annotation.models import Case, CaseState, Claim, ClaimPurpose
 
 
 def queue_counts(*, project_id: int) -> dict[str, Any]:
-    """{"states": {state: cases}, "claimed": {purpose: live claims}}, every key present;
-    two queries."""
+    """{"states": {state: cases}, "claimed": {purpose: unreleased claims}}, every key
+    present; two queries."""
     states = dict.fromkeys(CaseState.values, 0)
     for state, n in (
         Case.objects.filter(project_id=project_id)
@@ -24,9 +23,9 @@ def queue_counts(*, project_id: int) -> dict[str, Any]:
         states[state] = n
     claimed = dict.fromkeys(ClaimPurpose.values, 0)
     for purpose, n in (
-        Claim.objects.filter(
-            case__project_id=project_id, released_at__isnull=True, expires_at__gt=timezone.now()
-        )
+        # Unreleased claims, expired or not: the live `queue.changed` deltas count a claim
+        # until it is released (an expired one when the queue sweeps it).
+        Claim.objects.filter(case__project_id=project_id, released_at__isnull=True)
         .values_list("purpose")
         .annotate(n=Count("id"))
         .order_by()

@@ -54,6 +54,7 @@ export class CaseList {
     "live",
   );
   private live: LiveSocket | null = null;
+  private counts: QueueCounts | null = null;
   private confirmTimer = 0;
 
   constructor(
@@ -95,7 +96,20 @@ export class CaseList {
     }
   }
 
+  /** A live change of the counts (cases moved between states, claims taken or ended). */
+  applyDelta(delta: Partial<QueueCounts>): void {
+    const counts = this.counts;
+    if (!counts) return; // the GET answers with the change already in
+    for (const key of ["states", "claimed"] as const) {
+      for (const [name, step] of Object.entries(delta[key] ?? {})) {
+        counts[key][name] = Math.max(0, (counts[key][name] ?? 0) + step);
+      }
+    }
+    this.showCounts(counts);
+  }
+
   showCounts(counts: QueueCounts): void {
+    this.counts = counts;
     const s = counts.states;
     const claimed = Object.values(counts.claimed).reduce((a, b) => a + b, 0);
     const waiting = (s.new ?? 0) + (s.prelabelled ?? 0) + (s.returned ?? 0);
@@ -232,12 +246,12 @@ export class CaseList {
       this.setState(e.case, e.state);
     } else if (e.type === "gold.signed" && typeof e.case === "number") {
       this.setState(e.case, "gold");
-    } else if (e.type === "queue.changed" && e.counts && typeof e.counts === "object") {
-      this.showCounts(e.counts as QueueCounts);
+    } else if (e.type === "queue.changed" && e.delta && typeof e.delta === "object") {
+      this.applyDelta(e.delta);
     } else if (e.type === "claim.changed" && typeof e.case === "number") {
       const row = this.rows.get(e.case);
       // The socket does not say who: only that the case is taken (or free again).
-      if (row) row.tr.dataset.claimed = String(e.action === "claimed" || e.action === "reassigned");
+      if (row) row.tr.dataset.claimed = String(e.action === "claimed");
     }
   }
 

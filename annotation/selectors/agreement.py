@@ -107,9 +107,10 @@ class MaskCache:
 def _crop(a: BoolArray, b: BoolArray) -> tuple[BoolArray, BoolArray]:
     """Both masks cut to their union's box plus one pixel: Dice and HD95 are unchanged
     (the border pixel keeps inner surfaces inner) and the distance maps are small."""
-    rows, cols = np.nonzero(a | b)
-    top, left = max(int(rows.min()) - 1, 0), max(int(cols.min()) - 1, 0)
-    bottom, right = int(rows.max()) + 2, int(cols.max()) + 2
+    both = a | b
+    rows, cols = np.flatnonzero(both.any(axis=1)), np.flatnonzero(both.any(axis=0))
+    top, left = max(int(rows[0]) - 1, 0), max(int(cols[0]) - 1, 0)
+    bottom, right = int(rows[-1]) + 2, int(cols[-1]) + 2
     return a[top:bottom, left:right], b[top:bottom, left:right]
 
 

@@ -7,9 +7,13 @@ heads (one), the authors' roles (one), the images' grids (one at most, cached pe
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
+
+from django.core.cache import cache
 
 from annotation.models import Case, Membership, Read, ReadKind, Role
 from annotation.permissions import UserLike, visible_reads_q
@@ -22,6 +26,11 @@ from annotation.selectors.agreement import (
 )
 from annotation.selectors.design import role_unaided
 from annotation.selectors.geometry import image_geometries
+
+logger = logging.getLogger(__name__)
+# Bump when the agreement's definition changes: cached figures of the old one are ignored.
+AGREEMENT_VERSION = "1"
+AGREEMENT_CACHE_S = 7 * 24 * 3600
 
 # Okabe & Ito's palette: told apart with every common colour-vision deficiency.
 READ_COLOURS: dict[str, str] = {
@@ -65,6 +74,7 @@ def review_reads(*, case: Case, user: UserLike, role: str) -> list[Read]:
     return list(
         Read.objects.filter(visible, case=case)
         .select_related("author", "head__author")
+        .defer("head__image_meta")
         .order_by("id")
     )
 
@@ -112,18 +122,56 @@ def _grids(*, case: Case, reads: list[Read]) -> dict[str, Grid]:
     }
 
 
+def _pair_key(structures: Structures, a: Read, b: Read) -> str:
+    """Revisions never change: the agreement of two heads is computed once and kept. The
+    key names both revisions (id and time, so a reused id after a database reset misses)
+    and the template's structures."""
+    ha, hb = a.head, b.head
+    assert ha is not None
+    assert hb is not None
+    what = hashlib.sha256(repr((structures.areas, sorted(structures.keypoints))).encode())
+    return (
+        f"review-agreement:{AGREEMENT_VERSION}:{what.hexdigest()[:16]}:"
+        f"{a.pk}.{ha.pk}@{ha.created_at.timestamp()}:{b.pk}.{hb.pk}@{hb.created_at.timestamp()}"
+    )
+
+
+def _cached(keys: list[str]) -> dict[str, Any]:
+    try:
+        found: dict[str, Any] = cache.get_many(keys)
+    except Exception:  # a cache outage only costs the computation
+        logger.warning("review agreement cache unavailable", exc_info=True)
+        return {}
+    return found
+
+
+def _keep(values: dict[str, Any]) -> None:
+    try:
+        cache.set_many(values, timeout=AGREEMENT_CACHE_S)
+    except Exception:
+        logger.warning("review agreement cache unavailable", exc_info=True)
+
+
 def review_agreement(*, case: Case, reads: list[Read]) -> tuple[Structures, list[dict[str, Any]]]:
-    """The template's structures and the agreement of every pair of reads with a head."""
+    """The template's structures and the agreement of every pair of reads with a head
+    (cached per pair of head revisions)."""
     structures = template_structures(case.project.template)
     drawn = [r for r in reads if r.head is not None]
-    cache = MaskCache(grids=_grids(case=case, reads=drawn))
-    pairs = [
-        pair_agreement(
-            cache=cache,
-            structures=structures,
-            a=(a.pk, a.head.shapes),  # type: ignore[union-attr]
-            b=(b.pk, b.head.shapes),  # type: ignore[union-attr]
-        )
-        for a, b in combinations(drawn, 2)
-    ]
-    return structures, pairs
+    pairs = list(combinations(drawn, 2))
+    keys = [_pair_key(structures, a, b) for a, b in pairs]
+    found = _cached(keys) if keys else {}
+    missing = [(k, a, b) for k, (a, b) in zip(keys, pairs, strict=True) if k not in found]
+    if missing:
+        masks = MaskCache(grids=_grids(case=case, reads=drawn))
+        fresh = {
+            key: pair_agreement(
+                cache=masks,
+                structures=structures,
+                a=(a.pk, a.head.shapes),  # type: ignore[union-attr]
+                b=(b.pk, b.head.shapes),  # type: ignore[union-attr]
+            )
+            for key, a, b in missing
+        }
+        _keep(fresh)
+        found.update(fresh)
+    return structures, [found[k] for k in keys]

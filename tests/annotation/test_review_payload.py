@@ -170,3 +170,22 @@ def test_measurements_of_each_visible_read_head_sit_side_by_side(clients, review
         clients["annotator"].get(f"/api/cases/{review.case.pk}/review/measurements").status_code
         == 403
     )
+
+
+def test_a_new_revision_gets_fresh_agreement_not_the_kept_one(clients, review, cast) -> None:
+    def cord_dice() -> float:
+        data = _payload(clients["reviewer"], review.case)
+        pair = next(
+            p
+            for p in data["agreement"]
+            if {p["a"], p["b"]} == {review.annotator.pk, review.model.pk}
+        )
+        return float(pair["cord"]["dice"])
+
+    assert cord_dice() < 1.0
+    assert cord_dice() < 1.0  # the kept figures of the same two heads
+    heads = review.heads()
+    revision_create(
+        read=review.model, parent_id=heads["model"].pk, shapes=heads["annotator"].shapes
+    )
+    assert cord_dice() == 1.0

@@ -149,6 +149,8 @@ def database_settings(url: str, *, pool: bool = True) -> dict[str, object]:
         "PORT": db.port,
         "OPTIONS": options,
         "CONN_MAX_AGE": 0,
-        "CONN_HEALTH_CHECKS": False,
+        # With the pool: each connection is tested as it is handed out (one round trip), so
+        # the dead ones a database restart leaves in the pool never fail a request.
+        "CONN_HEALTH_CHECKS": pool,
         "TEST": {"NAME": env_optional("DATABASE_TEST_NAME")},
     }

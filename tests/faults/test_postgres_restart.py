@@ -118,6 +118,15 @@ def test_a_postgres_restart_answers_json_503_then_recovers_with_nothing_half_wri
         for thread in threads:
             thread.join(timeout=60)
 
+    # Recovered for good: no pooled connection from before the restart is handed out again
+    # (each process keeps up to DATABASE_POOL_MAX of them).
+    after = [
+        ApiClient(url, savers[0].client.session).request("GET", f"/api/reads/{savers[0].read_id}")
+        for url in stack.urls
+        for _ in range(30)
+    ]
+    assert [r.status for r in after] == [200] * len(after), stack.logs()
+
     replies = [(kind, r) for s in savers for _, kind, r in s.replies]
     statuses = sorted({(kind, r.status) for kind, r in replies})
     assert {status for _, status in statuses} <= {200, 201, 409, 503}, (statuses, stack.logs())

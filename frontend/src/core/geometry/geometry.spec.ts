@@ -190,3 +190,24 @@ describe("orientation letters", () => {
     expect(oppositeLetters("LS")).toBe("RI");
   });
 });
+
+import { fitBoxTransform } from "./index";
+
+describe("fitBoxTransform", () => {
+  const base = { viewW: 1000, viewH: 800, columns: 512, rows: 512, spacingRow: 0.5, spacingCol: 0.5 };
+
+  it("centres the box and makes it fill three quarters of the tighter side", () => {
+    const t = fitBoxTransform({ ...base, box: [200, 100, 260, 400] });
+    const a = imageToScreen(t, [200, 100]);
+    const b = imageToScreen(t, [260, 400]);
+    expect((a[0] + b[0]) / 2).toBeCloseTo(500);
+    expect((a[1] + b[1]) / 2).toBeCloseTo(400);
+    expect(b[1] - a[1]).toBeCloseTo(600);
+  });
+
+  it("never zooms out below the whole image nor in past the cap", () => {
+    const whole = fitTransform({ ...base, margin: 8 });
+    expect(fitBoxTransform({ ...base, box: [0, 0, 512, 512] }).zoom).toBeCloseTo(whole.zoom);
+    expect(fitBoxTransform({ ...base, box: [100, 100, 101, 101] }).zoom).toBeCloseTo(whole.zoom * 6);
+  });
+});

@@ -1,6 +1,6 @@
 /** Pure geometry of the viewer and annotator (no DOM). */
 export type { ViewTransform } from "./transform";
-export { fitTransform, imageToScreen, panBy, pixelScale, screenToImage, zoomAt } from "./transform";
+export { fitBoxTransform, fitTransform, imageToScreen, panBy, pixelScale, screenToImage, zoomAt } from "./transform";
 export type { Box } from "./polygon";
 export {
   boundingBox,

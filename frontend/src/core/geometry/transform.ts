@@ -60,3 +60,33 @@ export function zoomAt(t: ViewTransform, factor: number, sx: number, sy: number)
 export function panBy(t: ViewTransform, dx: number, dy: number): ViewTransform {
   return { ...t, panX: t.panX + dx, panY: t.panY + dy };
 }
+
+/**
+ * View centred on an image box (x0, y0, x1, y1 in image pixels) that fills `fill` of the
+ * viewport along its tighter side: the region of interest (the pre-label's extent) framed,
+ * never zoomed out below the whole-image fit nor in past `maxZoomOverFit` times it.
+ */
+export function fitBoxTransform(args: {
+  viewW: number;
+  viewH: number;
+  columns: number;
+  rows: number;
+  spacingRow: number;
+  spacingCol: number;
+  box: [number, number, number, number];
+  fill?: number;
+  maxZoomOverFit?: number;
+}): ViewTransform {
+  const { viewW, viewH, spacingRow, spacingCol, box } = args;
+  const whole = fitTransform({ ...args, margin: 8 });
+  const fill = args.fill ?? 0.75;
+  const w = Math.max(1, box[2] - box[0]) * spacingCol;
+  const h = Math.max(1, box[3] - box[1]) * spacingRow;
+  const zoom = Math.min(
+    whole.zoom * (args.maxZoomOverFit ?? 6),
+    Math.max(whole.zoom, Math.min((viewW * fill) / w, (viewH * fill) / h)),
+  );
+  const cx = ((box[0] + box[2]) / 2) * spacingCol * zoom;
+  const cy = ((box[1] + box[3]) / 2) * spacingRow * zoom;
+  return { zoom, panX: viewW / 2 - cx, panY: viewH / 2 - cy, spacingRow, spacingCol };
+}

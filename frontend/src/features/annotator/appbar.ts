@@ -37,6 +37,7 @@ export function mountAppBar(args: {
   saveB.addEventListener("click", () => session.saveNow());
   appbar.insertBefore(el("span", { class: "sep" }), appbar.lastElementChild);
   for (const n of [
+    session.startButton,
     session.readSelect,
     session.statusPill,
     saveB,

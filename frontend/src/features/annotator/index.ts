@@ -7,6 +7,7 @@ import { toast } from "../ui";
 import type { Viewport, ViewerLayout } from "../viewer";
 import { mountAppBar } from "./appbar";
 import { draftStatus } from "./draftStatus";
+import { installFitToAnatomy } from "./fitAnatomy";
 import { annotatorKeys } from "./keys";
 import { installOverlays } from "./overlay";
 import { mountToolRail } from "./rail";
@@ -36,6 +37,8 @@ export function mountAnnotator(args: {
   hint: HTMLElement;
   username: string;
   role: string;
+  /** Offer "Start my read" (the page says who may; reviewers and leads edit the gold read). */
+  mayStartRead?: boolean;
 }): AnnotatorParts {
   const { caseInfo, layout } = args;
   const template = caseInfo.project.template ?? { labels: [] };
@@ -51,6 +54,7 @@ export function mountAnnotator(args: {
   const tools = new ToolBox(store, template, redraw);
   const session = new ReadSession(caseInfo.id, store, args.role);
   session.username = args.username;
+  session.mayStart = args.mayStartRead ?? true;
   const measure = new MeasurePanel(caseInfo.id, caseInfo.series);
   measure.onChords = redraw;
 
@@ -70,10 +74,9 @@ export function mountAnnotator(args: {
   };
   const allShapes = () => store.doc.shapes;
   store.onChange((kind) => {
-    if (kind === "edit" || kind === "undo") {
-      session.edited();
-      measure.schedule(allShapes());
-    }
+    // A drag is saved once, when it ends (its commit is an "edit").
+    if (kind === "edit" || kind === "undo") session.edited();
+    if (kind === "edit" || kind === "undo" || kind === "drag") measure.schedule(allShapes());
     if (kind === "load") measure.schedule(allShapes(), 0);
     refresh();
   });
@@ -86,6 +89,8 @@ export function mountAnnotator(args: {
       if (vp === layout.active()) refresh();
     });
   }
+
+  installFitToAnatomy(layout, store);
 
   // Overlays and keys.
   installOverlays({ layout, template, store, tools, measure, panel });

@@ -19,6 +19,9 @@ const TOOL_KEYS = new Map<string, ToolName>([
   ["ctrl+e", "eraser"],
 ]);
 
+/** Keys the viewer keeps whatever the template's label hotkeys say (F: fit to the anatomy). */
+const VIEWER_KEYS = new Set(["f"]);
+
 /** Alt+arrow moves the selected shape by one image pixel. */
 const NUDGE = new Map<string, Point>([
   ["alt+arrowup", [0, -1]],
@@ -60,7 +63,7 @@ export function annotatorKeys(parts: KeyParts): (e: KeyboardEvent, vp: Viewport)
     if (handled !== null) return handled;
     const step = NUDGE.get(c);
     if (step) return nudge(step, t, parts.store);
-    const label = e.ctrlKey || e.metaKey || e.altKey ? undefined : hotkeys.get(c);
+    const label = e.ctrlKey || e.metaKey || e.altKey || VIEWER_KEYS.has(c) ? undefined : hotkeys.get(c);
     if (!label) return false;
     setLabel(label, t, parts);
     return true;
@@ -87,6 +90,7 @@ function commandKey(c: string, e: KeyboardEvent, t: Target, parts: KeyParts): bo
     case "escape":
       if (tools.kit.draft.length) tools.cancelDraft();
       else if (store.selection) store.select(null);
+      else if (t.id !== null && tools.kit.rulers.delete(t.id)) redraw();
       else tools.setTool("navigate");
       return true;
     case "enter":
@@ -102,9 +106,13 @@ function commandKey(c: string, e: KeyboardEvent, t: Target, parts: KeyParts): bo
       }
       return true;
     case "h":
-      store.allHidden = !store.allHidden;
+      if (e.shiftKey) store.chordsShown = !store.chordsShown;
+      else store.allHidden = !store.allHidden;
       store.emit("view");
+      redraw();
       return true;
+    case "f":
+      return null; // F fits the view (the viewer's key), whatever label has "f" as hotkey
     case "[":
     case "]":
       tools.kit.brushMm = c === "[" ? Math.max(0.5, tools.kit.brushMm / 1.25) : Math.min(30, tools.kit.brushMm * 1.25);

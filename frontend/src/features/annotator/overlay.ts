@@ -5,7 +5,15 @@ import type { Hit } from "../../core/geometry";
 import { nextKeypoint } from "../../core/keypoints";
 import type { MeasurePanel } from "../measure";
 import type { Viewport, ViewerLayout } from "../viewer";
-import { drawChords, drawDraft, drawKeypointCursor, drawShapes, labelColour } from "./render";
+import {
+  drawChords,
+  drawDraft,
+  drawKeypointCursor,
+  drawLevelRuler,
+  drawRulers,
+  drawShapes,
+  labelColour,
+} from "./render";
 import type { SidePanel } from "./sidePanel";
 import type { AnnotationStore } from "./store";
 import type { ToolBox } from "./tools";
@@ -45,7 +53,12 @@ function drawOverlay(ctx: CanvasRenderingContext2D, v: Viewport, parts: OverlayP
     nextKeypoint: null,
   });
   publishHover(v, hover && v.pointer ? hover : null, list);
-  if (id !== null) drawChords(ctx, v, measure.chords.get(String(id)) ?? []);
+  // Hide all (H) hides every overlay; Shift+H hides the measurement chords alone.
+  if (!store.allHidden) {
+    drawLevelRuler(ctx, v, list);
+    if (id !== null && store.chordsShown) drawChords(ctx, v, measure.chords.get(String(id)) ?? []);
+    if (id !== null) drawRulers(ctx, v, tools.kit.rulers.get(id) ?? []);
+  }
   const colour = labelColour(template, store.activeLabel ?? "");
   const draft = tools.draft();
   if (draft && draft.view === v) drawDraft(ctx, v, draft.tool, draft.points, draft.cursor, colour);

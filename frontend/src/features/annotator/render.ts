@@ -132,7 +132,9 @@ export function drawShapes(
       ctx.lineWidth = 1.5;
       ctx.strokeStyle = sel ? "#fff" : "rgba(0,0,0,.8)";
       ctx.stroke();
-      textTag(ctx, s.label, x + 7, y - 5, warn ? "#ffb1ac" : colour);
+      // Only the selected or hovered point is named (20 corner names overlap at a normal zoom;
+      // the level ruler names the levels).
+      if (sel || o.hoverShape === i) textTag(ctx, s.label, x + 7, y - 5, warn ? "#ffb1ac" : colour);
       return;
     }
     if (s.shape_type === "circle" && s.points.length >= 2) {
@@ -264,5 +266,70 @@ export function drawKeypointCursor(ctx: CanvasRenderingContext2D, at: Point | nu
   ctx.arc(at[0], at[1], 7, 0, Math.PI * 2);
   ctx.stroke();
   textTag(ctx, `next: ${name}`, at[0] + 10, at[1] + 18, "#ffd166");
+  ctx.restore();
+}
+
+/** Vertebral level of a keypoint name ("C5_AS" → "C5"), or null. */
+export function keypointLevel(label: string): string | null {
+  const m = /^([CTLS]\d{1,2})_[A-Z]{2}$/.exec(label);
+  return m ? m[1] : null;
+}
+
+/** A compact level ruler beside the spine: one tick and name per vertebral level at the mean
+ * height of its placed corners, left of the leftmost corner. */
+export function drawLevelRuler(ctx: CanvasRenderingContext2D, vp: Viewport, shapes: readonly Shape[]): void {
+  const levels = new Map<string, Point[]>();
+  for (const s of shapes) {
+    const level = s.shape_type === "point" ? keypointLevel(s.label) : null;
+    if (!level || !s.points[0]) continue;
+    const list = levels.get(level) ?? [];
+    list.push(vp.toScreen(s.points[0]));
+    levels.set(level, list);
+  }
+  if (levels.size === 0) return;
+  const all = [...levels.values()].flat();
+  const x = Math.min(...all.map((p) => p[0])) - 16;
+  ctx.save();
+  ctx.strokeStyle = "rgba(255,209,102,.8)";
+  ctx.lineWidth = 1;
+  const ys = [...levels.entries()].map(([name, pts]): [string, number] => [
+    name,
+    pts.reduce((a, p) => a + p[1], 0) / pts.length,
+  ]);
+  ys.sort((a, b) => a[1] - b[1]);
+  ctx.beginPath();
+  ctx.moveTo(x, ys[0][1]);
+  ctx.lineTo(x, ys[ys.length - 1][1]);
+  ctx.stroke();
+  for (const [name, y] of ys) {
+    ctx.beginPath();
+    ctx.moveTo(x - 4, y);
+    ctx.lineTo(x + 4, y);
+    ctx.stroke();
+    ctx.font = "600 11px ui-monospace, Menlo, Consolas, monospace";
+    const w = ctx.measureText(name).width;
+    textTag(ctx, name, x - 8 - w, y + 4, "#ffd166");
+  }
+  ctx.restore();
+}
+
+/** Rulers (unsaved line measurements): dashed, with their length. */
+export function drawRulers(ctx: CanvasRenderingContext2D, vp: Viewport, rulers: readonly [Point, Point][]): void {
+  const [sr, sc] = vp.series.pixel_spacing;
+  ctx.save();
+  ctx.strokeStyle = "#fff";
+  ctx.lineWidth = 1.5;
+  for (const [p, q] of rulers) {
+    const a = vp.toScreen(p);
+    const b = vp.toScreen(q);
+    ctx.setLineDash([6, 3]);
+    ctx.beginPath();
+    ctx.moveTo(a[0], a[1]);
+    ctx.lineTo(b[0], b[1]);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    for (const e of [a, b]) ctx.strokeRect(e[0] - 2, e[1] - 2, 4, 4);
+    textTag(ctx, formatMm(lengthMm(p, q, sr, sc)), (a[0] + b[0]) / 2 + 6, (a[1] + b[1]) / 2 - 6, "#fff");
+  }
   ctx.restore();
 }

@@ -15,7 +15,8 @@ export interface Selection {
   index: number;
 }
 
-export type ChangeKind = "edit" | "load" | "undo" | "select" | "view";
+/** "drag": a change in progress (commit = false) that is not an undo step yet, nor saved. */
+export type ChangeKind = "edit" | "drag" | "load" | "undo" | "select" | "view";
 
 export class AnnotationStore {
   private history: UndoStack<AnnotDoc>;
@@ -26,6 +27,8 @@ export class AnnotationStore {
   selection: Selection | null = null;
   hiddenLabels = new Set<string>();
   allHidden = false;
+  /** Measurement chords shown (Shift+H); Hide all hides them regardless. */
+  chordsShown = true;
   opacity = 0.35;
   editable = true;
   activeLabel: string | null = null;
@@ -72,7 +75,7 @@ export class AnnotationStore {
     if (shapes.length === 0) delete next.shapes[String(imageId)];
     if (commit) this.history.push(next);
     else this.history.replace(next);
-    this.emit("edit");
+    this.emit(commit ? "edit" : "drag");
   }
 
   /** Mark the current state as one undo step (after a drag that used commit = false). */

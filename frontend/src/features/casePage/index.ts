@@ -231,6 +231,7 @@ export async function mountCasePage(root: HTMLElement): Promise<void> {
         hint: shell.hint,
         username: ctx.username,
         role: ctx.role,
+        mayStartRead: root.dataset.mayReview === undefined,
       })
     : null;
   if (annotator) {

@@ -50,6 +50,9 @@ export class ReadSession {
   );
   readonly readSelect = el("select", { "data-testid": "read-select", title: "Read shown" });
   readonly revisionBody = el("div", { "data-testid": "revision-list" });
+  readonly startButton = el("button", { class: "primary", "data-testid": "start-read", hidden: "" }, "Start my read");
+  /** Whether this page offers "Start my read" (not to reviewers and leads: they edit the gold read). */
+  mayStart = true;
   private drafts: DraftStore | null = null;
   private live: LiveSocket | null = null;
   onLoaded: () => void = () => {};
@@ -63,6 +66,7 @@ export class ReadSession {
     private readonly role: string,
   ) {
     this.readSelect.addEventListener("change", () => void this.open(Number(this.readSelect.value)));
+    this.startButton.addEventListener("click", () => void this.startMine());
     window.addEventListener("beforeunload", (e) => {
       if (this.autosave?.dirty) {
         void this.autosave.flush();
@@ -79,20 +83,20 @@ export class ReadSession {
 
   async start(): Promise<void> {
     this.drafts = new DraftStore(await openDraftStorage());
-    // `?read=<id>` opens that read (the review page's "Edit gold"); otherwise the user's own.
+    // `?read=<id>` opens that read (the review page's "Edit gold"); otherwise the user's own, if
+    // any. Opening a case creates no read: "Start my read" does (startMine).
     const wanted = Number(new URLSearchParams(location.search).get("read")) || null;
-    let mine: ReadInfo | null = null;
-    if (wanted === null) {
-      try {
-        mine = await myRead(this.caseId);
-      } catch {
-        mine = null; // e.g. a role that may only view
-      }
-    }
     this.reads = await listReads(this.caseId);
+    const mine = this.mine();
     const first =
-      this.reads.find((r) => r.id === wanted) ?? mine ?? this.reads.find((r) => r.editable) ?? this.reads[0] ?? null;
+      this.reads.find((r) => r.id === wanted) ??
+      mine ??
+      this.reads.find((r) => r.kind === "model" && r.head) ??
+      this.reads.find((r) => r.editable) ??
+      this.reads[0] ??
+      null;
     this.fillReadSelect();
+    this.showStart();
     if (first) await this.open(first.id);
     else this.setState("saved", "No read to show");
     this.live = new LiveSocket(
@@ -103,6 +107,40 @@ export class ReadSession {
         this.livePill.title = on ? "Live updates connected" : "Live updates reconnecting";
       },
     );
+  }
+
+  /** The user's own human read, if they started one. */
+  private mine(): ReadInfo | null {
+    return this.reads.find((r) => r.kind === "human" && r.author?.username === this.username) ?? null;
+  }
+
+  /** "Start my read" is offered while the user may start one and has none. */
+  private showStart(): void {
+    const b = this.startButton;
+    b.hidden = !this.mayStart || this.mine() !== null;
+    const seed = this.reads.find((r) => r.kind === "model" && r.head);
+    // A role the study design keeps unaided sees no model read: its read starts blank.
+    b.title = seed
+      ? `Create your read of this case, starting from ${seed.name || "the model's pre-label"}`
+      : "Create your read of this case (blank)";
+    b.dataset.from = seed ? "model" : "blank";
+  }
+
+  /** Create the user's read (seeded from the model's pre-label unless the design says unaided) and open it. */
+  async startMine(): Promise<void> {
+    this.startButton.disabled = true;
+    try {
+      const read = await myRead(this.caseId);
+      this.reads = await listReads(this.caseId);
+      this.fillReadSelect();
+      this.showStart();
+      await this.open(read.id);
+      toast(read.revision_count ? "Your read starts from the model's pre-label" : "Your read starts blank", "info");
+    } catch (e) {
+      toast(`Could not start your read: ${e instanceof Error ? e.message : String(e)}`, "error", 8000);
+    } finally {
+      this.startButton.disabled = false;
+    }
   }
 
   private fillReadSelect(): void {
@@ -145,7 +183,8 @@ export class ReadSession {
         clear: (h) => window.clearTimeout(h),
         now: () => Date.now(),
       },
-      delayMs: 800,
+      // Short: a drag saves once on release (not while it moves), so edits coalesce anyway.
+      delayMs: 250,
       onChange: (s, a) => this.onSaveState(s, a),
     });
     this.setState("saved", head ? `Saved · rev ${head.number}` : "No revision yet");

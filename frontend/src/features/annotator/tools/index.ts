@@ -60,12 +60,12 @@ export class ToolBox implements ViewportTool {
 
   setTool(name: ToolName): void {
     if (!this.kit.store.editable && name !== "navigate") {
-      toast("This read is not editable: view only", "warn");
+      toast("This read is view only (to edit your own: Start my read)", "warn");
       name = "navigate";
     }
     this.cancelDraft();
     this.active = this.tools[name];
-    if (this.active.creates) this.kit.ensureLabelFor(this.active.creates);
+    if (this.active.creates && this.active.picksLabel !== false) this.kit.ensureLabelFor(this.active.creates);
     this.onToolChange(name);
     this.kit.redraw();
   }

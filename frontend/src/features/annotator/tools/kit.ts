@@ -18,6 +18,8 @@ export interface AnnotatorTool extends ViewportTool {
   readonly name: ToolName;
   /** The shape type it creates: activating the tool picks a label that allows it. */
   readonly creates: ShapeType | null;
+  /** False: activating the tool keeps the active label (the line tool draws rulers by default). */
+  readonly picksLabel?: boolean;
   /** Drop a drag in progress (tool change, slice change, Esc). */
   cancel?(): void;
 }
@@ -45,6 +47,8 @@ export class ToolKit {
   /** Every shape under the pointer, best first (Tab cycles through them), and the offset Tab chose. */
   private candidates: Hit[] = [];
   private cycle = 0;
+  /** Rulers per image: line measurements drawn without a caliper label (shown, never saved). */
+  readonly rulers = new Map<number, [Point, Point][]>();
   /** Brush and eraser diameter in mm. */
   brushMm = 2;
 

@@ -92,3 +92,42 @@ describe("picking among overlapping shapes", () => {
     expect(store.shapesOf(IMAGE)).toHaveLength(2);
   });
 });
+
+describe("the line tool", () => {
+  it("draws an unsaved ruler unless a caliper label is picked, then a caliper with that label", () => {
+    const store = new AnnotationStore();
+    const template: Template = {
+      labels: [
+        { name: "cord", color: "#0f0", shape_types: ["polygon"] },
+        { name: "d_i", color: "#f00", shape_types: ["line"] },
+      ],
+    };
+    store.activeLabel = "cord";
+    const tools = new ToolBox(store, template, () => {});
+    const vp = {
+      currentImageId: IMAGE,
+      view: "sagittal",
+      series: { columns: 100, rows: 80, pixel_spacing: [1, 1] },
+      toScreen: (p: Point): Point => [p[0], p[1]],
+      toImage: (s: Point): Point => [s[0], s[1]],
+    } as unknown as Viewport;
+    const line = (a: Point, b: Point): void => {
+      tools.down(vp, { screen: a, image: a, event: {} as PointerEvent });
+      tools.move(vp, { screen: b, image: b, event: {} as PointerEvent }, true);
+      tools.up(vp, { screen: b, image: b, event: {} as PointerEvent });
+    };
+    tools.setTool("line");
+    expect(store.activeLabel).toBe("cord");
+    line([10, 10], [40, 10]);
+    expect(store.shapesOf(IMAGE)).toEqual([]);
+    expect(tools.kit.rulers.get(IMAGE)).toEqual([
+      [
+        [10, 10],
+        [40, 10],
+      ],
+    ]);
+    store.activeLabel = "d_i";
+    line([10, 20], [40, 20]);
+    expect(store.shapesOf(IMAGE)).toMatchObject([{ label: "d_i", shape_type: "line" }]);
+  });
+});

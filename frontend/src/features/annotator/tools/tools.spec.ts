@@ -94,6 +94,7 @@ describe("ToolBox", () => {
     const { store, tools, vp } = setup();
     tools.setTool("rectangle");
     drag(tools, vp, [5, 5], [150, 20]);
+    store.activeLabel = "d_i"; // a caliper label the user picked (else the line tool draws a ruler)
     tools.setTool("line");
     click(tools, vp, 10, 10);
     expect(store.shapesOf(IMAGE)).toHaveLength(1); // the first click only starts the line

@@ -12,7 +12,7 @@ export abstract class TwoPointTool implements AnnotatorTool {
   abstract readonly creates: ShapeType;
   private start: Point | null = null;
 
-  constructor(private readonly kit: ToolKit) {}
+  constructor(protected readonly kit: ToolKit) {}
 
   down(vp: Viewport, p: PointerInfo): boolean {
     const kit = this.kit;
@@ -50,6 +50,11 @@ export abstract class TwoPointTool implements AnnotatorTool {
     const start = this.kit.draft[0];
     this.kit.clearDraft();
     if (!start || (start[0] === end[0] && start[1] === end[1])) return;
+    this.make(vp, start, end);
+  }
+
+  /** The finished shape (the line tool may make a ruler instead). */
+  protected make(vp: Viewport, start: Point, end: Point): void {
     this.kit.create(vp, this.creates, [start, end]);
   }
 }

@@ -1,0 +1,27 @@
+/** Fit to the anatomy: viewports frame the shapes' extent (the pre-label) on open and on F. */
+
+import type { Point } from "../../contract/types";
+import { boundingBox } from "../../core/geometry";
+import type { Viewport, ViewerLayout } from "../viewer";
+import type { AnnotationStore } from "./store";
+
+/** Box (x0, y0, x1, y1, image pixels) around every shape of the viewport's series, or null. */
+export function shapesExtent(store: AnnotationStore, vp: Viewport): [number, number, number, number] | null {
+  const points: Point[] = [];
+  for (const im of vp.series.images) for (const s of store.shapesOf(im.id)) points.push(...s.points);
+  if (points.length === 0) return null;
+  const b = boundingBox(points);
+  return [b.x0, b.y0, b.x1, b.y1];
+}
+
+/** Every fit of the layout's viewports frames the shapes; the first loaded read refits them once. */
+export function installFitToAnatomy(layout: ViewerLayout, store: AnnotationStore): void {
+  for (const vp of layout.viewports) vp.regionOfInterest = (v) => shapesExtent(store, v);
+  let fitted = false;
+  store.onChange((kind) => {
+    if (kind !== "load" || fitted) return;
+    if (!layout.viewports.some((vp) => shapesExtent(store, vp))) return;
+    fitted = true;
+    for (const vp of layout.viewports) vp.fit();
+  });
+}

@@ -166,6 +166,10 @@ def keypoint_warnings(
     return out
 
 
+def _how_many(missing: int, of: int) -> str:
+    return f"all {of}" if missing == of else f"{missing} of the {of}"
+
+
 def _keypoint_problems(
     *, sets: Sequence[Mapping[str, Any]], images: Sequence[ImageRef], shapes: Mapping[str, Any]
 ) -> list[Problem]:
@@ -182,7 +186,7 @@ def _keypoint_problems(
             problems.append(
                 Problem(
                     "missing_keypoints",
-                    f"{len(missing)} of the {len(points)} {kset.get('name', 'keypoints')} "
+                    f"{_how_many(len(missing), len(points))} {kset.get('name', 'keypoints')} "
                     f"on one sagittal slice: {', '.join(missing)}",
                     best.id,
                     tuple(missing),

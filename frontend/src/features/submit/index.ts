@@ -43,6 +43,7 @@ function problemList(missing: SubmitProblem[]): HTMLElement {
 /** The dialog: what is missing (if anything), an override reason, Submit and Cancel. */
 export function openSubmitDialog(readId: number, check: CheckReply, options: SubmitOptions): HTMLElement {
   const reason = el("textarea", {
+    style: "display: block; width: 100%; margin-top: 4px",
     "data-testid": "submit-override",
     rows: "3",
     placeholder: "Why submit without them (required when something is missing)",
@@ -57,7 +58,7 @@ export function openSubmitDialog(readId: number, check: CheckReply, options: Sub
         {},
         el("p", {}, "This read still lacks:"),
         problemList(check.missing),
-        el("label", {}, "Override reason", reason),
+        el("label", { style: "display: block" }, "Override reason", reason),
       );
   const back = el(
     "div",

@@ -17,6 +17,7 @@ from annotation.apis import (
     reads,
     review,
     submit,
+    transitions,
 )
 
 urlpatterns = [
@@ -49,6 +50,7 @@ urlpatterns = [
     ),
     path("reads/<int:read_id>/submit", submit.ReadSubmitApi.as_view(), name="api-read-submit"),
     path("reads/<int:read_id>/check", submit.ReadCheckApi.as_view(), name="api-read-check"),
+    path("cases/<int:case_id>/reopen", transitions.CaseReopenApi.as_view(), name="api-case-reopen"),
     path("cases/<int:case_id>", cases.CaseDetailApi.as_view(), name="api-case"),
     path("cases/<int:case_id>/reads", reads.CaseReadListApi.as_view(), name="api-case-reads"),
     path("images/<int:image_id>/pixels", pixels.image_pixels, name="api-image-pixels"),

@@ -159,3 +159,22 @@ def case_transitions_along(
             )
         Case.objects.filter(pk=case.pk).update(state=path[-1])
         return moves
+
+
+class NotGoldError(WorkflowError):
+    status = 409
+    code = "not_gold"
+
+    def __init__(self, *, current: str) -> None:
+        super().__init__(
+            f"Only a gold case is reopened; the case is {current}.", state=current, requested=S.GOLD
+        )
+
+
+def case_reopen(*, case: Case, actor: User, reason: str) -> CaseTransition:
+    """gold -> in_review with a written reason (a reviewer's or lead's, checked by the API)."""
+    with transaction.atomic():
+        current = Case.objects.select_for_update().values_list("state", flat=True).get(pk=case.pk)
+        if current != S.GOLD:
+            raise NotGoldError(current=current)
+        return case_transition(case=case, to_state=S.IN_REVIEW, actor=actor, reason=reason)

@@ -337,6 +337,14 @@ HTTP_ROWS: tuple[Row, ...] = (
         _status(anonymous=403, outsider=404, default=403, annotator=422, reader=404),
     ),
     Row("api-read-check", "get", lambda w: f"/api/reads/{w.read.pk}/check", SEES_ANNOTATORS_READ),
+    Row(
+        "api-case-reopen",
+        "post",
+        lambda w: f"/api/cases/{w.case.pk}/reopen",
+        # Allowed, then refused: the case is new, not gold.
+        _status(anonymous=403, outsider=404, default=403, reviewer=409, lead=409),
+        body=lambda w: {"reason": "recheck"},
+    ),
     # ----- inference API -----
     Row(
         "api-case-prelabel",

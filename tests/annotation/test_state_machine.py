@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 
 from annotation.domain_events import CaseStateChanged
 from annotation.models import Case, CaseState, CaseTransition, Project
@@ -153,3 +155,52 @@ def test_a_path_is_walked_from_where_the_case_stands(new_case: Case, cast: dict[
         (S.IN_ANNOTATION, S.SUBMITTED),
     ]
     assert Case.objects.get(pk=case.pk).state == S.SUBMITTED
+
+
+def _reopen(client: Client, case: Case, reason: str) -> Any:
+    return client.post(
+        f"/api/cases/{case.pk}/reopen", {"reason": reason}, content_type="application/json"
+    )
+
+
+def test_a_reviewer_reopens_a_gold_case_with_a_reason(
+    new_case: Case, cast: dict[str, User], clients: dict[str, Client]
+) -> None:
+    case = _at(new_case, S.GOLD)
+    response = _reopen(clients["reviewer"], case, "C5 corner misplaced")
+    assert response.status_code == 200
+    assert response.json()["state"] == S.IN_REVIEW
+    row = CaseTransition.objects.get()
+    assert (row.from_state, row.to_state, row.actor, row.reason) == (
+        S.GOLD,
+        S.IN_REVIEW,
+        cast["reviewer"],
+        "C5 corner misplaced",
+    )
+
+
+@pytest.mark.parametrize(
+    ("who", "state", "reason", "status", "code"),
+    [
+        ("reviewer", S.GOLD, " ", 400, "reason_required"),
+        ("lead", S.SUBMITTED, "why", 409, "not_gold"),
+        ("annotator", S.GOLD, "why", 403, None),
+        ("outsider", S.GOLD, "why", 404, None),
+    ],
+)
+def test_a_bad_reopen_is_refused_by_name_and_changes_nothing(
+    new_case: Case,
+    clients: dict[str, Client],
+    who: str,
+    state: str,
+    reason: str,
+    status: int,
+    code: str | None,
+) -> None:
+    case = _at(new_case, state)
+    response = _reopen(clients[who], case, reason)
+    assert response.status_code == status
+    if code is not None:
+        assert response.json()["code"] == code
+    assert Case.objects.get(pk=case.pk).state == state
+    assert not CaseTransition.objects.exists()

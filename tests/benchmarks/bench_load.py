@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 
 from tests.benchmarks.bench_revisions import read_shapes
-from tests.benchmarks.common import ROOT, emit, percentile
+from tests.benchmarks.common import OUTPUT, ROOT, emit, percentile
 from tests.faults.client import stored_revisions
 from tests.faults.stack import Stack, stack_start
 
@@ -206,6 +206,9 @@ def main() -> None:
         )
     finally:
         stop.set()
+        # The processes' logs stay for a look at any error (the stack's folder goes).
+        OUTPUT.mkdir(exist_ok=True)
+        (OUTPUT / "load-logs.txt").write_text(stack.logs(tail=200_000))
         stack.close()
 
 

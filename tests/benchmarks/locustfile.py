@@ -123,7 +123,8 @@ class Annotator(HttpUser):
                 _told.write(json.dumps({"id": self.head, "hash": shapes_hash(shapes)}) + "\n")
                 _told.flush()
             else:
-                reply.failure(f"save answered {reply.status_code}")
+                cause = f": {reply.error!r}"[:160] if reply.error else ""
+                reply.failure(f"save answered {reply.status_code}{cause}")
         self.saves_here += 1
         self.next_save = time.monotonic() + random.uniform(*SAVE_EVERY_S)
         if self.saves_here >= SAVES_PER_CASE:

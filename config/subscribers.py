@@ -42,6 +42,7 @@ from annotation.services.design import splits_assign_new
 from annotation.services.gold import gold_provenance_on_save, gold_signed_announce
 from inference.announcements import job_finished_announce
 from inference.services.jobs import prelabel_on_import
+from inference.services.retrain import retrain_on_gold_signed
 from measurements.services import measurements_announce, measurements_on_save
 
 SUBSCRIBERS: tuple[Subscriber[Any], ...] = (
@@ -64,6 +65,7 @@ SUBSCRIBERS: tuple[Subscriber[Any], ...] = (
     on(JobFinished, AFTER_COMMIT, job_finished_announce, does="live: job.progress (final)"),
     # A reviewer signed the gold standard of a case.
     on(GoldSigned, AFTER_COMMIT, gold_signed_announce, does="live: gold.signed"),
+    on(GoldSigned, AFTER_COMMIT, retrain_on_gold_signed, does="retrain after N new train gold"),
     # A comment was posted, or its thread resolved or reopened.
     on(CommentPosted, AFTER_COMMIT, comment_posted_announce, does="live: comment.posted"),
     on(CommentResolved, AFTER_COMMIT, comment_resolved_announce, does="live: comment.resolved"),

@@ -14,15 +14,24 @@ from rest_framework.views import APIView
 from annotation.auth import request_user
 from annotation.models import Case
 from annotation.permissions import (
+    may_change_settings,
     may_prelabel_case,
     may_prelabel_project,
     may_view_project,
     require,
 )
 from annotation.selectors.access import access_case, access_project, membership_role
-from inference.models import PrelabelJob
-from inference.serializers import JobOutputSerializer
+from inference.models import ModelTask, ModelVersion, PrelabelJob, RetrainJob, RetrainTrigger
+from inference.serializers import (
+    JobOutputSerializer,
+    ModelVersionOutputSerializer,
+    RetrainJobOutputSerializer,
+)
 from inference.services.jobs import prelabel_enqueue, prelabel_enqueue_many
+from inference.services.promotion import model_activate, model_promote_candidate
+from inference.services.retrain import RetrainConflictError, retrain_request
+
+MODELS_RULE = "only the project's leads retrain, promote or roll back models"
 
 
 class CasePrelabelApi(APIView):
@@ -108,3 +117,74 @@ class CaseJobListApi(APIView):
         case, _ = access_case(user=request_user(request), case_id=case_id)
         jobs = PrelabelJob.objects.filter(case=case).order_by("-id")[:20]
         return Response(JobOutputSerializer(jobs, many=True).data)
+
+
+class ProjectRetrainApi(APIView):
+    """A lead asks for a fine-tuning run of a task's active model on the project's gold."""
+
+    class InputSerializer(serializers.Serializer[Any]):
+        task = serializers.ChoiceField(choices=ModelTask.values)
+
+    def post(self, request: Request, slug: str) -> Response:
+        project, role = access_project(user=request_user(request), slug=slug)
+        require(may_change_settings(role=role), MODELS_RULE)
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            job = retrain_request(
+                project=project,
+                task=payload.validated_data["task"],
+                requested_by=request_user(request),
+                trigger=RetrainTrigger.LEAD,
+            )
+        except RetrainConflictError as exc:
+            return Response(
+                {
+                    "detail": str(exc),
+                    "code": "retrain_running",
+                    "job": RetrainJobOutputSerializer(exc.job).data,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(
+            {"job": RetrainJobOutputSerializer(job).data}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class ProjectRetrainJobListApi(APIView):
+    """The project's retraining runs, newest first (the latest 50)."""
+
+    def get(self, request: Request, slug: str) -> Response:
+        project, _ = access_project(user=request_user(request), slug=slug)
+        jobs = RetrainJob.objects.filter(project=project).order_by("-id")[:50]
+        return Response(RetrainJobOutputSerializer(jobs, many=True).data)
+
+
+class ProjectModelListApi(APIView):
+    """Every registered model version (active, candidates, retired), newest first."""
+
+    def get(self, request: Request, slug: str) -> Response:
+        access_project(user=request_user(request), slug=slug)
+        versions = ModelVersion.objects.order_by("task", "-id")
+        return Response(ModelVersionOutputSerializer(versions, many=True).data)
+
+
+class ProjectModelActivateApi(APIView):
+    """Promote a candidate (`promote`) or make any earlier version active again (`activate`,
+    a rollback); the next pre-label job uses it."""
+
+    promote_only = False
+
+    def post(self, request: Request, slug: str, model_id: int) -> Response:
+        project, role = access_project(user=request_user(request), slug=slug)
+        require(may_change_settings(role=role), MODELS_RULE)
+        version = ModelVersion.objects.filter(pk=model_id).first()
+        if version is None:
+            raise Http404("no such model")
+        change = model_promote_candidate if self.promote_only else model_activate
+        version = change(version=version, project=project, user=request_user(request))
+        return Response(ModelVersionOutputSerializer(version).data)
+
+
+class ProjectModelPromoteApi(ProjectModelActivateApi):
+    promote_only = True

@@ -91,3 +91,83 @@ class PrelabelJob(models.Model):
 
     def __str__(self) -> str:
         return f"prelabel job {self.pk} ({self.status})"
+
+
+class RetrainTrigger(models.TextChoices):
+    LEAD = "lead", "Requested by a lead"
+    GOLD_COUNT = "gold_count", "New gold cases in the train split"
+
+
+class RetrainPolicy(models.Model):
+    """A project's retraining settings; a project without a row uses the field defaults."""
+
+    project = models.OneToOneField(
+        "annotation.Project", on_delete=models.CASCADE, related_name="retrain_policy"
+    )
+    # A run starts by itself once this many new train-split gold cases were signed.
+    gold_threshold = models.PositiveIntegerField(default=20)
+    # Promote a candidate by itself when it beats the active model on the tune split by
+    # both margins (Dice up by margin_dice, keypoint error down by margin_keypoint_mm).
+    auto_promote = models.BooleanField(default=False)
+    margin_dice = models.FloatField(default=0.01)
+    margin_keypoint_mm = models.FloatField(default=0.25)
+    epochs = models.PositiveSmallIntegerField(default=3)
+    steps_per_epoch = models.PositiveIntegerField(default=50)
+    batch_size = models.PositiveSmallIntegerField(default=8)
+
+    def __str__(self) -> str:
+        return f"retrain policy of project {self.project_id}"
+
+
+class RetrainJob(models.Model):
+    """One fine-tuning run of a task's active model on a project's gold standard."""
+
+    project = models.ForeignKey(
+        "annotation.Project", on_delete=models.CASCADE, related_name="retrain_jobs"
+    )
+    task = models.CharField(max_length=16, choices=ModelTask.choices)
+    trigger = models.CharField(max_length=16, choices=RetrainTrigger.choices)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    # {epoch, epochs, step, steps, loss, tune: {metrics of the last finished epoch}}
+    progress = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    # {epochs, steps_per_epoch, batch_size}: copied from the policy when requested.
+    recipe = models.JSONField(default=dict, blank=True)
+    # {"train": [case ids], "tune": [case ids], "test": [...]}: the gold the run used.
+    data = models.JSONField(default=dict, blank=True)
+    # Train-split gold cases when requested: the gold-count trigger counts from here.
+    train_gold_count = models.PositiveIntegerField(default=0)
+    base = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    candidate = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="retrain_jobs",
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # Never two runs at once for one project and task, however they were asked for.
+            models.UniqueConstraint(
+                fields=["project", "task"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="retrainjob_one_open_per_project_task",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="retrain_status_heartbeat")]
+
+    def __str__(self) -> str:
+        return f"retrain job {self.pk} ({self.status})"

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from annotation.apis.serializers import IsoDateTimeField
-from inference.models import PrelabelJob
+from inference.models import ModelVersion, PrelabelJob, RetrainJob
 
 
 class JobOutputSerializer(serializers.Serializer[Any]):
@@ -30,3 +30,47 @@ class JobOutputSerializer(serializers.Serializer[Any]):
 def job_data(job: PrelabelJob) -> dict[str, Any]:
     """One job's reply (and live event) payload."""
     return dict(JobOutputSerializer(job).data)
+
+
+class ModelVersionOutputSerializer(serializers.Serializer[Any]):
+    """A registered model as the models list shows it (the contract's labels, not the file)."""
+
+    id = serializers.IntegerField()
+    task = serializers.CharField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    sha256 = serializers.CharField()
+    metrics = serializers.SerializerMethodField()
+    # The gold the version was trained and tuned on ("data" is the serializer's own).
+    data_list = serializers.SerializerMethodField()
+    created_at = IsoDateTimeField()
+
+    def get_metrics(self, version: ModelVersion) -> dict[str, Any]:
+        # Retrained candidates carry {"tune": {...}}; shipped models their held-out metrics.
+        metrics = version.metrics or {}
+        return {k: metrics[k] for k in ("tune", "base_tune", "held_out") if k in metrics}
+
+    def get_data_list(self, version: ModelVersion) -> dict[str, Any]:
+        return dict((version.training_manifest or {}).get("data") or {})
+
+
+class RetrainJobOutputSerializer(serializers.Serializer[Any]):
+    """A retraining run as replies and live `retrain.progress` events show it."""
+
+    id = serializers.IntegerField()
+    task = serializers.CharField()
+    trigger = serializers.CharField()
+    status = serializers.CharField()
+    progress = serializers.JSONField()
+    error = serializers.CharField()
+    recipe = serializers.JSONField()
+    data_list = serializers.JSONField(source="data")
+    base = serializers.IntegerField(source="base_id", allow_null=True)
+    candidate = serializers.IntegerField(source="candidate_id", allow_null=True)
+    attempts = serializers.IntegerField()
+    created_at = IsoDateTimeField()
+    finished_at = IsoDateTimeField(allow_null=True)
+
+
+def retrain_job_data(job: RetrainJob) -> dict[str, Any]:
+    return dict(RetrainJobOutputSerializer(job).data)

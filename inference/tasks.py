@@ -11,3 +11,11 @@ from inference.services.prelabel import prelabel_run
 def prelabel_case_task(job_id: int) -> str:
     job = prelabel_run(job_id=job_id)
     return str(job.status)
+
+
+@task(queue_name="default")
+def retrain_task(job_id: int) -> str:
+    from inference.services.retrain_run import retrain_run
+
+    job = retrain_run(job_id=job_id)
+    return str(job.status)

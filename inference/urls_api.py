@@ -14,4 +14,23 @@ urlpatterns = [
     ),
     path("projects/<slug:slug>/jobs", apis.ProjectJobListApi.as_view(), name="api-project-jobs"),
     path("jobs/<int:job_id>", apis.JobDetailApi.as_view(), name="api-job"),
+    path(
+        "projects/<slug:slug>/retrain", apis.ProjectRetrainApi.as_view(), name="api-project-retrain"
+    ),
+    path(
+        "projects/<slug:slug>/retrain/jobs",
+        apis.ProjectRetrainJobListApi.as_view(),
+        name="api-project-retrain-jobs",
+    ),
+    path("projects/<slug:slug>/models", apis.ProjectModelListApi.as_view(), name="api-models"),
+    path(
+        "projects/<slug:slug>/models/<int:model_id>/promote",
+        apis.ProjectModelPromoteApi.as_view(),
+        name="api-model-promote",
+    ),
+    path(
+        "projects/<slug:slug>/models/<int:model_id>/activate",
+        apis.ProjectModelActivateApi.as_view(),
+        name="api-model-activate",
+    ),
 ]

@@ -140,3 +140,29 @@ def shipped_models_register() -> list[ModelVersion]:
             model_promote(version=version)
         versions.append(version)
     return versions
+
+
+def model_checkpoint(version: ModelVersion) -> Path | None:
+    """The torch checkpoint a version can be fine-tuned from: <sha256>.pt beside its stored
+    ONNX file (retrained versions), the shipped model's .pt, or <task>.pt in the folder
+    `train_model` wrote it to; None when there is none."""
+    from inference.runtime.contract import ModelFileError
+    from inference.runtime.shipped import shipped_model
+
+    stored = Path(settings.MODEL_DIR) / f"{version.sha256}.pt"
+    if stored.is_file():
+        return stored
+    try:
+        shipped = shipped_model(version.task)
+    except ModelFileError:
+        shipped = None
+    if shipped is not None and shipped.sha256 == version.sha256:
+        beside = shipped.onnx_path.with_suffix(".pt")
+        if beside.is_file():
+            return beside
+    out = (version.training_manifest or {}).get("out")
+    if out:
+        trained = Path(out) / f"{version.task}.pt"
+        if trained.is_file():
+            return trained
+    return None

@@ -275,6 +275,8 @@ class _Run:
     held_out_phantoms: list[TrainingSlice]
     out_path: Path | None
     history: list[dict[str, Any]] = field(default_factory=list)
+    # Replaces the held-out evaluation (fine-tuning evaluates on the tune split's gold).
+    evaluate: Callable[[TorchSession, ModelContract], dict[str, Any]] | None = None
 
 
 def _start_model(cfg: TrainConfig, init_from: str | Path | None, dev: torch.device) -> UNet:
@@ -313,9 +315,12 @@ def _end_epoch(run: _Run, epoch: int, sums: dict[str, float], epoch_start: float
     """Held-out metrics after the epoch's last step, its history row and the checkpoint."""
     run.model.eval()
     session = TorchSession(run.model, run.contract, str(run.device))
-    metrics = evaluate_model(
-        session, run.contract, real=run.held_out_real, phantoms=run.held_out_phantoms
-    )
+    if run.evaluate is not None:
+        metrics = run.evaluate(session, run.contract)
+    else:
+        metrics = evaluate_model(
+            session, run.contract, real=run.held_out_real, phantoms=run.held_out_phantoms
+        )
     n = run.cfg.steps_per_epoch
     run.history.append(
         {
@@ -377,12 +382,13 @@ def train(
     config: TrainConfig | None = None,
     extra_train: Sequence[TrainingSlice] = (),
     init_from: str | Path | None = None,
+    evaluate: Callable[[TorchSession, ModelContract], dict[str, Any]] | None = None,
     **overrides: Any,
 ) -> TrainResult:
     """Trains a network, from scratch or from the checkpoint `init_from` (fine-tuning).
     `config` (or `default_config(task)`) is the recipe; the keyword arguments override it.
     `extra_train` adds annotated slices (accepted corrections, say) to the real pool.
-    Held-out metrics are computed after every epoch."""
+    Held-out metrics are computed after every epoch (by `evaluate`, when given)."""
     base = config or default_config(task)
     cfg = dataclasses.replace(
         base,
@@ -424,6 +430,7 @@ def train(
         held_out_real=held_out_real,
         held_out_phantoms=held_out_phantoms,
         out_path=out_path,
+        evaluate=evaluate,
     )
     metrics: dict[str, Any] = {}
     for epoch in range(cfg.epochs):

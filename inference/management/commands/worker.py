@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from inference.services.jobs import jobs_sweep_stale
+from inference.services.retrain import retrain_sweep_stale
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +33,13 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="empty the queue, then exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        swept = jobs_sweep_stale(older_than_s=0 if options["single"] else None)
+        older_than_s = 0 if options["single"] else None
+        swept = jobs_sweep_stale(older_than_s=older_than_s)
         if swept:
             self.stdout.write(f"re-queued or failed {len(swept)} job(s) left by a stopped worker")
+        lost = retrain_sweep_stale(older_than_s=older_than_s)
+        if lost:
+            self.stdout.write(f"failed {len(lost)} retraining job(s) left by a stopped worker")
         stop = threading.Event()
         if not options["batch"]:
             threading.Thread(target=self._sweep_forever, args=(stop,), daemon=True).start()
@@ -56,6 +61,7 @@ class Command(BaseCommand):
         while not stop.wait(period):
             try:
                 jobs_sweep_stale()
+                retrain_sweep_stale()
             except Exception:
                 logger.exception("sweeping stale jobs failed")
             finally:

@@ -1,0 +1,126 @@
+"""Fine-tune a model from its checkpoint on extra annotated slices (a project's gold), with
+its own recipe's phantoms and real volumes; evaluate on a tune set; export and verify ONNX.
+
+Everything is written into `out_dir`, which the caller owns (a temporary folder that it
+moves into the registry, or removes, as one step)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inference.runtime.contract import ModelContract, contract_to_dict
+from inference.runtime.preprocess import preprocess
+from inference.runtime.sessions import create_session, file_sha256
+from inference.training.augment import AugmentConfig
+from inference.training.data import TrainingSlice
+from inference.training.evaluate import evaluate_slices
+from inference.training.export import export_and_verify
+from inference.training.train import (
+    TrainConfig,
+    TrainProgress,
+    load_checkpoint,
+    save_checkpoint,
+    train,
+)
+
+# Fine-tuning starts from trained weights: a smaller step and a short warm-up.
+LR_FACTOR = 0.25
+WARMUP_STEPS = 10
+_TUPLES = ("input_size", "widths", "phantom_train_seeds", "phantom_val_seeds")
+
+
+@dataclass(frozen=True)
+class FinetuneResult:
+    onnx_path: Path
+    checkpoint_path: Path
+    contract: dict[str, Any]
+    tune_metrics: dict[str, Any]
+    history: list[dict[str, Any]]
+    max_abs_diff: float
+    device: str
+    seconds: float
+
+
+def config_from_checkpoint(state: dict[str, Any]) -> TrainConfig:
+    """The recipe the checkpoint was trained with (JSON lists back to tuples)."""
+    raw = dict(state["train_config"])
+    for key in _TUPLES:
+        raw[key] = tuple(raw[key])
+    raw["real_train"] = tuple(raw.get("real_train", ()))
+    raw["real_val"] = tuple(raw.get("real_val", ()))
+    augment: dict[str, Any] = {}
+    for key, value in raw.get("augment", {}).items():
+        augment[key] = tuple(value) if isinstance(value, list) else value
+    raw["augment"] = AugmentConfig(**augment)
+    return TrainConfig(**raw)
+
+
+def tune_evaluator(
+    tune: Sequence[TrainingSlice],
+) -> Callable[[Any, ModelContract], dict[str, Any]]:
+    """Metrics on the tune slices through the product's prediction path."""
+
+    def evaluate(session: Any, contract: ModelContract) -> dict[str, Any]:
+        return evaluate_slices(session, contract, tune)
+
+    return evaluate
+
+
+def finetune_and_export(
+    *,
+    checkpoint: Path,
+    extra_train: Sequence[TrainingSlice],
+    tune: Sequence[TrainingSlice],
+    out_dir: Path,
+    epochs: int,
+    steps_per_epoch: int,
+    batch_size: int,
+    seed: int = 0,
+    device: str = "auto",
+    progress: Callable[[TrainProgress], None] | None = None,
+) -> FinetuneResult:
+    """Fine-tunes the checkpoint's network, exports model.onnx + model.pt into `out_dir`
+    and verifies ONNX Runtime against torch (ExportError at 1e-4 or more)."""
+    _, state = load_checkpoint(checkpoint)
+    base = config_from_checkpoint(state)
+    cfg = dataclasses.replace(
+        base,
+        lr=base.lr * LR_FACTOR,
+        warmup_steps=WARMUP_STEPS,
+        real_val=(),
+        phantom_val_seeds=(),
+    )
+    evaluate = tune_evaluator(tune)
+    result = train(
+        task=cfg.task, epochs=epochs, steps_per_epoch=steps_per_epoch, batch_size=batch_size,
+        seed=seed, device=device, progress=progress, config=cfg, extra_train=extra_train,
+        init_from=checkpoint, evaluate=evaluate,
+    )  # fmt: skip
+    onnx_path = out_dir / "model.onnx"
+    real_inputs = [preprocess(s.image, s.spacing, result.contract).tensor for s in tune[:4]]
+    max_diff = export_and_verify(result.model, onnx_path, result.contract, real_inputs=real_inputs)
+    tune_metrics = evaluate(create_session(onnx_path), result.contract)
+    contract = contract_to_dict(result.contract)
+    contract["metadata"] = {
+        **(state.get("contract", {}).get("metadata") or {}),
+        "sha256": file_sha256(onnx_path),
+        "fine_tuned_from": str(checkpoint.name),
+    }
+    checkpoint_path = out_dir / "model.pt"
+    save_checkpoint(checkpoint_path, result.model, result.config, result.contract, result.history)
+    history = json.loads(json.dumps(result.history, default=float))
+    return FinetuneResult(
+        onnx_path=onnx_path,
+        checkpoint_path=checkpoint_path,
+        contract=contract,
+        tune_metrics=tune_metrics,
+        history=history,
+        max_abs_diff=max_diff,
+        device=result.device,
+        seconds=round(result.seconds, 1),
+    )

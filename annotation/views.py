@@ -30,12 +30,15 @@ from annotation.permissions import (
 from annotation.selectors.access import access_case, access_project
 from annotation.selectors.cases import case_detail, case_page, project_list_for_user
 from annotation.selectors.design import design_of, split_counts
+from annotation.selectors.queue import live_claims
+from annotation.services.cases import WorkflowError
 from annotation.services.design import DesignError, design_save, splits_from_list
 from annotation.services.projects import (
     membership_add_by_username,
     membership_remove,
     project_update,
 )
+from annotation.services.queue import claim_reassign, claim_release
 
 PAGE_SIZE = 100
 
@@ -154,6 +157,9 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
     settings_form = ProjectSettingsForm(instance=project)
     member_form = MemberForm()
     design_form = StudyDesignForm(initial=_design_initial(design_of(project=project)))
+    if request.method == "POST" and request.POST.get("action") in ("release", "reassign"):
+        _claim_post(request, project)
+        return redirect("project-settings", slug=slug)
     if request.method == "POST" and request.POST.get("action") in ("design", "splits"):
         design_form, done = _design_post(request, project)
         if done:
@@ -193,7 +199,31 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
             "split_form": SplitListForm(),
             "design": design_of(project=project),
             "split_counts": split_counts(project=project),
+            "claims": live_claims(project=project),
+            "annotators": members.filter(role__in=["annotator", "reader"]),
         },
+    )
+
+
+def _claim_post(request: HttpRequest, project: Project) -> None:
+    """The lead releases a claim or hands it to another member (the queue API's rules)."""
+    user = request.user
+    assert isinstance(user, User)
+    claim = live_claims(project=project).filter(pk=request.POST.get("claim") or 0).first()
+    if claim is None:
+        messages.error(request, "That claim has ended already.")
+        return
+    try:
+        if request.POST.get("action") == "release":
+            claim_release(claim=claim, actor=user)
+            messages.success(request, f"Claim on {claim.case.pseudonym} released.")
+            return
+        new = claim_reassign(claim=claim, to_user_id=int(request.POST.get("user") or 0), actor=user)
+    except (WorkflowError, ValueError) as exc:
+        messages.error(request, f"Claim not changed: {exc}")
+        return
+    messages.success(
+        request, f"Claim on {claim.case.pseudonym} given to {new.user.get_username()}."
     )
 
 

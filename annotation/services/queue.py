@@ -265,6 +265,7 @@ def claim_reassign(*, claim: Claim, to_user_id: int, actor: User) -> Claim:
             f"A {role} does not take {claim.purpose} claims.",
             user=[f"a {role} does not take {claim.purpose} claims"],
         )
+    target = User.objects.get(pk=to_user_id)
     with transaction.atomic():
         locked = _locked_claim(claim_id=claim.pk)
         _live_or_stale(locked)
@@ -275,7 +276,7 @@ def claim_reassign(*, claim: Claim, to_user_id: int, actor: User) -> Claim:
             with transaction.atomic():
                 return _claim_create(
                     case=locked.case,
-                    user=User(pk=to_user_id),
+                    user=target,
                     purpose=locked.purpose,
                     slot=locked.slot,
                 )

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from annotation.models import Case, Project, StudyDesign
-from tests.annotation.workflow import bare_cases
+from annotation.models import Case, Claim, Project, StudyDesign
+from tests.annotation.workflow import bare_cases, member
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +89,37 @@ def test_only_the_lead_changes_the_design_on_the_page(
     response = clients["reviewer"].post(f"/projects/{project.slug}/settings/", _form())
     assert response.status_code == 403
     assert not StudyDesign.objects.exists()
+
+
+def test_the_lead_releases_and_reassigns_claims_on_the_page(
+    project: Project, cast: dict[str, User], clients: dict[str, Client]
+) -> None:
+    (case,) = bare_cases(project, 1)
+    clients["annotator"].post(f"/api/projects/{project.slug}/queue/next")
+    claim = Claim.objects.get()
+    url = f"/projects/{project.slug}/settings/"
+    page = clients["lead"].get(url)
+    assert f'data-claim-id="{claim.pk}"'.encode() in page.content
+    other, _ = member(project, "annotator")
+    body = {"action": "reassign", "claim": claim.pk, "user": other.pk}
+    response = clients["lead"].post(url, body, follow=True)
+    assert f"given to {other.username}".encode() in response.content
+    live = Claim.objects.get(released_at=None)
+    assert (live.user, live.slot, live.case) == (other, claim.slot, case)
+    response = clients["lead"].post(url, {"action": "release", "claim": live.pk}, follow=True)
+    assert b"released" in response.content
+    assert not Claim.objects.filter(released_at=None).exists()
+    response = clients["lead"].post(url, {"action": "release", "claim": live.pk}, follow=True)
+    assert b"That claim has ended already." in response.content
+
+
+def test_a_reassignment_to_a_reviewer_is_refused_on_the_page(
+    project: Project, cast: dict[str, User], clients: dict[str, Client]
+) -> None:
+    bare_cases(project, 1)
+    clients["annotator"].post(f"/api/projects/{project.slug}/queue/next")
+    claim = Claim.objects.get()
+    body = {"action": "reassign", "claim": claim.pk, "user": cast["reviewer"].pk}
+    response = clients["lead"].post(f"/projects/{project.slug}/settings/", body, follow=True)
+    assert b"does not take annotate claims" in response.content
+    assert Claim.objects.get(released_at=None) == claim

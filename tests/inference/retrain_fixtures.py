@@ -4,6 +4,8 @@ truth (cord and canal polygons, the 20 corners), signed by a reviewer."""
 
 from __future__ import annotations
 
+import functools
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +26,24 @@ TINY_RECIPE: dict[str, Any] = {
 }
 
 
-def trained_tiny_model(folder: Path, *, seed: int = 0) -> ModelVersion:
-    """Train, export and register (active) a tiny sagittal network with its checkpoint."""
-    from inference.services.registry import model_register
+@functools.cache
+def _tiny_build(seed: int) -> Any:
+    """One training per seed and test process (the files are read, never changed)."""
     from inference.training.pipeline import train_and_export
 
-    build = train_and_export(
+    folder = Path(tempfile.mkdtemp(prefix=f"tiny-{seed}-"))
+    return train_and_export(
         task="sagittal", out_dir=folder, epochs=1, steps_per_epoch=2, batch_size=2, seed=seed,
         device="cpu", **TINY_RECIPE,
     )  # fmt: skip
+
+
+def trained_tiny_model(*, seed: int = 0) -> ModelVersion:
+    """Register (active) a tiny trained sagittal network whose checkpoint lies beside it."""
+    from inference.services.registry import model_register
+
+    build = _tiny_build(seed)
+    folder = build.onnx_path.parent
     return model_register(
         file=build.onnx_path,
         task="sagittal",

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from annotation.models import Case, Project
-from inference.models import JobStatus, PrelabelJob
+from inference.models import JobStatus, ModelVersion, PrelabelJob, RetrainJob
 from tests.factories import make_cases_bulk, make_projects, make_users
 from tests.query_counts import Endpoint, assert_queries_do_not_grow
 
@@ -56,10 +56,32 @@ def project_jobs(n: int) -> tuple[Client, str]:
     return client, f"/api/projects/{project.slug}/jobs?cases={ids}"
 
 
+def retrain_jobs(n: int) -> tuple[Client, str]:
+    # The list stops at 50 runs: 10 against 50. Finished runs (one open run per task).
+    project, _, client = _cases(1)
+    RetrainJob.objects.bulk_create(
+        RetrainJob(project=project, task="sagittal", trigger="lead", status=JobStatus.FAILED)
+        for _ in range(n)
+    )
+    return client, f"/api/projects/{project.slug}/retrain/jobs"
+
+
+def models(n: int) -> tuple[Client, str]:
+    project, _, client = _cases(1)
+    start = ModelVersion.objects.count()
+    ModelVersion.objects.bulk_create(
+        ModelVersion(task="axial", name=f"m{i}", file="m.onnx", sha256=f"{start + i:064x}")
+        for i in range(n)
+    )
+    return client, f"/api/projects/{project.slug}/models"
+
+
 ENDPOINTS = [
     Endpoint("api-case-jobs", case_jobs, "jobs of the case"),
     Endpoint("api-job", job_detail, "jobs of the case"),
     Endpoint("api-project-jobs", project_jobs, "cases with jobs"),
+    Endpoint("api-project-retrain-jobs", retrain_jobs, "retraining runs"),
+    Endpoint("api-models", models, "registered models"),
 ]
 
 

@@ -46,7 +46,7 @@ def _retrain(client, project, task: str = "sagittal"):
 def test_a_retrain_without_train_or_tune_gold_is_refused_naming_both(
     clients, project, tmp_path: Path
 ) -> None:
-    trained_tiny_model(tmp_path / "model")
+    trained_tiny_model()
     response = _retrain(clients["lead"], project)
     assert response.status_code == 400
     body = response.json()
@@ -58,13 +58,14 @@ def test_a_retrain_without_train_or_tune_gold_is_refused_naming_both(
 def test_a_tune_split_without_gold_is_refused_and_unsigned_gold_does_not_count(
     clients, cast, project, tmp_path: Path
 ) -> None:
-    trained_tiny_model(tmp_path / "model")
+    trained_tiny_model()
     phantom_gold_case(
         project=project, folder=tmp_path, seed=21, split=Split.TRAIN, signer=cast["reviewer"]
     )
     phantom_gold_case(project=project, folder=tmp_path, seed=22, split=Split.TUNE, signer=None)
     body = _retrain(clients["lead"], project).json()
-    assert "tune" in body and "train" not in body
+    assert "tune" in body
+    assert "train" not in body
     assert not RetrainJob.objects.exists()
 
 
@@ -78,7 +79,7 @@ def test_who_may_retrain_and_an_unknown_task_is_named(clients, project) -> None:
 
 
 def test_two_requests_for_one_trigger_make_one_run(clients, cast, project, tmp_path) -> None:
-    trained_tiny_model(tmp_path / "model")
+    trained_tiny_model()
     _quick_policy(project)
     for seed, split in ((31, Split.TRAIN), (32, Split.TUNE)):
         phantom_gold_case(
@@ -108,7 +109,7 @@ def _prelabel_versions(client, case) -> set[int]:
 def test_gold_triggers_a_candidate_that_is_promoted_used_and_rolled_back(
     clients, cast, project, tmp_path: Path
 ) -> None:
-    base = trained_tiny_model(tmp_path / "model")
+    base = trained_tiny_model()
     _quick_policy(project, gold_threshold=1)
     tune = phantom_gold_case(
         project=project, folder=tmp_path, seed=41, split=Split.TUNE, signer=cast["reviewer"]
@@ -126,18 +127,21 @@ def test_gold_triggers_a_candidate_that_is_promoted_used_and_rolled_back(
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED, job.error
     candidate = job.candidate
-    assert candidate is not None and candidate.status == ModelStatus.CANDIDATE
+    assert candidate is not None
+    assert candidate.status == ModelStatus.CANDIDATE
     assert job.base_id == base.pk
     assert job.data == {"train": [train.pk], "tune": [tune.pk]}
     assert {"cord_dice", "canal_dice", "keypoint_mre_mm"} <= set(candidate.metrics["tune"])
     assert "cord_dice" in candidate.metrics["base_tune"]
-    assert job.progress["epoch"] == 1 and "cord_dice" in job.progress["tune"]
+    assert job.progress["epoch"] == 1
+    assert "cord_dice" in job.progress["tune"]
     model_dir = Path(settings.MODEL_DIR)
     assert (model_dir / f"{candidate.sha256}.onnx").is_file()
     assert (model_dir / f"{candidate.sha256}.pt").is_file()  # the next run starts from it
     assert not (model_dir / f".retrain-{job.pk}").exists()
     listed = clients["lead"].get(f"/api/projects/{project.slug}/retrain/jobs").json()
-    assert listed[0]["candidate"] == candidate.pk and listed[0]["data_list"] == job.data
+    assert listed[0]["candidate"] == candidate.pk
+    assert listed[0]["data_list"] == job.data
 
     promote = clients["lead"].post(f"/api/projects/{project.slug}/models/{candidate.pk}/promote")
     assert promote.status_code == 200, promote.json()
@@ -163,7 +167,7 @@ def test_a_candidate_failing_verification_leaves_no_model_and_the_active_one(
 ) -> None:
     from inference.training import export
 
-    base = trained_tiny_model(tmp_path / "model")
+    base = trained_tiny_model()
     _quick_policy(project)
     for seed, split in ((51, Split.TRAIN), (52, Split.TUNE)):
         phantom_gold_case(
@@ -178,9 +182,7 @@ def test_a_candidate_failing_verification_leaves_no_model_and_the_active_one(
     assert job.status == JobStatus.FAILED
     assert "differs from torch" in job.error
     assert job.candidate is None
-    assert list(ModelVersion.objects.values_list("pk", "status")) == [
-        (base.pk, ModelStatus.ACTIVE)
-    ]
+    assert list(ModelVersion.objects.values_list("pk", "status")) == [(base.pk, ModelStatus.ACTIVE)]
     leftovers = [p.name for p in Path(settings.MODEL_DIR).iterdir()]
     assert leftovers == [f"{base.sha256}.onnx"]
 
@@ -188,8 +190,8 @@ def test_a_candidate_failing_verification_leaves_no_model_and_the_active_one(
 def test_a_model_whose_contract_does_not_fit_the_template_is_not_promoted(
     clients, project, tmp_path: Path
 ) -> None:
-    other = trained_tiny_model(tmp_path / "other", seed=1)
-    base = trained_tiny_model(tmp_path / "model")  # active; `other` retired
+    other = trained_tiny_model(seed=1)
+    base = trained_tiny_model()  # active; `other` retired
     ModelVersion.objects.filter(pk=other.pk).update(status=ModelStatus.CANDIDATE)
     project.template = {
         **project.template,
@@ -201,6 +203,9 @@ def test_a_model_whose_contract_does_not_fit_the_template_is_not_promoted(
     assert "'canal' is not in the project's template" in str(response.json()["model"])
     base.refresh_from_db()
     assert base.status == ModelStatus.ACTIVE
-    assert clients["reviewer"].post(
-        f"/api/projects/{project.slug}/models/{base.pk}/activate"
-    ).status_code == 403
+    assert (
+        clients["reviewer"]
+        .post(f"/api/projects/{project.slug}/models/{base.pk}/activate")
+        .status_code
+        == 403
+    )

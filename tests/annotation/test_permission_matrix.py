@@ -94,6 +94,16 @@ def _annotators_claim(world: World) -> int:
     return claim.pk
 
 
+def _candidate_model() -> int:
+    """A registered candidate model whose contract does not load (refused on promotion)."""
+    from inference.models import ModelVersion
+
+    version, _ = ModelVersion.objects.get_or_create(
+        task="sagittal", sha256="0" * 64, defaults={"name": "broken", "file": "none.onnx"}
+    )
+    return version.pk
+
+
 @dataclass(frozen=True)
 class Row:
     name: str  # the URL name ("admin:" for the whole admin site)
@@ -367,6 +377,32 @@ HTTP_ROWS: tuple[Row, ...] = (
         API_MEMBERS,
     ),
     Row("api-job", "get", lambda w: f"/api/jobs/{w.job.pk}", API_MEMBERS),
+    Row(
+        "api-project-retrain",
+        "post",
+        lambda w: f"/api/projects/{w.slug}/retrain",
+        LEAD_WRITE,  # the lead is let through, then refused: no gold to train on
+        body=lambda w: {"task": "sagittal"},
+    ),
+    Row(
+        "api-project-retrain-jobs",
+        "get",
+        lambda w: f"/api/projects/{w.slug}/retrain/jobs",
+        API_MEMBERS,
+    ),
+    Row("api-models", "get", lambda w: f"/api/projects/{w.slug}/models", API_MEMBERS),
+    Row(
+        "api-model-promote",
+        "post",
+        lambda w: f"/api/projects/{w.slug}/models/{_candidate_model()}/promote",
+        LEAD_WRITE,  # the lead is let through, then refused: its contract does not load
+    ),
+    Row(
+        "api-model-activate",
+        "post",
+        lambda w: f"/api/projects/{w.slug}/models/{_candidate_model()}/activate",
+        LEAD_WRITE,
+    ),
     # ----- measurements API -----
     Row(
         "api-revision-measurements",

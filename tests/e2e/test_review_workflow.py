@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -158,45 +159,31 @@ def _take(page: Any, structure: str, read: int, gold_revision: int) -> None:
     expect(page.locator(".review-read[data-key=gold]")).to_contain_text(f"rev {gold_revision}")
 
 
-def test_annotate_review_return_fix_sign_and_the_lead_sees_gold_live(
-    page_for, asgi_server, cast, project, phantom_case, phantom_study: PhantomStudy
-) -> None:
-    phantom, case, base, slug = phantom_study.phantom, phantom_case, asgi_server.url, project.slug
-    truth = phantom.sagittal_truth.keypoints
-    sagittal = _image(case, "sagittal", phantom.sagittal_truth.mid_index).pk
-    model = _prelabel(case, phantom)
+@dataclass
+class Scene:
+    base: str
+    slug: str
+    case: Case
+    sagittal: int
+    truth: dict[str, Any]
 
-    # The lead watches the project's case list from the start.
-    lead = page_for("lead", PASSWORD)
-    lead.goto(f"{base}/projects/{slug}/")
-    expect(lead.get_by_test_id(f"case-state-{case.pk}")).to_have_text(CaseState.PRELABELLED)
-    expect(lead.get_by_test_id("caselist-live")).to_have_attribute("data-live", "on")
 
-    # 1. The annotator takes the case; their read starts from the model's; they move the
-    #    misplaced corner onto the vertebra and submit.
-    annotator = page_for("annotator", PASSWORD)
-    _next_case(annotator, base, slug, case)
-    own = _own_read(annotator, case)
-    _correct(annotator, own, sagittal, FIRST_FIX, list(truth[FIRST_FIX]))
-    _submit(annotator)
-    expect(lead.get_by_test_id(f"case-state-{case.pk}")).to_have_text(CaseState.SUBMITTED)
-
-    # 2. The reviewer takes it from the queue: cord from the annotator, corners from the
-    #    model, a comment pinned on the second corner (still the model's place), return.
-    reviewer = page_for("reviewer", PASSWORD)
-    _open_review(reviewer, base, slug, case)
+def _review_and_return(reviewer: Any, scene: Scene, own: int, model: Read) -> None:
+    """Cord from the annotator, corners from the model, a comment pinned on the second
+    corner (still at the model's place) about the annotator's read, then return."""
+    _open_review(reviewer, scene.base, scene.slug, scene.case)
     _take(reviewer, "cord", own, 1)
     _take(reviewer, "corners", model.pk, 2)
-    gold = Read.objects.get(case=case, kind=ReadKind.GOLD)
+    gold = Read.objects.get(case=scene.case, kind=ReadKind.GOLD)
     head = api_get(reviewer, f"/api/reads/{gold.pk}")["revision"]
-    shapes = {s["label"]: s for s in head["shapes"][str(sagittal)]}
-    assert np.allclose(
-        _point(head, sagittal, FIRST_FIX), np.add(truth[FIRST_FIX], [MODEL_SHIFT, 0])
-    )
-    assert "cord" in shapes
-    assert "canal" not in shapes
+    labels = {s["label"] for s in head["shapes"][str(scene.sagittal)]}
+    model_place = np.add(scene.truth[FIRST_FIX], [MODEL_SHIFT, 0])
+    assert np.allclose(_point(head, scene.sagittal, FIRST_FIX), model_place)
+    assert "cord" in labels
+    assert "canal" not in labels
     reviewer.get_by_test_id("pin-mode").click()
-    reviewer.mouse.click(*to_client(reviewer, SLOT, *np.add(truth[SECOND_FIX], [MODEL_SHIFT, 0])))
+    pin = np.add(scene.truth[SECOND_FIX], [MODEL_SHIFT, 0])
+    reviewer.mouse.click(*to_client(reviewer, SLOT, *pin))
     expect(reviewer.get_by_test_id("comment-read")).to_have_value(str(own))
     reviewer.get_by_test_id("comment-body").fill(f"{SECOND_FIX} sits 1.5 mm too far back")
     reviewer.get_by_test_id("comment-post").click()
@@ -205,56 +192,97 @@ def test_annotate_review_return_fix_sign_and_the_lead_sees_gold_live(
     reviewer.get_by_test_id("return-reason").fill(f"{SECOND_FIX} corner")
     reviewer.get_by_test_id("return-confirm").click()
     expect(reviewer.get_by_test_id("case-state")).to_have_text(CaseState.RETURNED)
-    expect(lead.get_by_test_id(f"case-state-{case.pk}")).to_have_text(CaseState.RETURNED)
 
-    # 3. The case is back in the annotator's queue with the pin shown; they fix and resubmit.
-    _next_case(annotator, base, slug, case)
-    expect(annotator.get_by_test_id("review-comments-section")).to_contain_text(SECOND_FIX)
-    assert _own_read(annotator, case) == own
-    _correct(annotator, own, sagittal, SECOND_FIX, list(truth[SECOND_FIX]))
-    _submit(annotator)
 
-    # 4. The reviewer takes it again and signs.
-    _open_review(reviewer, base, slug, case)
-    _take(reviewer, "cord", own, 3)
-    reviewer.get_by_test_id("sign").click()
-    expect(reviewer.get_by_test_id("gold-status")).to_contain_text("Gold signed by reviewer")
-    signature = GoldSignature.objects.get()
-    assert signature.signed_by == cast["reviewer"]
+EXPECTED_MOVES = [
+    ("new", "prelabelled"),
+    ("prelabelled", "in_annotation"),
+    ("in_annotation", "submitted"),
+    ("submitted", "in_review"),
+    ("in_review", "returned"),
+    ("returned", "in_annotation"),
+    ("in_annotation", "submitted"),
+    ("submitted", "in_review"),
+    ("in_review", "gold"),
+]
 
-    # 5. The lead's list, never reloaded, shows the case as gold.
-    expect(lead.get_by_test_id(f"case-state-{case.pk}")).to_have_text(CaseState.GOLD)
-    assert lead.evaluate("() => performance.getEntriesByType('navigation').length") == 1
-    screenshot(lead, "review_workflow_lead_gold")
-    moves = list(CaseTransition.objects.filter(case=case).values_list("from_state", "to_state"))
-    assert moves == [
-        ("new", "prelabelled"),
-        ("prelabelled", "in_annotation"),
-        ("in_annotation", "submitted"),
-        ("submitted", "in_review"),
-        ("in_review", "returned"),
-        ("returned", "in_annotation"),
-        ("in_annotation", "submitted"),
-        ("submitted", "in_review"),
-        ("in_review", "gold"),
-    ]
 
-    # 6. The history tells it, and diffs the annotator's first and last revisions.
-    lead.goto(f"{base}/cases/{case.pk}/history")
+def _history_tells_it(lead: Any, scene: Scene, own: int) -> None:
+    """The timeline has every kind of record; the annotator's first and last revisions
+    differ by the two corners they moved, by the model's shift in mm."""
+    lead.goto(f"{scene.base}/cases/{scene.case.pk}/history")
     expect(lead.locator("#history-app")).to_have_attribute("data-loaded", "true")
     for kind in ("transition", "claim", "submission", "comment", "revision", "signature"):
-        expect(
-            lead.locator(f"[data-testid=timeline-event][data-type={kind}]").first
-        ).to_be_visible()
+        events = lead.locator(f"[data-testid=timeline-event][data-type={kind}]")
+        expect(events.first).to_be_visible()
     revisions = sorted(api_get(lead, f"/api/reads/{own}/revisions"), key=lambda r: r["number"])
-    first, last = revisions[0]["id"], revisions[-1]["id"]
-    lead.get_by_test_id("diff-from").select_option(str(first))
-    lead.get_by_test_id("diff-to").select_option(str(last))
+    lead.get_by_test_id("diff-from").select_option(str(revisions[0]["id"]))
+    lead.get_by_test_id("diff-to").select_option(str(revisions[-1]["id"]))
     lead.get_by_test_id("diff-compare").click()
     summary = lead.get_by_test_id("diff-summary")
     expect(summary).to_have_attribute("data-moved", "2")
     # Both corners moved along the image's rows by the model's shift: that many columns, in mm.
-    column_mm = Image.objects.select_related("series").get(pk=sagittal).series.pixel_spacing_col
+    image = Image.objects.select_related("series").get(pk=scene.sagittal)
+    column_mm = image.series.pixel_spacing_col
     largest = float(summary.get_attribute("data-largest-mm") or "nan")
     assert largest == pytest.approx(MODEL_SHIFT * column_mm, abs=0.6 * column_mm)
     screenshot(lead, "review_workflow_history")
+
+
+def test_annotate_review_return_fix_sign_and_the_lead_sees_gold_live(
+    page_for, asgi_server, cast, project, phantom_case, phantom_study: PhantomStudy
+) -> None:
+    phantom, case = phantom_study.phantom, phantom_case
+    scene = Scene(
+        base=asgi_server.url,
+        slug=project.slug,
+        case=case,
+        sagittal=_image(case, "sagittal", phantom.sagittal_truth.mid_index).pk,
+        truth=dict(phantom.sagittal_truth.keypoints),
+    )
+    model = _prelabel(case, phantom)
+    state = f"case-state-{case.pk}"
+
+    # The lead watches the project's case list from the start.
+    lead = page_for("lead", PASSWORD)
+    lead.goto(f"{scene.base}/projects/{scene.slug}/")
+    expect(lead.get_by_test_id(state)).to_have_text(CaseState.PRELABELLED)
+    expect(lead.get_by_test_id("caselist-live")).to_have_attribute("data-live", "on")
+
+    # 1. The annotator takes the case; their read starts from the model's; they move the
+    #    misplaced corner onto the vertebra and submit.
+    annotator = page_for("annotator", PASSWORD)
+    _next_case(annotator, scene.base, scene.slug, case)
+    own = _own_read(annotator, case)
+    _correct(annotator, own, scene.sagittal, FIRST_FIX, list(scene.truth[FIRST_FIX]))
+    _submit(annotator)
+    expect(lead.get_by_test_id(state)).to_have_text(CaseState.SUBMITTED)
+
+    # 2. The reviewer takes it from the queue, composes, pins a comment and returns it.
+    reviewer = page_for("reviewer", PASSWORD)
+    _review_and_return(reviewer, scene, own, model)
+    expect(lead.get_by_test_id(state)).to_have_text(CaseState.RETURNED)
+
+    # 3. The case is back in the annotator's queue with the pin shown; they fix and resubmit.
+    _next_case(annotator, scene.base, scene.slug, case)
+    expect(annotator.get_by_test_id("review-comments-section")).to_contain_text(SECOND_FIX)
+    assert _own_read(annotator, case) == own
+    _correct(annotator, own, scene.sagittal, SECOND_FIX, list(scene.truth[SECOND_FIX]))
+    _submit(annotator)
+
+    # 4. The reviewer takes it again and signs.
+    _open_review(reviewer, scene.base, scene.slug, case)
+    _take(reviewer, "cord", own, 3)
+    reviewer.get_by_test_id("sign").click()
+    expect(reviewer.get_by_test_id("gold-status")).to_contain_text("Gold signed by reviewer")
+    assert GoldSignature.objects.get().signed_by == cast["reviewer"]
+
+    # 5. The lead's list, never reloaded, shows the case as gold.
+    expect(lead.get_by_test_id(state)).to_have_text(CaseState.GOLD)
+    assert lead.evaluate("() => performance.getEntriesByType('navigation').length") == 1
+    screenshot(lead, "review_workflow_lead_gold")
+    moves = CaseTransition.objects.filter(case=case).values_list("from_state", "to_state")
+    assert list(moves) == EXPECTED_MOVES
+
+    # 6. The history tells it, and diffs the annotator's first and last revisions.
+    _history_tells_it(lead, scene, own)

@@ -7,9 +7,7 @@ import type { ReviewPayload, Signature } from "./api";
 import { reviewApi } from "./api";
 
 function signedBy(s: Signature | null | undefined): string {
-  return s
-    ? ` Signed by ${s.signed_by.username} at ${new Date(s.signed_at).toLocaleString()} (revision ${s.revision}).`
-    : "";
+  return s ? ` Signed by ${s.signed_by.username} at ${new Date(s.signed_at).toLocaleString()}.` : "";
 }
 
 /** Sign the gold's head; on 409 the banner names why and, when another reviewer won, their signature. */

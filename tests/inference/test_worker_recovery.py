@@ -178,3 +178,64 @@ def test_a_running_job_with_a_fresh_heartbeat_is_left_alone(phantom_case) -> Non
     assert jobs_sweep_stale(older_than_s=60) == []
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING
+
+
+def test_a_worker_killed_while_retraining_leaves_the_job_failed_and_no_model(
+    cast, project, tmp_path
+) -> None:
+    """The run trains for (practically) ever; killed mid-epoch, then the next worker to
+    start fails it with its reason, and neither a model record nor a file is left."""
+    from annotation.models import Split
+    from inference.models import ModelVersion, RetrainJob, RetrainPolicy, RetrainTrigger
+    from inference.services.retrain import WORKER_LOST, retrain_request, retrain_work_dir
+    from tests.inference.retrain_fixtures import phantom_gold_case, trained_tiny_model
+
+    base = trained_tiny_model()
+    RetrainPolicy.objects.create(project=project, epochs=1, steps_per_epoch=10**6, batch_size=2)
+    for seed, split in ((61, Split.TRAIN), (62, Split.TUNE)):
+        phantom_gold_case(
+            project=project, folder=tmp_path, seed=seed, split=split, signer=cast["reviewer"]
+        )
+    job = RetrainJob.objects.filter(project=project).first() or retrain_request(
+        project=project, task="sagittal", requested_by=cast["lead"], trigger=RetrainTrigger.LEAD
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "worker", "--interval", "0.1"],
+        cwd=ROOT,
+        env=_worker_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        # A step in the progress means the worker is inside the training loop.
+        _wait_until(
+            lambda: "step" in RetrainJob.objects.get(pk=job.pk).progress,
+            what="the worker trains",
+            timeout_s=240,
+        )
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING  # what a dead worker leaves behind
+    assert retrain_work_dir(job).is_dir()
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "worker", "--single", "--batch", "--interval", "0"],
+        check=False,
+        cwd=ROOT,
+        env=_worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "failed 1 retraining job" in result.stdout
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.error == WORKER_LOST
+    assert job.candidate_id is None
+    assert list(ModelVersion.objects.values_list("pk", "status")) == [(base.pk, ModelStatus.ACTIVE)]
+    assert sorted(p.name for p in Path(settings.MODEL_DIR).iterdir()) == [f"{base.sha256}.onnx"]

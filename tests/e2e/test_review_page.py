@@ -138,6 +138,12 @@ def test_a_reviewer_takes_pins_and_signs_and_a_late_signer_is_told_who_won(
     screenshot(late, "review_page_late_signer")
     assert GoldSignature.objects.get().signed_by == cast["reviewer"]
 
+    # "Edit gold" opens the annotator on the gold read, editable by the reviewer.
+    page.get_by_test_id("edit-gold").click()
+    expect(page.get_by_test_id("read-select")).to_have_value(str(gold.pk))
+    expect(page.locator("[data-testid=read-select] option:checked")).not_to_contain_text("(view)")
+    assert not Read.objects.filter(case=phantom_case, author=cast["reviewer"]).exists()
+
 
 def test_a_returned_case_shows_the_reviewers_pins_to_its_annotator(
     page_for, asgi_server, cast, project, phantom_case, phantom_study: PhantomStudy

@@ -114,6 +114,8 @@ PROBED: dict[str, Probe] = {
     "case-review": lambda w: f"/cases/{w.case.pk}/review",
     "case-history": lambda w: f"/cases/{w.case.pk}/history",
     "case-list": lambda w: f"/projects/{w.case.project.slug}/",
+    "api-models": lambda w: f"/api/projects/{w.case.project.slug}/models",
+    "api-project-retrain-jobs": lambda w: f"/api/projects/{w.case.project.slug}/retrain/jobs",
 }
 # Routes that never answer with a read's content (why), or only to its author.
 NOT_READ_CONTENT = {
@@ -141,6 +143,10 @@ NOT_READ_CONTENT = {
     "api-project-prelabel": "POST: model reads",
     "api-job": "a pre-label job (model reads only)",
     "api-measure": "POST: measures the shapes the user sends",
+    "api-case-reopen": "POST: reviewers and leads (a state move)",
+    "api-project-retrain": "POST: starts a training job (answers the job)",
+    "api-model-promote": "POST: a model version",
+    "api-model-activate": "POST: a model version",
     "login": "sign-in page",
     "logout": "sign-out",
     "project-list": "projects",

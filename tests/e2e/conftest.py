@@ -112,14 +112,63 @@ def browser() -> Iterator[Any]:
             instance.close()
 
 
+class PageErrors:
+    """Console errors, failed requests and 4xx/5xx responses of one browser context: a browser
+    test fails on any of them unless its text matches a pattern the test allowed on purpose.
+    (A request the browser aborts, e.g. by navigating away, is not an error.)"""
+
+    def __init__(self, context: Any, allow: tuple[str, ...] = ()) -> None:
+        self.seen: list[str] = []
+        self.allowed: list[re.Pattern[str]] = [re.compile(a) for a in allow]
+        context.on("console", self._console)
+        context.on("weberror", lambda e: self.seen.append(f"page error: {e.error}"))
+        context.on("requestfailed", self._failed)
+        context.on("response", self._response)
+        context.set_default_timeout(15000)
+        _ERRORS[id(context)] = self
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.seen.append(f"console error: {message.text} ({message.location.get('url', '')})")
+
+    def _failed(self, request: Any) -> None:
+        failure = request.failure or ""
+        if "ERR_ABORTED" not in failure:
+            self.seen.append(f"request failed: {request.method} {request.url} {failure}")
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400:
+            self.seen.append(
+                f"response {response.status}: {response.request.method} {response.url}"
+            )
+
+    def allow(self, *patterns: str) -> None:
+        self.allowed.extend(re.compile(p) for p in patterns)
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.seen if not any(p.search(e) for p in self.allowed)]
+
+
+_ERRORS: dict[int, PageErrors] = {}
+
+
+def allow_errors(page: Any, *patterns: str) -> None:
+    """Let the test's page log errors matching these regular expressions (it provokes them)."""
+    _ERRORS[id(page.context)].allow(*patterns)
+
+
 @pytest.fixture
 def page_for(browser: Any, asgi_server: Server) -> Iterator[Any]:
-    """A factory of signed-in pages, one browser context each (separate sessions)."""
+    """A factory of signed-in pages, one browser context each (separate sessions). The test
+    fails on a console error or a failed request in any of them, except those matching a
+    pattern of `allow` (or of `allow_errors(page, ...)`)."""
     contexts: list[Any] = []
+    watched: list[PageErrors] = []
 
-    def open_page(username: str, password: str) -> Any:
+    def open_page(username: str, password: str, *, allow: tuple[str, ...] = ()) -> Any:
         context = browser.new_context(viewport={"width": 1500, "height": 900})
         contexts.append(context)
+        watched.append(PageErrors(context, allow))
         page = context.new_page()
         page.set_default_timeout(15000)
         page.goto(f"{asgi_server.url}/accounts/login/")
@@ -130,8 +179,12 @@ def page_for(browser: Any, asgi_server: Server) -> Iterator[Any]:
         return page
 
     yield open_page
+    unexpected = [e for w in watched for e in w.unexpected()]
     for context in contexts:
+        _ERRORS.pop(id(context), None)
         context.close()
+    if unexpected:
+        pytest.fail("the browser logged errors:\n" + "\n".join(unexpected[:20]), pytrace=False)
 
 
 def screenshot(page: Any, name: str) -> Path:
@@ -252,6 +305,19 @@ def page_shapes(page: Any, slot: str) -> list[dict[str, Any]]:
     with page.expect_download() as download:
         page.get_by_test_id("labelme-export").click()
     return list(json.loads(Path(download.value.path()).read_text())["shapes"])
+
+
+def start_my_read(page: Any) -> int:
+    """Click "Start my read" (opening a case creates no read) and wait until the page shows it;
+    returns its id."""
+    page.get_by_test_id("start-read").click()
+    expect(page.get_by_test_id("start-read")).to_be_hidden()
+    page.wait_for_function(
+        """() => { const s = document.querySelector('[data-testid=read-select]');
+                   const o = s && s.selectedOptions[0];
+                   return o && /· human/.test(o.text); }"""
+    )
+    return int(page.get_by_test_id("read-select").input_value())
 
 
 def draft_status(page: Any) -> str:

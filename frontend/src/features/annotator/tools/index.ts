@@ -122,6 +122,7 @@ export class ToolBox implements ViewportTool {
 
   up(vp: Viewport, p: PointerInfo): void {
     this.active.up(vp, p);
+    this.kit.endPick();
     this.kit.redraw();
   }
 

@@ -47,6 +47,9 @@ export class ToolKit {
   /** Every shape under the pointer, best first (Tab cycles through them), and the offset Tab chose. */
   private candidates: Hit[] = [];
   private cycle = 0;
+  /** Where Tab was pressed (the choice holds while the pointer stays near) and the last pointer. */
+  private cycleAt: Point | null = null;
+  private lastPointer: Point | null = null;
   /** Rulers per image: line measurements drawn without a caliper label (shown, never saved). */
   readonly rulers = new Map<number, [Point, Point][]>();
   /** Brush and eraser diameter in mm. */
@@ -93,6 +96,7 @@ export class ToolKit {
     const shapes = this.store.shapesOf(id);
     const sel = this.store.selection;
     const selected = new Set<number>(sel && sel.imageId === id ? [sel.index] : []);
+    this.lastPointer = p.screen;
     const next = hitCandidates(shapes, p.screen, (q) => vp.toScreen(q), {
       tolerance: HIT_TOLERANCE_PX,
       selected,
@@ -106,15 +110,24 @@ export class ToolKit {
       affine: affineOf(vp),
     });
     const same = next.length === this.candidates.length && next.every((h, k) => h.shape === this.candidates[k].shape);
-    if (!same) this.cycle = 0;
+    const a = this.cycleAt;
+    const away = !a || Math.hypot(a[0] - p.screen[0], a[1] - p.screen[1]) > HIT_TOLERANCE_PX;
+    if (!same || away) this.cycle = 0;
     this.candidates = next;
     return next.length ? next[this.cycle % next.length] : null;
+  }
+
+  /** A press ended: the next hover starts from the best candidate again. */
+  endPick(): void {
+    this.cycle = 0;
+    this.cycleAt = null;
   }
 
   /** Tab: hover the next shape under the pointer; false when there is no other. */
   cycleHover(): boolean {
     if (this.candidates.length < 2) return false;
     this.cycle = (this.cycle + 1) % this.candidates.length;
+    this.cycleAt = this.lastPointer;
     this.hover = this.candidates[this.cycle];
     this.redraw();
     return true;

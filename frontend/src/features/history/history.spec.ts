@@ -42,7 +42,7 @@ suite("revisionChoices", () => {
 
 suite("describe", () => {
   it("names the read, the revision number, its source and shape count", () => {
-    const event = history.events[4] as HistoryEvent;
+    const event = history.events[4];
     expect(describe(event, history.reads)).toBe("anna revision 2 (save, 3 shapes)");
   });
 

@@ -13,14 +13,19 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import to_client, wait_for_head, wait_for_viewer
+from tests.e2e.conftest import start_my_read, to_client, wait_for_head, wait_for_viewer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# What the browser logs while it is offline, on purpose.
+OFFLINE_ERRORS = ("ERR_INTERNET_DISCONNECTED",)
 
 
-def _open(page: Any, url: str, case_id: int) -> int:
+def _open(page: Any, url: str, case_id: int, *, start: bool = False) -> int:
+    """Open the case page; `start` creates the user's read (opening a case creates none)."""
     page.goto(f"{url}/cases/{case_id}/")
     wait_for_viewer(page)
+    if start:
+        return start_my_read(page)
     expect(page.get_by_test_id("save-status")).not_to_have_text("\u2014")
     return int(page.get_by_test_id("read-select").input_value())
 
@@ -44,8 +49,8 @@ def _stored_head_id(read_id: int) -> int | None:
 def test_offline_edits_are_saved_when_the_browser_is_back_online(
     page_for: Any, asgi_server: Any, case: Any
 ) -> None:
-    page = page_for("annotator", PASSWORD)
-    read_id = _open(page, asgi_server.url, case.pk)
+    page = page_for("annotator", PASSWORD, allow=OFFLINE_ERRORS)
+    read_id = _open(page, asgi_server.url, case.pk, start=True)
     _add_point(page, 10, 10)
     first = wait_for_head(page, read_id, lambda head: _count(head) == 1)
 
@@ -65,8 +70,8 @@ def test_offline_edits_are_saved_when_the_browser_is_back_online(
 def test_a_draft_made_offline_survives_closing_the_tab_and_is_saved_on_return(
     page_for: Any, asgi_server: Any, case: Any
 ) -> None:
-    page = page_for("annotator", PASSWORD)
-    read_id = _open(page, asgi_server.url, case.pk)
+    page = page_for("annotator", PASSWORD, allow=OFFLINE_ERRORS)
+    read_id = _open(page, asgi_server.url, case.pk, start=True)
     _add_point(page, 10, 10)
     first = wait_for_head(page, read_id, lambda head: _count(head) == 1)
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from annotation.models import Case, CaseState, Claim, Comment, ReadSubmission
+from annotation.models import Case, CaseState, Claim, Comment, ReadSubmission, StudyDesign
 from annotation.services.cases import case_transition
 from tests.annotation.review_helpers import Review, make_review
 
@@ -152,3 +152,19 @@ def test_the_history_page_embeds_the_case_for_every_member(clients, review) -> N
         assert page.status_code == 200, role
         assert b'id="history-app"' in page.content
         assert b'id="case-data"' in page.content
+
+
+def test_a_reader_kept_unaided_sees_neither_the_model_read_nor_its_comments(
+    clients, review, cast
+) -> None:
+    Comment.objects.create(
+        case=review.case, read=review.model, body="on the model", author=cast["reviewer"]
+    )
+    assert review.model.pk in {r["id"] for r in _history(clients["reader"], review.case)["reads"]}
+    design = StudyDesign(project=review.case.project)
+    design.aided = {**design.aided, "reader": False}
+    design.save()
+    data = _history(clients["reader"], review.case)
+    assert {r["id"] for r in data["reads"]} == {review.reader.pk}
+    assert {e["read"] for e in data["events"] if e["type"] == "revision"} == {review.reader.pk}
+    assert "on the model" not in {e["comment"]["body"] for e in data["events"] if "comment" in e}

@@ -30,7 +30,7 @@ from annotation.permissions import (
 from annotation.selectors.access import access_case, access_project
 from annotation.selectors.cases import case_detail, case_page, project_list_for_user
 from annotation.selectors.design import design_of, split_counts
-from annotation.selectors.queue import live_claims
+from annotation.selectors.queue import live_claims, my_claim_on_case
 from annotation.services.cases import WorkflowError
 from annotation.services.design import DesignError, design_save, splits_from_list
 from annotation.services.projects import (
@@ -105,6 +105,7 @@ def case_view(request: HttpRequest, case_id: int) -> HttpResponse:
             "may_review": may_review(role=role),
             "prev_case": prev_case,
             "next_case": next_case,
+            "my_claim": my_claim_on_case(case_id=case.pk, user_id=request.user.pk),
             # Embedded so the page draws without waiting for a second round trip.
             "case_payload": CaseDetailSerializer(
                 case, context={"role": role, "series": case_detail(case=case)}

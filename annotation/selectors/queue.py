@@ -164,6 +164,14 @@ def live_claims(*, project: Project) -> QuerySet[Claim]:
     )
 
 
+def my_claim_on_case(*, case_id: int, user_id: int | None) -> int | None:
+    """The id of the user's unreleased claim on the case (the case page keeps it alive)."""
+    if user_id is None:
+        return None
+    live = Claim.objects.filter(case_id=case_id, user_id=user_id, released_at__isnull=True)
+    return live.values_list("id", flat=True).first()
+
+
 def my_live_claim(*, project: Project, user_id: int) -> Claim | None:
     return (
         Claim.objects.filter(case__project=project, user_id=user_id, released_at__isnull=True)

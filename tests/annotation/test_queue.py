@@ -231,3 +231,15 @@ def test_the_ordering_is_pluggable(
         assert _case_id(_next(clients["annotator"], project)) == newer.pk
     finally:
         QUEUE_ORDERINGS.pop("newest_first_for_test")
+
+
+def test_the_case_page_names_the_claim_its_user_holds(
+    project: Project, clients: dict[str, Client]
+) -> None:
+    (case,) = bare_cases(project, 1)
+    assert b"data-claim=" not in clients["annotator"].get(f"/cases/{case.pk}/").content
+    claim = _next(clients["annotator"], project)
+    assert claim is not None
+    page = clients["annotator"].get(f"/cases/{case.pk}/").content
+    assert f'data-claim="{claim["id"]}"'.encode() in page
+    assert b"data-claim=" not in clients["reviewer"].get(f"/cases/{case.pk}/").content

@@ -11,7 +11,8 @@ function mountWorkflow(root: HTMLElement): void {
   const appbar = root.querySelector<HTMLElement>("[data-testid=appbar]");
   if (!appbar) return;
   const project = root.dataset.project ?? "";
-  const claimId = claimFromLocation();
+  // The claim this page was opened with, else the one the server says the user holds here.
+  const claimId = claimFromLocation() ?? (Number(root.dataset.claim) || null);
   if (claimId !== null) keepClaimAlive(claimId);
   const help = appbar.querySelector("[data-testid=help-button]");
   const controls: HTMLElement[] = [];

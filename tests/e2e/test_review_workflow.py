@@ -80,6 +80,13 @@ def _prelabel(case: Case, phantom: Any) -> Read:
     return read
 
 
+def _watch_errors(page: Any, errors: list[str]) -> Any:
+    """Collect the page's console errors and uncaught exceptions (none are expected)."""
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    return page
+
+
 def _next_case(page: Any, base: str, slug: str, case: Case) -> None:
     page.goto(f"{base}/projects/{slug}/")
     page.get_by_test_id("next-case").click()
@@ -244,14 +251,15 @@ def test_annotate_review_return_fix_sign_and_the_lead_sees_gold_live(
     state = f"case-state-{case.pk}"
 
     # The lead watches the project's case list from the start.
-    lead = page_for("lead", PASSWORD)
+    errors: list[str] = []
+    lead = _watch_errors(page_for("lead", PASSWORD), errors)
     lead.goto(f"{scene.base}/projects/{scene.slug}/")
     expect(lead.get_by_test_id(state)).to_have_text(CaseState.PRELABELLED)
     expect(lead.get_by_test_id("caselist-live")).to_have_attribute("data-live", "on")
 
     # 1. The annotator takes the case; their read starts from the model's; they move the
     #    misplaced corner onto the vertebra and submit.
-    annotator = page_for("annotator", PASSWORD)
+    annotator = _watch_errors(page_for("annotator", PASSWORD), errors)
     _next_case(annotator, scene.base, scene.slug, case)
     own = _own_read(annotator, case)
     _correct(annotator, own, scene.sagittal, FIRST_FIX, list(scene.truth[FIRST_FIX]))
@@ -259,7 +267,7 @@ def test_annotate_review_return_fix_sign_and_the_lead_sees_gold_live(
     expect(lead.get_by_test_id(state)).to_have_text(CaseState.SUBMITTED)
 
     # 2. The reviewer takes it from the queue, composes, pins a comment and returns it.
-    reviewer = page_for("reviewer", PASSWORD)
+    reviewer = _watch_errors(page_for("reviewer", PASSWORD), errors)
     _review_and_return(reviewer, scene, own, model)
     expect(lead.get_by_test_id(state)).to_have_text(CaseState.RETURNED)
 
@@ -286,3 +294,4 @@ def test_annotate_review_return_fix_sign_and_the_lead_sees_gold_live(
 
     # 6. The history tells it, and diffs the annotator's first and last revisions.
     _history_tells_it(lead, scene, own)
+    assert errors == []

@@ -1,6 +1,7 @@
 """Browser benchmarks (issues 2 and 3) in Debian's Chromium against the real server:
 window/level drag frame rate on a 512x512 16-bit slice, cold case opens until the first image is
-drawn, and the delay of a live update between two browsers.
+drawn, the delay of a live update between two browsers, mouse-up to "All changes saved" (issue
+10), and the annotator's hit-test per pointer move.
 
 Figures come from in-page clocks installed before the page's scripts (tests/e2e/pagejs.py:
 animation frames, slice windowing, save replies, live events), not from hooks in the bundle. The
@@ -26,6 +27,7 @@ PASSWORD = "bench-password"  # a throwaway database
 COLD_OPENS = 7
 DRAG_SECONDS = 2.0
 LIVE_ROUNDS = 5
+AUTOSAVE_ROUNDS = 9
 VIEWPORT = {"width": 1500, "height": 900}
 
 
@@ -267,6 +269,7 @@ def _live_update(browser: Any, url: str, case_id: int, cookie: dict[str, Any]) -
         page.wait_for_function(
             "() => document.querySelector('[data-testid=live-status]').dataset.live === 'on'"
         )
+        _own_read(page)  # opening a case creates no read: the first page starts it
         pages.append((context, page))
     writer, watcher = pages[0][1], pages[1][1]
     base = int(
@@ -295,6 +298,109 @@ def _live_update(browser: Any, url: str, case_id: int, cookie: dict[str, Any]) -
     )
 
 
+def _own_read(page: Any) -> None:
+    """Open the user's read, starting it (Start my read) if the user has none yet."""
+    start = page.get_by_test_id("start-read")
+    if start.is_visible():
+        start.click()
+        start.wait_for(state="hidden")
+    page.wait_for_function(
+        """() => { const o = document.querySelector('[data-testid=read-select]').selectedOptions[0];
+                   return o && /· human/.test(o.text); }"""
+    )
+
+
+# {p: a promise of the ms from the next pointer release to the save pill saying "All changes
+# saved" after having left that state} (wrapped so that evaluate_handle returns at once).
+SAVED_AFTER_UP_JS = """() => ({p: new Promise((resolve) => {
+  let up = null, left = false;
+  const at = () => { up = performance.now(); };
+  window.addEventListener('pointerup', at, {once: true, capture: true});
+  const pill = document.querySelector('[data-testid=save-status]');
+  const observer = new MutationObserver(() => {
+    if (pill.dataset.state !== 'saved') left = true;
+    else if (up !== null && left && pill.textContent === 'All changes saved') {
+      observer.disconnect();
+      resolve(performance.now() - up);
+    }
+  });
+  observer.observe(pill, {attributes: true, childList: true, characterData: true, subtree: true});
+})})"""
+
+
+def _autosave(browser: Any, url: str, case_id: int, cookie: dict[str, Any]) -> None:
+    """From the mouse-up that ends a vertex drag to "All changes saved" (debounce, save reply)."""
+    from tests.e2e.conftest import to_client
+
+    context, page = _new_page(browser, cookie)
+    page.goto(f"{url}/cases/{case_id}/")
+    _wait_ready(page)
+    _own_read(page)
+    page.get_by_test_id("tool-point").click()
+    page.mouse.click(*to_client(page, "sagittal", 256, 256))
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=save-status]').textContent"
+        " === 'All changes saved'"
+    )
+    page.keyboard.press("Control+j")  # edit: drag the point back and forth
+    delays = []
+    for k in range(AUTOSAVE_ROUNDS):
+        x0, x1 = (256, 262) if k % 2 == 0 else (262, 256)
+        waiting = page.evaluate_handle(SAVED_AFTER_UP_JS)
+        page.mouse.move(*to_client(page, "sagittal", x0, 256))
+        page.mouse.down()
+        page.mouse.move(*to_client(page, "sagittal", (x0 + x1) / 2, 256))
+        page.mouse.move(*to_client(page, "sagittal", x1, 256))
+        page.mouse.up()
+        delays.append(float(page.evaluate("(h) => h.p", waiting)))
+    context.close()
+    stats = summary(delays)
+    emit(
+        "autosave_mouseup_to_saved_ms_median",
+        statistics.median(delays),
+        "ms",
+        "<= 600",
+        n=len(delays),
+        p95=round(stats["p95"], 1),
+    )
+
+
+def _hit_test() -> None:
+    """The annotator's hit-test over 60 shapes of 60 points (vitest bench in Node's V8, the
+    engine of Chromium): time per pointer move."""
+    import json
+    import subprocess
+
+    frontend = Path(__file__).resolve().parents[2] / "frontend"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "hit.json"
+        subprocess.run(
+            [
+                "npx",
+                "vitest",
+                "bench",
+                "--run",
+                "src/core/geometry/hit.bench.ts",
+                "--outputJson",
+                str(out),
+            ],
+            cwd=frontend,
+            check=True,
+            capture_output=True,
+        )
+        result = json.loads(out.read_text())
+    bench = result["files"][0]["groups"][0]["benchmarks"][0]
+    emit(
+        "hit_test_60x60_ms_per_move",
+        float(bench["median"]),
+        "ms",
+        "<= 0.5",
+        mean=round(float(bench["mean"]), 4),
+        p99=round(float(bench["p99"]), 4),
+        samples=int(bench["sampleCount"]),
+    )
+
+
 def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-browser-"))
     django_setup(database=DATABASE, data_dir=data_dir)
@@ -317,11 +423,13 @@ def main() -> None:
                 _cold_opens(browser, url, case_id, cookie)
                 _wl_drag(browser, url, case_id, cookie)
                 _live_update(browser, url, case_id, cookie)
+                _autosave(browser, url, case_id, cookie)
             finally:
                 browser.close()
     finally:
         server.terminate()
         server.wait(timeout=10)
+    _hit_test()
 
 
 if __name__ == "__main__":

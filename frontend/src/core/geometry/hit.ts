@@ -60,6 +60,10 @@ export function outline(shape: Shape): { points: Point[]; closed: boolean } {
 
 type Affine = { offset: Point; scale: Point };
 
+/** Screen coordinates of the shape being tested (reused: a pointer move allocates nothing). */
+let scratchX = new Float64Array(256);
+let scratchY = new Float64Array(256);
+
 const boxes = new WeakMap<Shape, [number, number, number, number]>();
 
 /** Image-space bounding box of a shape's points (cached: shapes are immutable). */
@@ -143,8 +147,12 @@ function borderHit(
   const pts = shape.points;
   const n = pts.length;
   if (n === 0) return null;
-  const xs = new Float64Array(n);
-  const ys = new Float64Array(n);
+  if (scratchX.length < n) {
+    scratchX = new Float64Array(2 * n);
+    scratchY = new Float64Array(2 * n);
+  }
+  const xs = scratchX.subarray(0, n);
+  const ys = scratchY.subarray(0, n);
   project(pts, toScreen, affine, xs, ys);
   let best: Hit | null = null;
   for (let k = 0; k < n; k++) {

@@ -55,6 +55,9 @@ export function mountAnnotator(args: {
   const session = new ReadSession(caseInfo.id, store, args.role);
   session.username = args.username;
   session.mayStart = args.mayStartRead ?? true;
+  const spacing = new Map<string, readonly [number, number]>();
+  for (const sr of caseInfo.series) for (const im of sr.images) spacing.set(String(im.id), sr.pixel_spacing);
+  session.spacingOf = (image) => spacing.get(image) ?? null;
   const measure = new MeasurePanel(caseInfo.id, caseInfo.series);
   measure.onChords = redraw;
 

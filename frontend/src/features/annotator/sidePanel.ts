@@ -4,7 +4,7 @@ import type { Template } from "../../contract/types";
 import { validateImageShapes } from "../../core/validation";
 import type { MeasurePanel } from "../measure";
 import type { ReadSession } from "../reads";
-import { section } from "../ui";
+import { el, section } from "../ui";
 import type { ViewerLayout } from "../viewer";
 import { colourSwatches, renderFields, renderKeypoints, renderLabels, renderShapes } from "./panel";
 import type { AnnotationStore } from "./store";
@@ -34,7 +34,20 @@ export function mountSidePanel(args: {
   const fields = section("Case", "fields-section");
   const meas = section("Measurements", "measure-section", measure.reference, measure.body);
   const revs = section("Revisions", "revisions-section", session.revisionBody);
-  side.append(labels.root, keypoints.root, shapes.root, fields.root, meas.root, revs.root);
+  // Tabs: the panel stays one screen tall however many slices have measurements or revisions.
+  side.append(
+    sideTabs({
+      shapes: [labels.root, keypoints.root, shapes.root, fields.root],
+      measurements: [meas.root],
+      history: [revs.root],
+    }),
+    labels.root,
+    keypoints.root,
+    shapes.root,
+    fields.root,
+    meas.root,
+    revs.root,
+  );
 
   const panel: SidePanel = {
     warned: new Set<string>(),
@@ -59,6 +72,31 @@ export function mountSidePanel(args: {
     },
   };
   return panel;
+}
+
+const TAB_TITLES = { shapes: "Shapes", measurements: "Measurements", history: "History" } as const;
+type Tab = keyof typeof TAB_TITLES;
+
+/** The tab bar: one group of sections shown at a time. */
+function sideTabs(groups: Record<Tab, HTMLElement[]>): HTMLElement {
+  const bar = el("div", { class: "side-tabs", role: "tablist", "data-testid": "side-tabs" });
+  const buttons = new Map<Tab, HTMLButtonElement>();
+  const show = (tab: Tab): void => {
+    for (const [name, nodes] of Object.entries(groups) as [Tab, HTMLElement[]][]) {
+      for (const n of nodes) n.hidden = name !== tab;
+      const b = buttons.get(name);
+      b?.setAttribute("aria-selected", String(name === tab));
+      b?.classList.toggle("active", name === tab);
+    }
+  };
+  for (const name of Object.keys(TAB_TITLES) as Tab[]) {
+    const b = el("button", { role: "tab", "data-testid": `side-tab-${name}` }, TAB_TITLES[name]);
+    b.addEventListener("click", () => show(name));
+    buttons.set(name, b);
+    bar.append(b);
+  }
+  show("shapes");
+  return bar;
 }
 
 function replace<T>(set: Set<T>, values: Iterable<T>): void {

@@ -16,6 +16,7 @@ import { Autosave, DraftStore } from "../../core/offline";
 import { clear, el, toast } from "../ui";
 import { getRead, getRevision, listReads, listRevisions, myRead, restoreRevision, saveRevision } from "./api";
 import { authorName } from "./author";
+import { renderHistoryRows, revisionShapes } from "./historyRows";
 import { showConflictDialog } from "./conflict";
 import { openDraftStorage } from "./storage";
 
@@ -57,6 +58,9 @@ export class ReadSession {
   private live: LiveSocket | null = null;
   onLoaded: () => void = () => {};
   username = "";
+  /** Pixel spacing (mm, [rows, columns]) of an image of the case: the history's diffs in mm. */
+  spacingOf: (image: string) => readonly [number, number] | null = () => null;
+  private readonly shapesOfRevision = revisionShapes(getRevision);
   private readonly ownRevisions = new Set<number>();
   onErrors: () => void = () => {};
 
@@ -267,29 +271,14 @@ export class ReadSession {
     }
     clear(this.revisionBody);
     if (revs.length === 0) this.revisionBody.append(el("div", { class: "row dim" }, "No revisions yet"));
-    const head = revs[0];
-    for (const r of revs) {
-      const restore = el(
-        "button",
-        { "data-testid": "restore-revision", title: "Append a copy of this revision as the new head" },
-        "Restore",
-      );
-      restore.disabled = !read.editable || r.id === head?.id;
-      restore.addEventListener("click", () => void this.restore(r));
-      this.revisionBody.append(
-        el(
-          "div",
-          { class: "row rev-row", "data-testid": "revision-row", "data-revision": String(r.id) },
-          el(
-            "span",
-            { class: "grow" },
-            `#${r.number} · ${authorName(r.author)} · ${r.shape_count} shapes${r.message ? ` · ${r.message}` : ""}`,
-          ),
-          el("span", { class: "when" }, new Date(r.created_at).toLocaleTimeString()),
-          restore,
-        ),
-      );
-    }
+    renderHistoryRows({
+      body: this.revisionBody,
+      revisions: revs,
+      editable: read.editable,
+      shapesOf: this.shapesOfRevision,
+      spacingOf: (image) => this.spacingOf(image),
+      restore: (r) => void this.restore(r),
+    });
   }
 
   private async restore(r: RevisionSummary): Promise<void> {

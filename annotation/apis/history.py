@@ -35,7 +35,8 @@ def _transitions(history: CaseHistory) -> Iterator[Entry]:
                 "actor": _who(t.actor),
                 "from": t.from_state,
                 "to": t.to_state,
-                "reason": t.reason,
+                # null: withheld (a blinded member, someone else's move).
+                "reason": history.reason_of(t),
             },
         )
 

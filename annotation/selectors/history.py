@@ -33,6 +33,16 @@ class CaseHistory:
     submissions: list[ReadSubmission]
     comments: list[Comment]
     signatures: list[GoldSignature]
+    # Whether the user sees every read: a transition's reason (a return's, a reopen's) may
+    # speak of other people's reads, so others see only the reasons of their own moves.
+    sees_all: bool = True
+    user_id: int | None = None
+
+    def reason_of(self, transition: CaseTransition) -> str | None:
+        """The transition's reason, or None where it is withheld from this user."""
+        if self.sees_all or (self.user_id is not None and transition.actor_id == self.user_id):
+            return transition.reason
+        return None
 
 
 def _visible_claims(*, case: Case, user: UserLike, sees_all: bool) -> list[Claim]:
@@ -85,9 +95,8 @@ def case_history(*, case: Case, user: UserLike, role: str) -> CaseHistory:
     transitions = list(
         CaseTransition.objects.filter(case=case).select_related("actor").order_by("at", "id")
     )
-    claims = _visible_claims(
-        case=case, user=user, sees_all=sees_all_reads(role=role, blinded=blinded)
-    )
+    sees_all = sees_all_reads(role=role, blinded=blinded)
+    claims = _visible_claims(case=case, user=user, sees_all=sees_all)
     return CaseHistory(
         reads=reads,
         revisions=revisions,
@@ -96,4 +105,6 @@ def case_history(*, case: Case, user: UserLike, role: str) -> CaseHistory:
         submissions=submissions,
         comments=comments,
         signatures=signatures,
+        sees_all=sees_all,
+        user_id=user.pk,
     )

@@ -121,6 +121,14 @@ def test_a_blinded_reader_sees_only_their_own_read_claims_and_comments(
     claimers = {e["actor"]["username"] for e in events if e["type"] == "claim"}
     assert claimers == {"reader"}
     assert not [e for e in events if e["type"] == "submission"]
+    # The reviewer's moves may speak of other people's reads: their reasons are withheld.
+    reasons = [e["reason"] for e in events if e["type"] == "transition"]
+    assert reasons == [None, None]
+    reviewer_sees = _history(clients["reviewer"], review.case)["events"]
+    assert [e["reason"] for e in reviewer_sees if e["type"] == "transition"] == [
+        "",
+        "gold standard signed",
+    ]
 
 
 def test_without_blinding_every_member_sees_the_other_reads(clients, review, project) -> None:

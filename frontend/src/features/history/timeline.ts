@@ -31,7 +31,7 @@ function str(value: unknown): string {
 export function describe(event: HistoryEvent, reads: ReadInfo[]): string {
   switch (event.type) {
     case "transition": {
-      const reason = str(event.reason);
+      const reason = str(event.reason); // null when withheld from a blinded member
       return `case ${str(event.from)} → ${str(event.to)}${reason ? ` (${reason})` : ""}`;
     }
     case "claim": {

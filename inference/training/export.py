@@ -110,6 +110,9 @@ def verify_onnx(
         for e, g in zip(expected, got, strict=True):
             if e.shape != g.shape:
                 raise ExportError(f"output shape {g.shape} from ONNX, {e.shape} from torch")
+            if not (np.isfinite(e).all() and np.isfinite(g).all()):
+                # max() ignores NaN: a diverged network would otherwise pass the check.
+                raise ExportError("the network gives non-finite outputs (NaN or infinity)")
             worst = max(worst, float(np.abs(e - g).max()))
     if not worst < tolerance:
         raise ExportError(f"ONNX Runtime differs from torch by {worst:.3g} (limit {tolerance:g})")

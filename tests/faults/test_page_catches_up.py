@@ -74,6 +74,6 @@ def test_the_page_shows_a_save_made_during_a_redis_outage_once_redis_returns(
     finally:
         stack.redis.start()
 
-    expect(live).to_have_attribute("data-live", "on", timeout=40_000)
+    expect(live).to_have_attribute("data-live", "on", timeout=90_000)
     row = page.locator(f"[data-testid=revision-row][data-revision='{saved}']")
     expect(row).to_have_count(1)

@@ -95,7 +95,7 @@ def test_a_postgres_restart_answers_json_503_then_recovers_with_nothing_half_wri
     for thread in threads:
         thread.start()
     try:
-        wait_until(lambda: all(len(s.told) >= 2 for s in savers), timeout=60, what="warm-up saves")
+        wait_until(lambda: all(len(s.told) >= 2 for s in savers), timeout=120, what="warm-up saves")
         down = time.monotonic()
         stack.postgres.stop(mode="immediate")
         try:
@@ -104,14 +104,14 @@ def test_a_postgres_restart_answers_json_503_then_recovers_with_nothing_half_wri
                     sum(r.status == 503 for s in savers for t, _, r in s.replies if t > down)
                     >= len(savers)
                 ),
-                timeout=60,
+                timeout=120,
                 what="503s during the outage",
             )
         finally:
             stack.postgres.start()
         up = time.monotonic()
         wait_until(
-            lambda: all(s.last_ok > up for s in savers), timeout=60, what="saves after restart"
+            lambda: all(s.last_ok > up for s in savers), timeout=120, what="saves after restart"
         )
     finally:
         stop.set()

@@ -200,7 +200,7 @@ class Stack:
     def start_servers(self, count: int = 2) -> None:
         for index in range(count):
             log = self.data_dir / f"server-{index}.log"
-            self.servers.append(start_uvicorn(self.env, log=log, quiet=True))
+            self.servers.append(start_uvicorn(self.env, log=log, quiet=True, timeout=180))
 
     def start_worker(self) -> None:
         log = (self.data_dir / "worker.log").open("wb")

@@ -55,7 +55,9 @@ def main() -> None:
     call_command("worker", batch=True, interval=0)
     seconds = time.perf_counter() - started
 
-    job = RetrainJob.objects.get(project=project)
+    # One signature starts a run per task with an active model; the phantom gold is sagittal
+    # only, so the axial run fails at once ("no axial slice") and costs nothing here.
+    job = RetrainJob.objects.get(project=project, task="sagittal")
     if job.status != JobStatus.SUCCEEDED:
         raise SystemExit(f"retrain job failed: {job.error}")
     history = (job.candidate.training_manifest if job.candidate else {}).get("history", [])

@@ -68,7 +68,9 @@ def test_the_export_check_refuses_a_network_that_gives_nan(tmp_path: Path) -> No
     # The same check passes a finite network that matches the file (seg = image - 0.5).
     with torch.no_grad():
         net.conv.weight.fill_(1.0)
-        net.conv.bias.fill_(-0.5)
+        bias = net.conv.bias
+        assert bias is not None
+        bias.fill_(-0.5)
     difference = verify_onnx(net, path, input_size=(NET, NET))
     assert np.isfinite(difference)
     assert difference < 1e-4

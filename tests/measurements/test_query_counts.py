@@ -8,8 +8,8 @@ from django.test import Client
 
 from annotation.models import Image, Read
 from measurements.models import MeasurementResult
-from tests.factories import make_cases_bulk, make_projects, make_revisions, make_users
 from tests.annotation.review_query_cases import MEASUREMENT_ENDPOINTS
+from tests.factories import make_cases_bulk, make_projects, make_revisions, make_users
 from tests.query_counts import Endpoint, assert_queries_do_not_grow
 
 pytestmark = pytest.mark.django_db

@@ -97,7 +97,9 @@ class CaseRowSerializer(serializers.Serializer[Any]):
 
     def get_thumbnail(self, case: Case) -> str | None:
         first = next(iter(case.series.all()), None)
-        return reverse("api-series-thumbnail", args=[first.pk]) if first else None
+        if first is None or not getattr(first, "has_thumbnail", True):
+            return None
+        return reverse("api-series-thumbnail", args=[first.pk])
 
 
 class ImageRowSerializer(serializers.Serializer[Any]):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet
 
 from annotation.models import Case, Image, Membership, Project, Series
 from annotation.permissions import UserLike, visible_reads_q
@@ -36,9 +36,12 @@ def case_page(
         cases = cases.filter(state=state)
     count = cases.count()
     start = (page - 1) * page_size
-    series_rows = Series.objects.only(
-        "id", "case_id", "orientation", "description", "number"
-    ).annotate(num_slices=Count("images"))
+    series_rows = (
+        Series.objects.only("id", "case_id", "orientation", "description", "number")
+        .annotate(num_slices=Count("images"))
+        # Whether a thumbnail exists, without loading its bytes (no link to a 404).
+        .annotate(has_thumbnail=ExpressionWrapper(~Q(thumbnail=b""), output_field=BooleanField()))
+    )
     unaided = role_unaided(project_id=project.pk, role=role)
     visible = visible_reads_q(
         user=user, role=role, blinded=project.blinded, prefix="reads__", unaided=unaided

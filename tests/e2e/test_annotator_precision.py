@@ -307,3 +307,53 @@ CANVAS_HASH_JS = """(testid) => {
 def _settled_signature(page: Any, testid: str, old: float) -> dict[str, float]:
     page.wait_for_function(f"([id, old]) => ({CANVAS_HASH_JS})(id) !== old", arg=[testid, old])
     return canvas_signature(page, testid)
+
+
+def test_the_history_says_what_changed_and_restore_asks_first(
+    page_for, cast, real_case: RealCase
+) -> None:
+    """Two revisions of the annotator's read: the cord's vertex 2 moved 4 pixels down, the
+    canal removed, a marker added; the history's line for the second says exactly that."""
+    image = str(real_case.image.pk)
+    first = [dict(s) for s in real_case.shapes]
+    canal, cord, corners = first[0], first[1], first[2:]
+    moved = dict(cord, points=[list(p) for p in cord["points"]])
+    moved["points"][2][1] += 4
+    marker = _shape("marker", [[float(v) for v in cord["points"][0]]], "point")
+    second = [moved, *corners, marker]
+    read = Read.objects.create(
+        case=real_case.case, kind=ReadKind.HUMAN, author=cast["annotator"], name=""
+    )
+    rev1 = revision_create(
+        read=read, parent_id=None, shapes={image: first}, author=cast["annotator"]
+    )
+    revision_create(read=read, parent_id=rev1.pk, shapes={image: second}, author=cast["annotator"])
+    assert canal["label"] == "canal"
+    series = real_case.image.series
+    largest_mm = 4 * series.pixel_spacing_row
+    page = page_for("annotator", PASSWORD)
+    _open(page, real_case)
+    expect(page.get_by_test_id("start-read")).to_be_hidden()  # the annotator has a read
+    expect(page.get_by_test_id("revisions-section")).to_be_hidden()
+    page.get_by_test_id("side-tab-history").click()
+    rows = page.get_by_test_id("revision-row")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).get_by_test_id("revision-diff")).to_have_text(
+        f"1 added · 1 removed · 1 moved (largest {largest_mm:.2f} mm, cord) (vs #1)"
+    )
+    expect(rows.nth(1).get_by_test_id("revision-diff")).to_have_text(
+        f"{len(first)} added (from nothing)"
+    )
+    expect(rows.nth(0).get_by_test_id("revision-when")).to_have_text("just now")
+    screenshot(page, "precision-history")
+    messages: list[str] = []
+
+    def confirm(dialog: Any) -> None:
+        messages.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", confirm)
+    rows.nth(1).get_by_test_id("restore-revision").click()
+    head = wait_for_head(page, read.pk, lambda h: h["number"] == 3)
+    assert head["shapes"] == {image: first}
+    assert "appends a copy of it as revision #3" in messages[0], messages

@@ -84,10 +84,12 @@ def _empty(world: World) -> dict[str, Any]:
 
 def _annotators_claim(world: World) -> int:
     """The annotator's live claim on the case (a new one after a release)."""
-    live = Claim.objects.filter(case=world.case, user=world.read.author, released_at=None)
+    author = world.read.author
+    assert author is not None
+    live = Claim.objects.filter(case=world.case, user=author, released_at=None)
     claim = live.first() or Claim.objects.create(
         case=world.case,
-        user=world.read.author,
+        user=author,
         purpose="annotate",
         expires_at=timezone.now() + datetime.timedelta(minutes=30),
     )

@@ -76,6 +76,49 @@ def _setup(data_dir: Path) -> tuple[int, list[int], str, str]:
     return case.pk, images, client.cookies["sessionid"].value, client.cookies["csrftoken"].value
 
 
+def _pixels_during_previews(
+    host: str,
+    *,
+    path: str,
+    pixel_paths: list[str],
+    get_headers: dict[str, str],
+    post_headers: dict[str, str],
+    body: bytes,
+) -> tuple[list[float], list[float], list[int]]:
+    """Pixel latencies while three clients post heavy previews, and the previews' times and
+    statuses."""
+    stop = threading.Event()
+    loaded: list[float] = []
+    statuses: list[int] = []
+
+    def previews() -> None:
+        own = http.client.HTTPConnection(host, timeout=60)
+        while not stop.is_set():
+            ms, status = _request(own, "POST", path, post_headers, body)
+            loaded.append(ms)
+            statuses.append(status)
+
+    workers = [threading.Thread(target=previews) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    time.sleep(1.0)  # let all three get going
+    # uvicorn closes keep-alive connections idle for 5 s: open a fresh one.
+    conn = http.client.HTTPConnection(host, timeout=60)
+    under_load = []
+    deadline = time.monotonic() + 15
+    i = 0
+    while time.monotonic() < deadline:
+        ms, status = _request(conn, "GET", pixel_paths[i % len(pixel_paths)], get_headers, None)
+        assert status == 200
+        under_load.append(ms)
+        i += 1
+        time.sleep(0.02)
+    stop.set()
+    for worker in workers:
+        worker.join()
+    return under_load, loaded, statuses
+
+
 def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-preview-"))
     django_setup(data_dir=data_dir)
@@ -104,39 +147,14 @@ def main() -> None:
             assert status == 200, status
             single.append(ms)
 
-        stop = threading.Event()
-        loaded: list[float] = []
-        statuses: list[int] = []
-
-        def previews() -> None:
-            own = http.client.HTTPConnection(host, timeout=60)
-            while not stop.is_set():
-                ms, status = _request(
-                    own, "POST", f"/api/cases/{case_id}/measure", post_headers, body
-                )
-                loaded.append(ms)
-                statuses.append(status)
-
-        workers = [threading.Thread(target=previews) for _ in range(3)]
-        for worker in workers:
-            worker.start()
-        time.sleep(1.0)  # let all three get going
-        # uvicorn closes keep-alive connections idle for 5 s: open a fresh one.
-        conn = http.client.HTTPConnection(host, timeout=60)
-        under_load = []
-        deadline = time.monotonic() + 15
-        i = 0
-        while time.monotonic() < deadline:
-            ms, status = _request(
-                conn, "GET", f"/api/images/{images[i % 10]}/pixels", get_headers, None
-            )
-            assert status == 200
-            under_load.append(ms)
-            i += 1
-            time.sleep(0.02)
-        stop.set()
-        for worker in workers:
-            worker.join()
+        under_load, loaded, statuses = _pixels_during_previews(
+            host,
+            path=f"/api/cases/{case_id}/measure",
+            pixel_paths=[f"/api/images/{image}/pixels" for image in images[:10]],
+            get_headers=get_headers,
+            post_headers=post_headers,
+            body=body,
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)

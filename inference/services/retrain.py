@@ -169,7 +169,7 @@ def retrain_on_gold_signed(event: GoldSigned) -> None:
     project = case.project
     threshold = max(1, policy_of(project).gold_threshold)
     count = gold_count(project=project, split=Split.TRAIN)
-    for task in ModelTask.values:
+    for task in _orientations_drawn(event.revision_id) & set(ModelTask.values):
         last = RetrainJob.objects.filter(project=project, task=task).order_by("-id").first()
         since = count - (last.train_gold_count if last is not None else 0)
         if since < threshold:
@@ -180,6 +180,21 @@ def retrain_on_gold_signed(event: GoldSigned) -> None:
             )
         except (ValidationError, RetrainConflictError) as exc:
             logger.info("gold-count retraining of %s not started: %s", task, exc)
+
+
+def _orientations_drawn(revision_id: int | None) -> set[str]:
+    """The orientations of the series a gold revision draws on: a task whose images the new
+    gold leaves blank has nothing new to learn from it."""
+    from annotation.models import Image, Revision
+
+    if revision_id is None:
+        return set()
+    revision = Revision.objects.filter(pk=revision_id).only("shapes").first()
+    if revision is None:
+        return set()
+    ids = [int(key) for key, shapes in (revision.shapes or {}).items() if shapes]
+    rows = Image.objects.filter(pk__in=ids).values_list("series__orientation", flat=True)
+    return set(rows.distinct())
 
 
 def retrain_sweep_stale(*, older_than_s: float | None = None) -> list[int]:

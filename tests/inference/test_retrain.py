@@ -209,3 +209,51 @@ def test_a_model_whose_contract_does_not_fit_the_template_is_not_promoted(
         .status_code
         == 403
     )
+
+
+MARKER = {"type": "live.event", "event": {"type": "test.marker"}}
+
+
+@pytest.mark.asyncio
+async def test_a_run_announces_its_progress_to_the_project_after_each_write(
+    channel_layer: str, cast, project, tmp_path: Path
+) -> None:
+    from asgiref.sync import sync_to_async
+    from channels.layers import get_channel_layer
+    from django.db import connections
+
+    from annotation.live import project_group
+    from inference.services.retrain_run import retrain_run
+
+    def prepare() -> RetrainJob:
+        trained_tiny_model()
+        _quick_policy(project)
+        for seed, split in ((81, Split.TRAIN), (82, Split.TUNE)):
+            phantom_gold_case(
+                project=project, folder=tmp_path, seed=seed, split=split, signer=cast["reviewer"]
+            )
+        return retrain_request(
+            project=project, task="sagittal", requested_by=cast["lead"], trigger="lead"
+        )
+
+    layer = get_channel_layer()
+    assert layer is not None
+    viewer = await layer.new_channel()
+    await layer.group_add(project_group(project.pk), viewer)
+    job = await sync_to_async(prepare)()
+    await sync_to_async(retrain_run)(job_id=job.pk)
+    await layer.group_send(project_group(project.pk), MARKER)
+    heard = []
+    while (message := await layer.receive(viewer)) != MARKER:
+        if message["event"]["type"] == "retrain.progress":
+            heard.append(message["event"]["job"])
+    assert [h["id"] for h in heard] == [job.pk] * len(heard)
+    assert heard[0]["status"] == JobStatus.QUEUED
+    assert {h["status"] for h in heard[1:-1]} == {JobStatus.RUNNING}
+    assert heard[-1]["status"] == JobStatus.SUCCEEDED
+    assert heard[-1]["candidate"] is not None
+    epoch_ends = [h["progress"] for h in heard if "tune" in h["progress"]]
+    assert epoch_ends
+    assert epoch_ends[0]["epoch"] == 1
+    assert "cord_dice" in epoch_ends[0]["tune"]
+    await sync_to_async(connections.close_all)()

@@ -73,6 +73,8 @@ def _progress_reporter(job: RetrainJob) -> Any:
         if update.metrics is not None:
             fields["tune"] = update.metrics.get("held_out", {})
             fields["epoch_seconds"] = round(update.metrics.get("seconds", 0.0), 2)
+            if update.epoch == update.epochs:
+                fields["stage"] = "exporting and verifying"
         _heartbeat(job, **fields)
 
     return report
@@ -212,7 +214,9 @@ def retrain_run(*, job_id: int) -> RetrainJob:
         job.base = base
         job.data = data
         job.save(update_fields=["base", "data"])
+        _heartbeat(job, stage="evaluating the active model on the tune gold")
         base_tune = _base_tune_metrics(base, tune)
+        _heartbeat(job, stage="preparing the training data")
         built = _finetune(job, checkpoint, train, tune)
         metrics = {"tune": built.tune_metrics, "base_tune": base_tune}
         _register(job, base, built, metrics)

@@ -20,6 +20,7 @@ from tests.e2e.conftest import (
     page_shapes,
     screenshot,
     shown_slice,
+    start_my_read,
     to_client,
     wait_for_head,
     wait_for_viewer,
@@ -141,6 +142,7 @@ def _draw_caliper(scene: Scene) -> None:
     front, back = _crossings(phantom.sagittal_truth.cord_polygon, foot_y)[:2]
     expected_mm = (back - front) * scene.case.series.get(orientation="sagittal").pixel_spacing_col
     assert expected_mm == pytest.approx(phantom.expected["d_i"], abs=0.05)
+    page.get_by_test_id("label-d_i").click()  # a caliper label (else the line is a ruler)
     page.keyboard.press("Control+l")
     expect(page.locator("body")).to_have_attribute("data-tool", "line")
     start = to_client(page, SLOT, front, foot_y)
@@ -196,7 +198,10 @@ def _save_from_elsewhere_while_offline(
     _save_state(page, "offline")
 
     other.get_by_test_id("tool-point").click()
-    other.mouse.click(*to_client(other, SLOT, 300.0, 120.0))
+    # Inside the view, which opens fitted to the read's shapes: at the cord's centre.
+    cord = scene.study.phantom.sagittal_truth.cord_polygon
+    centre = (float(np.mean([p[0] for p in cord])), float(np.mean([p[1] for p in cord])))
+    other.mouse.click(*to_client(other, SLOT, *centre))
     expect(other.get_by_test_id("shape-row").filter(has_text="marker")).to_have_count(1)
     theirs = wait_for_head(
         other, scene.read_id, lambda head: head["number"] == head_before["number"] + 1
@@ -256,12 +261,13 @@ def test_an_annotator_draws_saves_reloads_and_resolves_a_conflict(
     phantom_case: Any,
     phantom_study: PhantomStudy,
 ) -> None:
-    page = page_for("annotator", PASSWORD)
+    # Offline saves and the conflict's 409 are provoked on purpose.
+    page = page_for("annotator", PASSWORD, allow=(r"ERR_INTERNET_DISCONNECTED", r"409"))
     _open_case(page, asgi_server.url, phantom_case.pk)
     sag = shown_slice(page, SLOT)
     # The truth lies on the mid-sagittal slice shown first.
     assert sag["index"] == phantom_study.phantom.sagittal_truth.mid_index
-    read_id = int(page.get_by_test_id("read-select").input_value())
+    read_id = start_my_read(page)  # opening a case creates no read
     scene = Scene(page, asgi_server.url, phantom_case, phantom_study, str(sag["imageId"]), read_id)
     _zoom_in(page)
 

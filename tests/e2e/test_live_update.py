@@ -20,6 +20,7 @@ from tests.e2e.conftest import (
     api_get,
     canvas_signature,
     screenshot,
+    start_my_read,
     to_client,
     wait_for_viewer,
 )
@@ -65,7 +66,7 @@ def test_a_save_in_one_browser_appears_live_in_the_other(
     for page in (annotator, second):
         page.add_init_script(INSTRUMENT_JS)
     _open(annotator, asgi_server.url, case.pk)
-    read_id = annotator.get_by_test_id("read-select").input_value()
+    read_id = str(start_my_read(annotator))  # opening a case creates no read
     _open(second, asgi_server.url, case.pk)
     second.get_by_test_id("read-select").select_option(read_id)
     expect(second.get_by_test_id("read-select")).to_have_value(read_id)

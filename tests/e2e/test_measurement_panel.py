@@ -19,6 +19,7 @@ from tests.e2e.conftest import (
     api_get,
     screenshot,
     shown_slice,
+    start_my_read,
     wait_for_head,
     wait_for_viewer,
 )
@@ -84,6 +85,7 @@ def test_the_panel_measures_the_phantom_truth_and_draws_the_chords(
     page.goto(f"{asgi_server.url}/cases/{phantom_case.pk}/")
     wait_for_viewer(page)
     expect(page.get_by_test_id("save-status")).not_to_have_text("—")
+    start_my_read(page)  # opening a case creates no read
     shown = [shown_slice(page, "sagittal"), shown_slice(page, "axial")]
     assert shown[0]["index"] == phantom.sagittal_truth.mid_index
     assert shown[1]["index"] == phantom.axial_truth.narrowest_index
@@ -94,6 +96,7 @@ def test_the_panel_measures_the_phantom_truth_and_draws_the_chords(
     page.keyboard.press("Tab")  # the axial viewport becomes the active one
     _import_labelme(page, tmp_path / "axial.json", len(axial["shapes"]))
 
+    page.get_by_test_id("side-tab-measurements").click()
     panel = page.get_by_test_id("measure-panel")
     expect(panel).to_have_attribute("data-state", "ready")
     expect(page.get_by_test_id("measure-ta")).to_have_count(1)

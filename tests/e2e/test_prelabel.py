@@ -22,6 +22,7 @@ from tests.e2e.conftest import (
     page_shapes,
     screenshot,
     shown_slice,
+    start_my_read,
     wait_canvas_changed,
     wait_for_viewer,
 )
@@ -83,6 +84,7 @@ def test_a_requested_prelabel_appears_live_in_the_open_case(
     page.goto(f"{asgi_server.url}/cases/{phantom_case.pk}/")
     wait_for_viewer(page)
     expect(page.get_by_test_id("live-status")).to_have_attribute("data-live", "on")
+    start_my_read(page)  # opening a case creates no read
     reads = page.get_by_test_id("read-select").locator("option")
     expect(reads).to_have_count(1)  # the annotator's own read, empty
     before = canvas_signature(page, "viewport-sagittal")

@@ -20,6 +20,7 @@ from tests.e2e.conftest import (
     api_get,
     canvas_signature,
     screenshot,
+    start_my_read,
     wait_canvas_changed,
     wait_for_viewer,
 )
@@ -62,6 +63,7 @@ def test_the_prelabel_button_shows_the_job_live_and_then_the_model_read(
     button = page.get_by_test_id("prelabel-button")
     expect(button).to_be_visible()
     expect(chip).to_be_hidden()  # no job yet
+    start_my_read(page)  # opening a case creates no read
     reads = page.get_by_test_id("read-select").locator("option")
     expect(reads).to_have_count(1)
     before = canvas_signature(page, "viewport-sagittal")
@@ -95,6 +97,7 @@ def test_the_prelabel_button_shows_the_job_live_and_then_the_model_read(
     wait_canvas_changed(page, "viewport-sagittal", before["hash"])  # its shapes are drawn
     screenshot(page, "prelabel-ui-succeeded")
     # The tiny model segments but places no corners: the measurement panel says what is missing.
+    page.get_by_test_id("side-tab-measurements").click()
     result = page.get_by_test_id("measure-result").first
     # (slices that lack the same inputs share one block: "sagittal · slices 1–9 of 9")
     expect(result.get_by_test_id("measure-image")).to_have_text(

@@ -163,7 +163,7 @@ def test_a_member_opens_a_case_scrolls_and_windows_it(
 def test_an_outsider_typing_the_case_url_gets_404(
     page_for: Any, asgi_server: Any, cast: dict[str, Any], phantom_case: Any
 ) -> None:
-    page = page_for("outsider", PASSWORD)
+    page = page_for("outsider", PASSWORD, allow=(r"404",))  # the 404 is the point
     response = page.goto(f"{asgi_server.url}/cases/{phantom_case.pk}/")
     assert response is not None
     assert response.status == 404

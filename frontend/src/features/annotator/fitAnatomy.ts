@@ -14,14 +14,14 @@ export function shapesExtent(store: AnnotationStore, vp: Viewport): [number, num
   return [b.x0, b.y0, b.x1, b.y1];
 }
 
-/** Every fit of the layout's viewports frames the shapes; the first loaded read refits them once. */
+/** Every fit of the layout's viewports frames the shapes; the page's first loaded read refits
+ * them once (later loads, a live update or another read, leave the user's view alone). */
 export function installFitToAnatomy(layout: ViewerLayout, store: AnnotationStore): void {
   for (const vp of layout.viewports) vp.regionOfInterest = (v) => shapesExtent(store, v);
-  let fitted = false;
+  let first = true;
   store.onChange((kind) => {
-    if (kind !== "load" || fitted) return;
-    if (!layout.viewports.some((vp) => shapesExtent(store, vp))) return;
-    fitted = true;
-    for (const vp of layout.viewports) vp.fit();
+    if (kind !== "load" || !first) return;
+    first = false;
+    if (layout.viewports.some((vp) => shapesExtent(store, vp))) for (const vp of layout.viewports) vp.fit();
   });
 }

@@ -67,7 +67,14 @@ def main() -> None:
         "device": job.candidate.training_manifest.get("device") if job.candidate else "",
     }
     emit("retrain_signature_to_candidate", seconds, "s", "<= 600 (default recipe)", **extra)
-    emit("retrain_epoch", sum(epoch_s) / max(1, len(epoch_s)), "s", "", epochs=epoch_s, **extra)
+    emit(
+        "retrain_epoch",
+        sum(epoch_s) / max(1, len(epoch_s)),
+        "s",
+        "",
+        epoch_seconds=epoch_s,
+        **extra,
+    )
 
 
 if __name__ == "__main__":

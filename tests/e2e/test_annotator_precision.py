@@ -139,10 +139,10 @@ def _wait_view(page: Any, real: RealCase, want: bool) -> dict[str, Any]:
     viewport's height (the fit follows the read's load by a frame)."""
     canvas = page.get_by_test_id(f"viewport-{SLOT}")
     for _ in range(100):
+        view = canvas.get_attribute("data-view")  # before the check: a change after it counts
         framed = _box_framed(page, real, 0.8)
         if framed["framed"] == want:
             return framed
-        view = canvas.get_attribute("data-view")
         try:
             page.wait_for_function(
                 "([sel, v]) => document.querySelector(sel).dataset.view !== v",

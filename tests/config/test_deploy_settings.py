@@ -25,7 +25,16 @@ PRODUCTION = {
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    names = {"SECRET_KEY", "SECRET_KEY_FILE", "DEBUG", "HTTPS", "ADMIN_ENABLED"}
+    # DJANGO_ALLOW_ASYNC_UNSAFE: the browser tests set it in this process (ORM beside
+    # Playwright); a deployment never has it, and `check --deploy` rightly refuses it.
+    names = {
+        "SECRET_KEY",
+        "SECRET_KEY_FILE",
+        "DEBUG",
+        "HTTPS",
+        "ADMIN_ENABLED",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }
     env = {k: v for k, v in os.environ.items() if k not in names and not k.startswith("SECURE_")}
     env["DATA_DIR"] = str(tmp_path / "var")
     env.update(extra)

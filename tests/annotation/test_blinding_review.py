@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from annotation.models import Case, CaseState, Comment, Image, Read, Revision
 from tests.annotation.review_helpers import Review, make_review
+from tests.annotation.sockets import socket_open
 
 WAIT_S = 5
 SECRET = "the annotator's secret remark"
@@ -234,25 +235,6 @@ def test_an_annotator_kept_blind_sees_neither_the_readers_read_nor_the_gold(
 # ----- live events -----
 
 
-def _socket(client: Client, path: str) -> WebsocketCommunicator:
-    from config.asgi import router
-
-    cookie = f"sessionid={client.cookies['sessionid'].value}"
-    headers = [
-        (b"cookie", cookie.encode()),
-        (b"host", b"127.0.0.1"),
-        (b"origin", b"http://127.0.0.1"),
-    ]
-    return WebsocketCommunicator(router, path, headers=headers)
-
-
-async def _open(client: Client, path: str) -> WebsocketCommunicator:
-    socket = _socket(client, path)
-    connected, _ = await socket.connect()
-    assert connected
-    return socket
-
-
 async def _until(socket: WebsocketCommunicator, last: str) -> list[dict[str, Any]]:
     """Every event up to and including the first of type `last`."""
     events = []
@@ -343,7 +325,7 @@ async def test_a_blinded_reader_socket_gets_no_live_event_of_another_persons_rea
     try:
         paths = (f"/ws/cases/{case.pk}/", f"/ws/projects/{project.slug}/")
         sockets = {
-            (n, p): await _open(clients[n], p) for n in ("reader", "reviewer") for p in paths
+            (n, p): await socket_open(clients[n], p) for n in ("reader", "reviewer") for p in paths
         }
         await sync_to_async(_workflow_of_the_annotator)(clients, world)
         # A marker after everything: whatever the reader was to get has come before it.

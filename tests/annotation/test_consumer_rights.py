@@ -3,55 +3,21 @@ every event it forwards, and closes when its user leaves the project (both layer
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from annotation import live
 from annotation.consumers import CLOSE_FORBIDDEN
 from annotation.live import case_group, event_publish
 from annotation.models import Case, Image, Project
 from annotation.services.projects import membership_remove, membership_set, project_update
-from config.asgi import router
+from tests.annotation.sockets import in_the_server_process, socket_open
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MARKER: dict[str, Any] = {"type": "job.progress", "job": {"id": 11}}
-
-
-def _socket(client: Client, path: str) -> WebsocketCommunicator:
-    cookie = f"sessionid={client.cookies['sessionid'].value}"
-    return WebsocketCommunicator(
-        router,
-        path,
-        headers=[
-            (b"cookie", cookie.encode()),
-            (b"host", b"127.0.0.1"),
-            (b"origin", b"http://127.0.0.1"),
-        ],
-    )
-
-
-async def _open(client: Client, path: str) -> WebsocketCommunicator:
-    socket = _socket(client, path)
-    connected, _ = await socket.connect()
-    assert connected
-    return socket
-
-
-@contextlib.contextmanager
-def _in_the_server_process() -> Iterator[None]:
-    live.server_process_mark(asyncio.get_running_loop())
-    try:
-        yield
-    finally:
-        live._server_loop = None
 
 
 def _annotate(client: Client, case: Case, parent: int | None = None) -> dict[str, Any]:
@@ -87,8 +53,8 @@ async def test_blinding_turned_on_stops_other_reads_reaching_a_connected_reader(
     channel_layer, clients, project, case
 ) -> None:
     await _set_blinding(project, False)
-    with _in_the_server_process():
-        reader = await _open(clients["reader"], f"/ws/cases/{case.pk}/")
+    with in_the_server_process():
+        reader = await socket_open(clients["reader"], f"/ws/cases/{case.pk}/")
         saved = await sync_to_async(_annotate)(clients["annotator"], case)
         # Unblinded: the reader follows the annotator's read.
         message = await reader.receive_json_from(timeout=2)
@@ -113,8 +79,8 @@ async def test_blinding_turned_on_stops_other_reads_reaching_a_connected_reader(
 async def test_blinding_turned_off_lets_a_connected_reader_follow_other_reads(
     channel_layer, clients, project, case
 ) -> None:
-    with _in_the_server_process():
-        reader = await _open(clients["reader"], f"/ws/cases/{case.pk}/")
+    with in_the_server_process():
+        reader = await socket_open(clients["reader"], f"/ws/cases/{case.pk}/")
         await _set_blinding(project, False)
         saved = await sync_to_async(_annotate)(clients["annotator"], case)
         message = await reader.receive_json_from(timeout=2)
@@ -129,8 +95,8 @@ async def test_a_socket_closes_when_its_user_leaves_the_project(
     channel_layer, clients, cast, project, case, path
 ) -> None:
     url = f"/ws/cases/{case.pk}/" if path == "case" else f"/ws/projects/{project.slug}/"
-    with _in_the_server_process():
-        socket = await _open(clients["annotator"], url)
+    with in_the_server_process():
+        socket = await socket_open(clients["annotator"], url)
         await sync_to_async(membership_remove)(project=project, user=cast["annotator"])
         closed = await socket.receive_output(timeout=2)
         assert closed == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
@@ -150,8 +116,8 @@ async def test_a_membership_deleted_without_an_announcement_closes_the_socket_on
     from annotation.models import Membership
 
     monkeypatch.setattr(consumers, "RIGHTS_MAX_AGE_S", 0.0)
-    with _in_the_server_process():
-        socket = await _open(clients["annotator"], f"/ws/cases/{case.pk}/")
+    with in_the_server_process():
+        socket = await socket_open(clients["annotator"], f"/ws/cases/{case.pk}/")
         await sync_to_async(
             Membership.objects.filter(project=project, user=cast["annotator"]).delete
         )()
@@ -165,8 +131,8 @@ async def test_a_membership_deleted_without_an_announcement_closes_the_socket_on
 async def test_a_role_change_keeps_the_socket_and_applies_the_new_rights(
     channel_layer, clients, cast, project, case
 ) -> None:
-    with _in_the_server_process():
-        reader = await _open(clients["reader"], f"/ws/cases/{case.pk}/")
+    with in_the_server_process():
+        reader = await socket_open(clients["reader"], f"/ws/cases/{case.pk}/")
         # Promoted to reviewer: sees every read from now on, without reconnecting.
         await sync_to_async(membership_set)(project=project, user=cast["reader"], role="reviewer")
         saved = await sync_to_async(_annotate)(clients["annotator"], case)

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,42 +18,12 @@ from django.test import Client
 from annotation import live
 from annotation.live import case_group, event_publish, project_group
 from annotation.models import Image, LiveEvent
-from config.asgi import router
+from tests.annotation.sockets import in_the_server_process, socket_for, socket_open
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MARKER: dict[str, Any] = {"type": "job.progress", "job": {"id": 7}}
 # Deadline for an expected event (met in milliseconds; generous for a loaded 2-core machine).
 WAIT_S = 5
-
-
-def _socket(client: Client, path: str) -> WebsocketCommunicator:
-    cookie = f"sessionid={client.cookies['sessionid'].value}"
-    return WebsocketCommunicator(
-        router,
-        path,
-        headers=[
-            (b"cookie", cookie.encode()),
-            (b"host", b"127.0.0.1"),
-            (b"origin", b"http://127.0.0.1"),
-        ],
-    )
-
-
-async def _open(client: Client, path: str) -> WebsocketCommunicator:
-    socket = _socket(client, path)
-    connected, _ = await socket.connect()
-    assert connected
-    return socket
-
-
-@contextlib.contextmanager
-def _in_the_server_process() -> Iterator[None]:
-    """This event loop plays the ASGI server's (as config.asgi marks it at start-up)."""
-    live.server_process_mark(asyncio.get_running_loop())
-    try:
-        yield
-    finally:
-        live._server_loop = None
 
 
 @contextlib.asynccontextmanager
@@ -114,8 +84,8 @@ async def _expect_revision_events(socket: WebsocketCommunicator, saved: dict[str
 
 @pytest.mark.asyncio
 async def test_another_view_of_the_case_sees_the_new_revision(channel_layer, clients, case) -> None:
-    with _in_the_server_process():
-        viewer = await _open(clients["reviewer"], f"/ws/cases/{case.pk}/")
+    with in_the_server_process():
+        viewer = await socket_open(clients["reviewer"], f"/ws/cases/{case.pk}/")
         saved = await sync_to_async(_annotate)(clients["annotator"], case)
         await _expect_revision_events(viewer, saved)
         await viewer.disconnect()
@@ -123,7 +93,7 @@ async def test_another_view_of_the_case_sees_the_new_revision(channel_layer, cli
 
 @pytest.mark.asyncio
 async def test_an_outsider_socket_is_refused(channel_layer, clients, case) -> None:
-    socket = _socket(clients["outsider"], f"/ws/cases/{case.pk}/")
+    socket = socket_for(clients["outsider"], f"/ws/cases/{case.pk}/")
     connected, code = await socket.connect()
     assert not connected
     assert code == 4403
@@ -133,9 +103,9 @@ async def test_an_outsider_socket_is_refused(channel_layer, clients, case) -> No
 async def test_a_blinded_reader_gets_no_events_about_other_reads(
     channel_layer, clients, case
 ) -> None:
-    with _in_the_server_process():
-        reader = await _open(clients["reader"], f"/ws/cases/{case.pk}/")
-        reviewer = await _open(clients["reviewer"], f"/ws/cases/{case.pk}/")
+    with in_the_server_process():
+        reader = await socket_open(clients["reader"], f"/ws/cases/{case.pk}/")
+        reviewer = await socket_open(clients["reviewer"], f"/ws/cases/{case.pk}/")
         saved = await sync_to_async(_annotate)(clients["annotator"], case)
         # An event after the save's: the first one the reader gets, so none came before it.
         await sync_to_async(event_publish)(
@@ -169,7 +139,7 @@ async def test_a_save_away_from_the_server_reaches_open_sockets(
     async with contextlib.AsyncExitStack() as stack:
         if channel_layer == "memory":
             await stack.enter_async_context(_relay_running(monkeypatch))
-        viewer = await _open(clients["reviewer"], f"/ws/cases/{case.pk}/")
+        viewer = await socket_open(clients["reviewer"], f"/ws/cases/{case.pk}/")
         saved = await sync_to_async(_annotate)(clients["annotator"], case)
         await _expect_revision_events(viewer, saved)
         await viewer.disconnect()
@@ -182,7 +152,7 @@ async def test_a_save_away_from_the_server_reaches_open_sockets(
 async def test_the_relay_forwards_outbox_events_to_sockets(
     channel_layer, monkeypatch, clients, case
 ) -> None:
-    viewer = await _open(clients["reviewer"], f"/ws/cases/{case.pk}/")
+    viewer = await socket_open(clients["reviewer"], f"/ws/cases/{case.pk}/")
     async with _relay_running(monkeypatch):
         await sync_to_async(LiveEvent.objects.create)(
             group=f"case.{case.pk}", type=MARKER["type"], payload=MARKER
@@ -196,10 +166,10 @@ async def test_a_project_socket_gets_job_progress_and_refuses_outsiders(
     channel_layer, clients, case
 ) -> None:
     path = f"/ws/projects/{case.project.slug}/"
-    outsider = _socket(clients["outsider"], path)
+    outsider = socket_for(clients["outsider"], path)
     assert (await outsider.connect())[0] is False
-    with _in_the_server_process():
-        lead = await _open(clients["lead"], path)
+    with in_the_server_process():
+        lead = await socket_open(clients["lead"], path)
         await sync_to_async(event_publish)(
             group=project_group(case.project_id), type="job.progress", payload={"job": {"id": 3}}
         )

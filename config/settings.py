@@ -57,6 +57,10 @@ INSTALLED_APPS = [
     "annotation",
     "inference",
     "measurements",
+    "dashboards",
+    "reports",
+    "exports",
+    "pacs",
 ]
 # Who handles each domain event (annotation/domain_events.py), and when: one table.
 DOMAIN_EVENT_SUBSCRIBERS = "config.subscribers.SUBSCRIBERS"

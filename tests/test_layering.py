@@ -1,4 +1,5 @@
-"""One dependency direction: annotation (base) → inference → measurements (top).
+"""One dependency direction: annotation (base) → inference → measurements → dashboards →
+reports, exports and pacs (top).
 
 No module of an app imports an app above it, not even inside a function, and no app
 imports the project package (config), which wires them together. measurements.core is a
@@ -17,9 +18,18 @@ from django.db.migrations.loader import MigrationLoader
 
 ROOT = Path(__file__).resolve().parents[1]
 # Higher rank = higher layer; a module may import its own rank and below.
-RANK = {"annotation": 0, "inference": 1, "measurements": 2, "config": 3}
+RANK = {
+    "annotation": 0,
+    "inference": 1,
+    "measurements": 2,
+    "dashboards": 3,
+    "reports": 4,
+    "exports": 4,
+    "pacs": 4,
+    "config": 5,
+}
 PURE = "measurements.core"
-APPS = ("annotation", "inference", "measurements")
+APPS = ("annotation", "inference", "measurements", "dashboards", "reports", "exports", "pacs")
 
 
 def _module_name(path: Path) -> str:

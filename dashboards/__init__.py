@@ -1,0 +1,1 @@
+"""Progress and model-agreement dashboards: aggregates kept on domain events."""

@@ -1,0 +1,1 @@
+"""PACS import over DICOMweb (QIDO-RS search, WADO-RS retrieve)."""

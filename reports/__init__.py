@@ -1,0 +1,1 @@
+"""The study report: tables, charts and methods generated as a background task."""

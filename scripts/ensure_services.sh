@@ -6,6 +6,8 @@ need_apt=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# dciodvfy checks the exported DICOM SEG and SR (tests/exports).
+command -v dciodvfy >/dev/null 2>&1 || need_apt+=(dicom3tools)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing ${need_apt[*]} (apt)" >&2
   export DEBIAN_FRONTEND=noninteractive

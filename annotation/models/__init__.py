@@ -14,8 +14,10 @@ from annotation.models.review import (
     SplitMethod,
     StudyDesign,
 )
+from annotation.models.tokens import ApiToken
 
 __all__ = [
+    "ApiToken",
     "Case",
     "CaseState",
     "CaseTransition",

@@ -8,6 +8,9 @@ command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 # dciodvfy checks the exported DICOM SEG and SR (tests/exports).
 command -v dciodvfy >/dev/null 2>&1 || need_apt+=(dicom3tools)
+# Orthanc with its DICOMweb plugin: tests/pacs start their own (never started here).
+command -v Orthanc >/dev/null 2>&1 || need_apt+=(orthanc)
+[ -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || need_apt+=(orthanc-dicomweb)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing ${need_apt[*]} (apt)" >&2
   export DEBIAN_FRONTEND=noninteractive

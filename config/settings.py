@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "django_tasks",
     "django_tasks_db",
@@ -193,7 +195,12 @@ STORAGES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # A personal API token (Authorization: Bearer) first, else the session cookie.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "annotation.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
@@ -202,6 +209,19 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+}
+# The OpenAPI schema (/api/schema/) and its docs (/api/docs/, assets from the sidecar).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SpineLabel API",
+    "DESCRIPTION": "Spine MRI annotation: projects, cases, reads, review, gold, measurements. "
+    "Authenticate with a personal token (Authorization: Bearer <token>) or a session.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
 }
 
 # Request limits: a body above its route's limit is refused with a JSON 413 before it is
@@ -224,6 +244,9 @@ INGEST_MAX_UPLOAD_BYTES = env_int("INGEST_MAX_UPLOAD_BYTES", 2 * 1024**3, minimu
 # A zip member may expand at most this many times (zeros deflate about 1000:1; images and
 # even sparse label masks stay well below).
 INGEST_MAX_ZIP_RATIO = env_float("INGEST_MAX_ZIP_RATIO", 250.0)
+# PACS passwords are stored encrypted (Fernet) under this key (or PACS_ENCRYPTION_KEY_FILE);
+# without one, a key derived from SECRET_KEY (changing SECRET_KEY then needs them re-entered).
+PACS_ENCRYPTION_KEY = env_optional("PACS_ENCRYPTION_KEY")
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 50 * 1024**2, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024**2
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 5000, minimum=1)

@@ -36,6 +36,13 @@ def may_import(*, role: str | None) -> bool:
     return role in REVIEW_ROLES
 
 
+def may_use_pacs(*, role: str | None) -> bool:
+    """The project's PACS: its connection, searching it (which shows what the PACS holds,
+    patient names included) and importing from it. Others see the imported cases only,
+    under their pseudonyms, in the case list."""
+    return role == Role.LEAD
+
+
 def may_change_settings(*, role: str | None) -> bool:
     """Settings and memberships: the lead's settings page."""
     return role == Role.LEAD

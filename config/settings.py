@@ -252,6 +252,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024**2
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 5000, minimum=1)
 FILE_UPLOAD_TEMP_DIR = None
 PIXEL_ROOT = DATA_DIR / "pixels"
+# Export archives live under DATA_DIR/exports; a download link works this many hours.
+EXPORT_LINK_HOURS = env_int("EXPORT_LINK_HOURS", 72, minimum=1)
 
 # Pre-label every imported case with the active models (set false for bulk imports).
 PRELABEL_ON_IMPORT = env_bool("PRELABEL_ON_IMPORT", True)

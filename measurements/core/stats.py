@@ -1,4 +1,5 @@
-"""ICC(2,1) and ICC(3,1) with F test and 95% CI, and Bland-Altman limits of agreement.
+"""ICC(2,1) and ICC(3,1) with F test and 95% CI, Bland-Altman limits of agreement, and
+Cohen's kappa for categorical ratings.
 
 ICC follows Shrout & Fleiss (1979) / McGraw & Wong (1996) exactly as `pingouin.intraclass_corr`
 computes them (two-way ANOVA mean squares; the CI of ICC(2,1) by McGraw & Wong's
@@ -10,6 +11,7 @@ pingouin does with nan_policy="omit".
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -154,4 +156,48 @@ def bland_altman(
         confidence=confidence,
         means=tuple(((x + y) / 2.0).tolist()),
         differences=tuple(diff.tolist()),
+    )
+
+
+@dataclass(frozen=True)
+class KappaResult:
+    """Cohen's kappa of two raters' categorical ratings of the same cases."""
+
+    kappa: float
+    n: int  # pairs used (both ratings present)
+    n_dropped: int
+    observed: float  # share of pairs that agree
+    expected: float  # agreement expected by chance from the raters' marginals
+    categories: tuple[str, ...]
+
+
+def cohen_kappa(a: Sequence[object], b: Sequence[object]) -> KappaResult:
+    """Cohen's (1960) unweighted kappa, (p_o - p_e) / (1 - p_e), as
+    `sklearn.metrics.cohen_kappa_score`; pairs with a None rating are dropped and categories
+    compared as strings. Raises ValueError with fewer than 2 complete pairs, or when chance
+    agreement is 1 (both raters always gave one and the same category: kappa is undefined).
+    """
+    if len(a) != len(b):
+        raise ValueError(f"kappa needs paired ratings, got {len(a)} and {len(b)}")
+    pairs = [(str(x), str(y)) for x, y in zip(a, b, strict=True) if x is not None and y is not None]
+    n = len(pairs)
+    if n < 2:
+        raise ValueError(f"kappa needs at least 2 complete pairs, got {n}")
+    categories = tuple(sorted({c for pair in pairs for c in pair}))
+    index = {c: i for i, c in enumerate(categories)}
+    table = np.zeros((len(categories), len(categories)), dtype=np.float64)
+    for x, y in pairs:
+        table[index[x], index[y]] += 1.0
+    table /= n
+    observed = float(np.trace(table))
+    expected = float(np.sum(table.sum(axis=1) * table.sum(axis=0)))
+    if expected >= 1.0 - 1e-12:
+        raise ValueError("kappa is undefined when both raters used one and the same category")
+    return KappaResult(
+        kappa=(observed - expected) / (1.0 - expected),
+        n=n,
+        n_dropped=len(a) - n,
+        observed=observed,
+        expected=expected,
+        categories=categories,
     )

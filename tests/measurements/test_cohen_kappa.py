@@ -1,0 +1,34 @@
+"""Cohen's kappa (measurements.core.stats.cohen_kappa) equals scikit-learn's on the same
+ratings; missing ratings are dropped; undefined cases raise with the reason."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from measurements.core.stats import cohen_kappa
+
+
+def test_it_equals_sklearn_on_random_ratings() -> None:
+    rng = np.random.default_rng(12)
+    for _ in range(20):
+        a = rng.choice(["good", "acceptable", "poor"], size=40).tolist()
+        b = [x if rng.random() < 0.6 else str(rng.choice(["good", "poor"])) for x in a]
+        assert cohen_kappa(a, b).kappa == pytest.approx(cohen_kappa_score(a, b), abs=1e-12)
+
+
+def test_it_drops_pairs_with_a_missing_rating_and_compares_booleans_as_categories() -> None:
+    a: list[object] = [True, False, None, True, True, False]
+    b: list[object] = [True, True, False, True, None, False]
+    result = cohen_kappa(a, b)
+    assert (result.n, result.n_dropped) == (4, 2)
+    expected = cohen_kappa_score(["T", "F", "T", "F"], ["T", "T", "T", "F"])
+    assert result.kappa == pytest.approx(expected)
+
+
+def test_it_refuses_one_pair_and_a_single_shared_category() -> None:
+    with pytest.raises(ValueError, match="at least 2 complete pairs, got 1"):
+        cohen_kappa(["a", None], ["a", "b"])
+    with pytest.raises(ValueError, match="one and the same category"):
+        cohen_kappa(["a", "a", "a"], ["a", "a", "a"])

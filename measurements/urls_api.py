@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from measurements import apis
+from measurements import apis, apis_case
 
 urlpatterns = [
     path(
@@ -15,5 +15,10 @@ urlpatterns = [
         "cases/<int:case_id>/review/measurements",
         apis.CaseReviewMeasurementsApi.as_view(),
         name="api-case-review-measurements",
+    ),
+    path(
+        "cases/<int:case_id>/measurements",
+        apis_case.CaseMeasurementsApi.as_view(),
+        name="api-case-measurements",
     ),
 ]

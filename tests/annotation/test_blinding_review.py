@@ -104,6 +104,8 @@ PROBED: dict[str, Probe] = {
     "api-revision-measurements": lambda w: f"/api/revisions/{w.secret_revision.pk}/measurements",
     "api-case-review": lambda w: f"/api/cases/{w.case.pk}/review",
     "api-case-review-measurements": lambda w: f"/api/cases/{w.case.pk}/review/measurements",
+    "api-case-measurements": lambda w: f"/api/cases/{w.case.pk}/measurements",
+    "case-measurements": lambda w: f"/cases/{w.case.pk}/measurements",
     "api-case-comments": lambda w: f"/api/cases/{w.case.pk}/comments",
     "api-case-history": lambda w: f"/api/cases/{w.case.pk}/history",
     "api-case-list": lambda w: f"/api/projects/{w.case.project.slug}/cases",

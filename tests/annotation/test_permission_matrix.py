@@ -419,6 +419,14 @@ HTTP_ROWS: tuple[Row, ...] = (
         API_MEMBERS,
         body=lambda w: {"shapes": {}},
     ),
+    # ----- per-case measurement page (issue 12 §3): every member; the reads are blinded -----
+    Row("case-measurements", "get", lambda w: f"/cases/{w.case.pk}/measurements", PAGE_MEMBERS),
+    Row(
+        "api-case-measurements",
+        "get",
+        lambda w: f"/api/cases/{w.case.pk}/measurements",
+        API_MEMBERS,
+    ),
     # ----- the admin site (when enabled): staff only, and nobody in the cast is staff -----
     Row("admin:", "get", lambda w: "/admin/", _status(anonymous=302, outsider=302, default=302)),
 )

@@ -10,6 +10,7 @@ from annotation.models import Image, Read
 from measurements.models import MeasurementResult
 from tests.annotation.review_query_cases import MEASUREMENT_ENDPOINTS
 from tests.factories import make_cases_bulk, make_projects, make_revisions, make_users
+from tests.measurements.case_measurements_query_cases import CASE_MEASUREMENT_ENDPOINTS
 from tests.query_counts import Endpoint, assert_queries_do_not_grow
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,7 @@ def revision_measurements(n: int) -> tuple[Client, str]:
 ENDPOINTS = [
     Endpoint("api-revision-measurements", revision_measurements, "measured images"),
     *MEASUREMENT_ENDPOINTS,
+    *CASE_MEASUREMENT_ENDPOINTS,
 ]
 
 

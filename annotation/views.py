@@ -28,7 +28,12 @@ from annotation.permissions import (
     require,
 )
 from annotation.selectors.access import access_case, access_project
-from annotation.selectors.cases import case_detail, case_page, project_list_for_user
+from annotation.selectors.cases import (
+    CASE_VIEWS,
+    case_detail,
+    case_page,
+    project_list_for_user,
+)
 from annotation.selectors.design import design_of, split_counts
 from annotation.selectors.queue import live_claims, my_claim_on_case
 from annotation.services.cases import WorkflowError
@@ -61,6 +66,8 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
     except ValueError:
         page = 1
     state = request.GET.get("state", "")
+    view = request.GET.get("view", "")
+    view = view if view in CASE_VIEWS else ""
     count, cases = case_page(
         project=project,
         user=request.user,
@@ -68,6 +75,7 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
         page=page,
         page_size=PAGE_SIZE,
         state=state or None,
+        view=view or None,
     )
     return render(
         request,
@@ -84,6 +92,8 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
             "pages": max(1, math.ceil(count / PAGE_SIZE)),
             "state": state,
             "states": CaseState.choices,
+            "view": view,
+            "views": [("", "All"), ("mine", "Mine"), ("todo", "To do"), ("done", "Done")],
         },
     )
 

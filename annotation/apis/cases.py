@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from annotation.apis.serializers import CaseDetailSerializer, CaseRowSerializer
 from annotation.auth import request_user
 from annotation.selectors.access import access_case, access_project
-from annotation.selectors.cases import case_detail, case_page
+from annotation.selectors.cases import CASE_VIEWS, case_detail, case_page
 
 
 class CaseListApi(APIView):
@@ -18,6 +18,7 @@ class CaseListApi(APIView):
         page = serializers.IntegerField(min_value=1, default=1)
         page_size = serializers.IntegerField(min_value=1, max_value=500, default=100)
         state = serializers.CharField(required=False, allow_blank=True)
+        view = serializers.ChoiceField(choices=CASE_VIEWS, required=False, allow_blank=True)
 
     def get(self, request: Request, slug: str) -> Response:
         user = request_user(request)
@@ -32,6 +33,7 @@ class CaseListApi(APIView):
             page=params["page"],
             page_size=params["page_size"],
             state=params.get("state") or None,
+            view=params.get("view") or None,
         )
         return Response(
             {

@@ -14,6 +14,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from annotation.models import Case, Read, Series
+from annotation.models.imaging import Source
 from annotation.permissions import may_append_revision
 
 
@@ -94,6 +95,43 @@ class CaseRowSerializer(serializers.Serializer[Any]):
     # Annotated by the selector: the reads the requesting user may see.
     read_count = serializers.IntegerField(default=0)
     updated_at = IsoDateTimeField()
+    kind = serializers.SerializerMethodField()
+    prelabel = serializers.SerializerMethodField()
+    my_read = serializers.SerializerMethodField()
+    last_change = serializers.SerializerMethodField()
+
+    def get_kind(self, case: Case) -> str:
+        """Phantom when every series is a generated phantom, else real."""
+        series = list(case.series.all())
+        phantom = bool(series) and all(s.source == Source.PHANTOM for s in series)
+        return "phantom" if phantom else "real"
+
+    def get_prelabel(self, case: Case) -> dict[str, str] | None:
+        """The latest model read's models ("sagittal #3") and time; null when there is none
+        or the study design keeps this role unaided."""
+        name = getattr(case, "prelabel_name", None)
+        at = getattr(case, "prelabel_at", None)
+        if name is None or at is None:
+            return None
+        return {"model": str(name).removeprefix("model · "), "at": at.isoformat()}
+
+    def get_my_read(self, case: Case) -> dict[str, Any]:
+        """The requesting user's read: none, claimed (a live claim, no read yet),
+        in_progress or submitted."""
+        read_id = getattr(case, "my_read_id", None)
+        if read_id is None:
+            state = "claimed" if getattr(case, "my_claim", False) else "none"
+            return {"id": None, "state": state, "revisions": 0}
+        submitted = getattr(case, "my_read_submitted_at", None) is not None
+        return {
+            "id": read_id,
+            "state": "submitted" if submitted else "in_progress",
+            "revisions": getattr(case, "my_read_revisions", 0) or 0,
+        }
+
+    def get_last_change(self, case: Case) -> str:
+        changed: datetime = getattr(case, "last_change", None) or case.updated_at
+        return changed.isoformat()
 
     def get_thumbnail(self, case: Case) -> str | None:
         first = next(iter(case.series.all()), None)

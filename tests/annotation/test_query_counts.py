@@ -114,6 +114,16 @@ def case_list_as(role: str) -> Endpoint:
     return Endpoint("api-case-list", build, f"cases, as {role}")
 
 
+def case_list_view_as(role: str, view: str) -> Endpoint:
+    """The list's views (mine, to do, done) filter on the same annotated subqueries."""
+
+    def build(n: int) -> tuple[Client, str]:
+        project, client = _cases_with_reads(n, role)
+        return client, f"/api/projects/{project.slug}/cases?page_size=500&view={view}"
+
+    return Endpoint("api-case-list", build, f"cases in view {view}, as {role}")
+
+
 def case_list_page(n: int) -> tuple[Client, str]:
     # The page shows 100 cases: 10 against 100 rows.
     project, client = _cases_with_reads(n, "reviewer")
@@ -219,6 +229,8 @@ ENDPOINTS = [
     Endpoint("upload", upload_page, "members and cases"),
     case_list_as("lead"),
     case_list_as("reader"),
+    case_list_view_as("annotator", "mine"),
+    case_list_view_as("reviewer", "todo"),
     Endpoint("case-list", case_list_page, "cases"),
     Endpoint("api-case", case_detail_series, "series"),
     Endpoint("api-case", case_detail_images, "images"),

@@ -1,0 +1,30 @@
+"""An import job as replies and live `pacs.progress` events show it (one shape for both).
+
+It carries pseudonyms, counts and messages only: never the study UIDs the lead picked, so
+the project socket may forward it to every member."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pacs.models import PacsImport
+
+
+def import_data(job: PacsImport) -> dict[str, Any]:
+    summary = job.summary or {}
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "studies": len(job.studies),
+        "instances_total": job.instances_total,
+        "instances_done": job.instances_done,
+        "cases": [c["pseudonym"] for c in summary.get("cases", [])],
+        "series": int(summary.get("series", 0)),
+        "images": int(summary.get("images", 0)),
+        "skipped": list(summary.get("skipped", [])),
+        "notes": list(summary.get("notes", [])),
+        "errors": list(job.errors),
+        "attempts": job.attempts,
+        "created_at": job.created_at.isoformat() if job.created_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }

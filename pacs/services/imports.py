@@ -1,0 +1,314 @@
+"""Importing studies from the project's PACS (WADO-RS) through the file import's ingest.
+
+Each series is fetched whole into a private temporary folder (every instance written
+atomically) and handed to annotation.ingest only when all of it arrived, so a transfer cut
+midway leaves nothing of that series behind; the series that arrived before are imported.
+Ingest adds to a study only the series it lacks, and series already imported are not
+fetched again, so a retry fetches what is missing and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pydicom
+from dicomweb_client.api import DICOMwebClient
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from annotation.domain_events import CasesImported, publish
+from annotation.ingest import ImportSummary, ingest_paths
+from annotation.ingest.deid import replacement_uid
+from annotation.models import Project, Series
+from pacs.announcements import import_announce
+from pacs.client import DICOM_ANY, PacsError, client_for, pacs_faults
+from pacs.models import ImportStatus, PacsConnection, PacsImport
+from pacs.selectors import connection_require
+
+logger = logging.getLogger(__name__)
+
+QUEUE_UNREACHABLE = "the task queue could not be reached; retry the import"
+INTERNAL_ERROR = "an internal error stopped the import (the server log has the details)"
+ANNOUNCE_EVERY_S = 0.5
+
+
+@dataclass
+class _Series:
+    uid: str
+    instances: int
+
+
+def pacs_import_create(*, project: Project, user: User, studies: list[str]) -> PacsImport:
+    with transaction.atomic():
+        job = PacsImport.objects.create(project=project, requested_by=user, studies=studies)
+        import_announce(job)
+        _enqueue(job)
+    return job
+
+
+def pacs_import_retry(*, job: PacsImport) -> PacsImport:
+    """Queue a finished job again: it fetches what is still missing."""
+    with transaction.atomic():
+        job = PacsImport.objects.select_for_update().get(pk=job.pk)
+        if job.status not in {ImportStatus.FAILED, ImportStatus.PARTIAL}:
+            raise PacsError(
+                f"only a failed or partly imported job is retried (this one is {job.status})"
+            )
+        job.status = ImportStatus.QUEUED
+        job.errors = []
+        job.finished_at = None
+        job.save(update_fields=["status", "errors", "finished_at"])
+        import_announce(job)
+        _enqueue(job)
+    return job
+
+
+def _enqueue(job: PacsImport) -> None:
+    from pacs.tasks import pacs_import_task
+
+    def enqueue() -> None:
+        try:
+            result = pacs_import_task.enqueue(job.pk)
+        except Exception:  # any broker or backend failure leaves the job unqueued
+            logger.exception("PACS import %s could not be queued", job.pk)
+            _finish(job, errors=[QUEUE_UNREACHABLE], summary=ImportSummary())
+            return
+        PacsImport.objects.filter(pk=job.pk).update(task_id=str(result.id))
+
+    transaction.on_commit(enqueue)
+
+
+class _Progress:
+    """Counts fetched instances; stores and announces at most every ANNOUNCE_EVERY_S."""
+
+    def __init__(self, job: PacsImport) -> None:
+        self.job = job
+        self._last = 0.0
+
+    def step(self, count: int = 1, *, force: bool = False) -> None:
+        self.job.instances_done += count
+        now = time.monotonic()
+        if force or now - self._last >= ANNOUNCE_EVERY_S:
+            self._last = now
+            self.job.heartbeat_at = timezone.now()
+            self.job.save(update_fields=["instances_done", "instances_total", "heartbeat_at"])
+            import_announce(self.job)
+
+
+def pacs_import_run(*, import_id: int) -> PacsImport:
+    """Run a queued job (the task's body); faults end it with a message naming the cause."""
+    with transaction.atomic():
+        job = PacsImport.objects.select_for_update().select_related("project").get(pk=import_id)
+        if job.status != ImportStatus.QUEUED:
+            return job
+        job.status = ImportStatus.RUNNING
+        job.attempts += 1
+        job.started_at = job.heartbeat_at = timezone.now()
+        job.instances_done = job.instances_total = 0
+        job.save()
+        import_announce(job)
+    summary = ImportSummary()
+    errors: list[str] = []
+    try:
+        _run(job, summary)
+    except PacsError as exc:
+        errors.append(exc.message)
+    except Exception:
+        logger.exception("PACS import %s stopped", job.pk)
+        errors.append(INTERNAL_ERROR)
+    _finish(job, errors=errors, summary=summary)
+    created = tuple(c.id for c in summary.cases if c.created)
+    if created:
+        publish(
+            CasesImported(
+                project_id=job.project_id, case_ids=created, requested_by=job.requested_by
+            )
+        )
+    return job
+
+
+def _run(job: PacsImport, summary: ImportSummary) -> None:
+    project = job.project
+    connection = connection_require(project=project)
+    client = client_for(connection)
+    plans: list[list[_Series]] = []
+    count = len(job.studies)
+    for index, study_uid in enumerate(job.studies, start=1):
+        with _labelled(f"study {index} of {count}"), pacs_faults(connection):
+            plans.append(_series_of(client, study_uid))
+    job.instances_total = sum(s.instances for plan in plans for s in plan)
+    progress = _Progress(job)
+    progress.step(0, force=True)
+    for index, (study_uid, plan) in enumerate(zip(job.studies, plans, strict=True), start=1):
+        label = f"study {index} of {count}"
+        with _labelled(label):
+            _import_study(job, connection, client, study_uid, plan, label, progress, summary)
+    progress.step(0, force=True)
+
+
+class _labelled:  # noqa: N801 - used as a context manager, reads like one
+    """Prefix a PacsError's message with the study it concerns."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        if isinstance(exc, PacsError) and not exc.message.startswith("study "):
+            exc.message = f"{self.label}: {exc.message}"
+
+
+def _series_of(client: DICOMwebClient, study_uid: str) -> list[_Series]:
+    found = client.search_for_series(
+        study_instance_uid=study_uid, fields=["NumberOfSeriesRelatedInstances"]
+    )
+    plan = []
+    for item in found:
+        uid = (item.get("0020000E", {}).get("Value") or [""])[0]
+        instances = (item.get("00201209", {}).get("Value") or [0])[0]
+        if uid:
+            plan.append(_Series(uid=str(uid), instances=int(instances)))
+    if not plan:
+        raise PacsError("the PACS has no series in this study")
+    return plan
+
+
+def _already_imported(project: Project, series_uid: str) -> bool:
+    uid = replacement_uid(salt=project.pseudonym_salt, original=series_uid)
+    return Series.objects.filter(case__project=project, uid=uid).exists()
+
+
+def _import_study(
+    job: PacsImport,
+    connection: PacsConnection,
+    client: DICOMwebClient,
+    study_uid: str,
+    plan: list[_Series],
+    label: str,
+    progress: _Progress,
+    summary: ImportSummary,
+) -> None:
+    project = job.project
+    root = Path(settings.DATA_DIR) / "tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="pacs-", dir=root))
+    fault: PacsError | None = None
+    try:
+        folders: list[Path] = []
+        for number, series in enumerate(plan, start=1):
+            if _already_imported(project, series.uid):
+                progress.step(series.instances)
+                continue
+            folder = workdir / f"series-{number}"
+            try:
+                _fetch_series(connection, client, study_uid, series, folder, number, progress)
+            except PacsError as exc:
+                fault = exc
+                shutil.rmtree(folder, ignore_errors=True)
+                break
+            folders.append(folder)
+        if folders:
+            _ingest_study(project, workdir, folders, label, summary, plan)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if fault is not None:
+        raise fault
+
+
+def _fetch_series(
+    connection: PacsConnection,
+    client: DICOMwebClient,
+    study_uid: str,
+    series: _Series,
+    folder: Path,
+    number: int,
+    progress: _Progress,
+) -> None:
+    """All instances of the series as files, or a PacsError (the caller drops the folder)."""
+    folder.mkdir()
+    received = 0
+    with pacs_faults(connection):
+        for dataset in client.iter_series(
+            study_instance_uid=study_uid, series_instance_uid=series.uid, media_types=DICOM_ANY
+        ):
+            received += 1
+            _write_atomic(folder / f"{received:05d}.dcm", dataset)
+            progress.step()
+    if series.instances and received < series.instances:
+        raise PacsError(
+            f"the PACS sent {received} of the {series.instances} instances of series {number}"
+        )
+
+
+def _write_atomic(path: Path, dataset: pydicom.Dataset) -> None:
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+    try:
+        with os.fdopen(fd, "wb") as sink:
+            pydicom.dcmwrite(sink, dataset)
+        Path(temp).replace(path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _ingest_study(
+    project: Project,
+    workdir: Path,
+    folders: list[Path],
+    label: str,
+    summary: ImportSummary,
+    plan: list[_Series],
+) -> None:
+    result = ingest_paths(project=project, paths=folders)
+    prefix = str(workdir)
+    for skipped in result.skipped:
+        name = skipped.file.replace(prefix, label, 1)
+        summary.skip(name, skipped.reason)
+    summary.cases.extend(result.cases)
+    summary.series += result.series
+    summary.images += result.images
+    summary.notes.extend(result.notes)
+    if not result.cases and result.skipped:
+        reasons = Counter(s.reason for s in result.skipped)
+        reason, _count = reasons.most_common(1)[0]
+        total = sum(s.instances for s in plan) or len(result.skipped)
+        raise PacsError(
+            f"{label}: nothing imported: {reason} "
+            f"({len(result.skipped)} of {total} instances refused)"
+        )
+
+
+def _finish(job: PacsImport, *, errors: list[str], summary: ImportSummary) -> None:
+    done, total = job.instances_done, job.instances_total
+    with transaction.atomic():
+        job = PacsImport.objects.select_for_update().get(pk=job.pk)
+        job.instances_done, job.instances_total = done, total
+        previous = job.summary or {}
+        merged = summary.as_dict()
+        seen = {c["id"] for c in merged["cases"]}
+        merged["cases"] = [c for c in previous.get("cases", []) if c["id"] not in seen] + merged[
+            "cases"
+        ]
+        job.summary = merged
+        job.errors = errors
+        if not errors:
+            job.status = ImportStatus.SUCCEEDED
+        elif merged["cases"]:
+            job.status = ImportStatus.PARTIAL
+        else:
+            job.status = ImportStatus.FAILED
+        job.finished_at = timezone.now()
+        job.save()
+        import_announce(job)

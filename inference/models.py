@@ -98,8 +98,20 @@ class RetrainTrigger(models.TextChoices):
     GOLD_COUNT = "gold_count", "New gold cases in the train split"
 
 
+class Strategy(models.TextChoices):
+    """How the work queues order the cases they offer (active learning's case selection)."""
+
+    FIRST = "first", "First come (import order)"
+    RANDOM = "random", "Random (the control)"
+    UNCERTAINTY = "uncertainty", "Model uncertainty"
+    TTA = "tta", "Test-time-augmentation disagreement"
+    OUTLIERS = "outliers", "Measurement outliers (MSCC, CR)"
+    DISAGREEMENT = "disagreement", "Like the cases people corrected most"
+
+
 class RetrainPolicy(models.Model):
-    """A project's retraining settings; a project without a row uses the field defaults."""
+    """A project's active-learning settings: how queues pick cases and when to retrain; a
+    project without a row uses the field defaults."""
 
     project = models.OneToOneField(
         "annotation.Project", on_delete=models.CASCADE, related_name="retrain_policy"
@@ -114,9 +126,34 @@ class RetrainPolicy(models.Model):
     epochs = models.PositiveSmallIntegerField(default=3)
     steps_per_epoch = models.PositiveIntegerField(default=50)
     batch_size = models.PositiveSmallIntegerField(default=8)
+    strategy = models.CharField(max_length=16, choices=Strategy.choices, default=Strategy.FIRST)
 
     def __str__(self) -> str:
         return f"retrain policy of project {self.project_id}"
+
+
+class CaseScore(models.Model):
+    """A case's selection score under one strategy (higher = offered sooner), computed by a
+    background task and stored, so that ordering a queue never runs a model."""
+
+    case = models.ForeignKey("annotation.Case", on_delete=models.CASCADE, related_name="+")
+    strategy = models.CharField(max_length=16, choices=Strategy.choices)
+    score = models.FloatField()
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    details = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["case_id", "strategy"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "strategy"], name="casescore_unique")
+        ]
+        indexes = [models.Index(fields=["strategy", "-score"], name="casescore_strategy_score")]
+
+    def __str__(self) -> str:
+        return f"{self.strategy} score of case {self.case_id}: {self.score:.3f}"
 
 
 class RetrainJob(models.Model):

@@ -76,6 +76,15 @@ def _annotator_comment(world: World) -> int:
 
 
 LEAD_WRITE = _status(anonymous=403, outsider=404, default=403, lead=400)
+LEADS = _status(anonymous=403, outsider=404, default=403, lead=200)
+
+
+def _pacs_import(world: World) -> int:
+    """A queued PACS import of the project (pacs.models), created once."""
+    from pacs.models import PacsImport
+
+    job, _ = PacsImport.objects.get_or_create(project_id=world.case.project_id)
+    return job.pk
 
 
 def _empty(world: World) -> dict[str, Any]:
@@ -426,6 +435,29 @@ HTTP_ROWS: tuple[Row, ...] = (
         "get",
         lambda w: f"/api/cases/{w.case.pk}/measurements",
         API_MEMBERS,
+    ),
+    # ----- PACS (issue 15 §3): leads only; an empty body or query is refused after the check -----
+    Row("api-pacs-connection", "get", lambda w: f"/api/projects/{w.slug}/pacs/connection", LEADS),
+    Row(
+        "api-pacs-connection",
+        "put",
+        lambda w: f"/api/projects/{w.slug}/pacs/connection",
+        LEAD_WRITE,
+    ),
+    Row("api-pacs-studies", "get", lambda w: f"/api/projects/{w.slug}/pacs/studies", LEAD_WRITE),
+    Row("api-pacs-imports", "get", lambda w: f"/api/projects/{w.slug}/pacs/imports", LEADS),
+    Row("api-pacs-imports", "post", lambda w: f"/api/projects/{w.slug}/pacs/imports", LEAD_WRITE),
+    Row(
+        "api-pacs-import",
+        "get",
+        lambda w: f"/api/projects/{w.slug}/pacs/imports/{_pacs_import(w)}",
+        LEADS,
+    ),
+    Row(
+        "api-pacs-import-retry",
+        "post",
+        lambda w: f"/api/projects/{w.slug}/pacs/imports/{_pacs_import(w)}/retry",
+        _status(anonymous=403, outsider=404, default=403, lead=409),  # a queued job is not retried
     ),
     # ----- the admin site (when enabled): staff only, and nobody in the cast is staff -----
     Row("admin:", "get", lambda w: "/admin/", _status(anonymous=302, outsider=302, default=302)),

@@ -54,6 +54,12 @@ def may_view_design(*, role: str | None) -> bool:
     return role in REVIEW_ROLES
 
 
+def may_view_dashboard(*, role: str | None) -> bool:
+    """The progress and agreement dashboards (read-only, so reviewers see exactly what
+    leads see): they aggregate every read, which only those who see all reads may see."""
+    return role in REVIEW_ROLES
+
+
 def may_see_claims(*, role: str | None) -> bool:
     """Everybody's claims on the project's cases, and releasing or reassigning them."""
     return role == Role.LEAD

@@ -16,12 +16,18 @@ from annotation.apis import (
     queue_counts,
     reads,
     review,
+    schema,
     submit,
+    tokens,
     transitions,
 )
 
 urlpatterns = [
+    path("schema/", schema.ApiSchemaView.as_view(), name="api-schema"),
+    path("docs/", schema.ApiDocsView.as_view(), name="api-docs"),
     path("me", projects.MeApi.as_view(), name="api-me"),
+    path("me/tokens", tokens.TokenListApi.as_view(), name="api-tokens"),
+    path("me/tokens/<int:token_id>", tokens.TokenDetailApi.as_view(), name="api-token"),
     path("projects", projects.ProjectListApi.as_view(), name="api-project-list"),
     path("projects/<slug:slug>", projects.ProjectDetailApi.as_view(), name="api-project"),
     path("projects/<slug:slug>/cases", cases.CaseListApi.as_view(), name="api-case-list"),

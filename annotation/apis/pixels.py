@@ -1,14 +1,19 @@
 """Pixel delivery: a slice at full bit depth, cacheable, with its geometry in headers.
 
 A plain Django view rather than DRF: this is the hottest endpoint (every slice of every
-scroll) and it needs nothing from DRF but authentication, which the session does.
+scroll) and it needs nothing from DRF but authentication: the session's, or a personal
+API token's (``Authorization: Bearer``).
 """
 
 from __future__ import annotations
 
+import json
+
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.views.decorators.http import require_GET
+from rest_framework.exceptions import AuthenticationFailed
 
+from annotation.authentication import plain_view_user
 from annotation.pixels import pixel_read_bytes
 from annotation.selectors.access import access_image, access_series
 
@@ -21,11 +26,25 @@ def _unauthenticated() -> HttpResponse:
     )
 
 
+def _bad_token(exc: AuthenticationFailed) -> HttpResponse:
+    response = HttpResponse(
+        json.dumps({"detail": str(exc.detail), "code": "invalid_token"}).encode(),
+        status=401,
+        content_type="application/json",
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
 @require_GET
 def image_pixels(request: HttpRequest, image_id: int) -> HttpResponse:
-    if not request.user.is_authenticated:
+    try:
+        user = plain_view_user(request)
+    except AuthenticationFailed as exc:
+        return _bad_token(exc)
+    if not user.is_authenticated:
         return _unauthenticated()
-    image = access_image(user=request.user, image_id=image_id)
+    image = access_image(user=user, image_id=image_id)
     etag = f'"{image.sha256}"'
     if etag in request.headers.get("If-None-Match", ""):
         response: HttpResponse = HttpResponseNotModified()
@@ -49,9 +68,13 @@ def image_pixels(request: HttpRequest, image_id: int) -> HttpResponse:
 
 @require_GET
 def series_thumbnail(request: HttpRequest, series_id: int) -> HttpResponse:
-    if not request.user.is_authenticated:
+    try:
+        user = plain_view_user(request)
+    except AuthenticationFailed as exc:
+        return _bad_token(exc)
+    if not user.is_authenticated:
         return _unauthenticated()
-    series, _ = access_series(user=request.user, series_id=series_id)
+    series, _ = access_series(user=user, series_id=series_id)
     if not series.thumbnail:
         raise Http404("no thumbnail")
     response = HttpResponse(bytes(series.thumbnail), content_type="image/png")

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from annotation.apis.serializers import ProjectRowSerializer
 from annotation.auth import request_user
 from annotation.models import Membership
-from annotation.selectors.access import access_project
+from annotation.selectors.access import access_project, in_token_scope
 from annotation.selectors.cases import project_list_for_user
 
 
@@ -33,13 +33,22 @@ class MeApi(APIView):
 
     def get(self, request: Request) -> Response:
         user = request_user(request)
-        memberships = Membership.objects.filter(user_id=user.pk).select_related("project")
+        memberships = [
+            row
+            for row in Membership.objects.filter(user_id=user.pk).select_related("project")
+            if in_token_scope(user=user, project_id=row.project_id)
+        ]
         return Response(self.OutputSerializer(user, context={"memberships": memberships}).data)
 
 
 class ProjectListApi(APIView):
     def get(self, request: Request) -> Response:
-        rows = project_list_for_user(user=request_user(request))
+        user = request_user(request)
+        rows = [
+            row
+            for row in project_list_for_user(user=user)
+            if in_token_scope(user=user, project_id=row.project_id)
+        ]
         return Response(ProjectRowSerializer(rows, many=True).data)
 
 

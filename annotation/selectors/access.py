@@ -2,6 +2,8 @@
 
 Outsiders get ``Http404`` (existence is not revealed); members lacking the role get
 ``PermissionDenied``. The rules themselves live in ``annotation.permissions``.
+A request made with a personal API token limited to some projects is an outsider of the
+others (``annotation.tokens.token_project_ids``).
 """
 
 from __future__ import annotations
@@ -16,10 +18,17 @@ from annotation.permissions import (
     require_append_revision,
 )
 from annotation.selectors.design import role_unaided
+from annotation.tokens import token_project_ids
+
+
+def in_token_scope(*, user: UserLike, project_id: int) -> bool:
+    """Whether the request's token (if any) reaches this project."""
+    scope = token_project_ids(user)
+    return scope is None or project_id in scope
 
 
 def membership_role(*, user: UserLike, project_id: int) -> str | None:
-    if not user.is_authenticated:
+    if not user.is_authenticated or not in_token_scope(user=user, project_id=project_id):
         return None
     role = (
         Membership.objects.filter(project_id=project_id, user_id=user.pk)
@@ -37,7 +46,11 @@ def access_project(*, user: UserLike, slug: str) -> tuple[Project, str]:
         .select_related("project")
         .first()
     )
-    if row is None or not may_view_project(role=row.role):
+    if (
+        row is None
+        or not may_view_project(role=row.role)
+        or not in_token_scope(user=user, project_id=row.project_id)
+    ):
         raise Http404("no such project")
     return row.project, row.role
 
@@ -73,12 +86,11 @@ def access_image(*, user: UserLike, image_id: int) -> Image:
     (any member may view a project's images: ``may_view_project``)."""
     if not user.is_authenticated:
         raise Http404("no such image")
-    image = (
-        Image.objects.select_related("series")
-        .defer("series__header", "series__thumbnail")
-        .filter(pk=image_id, series__case__project__memberships__user_id=user.pk)
-        .first()
-    )
+    images = Image.objects.select_related("series").defer("series__header", "series__thumbnail")
+    scope = token_project_ids(user)
+    if scope is not None:
+        images = images.filter(series__case__project_id__in=scope)
+    image = images.filter(pk=image_id, series__case__project__memberships__user_id=user.pk).first()
     if image is None:
         raise Http404("no such image")
     return image

@@ -190,6 +190,13 @@ def read_visible_to(
     )
 
 
+def may_request_report(*, role: str | None, blinded: bool, unaided: bool) -> bool:
+    """The study report holds numbers from every read (each reader group's, the model's,
+    gold): only a member who may see every read requests, lists or opens one. With blinding
+    that is reviewers and leads; a role the design keeps unaided (no model reads) never."""
+    return sees_all_reads(role=role, blinded=blinded) and not unaided
+
+
 def visible_reads_q(
     *, user: UserLike, role: str | None, blinded: bool, prefix: str = "", unaided: bool = False
 ) -> Q:

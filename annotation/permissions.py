@@ -78,6 +78,18 @@ def may_prelabel_project(*, role: str | None) -> bool:
     return role in REVIEW_ROLES
 
 
+def may_export(*, role: str | None) -> bool:
+    """Exports of a project's reads (exports app): leads and reviewers, who see every read;
+    what an export takes is still narrowed by ``visible_reads_q``."""
+    return role in REVIEW_ROLES
+
+
+def may_see_export(*, role: str | None, user_id: int | None, created_by_id: int) -> bool:
+    """An export (its progress, details and download) is its requester's alone, while they
+    may export: what it holds was chosen by their rights, not another member's."""
+    return may_export(role=role) and user_id is not None and user_id == created_by_id
+
+
 def may_join_case_group(*, role: str | None) -> bool:
     """A case socket; what it then receives is filtered by ``event_visible_to``."""
     return may_view_project(role=role)
@@ -224,9 +236,12 @@ def event_visible_to(
 ) -> bool:
     """May a live event reach this member's socket? Events about a read carry its author
     (``read_author``) and, where known, its kind; comment events also their author
-    (``comment_author``: ``comment_visible_to``); others are for every member."""
+    (``comment_author``: ``comment_visible_to``); export events their requester
+    (``export_owner``: ``may_see_export``); others are for every member."""
     if role is None:
         return False
+    if "export_owner" in event:
+        return may_see_export(role=role, user_id=user_id, created_by_id=event["export_owner"])
     if "comment_author" in event:
         return comment_visible_to(
             author_id=event["comment_author"],

@@ -3,7 +3,7 @@ own field types (loaded with the schema views, before any schema is generated)."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
@@ -31,3 +31,17 @@ class IsoDateTimeFieldType(OpenApiSerializerFieldExtension):  # type: ignore[no-
 
     def map_serializer_field(self, auto_schema: AutoSchema, direction: str) -> Any:
         return build_basic_type(OpenApiTypes.DATETIME)
+
+
+class ProjectAutoSchema(AutoSchema):
+    """Component names of serializers nested in their view (the HackSoft style:
+    ``RevisionCreateApi.InputSerializer``) carry the view's name, so the many
+    ``InputSerializer`` classes do not collide; names also drop the module's nesting."""
+
+    def get_serializer_name(
+        self, serializer: Any, direction: Literal["request", "response"]
+    ) -> str:
+        qualname = type(serializer).__qualname__
+        if "." in qualname:
+            return "".join(part.removesuffix("Serializer") for part in qualname.split("."))
+        return str(super().get_serializer_name(serializer, direction))

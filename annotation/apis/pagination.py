@@ -99,3 +99,36 @@ def paginated(
         parameters=[params, *PAGE_HEADERS], responses={200: many}, summary=summary or None
     )
     return decorator
+
+
+def list_response(
+    request: Request,
+    rows: QuerySet[Any] | Sequence[Any],
+    *,
+    params: dict[str, Any],
+    serialize: Callable[[list[Any]], Any],
+) -> Response:
+    """One page of ``rows`` (filtered already), serialized, with the page headers."""
+    limit, offset = params["limit"], params["offset"]
+    page, total = page_slice(rows, limit=limit, offset=offset)
+    return page_response(request, serialize(page), total=total, limit=limit, offset=offset)
+
+
+class DateRangeParams(PageParams):
+    """Rows created in a time range (ISO 8601; either end may be left open)."""
+
+    created_after = serializers.DateTimeField(required=False, help_text="created at or after")
+    created_before = serializers.DateTimeField(required=False, help_text="created before")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        after, before = attrs.get("created_after"), attrs.get("created_before")
+        if after is not None and before is not None and after >= before:
+            raise serializers.ValidationError(
+                {"created_before": ["must be later than created_after"]}
+            )
+        return attrs
+
+
+def in_date_range(created_at: Any, params: dict[str, Any]) -> bool:
+    after, before = params.get("created_after"), params.get("created_before")
+    return (after is None or created_at >= after) and (before is None or created_at < before)

@@ -5,18 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation.apis.pagination import (
+    DateRangeParams,
+    PageParams,
+    in_date_range,
+    list_response,
+    page_params,
+    paginated,
+)
 from annotation.apis.serializers import (
     ReadSerializer,
     RevisionFullSerializer,
     RevisionSummarySerializer,
 )
 from annotation.auth import request_user
-from annotation.models import Revision
+from annotation.models import ReadKind, Revision
 from annotation.selectors.access import access_case, access_read, access_read_for_write
 from annotation.selectors.reads import (
     case_image_bounds,
@@ -44,12 +54,26 @@ def conflict_response(exc: StaleParent) -> Response:
 
 
 class CaseReadListApi(APIView):
+    class FilterSerializer(PageParams):
+        kind = serializers.ChoiceField(choices=ReadKind.choices, required=False)
+
+    @paginated(ReadSerializer, params=FilterSerializer)
     def get(self, request: Request, case_id: int) -> Response:
         user = request_user(request)
         case, role = access_case(user=user, case_id=case_id)
+        params = page_params(request, self.FilterSerializer)
         reads = read_list_for_case(case=case, user=user, role=role)
-        return Response(ReadSerializer(reads, many=True, context={"user": user, "role": role}).data)
+        if params.get("kind"):
+            reads = [read for read in reads if read.kind == params["kind"]]
+        context = {"user": user, "role": role}
+        return list_response(
+            request,
+            reads,
+            params=params,
+            serialize=lambda rows: ReadSerializer(rows, many=True, context=context).data,
+        )
 
+    @extend_schema(request=None, responses={200: ReadSerializer, 201: ReadSerializer})
     def post(self, request: Request, case_id: int) -> Response:
         user = request_user(request)
         case, role = access_case(user=user, case_id=case_id)
@@ -66,6 +90,7 @@ class ReadDetailApi(APIView):
     class OutputSerializer(ReadSerializer):
         revision = RevisionFullSerializer(source="head", allow_null=True)
 
+    @extend_schema(responses={200: OutputSerializer})
     def get(self, request: Request, read_id: int) -> Response:
         user = request_user(request)
         read, role = access_read(user=user, read_id=read_id)
@@ -86,10 +111,30 @@ class RevisionCreateApi(APIView):
         # The client has the shapes it sent: answer with the summary, not a 10 kB echo.
         read = serializers.IntegerField(source="read_id")
 
+    class FilterSerializer(DateRangeParams):
+        author = serializers.IntegerField(required=False, min_value=1, help_text="user id")
+
+    @paginated(RevisionSummarySerializer, params=FilterSerializer)
     def get(self, request: Request, read_id: int) -> Response:
         read, _ = access_read(user=request_user(request), read_id=read_id)
-        return Response(RevisionSummarySerializer(revision_history(read=read), many=True).data)
+        params = page_params(request, self.FilterSerializer)
+        revisions = [
+            revision
+            for revision in revision_history(read=read)
+            if in_date_range(revision.created_at, params)
+            and params.get("author") in (None, revision.author_id)
+        ]
+        return list_response(
+            request,
+            revisions,
+            params=params,
+            serialize=lambda rows: RevisionSummarySerializer(rows, many=True).data,
+        )
 
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, 400: OpenApiTypes.OBJECT, 409: ConflictSerializer},
+    )
     def post(self, request: Request, read_id: int) -> Response:
         read, _ = access_read_for_write(user=request_user(request), read_id=read_id)
         payload = self.InputSerializer(data=request.data)
@@ -129,6 +174,7 @@ class RevisionCreateApi(APIView):
 
 
 class RevisionDetailApi(APIView):
+    @extend_schema(responses={200: RevisionFullSerializer})
     def get(self, request: Request, revision_id: int) -> Response:
         revision = Revision.objects.select_related("author").filter(pk=revision_id).first()
         if revision is None:
@@ -142,6 +188,9 @@ class RevisionRestoreApi(APIView):
         revision = serializers.IntegerField()
         parent = serializers.IntegerField(allow_null=True)  # type: ignore[assignment]
 
+    @extend_schema(
+        request=InputSerializer, responses={201: RevisionFullSerializer, 409: ConflictSerializer}
+    )
     def post(self, request: Request, read_id: int) -> Response:
         read, _ = access_read_for_write(user=request_user(request), read_id=read_id)
         payload = self.InputSerializer(data=request.data)

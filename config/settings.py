@@ -254,6 +254,9 @@ FILE_UPLOAD_TEMP_DIR = None
 PIXEL_ROOT = DATA_DIR / "pixels"
 # Export archives live under DATA_DIR/exports; a download link works this many hours.
 EXPORT_LINK_HOURS = env_int("EXPORT_LINK_HOURS", 72, minimum=1)
+# How "Next case" orders the cases it may offer: "active_learning" follows each project's
+# chosen strategy (inference.selectors.queue_order); "oldest_first" ignores it.
+QUEUE_ORDERING = env_str("QUEUE_ORDERING", "active_learning")
 
 # Pre-label every imported case with the active models (set false for bulk imports).
 PRELABEL_ON_IMPORT = env_bool("PRELABEL_ON_IMPORT", True)

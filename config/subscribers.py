@@ -40,6 +40,19 @@ from annotation.domain_events import (
 from annotation.services.comments import comment_posted_announce, comment_resolved_announce
 from annotation.services.design import splits_assign_new
 from annotation.services.gold import gold_provenance_on_save, gold_signed_announce
+from dashboards.services.events import (
+    activity_on_save,
+    agreement_on_gold,
+    agreement_on_job,
+    agreement_on_state,
+    agreement_on_submit,
+    dashboard_on_claim,
+    dashboard_on_gold,
+    dashboard_on_job,
+    dashboard_on_save,
+    dashboard_on_state,
+    dashboard_on_submit,
+)
 from inference.announcements import job_finished_announce
 from inference.services.jobs import prelabel_on_import
 from inference.services.retrain import retrain_on_gold_signed
@@ -51,21 +64,32 @@ SUBSCRIBERS: tuple[Subscriber[Any], ...] = (
     on(RevisionSaved, IN_TRANSACTION, measurements_on_save, does="store its measurements"),
     on(RevisionSaved, AFTER_COMMIT, revision_announce, does="live: revision.saved"),
     on(RevisionSaved, AFTER_COMMIT, measurements_announce, does="live: measurement.updated"),
+    on(RevisionSaved, IN_TRANSACTION, activity_on_save, does="dashboard: author's active time"),
+    on(RevisionSaved, AFTER_COMMIT, dashboard_on_save, does="live: dashboard.changed"),
     # A case changed state (pre-labelled; later: submitted, reviewed).
     on(CaseStateChanged, AFTER_COMMIT, case_state_announce, does="live: case.state_changed"),
     on(CaseStateChanged, AFTER_COMMIT, queue_counts_on_state, does="live: queue.changed"),
+    on(CaseStateChanged, IN_TRANSACTION, agreement_on_state, does="dashboard: reopened gold"),
+    on(CaseStateChanged, AFTER_COMMIT, dashboard_on_state, does="live: dashboard.changed"),
     # A claim was taken, renewed, released, expired, reassigned or ended by a submission.
     on(ClaimChanged, AFTER_COMMIT, claim_changed_announce, does="live: claim + queue.changed"),
+    on(ClaimChanged, AFTER_COMMIT, dashboard_on_claim, does="live: dashboard.changed"),
     # A read's author submitted it.
     on(ReadSubmitted, AFTER_COMMIT, read_submitted_announce, does="live: read.submitted"),
+    on(ReadSubmitted, IN_TRANSACTION, agreement_on_submit, does="dashboard: case's agreement"),
+    on(ReadSubmitted, AFTER_COMMIT, dashboard_on_submit, does="live: dashboard.changed"),
     # An import created cases.
     on(CasesImported, AFTER_COMMIT, splits_assign_new, does="split them by the study design"),
     on(CasesImported, AFTER_COMMIT, prelabel_on_import, does="queue pre-labelling if on"),
     # A pre-label job ended (succeeded or failed).
     on(JobFinished, AFTER_COMMIT, job_finished_announce, does="live: job.progress (final)"),
+    on(JobFinished, IN_TRANSACTION, agreement_on_job, does="dashboard: model read agreement"),
+    on(JobFinished, AFTER_COMMIT, dashboard_on_job, does="live: dashboard.changed"),
     # A reviewer signed the gold standard of a case.
     on(GoldSigned, AFTER_COMMIT, gold_signed_announce, does="live: gold.signed"),
     on(GoldSigned, AFTER_COMMIT, retrain_on_gold_signed, does="retrain after N new train gold"),
+    on(GoldSigned, IN_TRANSACTION, agreement_on_gold, does="dashboard: case's agreement"),
+    on(GoldSigned, AFTER_COMMIT, dashboard_on_gold, does="live: dashboard.changed"),
     # A comment was posted, or its thread resolved or reopened.
     on(CommentPosted, AFTER_COMMIT, comment_posted_announce, does="live: comment.posted"),
     on(CommentResolved, AFTER_COMMIT, comment_resolved_announce, does="live: comment.resolved"),

@@ -8,7 +8,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", include("annotation.urls_api")),
     path("api/", include("inference.urls_api")),
     path("api/", include("measurements.urls_api")),
+    path("api/", include("dashboards.urls_api")),
     path("api/", include("pacs.urls_api")),
+    path("api/", include("exports.urls_api")),
     path("", include("annotation.urls_pages")),
     path("", include("measurements.urls_pages")),
 ]

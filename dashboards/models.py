@@ -1,0 +1,78 @@
+"""The dashboards' incremental aggregates: per-person activity on a case, and one agreement
+row per (read, reference) pair. Both are rebuilt from scratch by `manage.py dashboard_rebuild`
+and kept up to date by the domain-event subscribers in dashboards.services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class CaseActivity(models.Model):
+    """One person's revisions on one case: how many, when, and the active time between them
+    (gaps between consecutive revisions of up to ACTIVE_GAP_S count; longer ones are idle)."""
+
+    project = models.ForeignKey("annotation.Project", on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey("annotation.Case", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    revisions = models.PositiveIntegerField(default=0)
+    active_seconds = models.FloatField(default=0.0)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["case_id", "user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "user"], name="activity_unique_case_user")
+        ]
+        indexes = [models.Index(fields=["project", "user"], name="activity_project_user")]
+
+    def __str__(self) -> str:
+        return f"activity of {self.user_id} on {self.case_id}"
+
+
+class PairKind(models.TextChoices):
+    MODEL = "model", "Model version vs gold"
+    ANNOTATORS = "annotators", "Annotators (before review) vs gold"
+    READERS = "readers", "Independent readers vs gold"
+    INTER_READER = "inter_reader", "Annotator vs annotator (overlap cases)"
+
+
+class AgreementRow(models.Model):
+    """Agreement of one read (at the revision that counts) with its reference: the signed
+    gold revision, or for inter-reader rows the other annotator's read."""
+
+    project = models.ForeignKey("annotation.Project", on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey("annotation.Case", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=PairKind.choices)
+    model_version = models.ForeignKey(
+        "inference.ModelVersion", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    read = models.ForeignKey("annotation.Read", on_delete=models.CASCADE, related_name="+")
+    reference = models.ForeignKey("annotation.Read", on_delete=models.CASCADE, related_name="+")
+    revision_id = models.BigIntegerField()
+    reference_revision_id = models.BigIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # When the reference became what it is (gold signed, or the later submission): the
+    # dashboards' date filter.
+    reference_at = models.DateTimeField()
+    # {structure: [dice, iou, hd95_mm]} (None where undefined), e.g. "sagittal cord".
+    areas = models.JSONField(default=dict)
+    # Radial error (mm) of each keypoint both reads placed.
+    keypoint_errors = models.JSONField(default=list)
+    # {"mscc": [value, reference value], ...} (None where a read lacks it).
+    measurements = models.JSONField(default=dict)
+    # {field: [value, reference value]} for categorical case fields.
+    case_fields = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["case_id", "kind", "read_id", "model_version_id"]
+        indexes = [
+            models.Index(fields=["project", "reference_at"], name="agreement_project_at"),
+            models.Index(fields=["case"], name="agreement_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} agreement of read {self.read_id} on case {self.case_id}"

@@ -1,0 +1,13 @@
+"""Background tasks of the dashboards (django_tasks API): they take ids and call a service."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from dashboards.services.corrections import correction_record
+
+
+@task(queue_name="default")
+def correction_record_task(read_id: int, revision_id: int) -> float | None:
+    correction = correction_record(read_id=read_id, revision_id=revision_id)
+    return None if correction is None else correction.magnitude

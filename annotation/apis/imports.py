@@ -29,6 +29,10 @@ class ImportCreateApi(APIView):
             id = serializers.IntegerField()
             pseudonym = serializers.CharField()
             created = serializers.BooleanField()
+            outcome = serializers.CharField()
+            series = serializers.IntegerField()
+            images = serializers.IntegerField()
+            reads = serializers.IntegerField()
 
         class SkippedSerializer(serializers.Serializer[object]):
             file = serializers.CharField()

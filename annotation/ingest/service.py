@@ -246,11 +246,20 @@ def _store(
             summary.skip(file, "could not be stored (concurrent imports of the same study)")
         return
     writer.commit(stored.pixel_paths)
-    summary.cases.append(ImportedCase(stored.case_id, stored.pseudonym, stored.created))
+    summary.cases.append(
+        ImportedCase(
+            stored.case_id,
+            stored.pseudonym,
+            stored.created,
+            series=stored.series,
+            images=stored.images,
+            reads=stored.reads,
+        )
+    )
     summary.series += stored.series
     summary.images += stored.images
     summary.notes.extend(stored.notes)
-    if stored.series == 0 and not stored.created:
+    if stored.series == 0 and stored.reads == 0 and not stored.created:
         summary.notes.append(f"{study.label}: already imported as {stored.pseudonym}")
     if project.keep_original_files and study.originals:
         try:

@@ -35,6 +35,8 @@ class StoredStudy:
     created: bool
     series: int = 0
     images: int = 0
+    # Imported reads created or given a new revision (a re-import with changed shapes).
+    reads: int = 0
     pixel_paths: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -131,6 +133,7 @@ def _store_reads(case: Case, study: PlannedStudy, result: StoredStudy) -> None:
             read_create_imported(
                 case=case, name=planned.name, shapes=shapes, case_fields=planned.case_fields
             )
+            result.reads += 1
         elif existing.head is None or (existing.head.shapes, existing.head.case_fields) != (
             shapes,
             planned.case_fields,
@@ -143,6 +146,7 @@ def _store_reads(case: Case, study: PlannedStudy, result: StoredStudy) -> None:
                 source=RevisionSource.IMPORT,
                 message=f"re-imported {planned.name}",
             )
+            result.reads += 1
             result.notes.append(f"{case.pseudonym}: {planned.name} re-imported as a new revision")
 
 

@@ -23,6 +23,18 @@ class ImportedCase(NamedTuple):
     id: int
     pseudonym: str
     created: bool
+    # What this import added to the case: series, images, imported reads (new or revised).
+    series: int = 0
+    images: int = 0
+    reads: int = 0
+
+    @property
+    def outcome(self) -> str:
+        """new (the case was created), added (to an existing case), or duplicate (the study
+        was already there: nothing new)."""
+        if self.created:
+            return "new"
+        return "added" if self.series or self.images or self.reads else "duplicate"
 
 
 class SkippedFile(NamedTuple):
@@ -44,7 +56,16 @@ class ImportSummary:
     def as_dict(self) -> dict[str, Any]:
         return {
             "cases": [
-                {"id": c.id, "pseudonym": c.pseudonym, "created": c.created} for c in self.cases
+                {
+                    "id": c.id,
+                    "pseudonym": c.pseudonym,
+                    "created": c.created,
+                    "outcome": c.outcome,
+                    "series": c.series,
+                    "images": c.images,
+                    "reads": c.reads,
+                }
+                for c in self.cases
             ],
             "series": self.series,
             "images": self.images,

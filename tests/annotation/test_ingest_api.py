@@ -67,13 +67,41 @@ def test_it_answers_201_with_the_summary(
     assert response.status_code == 201
     body = response.data
     assert body["cases"] == [
-        {"id": Case.objects.get().pk, "pseudonym": "CASE-0001", "created": True}
+        {
+            "id": Case.objects.get().pk,
+            "pseudonym": "CASE-0001",
+            "created": True,
+            "outcome": "new",
+            "series": 1,
+            "images": 3,
+            "reads": 0,
+        }
     ]
     assert (body["series"], body["images"]) == (1, 3)
     assert body["skipped"] == [
         {"file": "junk.dcm", "reason": "not a DICOM file (no DICM prefix in the file meta)"}
     ]
     assert _temp_files() == []
+
+
+def test_a_study_imported_again_is_a_duplicate_with_nothing_new(
+    project: Project, cast, tmp_path: Path, write_series
+) -> None:
+    paths = write_series(tmp_path, slices=2)
+    first = _post(cast["lead"], project.slug, _uploads(paths))
+    assert first.data["cases"][0]["outcome"] == "new"
+
+    again = _post(cast["lead"], project.slug, _uploads(paths))
+
+    assert again.status_code == 201
+    case = again.data["cases"][0]
+    assert (case["pseudonym"], case["created"], case["outcome"]) == (
+        "CASE-0001",
+        False,
+        "duplicate",
+    )
+    assert (case["series"], case["images"], case["reads"]) == (0, 0, 0)
+    assert Case.objects.count() == 1
 
 
 def test_a_zip_upload_is_imported(project: Project, cast, tmp_path: Path, write_series) -> None:

@@ -178,8 +178,19 @@ export interface JobInfo {
   finished_at?: string | null;
 }
 
+/** What one import did to one case: created it, added to it, or found the study already there. */
+export interface ImportedCase {
+  id: number;
+  pseudonym: string;
+  created: boolean;
+  outcome?: "new" | "added" | "duplicate";
+  series?: number;
+  images?: number;
+  reads?: number;
+}
+
 export interface ImportSummary {
-  cases?: { id: number; pseudonym: string; created: boolean }[];
+  cases?: ImportedCase[];
   series?: number;
   images?: number;
   skipped?: { file: string; reason: string }[];

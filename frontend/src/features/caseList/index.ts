@@ -1,6 +1,7 @@
 /**
  * The project's case list (server-rendered table) made live: a job badge per row and the state
- * badges follow the project WebSocket; leads and reviewers select cases and ask for pre-labels.
+ * badges follow the project WebSocket; leads and reviewers select cases and ask for pre-labels;
+ * the keyboard moves through the rows (rows.ts).
  */
 
 import { ApiError, getJSON, postJSON } from "../../api/client";
@@ -9,6 +10,7 @@ import type { LiveEvent } from "../../api/live";
 import type { JobInfo } from "../../contract/types";
 import { JobBoard, jobSummary, jobText, latestToShow, parseJob, percent } from "../../core/jobs";
 import { el, toast } from "../ui";
+import { RowCursor, showRelativeTimes } from "./rows";
 
 /** How long "Pre-label all" waits for its confirming second click (ms). */
 const CONFIRM_MS = 5000;
@@ -56,6 +58,7 @@ export class CaseList {
   private live: LiveSocket | null = null;
   private counts: QueueCounts | null = null;
   private confirmTimer = 0;
+  cursor: RowCursor | null = null;
 
   constructor(
     private readonly project: string,
@@ -86,6 +89,10 @@ export class CaseList {
     );
     void this.loadJobs();
     void this.loadCounts();
+    this.cursor = new RowCursor(trs);
+    this.cursor.install(document);
+    showRelativeTimes(table);
+    window.setInterval(() => showRelativeTimes(table), 60_000);
   }
 
   private async loadCounts(): Promise<void> {
@@ -130,9 +137,11 @@ export class CaseList {
       const cell = state?.closest("td") ?? null;
       if (cell && stateCol < 0) stateCol = cell.cellIndex;
       const job = el("span", { class: "job-badge", "data-testid": `job-${id}`, "data-status": "none" });
-      const jobCell = el("td", { class: "job-cell" }, job);
-      if (cell) cell.after(jobCell);
-      else tr.append(jobCell);
+      // The server's pre-label cell (the model read) takes the job badge (a job under way).
+      const prelabelCell = tr.querySelector<HTMLTableCellElement>("td.prelabel-cell");
+      if (prelabelCell) prelabelCell.append(job);
+      else if (cell) cell.after(el("td", { class: "job-cell" }, job));
+      else tr.append(el("td", { class: "job-cell" }, job));
       let box: HTMLInputElement | null = null;
       if (this.canPrelabel) {
         box = el("input", { type: "checkbox", "data-testid": `select-case-${id}`, "aria-label": "Select this case" });
@@ -142,9 +151,10 @@ export class CaseList {
       this.rows.set(id, { id, tr, state, job, box });
     }
     if (head && trs.length) {
-      const th = el("th", { class: "job-cell" }, "Pre-label");
-      const ref = head.cells[stateCol >= 0 ? stateCol + 1 : head.cells.length] ?? null;
-      head.insertBefore(th, ref);
+      if (!head.querySelector("th.prelabel-col")) {
+        const th = el("th", { class: "job-cell" }, "Pre-label");
+        head.insertBefore(th, head.cells[stateCol >= 0 ? stateCol + 1 : head.cells.length] ?? null);
+      }
       if (this.canPrelabel) head.prepend(el("th", { class: "select" }, this.selectAll));
     }
   }

@@ -3,3 +3,4 @@ export type { ReadDocument } from "./session";
 export { authorName } from "./author";
 export { ReadSession } from "./session";
 export { openDraftStorage } from "./storage";
+export { relativeTime } from "./historyRows";

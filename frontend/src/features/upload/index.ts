@@ -1,16 +1,19 @@
-/** Upload page: drag-drop files, folders and zips; batched multipart upload with progress; the import summary. */
+/** Upload page: choose or drop files, folders and zips; the list with sizes waits for the
+ * Upload button; batched multipart upload with per-file progress; the import summary. */
 
 import { csrfToken } from "../../api/client";
 import type { ImportSummary } from "../../contract/types";
 import { clear, el } from "../ui";
+import type { Entry } from "./files";
+import { FileTable, formatBytes } from "./files";
+import type { UploadResult } from "./summary";
+import { renderSummary } from "./summary";
+
+export { caseOutcomeText, summaryHeading } from "./summary";
+export { fileProgress, formatBytes } from "./files";
 
 const BATCH_BYTES = 256 * 1024 * 1024;
 const BATCH_FILES = 400;
-
-interface Entry {
-  file: File;
-  path: string;
-}
 
 /** Walk a dropped directory (webkitGetAsEntry API) into files with their relative paths. */
 async function walk(entry: FileSystemEntry, prefix = ""): Promise<Entry[]> {
@@ -45,11 +48,7 @@ export function batches(entries: Entry[]): Entry[][] {
   return out;
 }
 
-function send(
-  url: string,
-  batch: Entry[],
-  onProgress: (loaded: number) => void,
-): Promise<{ status: number; body: ImportSummary }> {
+function send(url: string, batch: Entry[], onProgress: (loaded: number) => void): Promise<UploadResult> {
   return new Promise((resolve) => {
     const form = new FormData();
     for (const e of batch) form.append("files", e.file, e.path);
@@ -102,52 +101,88 @@ export function mountUpload(root: HTMLElement): void {
     "div",
     { class: "dropzone", "data-testid": "dropzone" },
     el("div", { class: "big" }, "Drop DICOM files, folders, zip archives, NIfTI or labelme folders here"),
-    el("div", {}, "Everything is uploaded to this project and de-identified on arrival."),
+    el("div", {}, "Nothing is sent until you press Upload; images are de-identified on arrival."),
     el("div", { class: "actions" }, pickFiles, pickDir),
     filesInput,
     dirInput,
   );
+  const start = el("button", { class: "primary", "data-testid": "upload-start" }, "Upload");
+  const cancel = el("button", { "data-testid": "upload-clear" }, "Clear");
   const bar = el("div");
   const progress = el("div", { class: "progress", "data-testid": "upload-progress" }, bar);
   const status = el("div", { class: "muted", "data-testid": "upload-status" });
-  const list = el("div", { class: "upload-list" }, status, progress);
+  const files = new FileTable();
+  const confirm = el("div", { class: "upload-confirm" }, status, el("div", { class: "actions" }, start, cancel));
+  const list = el("div", { class: "upload-list" }, confirm, progress, files.root);
   list.style.display = "none";
   const summary = el("div", { class: "summary", "data-testid": "upload-summary" });
   root.append(zone, list, summary);
 
+  let staged: Entry[] = [];
   let busy = false;
-  const run = async (entries: Entry[]) => {
+  const stage = (entries: Entry[]) => {
+    if (busy) return;
+    zone.classList.remove("over");
+    staged = [...staged, ...entries];
+    clear(summary);
+    bar.style.width = "0";
+    list.style.display = staged.length ? "" : "none";
+    start.hidden = cancel.hidden = false;
+    start.disabled = staged.length === 0;
+    const total = staged.reduce((n, e) => n + e.file.size, 0);
+    const count = `${staged.length} file${staged.length === 1 ? "" : "s"}`;
+    start.textContent = `Upload ${count}`;
+    status.textContent = `Ready to upload ${count} (${formatBytes(total)}). Check the list, then press Upload.`;
+    files.show(staged, (index) => {
+      staged = staged.filter((_, i) => i !== index);
+      stage([]);
+    });
+  };
+  const run = async () => {
+    const entries = staged;
     if (busy || entries.length === 0) return;
     busy = true;
-    zone.classList.remove("over");
-    list.style.display = "";
-    clear(summary);
+    start.hidden = cancel.hidden = true;
+    files.show(entries, null);
     const total = entries.reduce((n, e) => n + e.file.size, 0) || 1;
     let done = 0;
-    const all: { status: number; body: ImportSummary }[] = [];
+    let from = 0;
+    const all: UploadResult[] = [];
     const parts = batches(entries);
     for (const [k, b] of parts.entries()) {
-      status.textContent = `Uploading ${entries.length} files (${(total / 1048576).toFixed(1)} MB), part ${k + 1} of ${parts.length}…`;
+      status.textContent = `Uploading ${entries.length} files (${formatBytes(total)}), part ${k + 1} of ${parts.length}…`;
       const size = b.reduce((n, e) => n + e.file.size, 0);
       const res = await send(url, b, (loaded) => {
         bar.style.width = `${Math.min(100, ((done + loaded) / total) * 100).toFixed(1)}%`;
+        files.progress(from, loaded, b.length);
       });
+      const skipped = new Map((res.body.skipped ?? []).map((s) => [s.file, s.reason]));
+      const failed =
+        res.status === 0 || (res.status >= 400 && !res.body.skipped?.length)
+          ? (res.body.detail ?? `HTTP ${res.status}`)
+          : null;
+      files.finish(from, b.length, skipped, failed);
       done += size;
+      from += b.length;
       bar.style.width = `${((done / total) * 100).toFixed(1)}%`;
       all.push(res);
     }
     status.textContent = "Upload finished.";
     renderSummary(summary, all);
+    staged = [];
     busy = false;
   };
-  filesInput.addEventListener(
-    "change",
-    () => void run(Array.from(filesInput.files ?? [], (f) => ({ file: f, path: f.name }))),
-  );
-  dirInput.addEventListener(
-    "change",
-    () => void run(Array.from(dirInput.files ?? [], (f) => ({ file: f, path: f.webkitRelativePath || f.name }))),
-  );
+  start.addEventListener("click", () => void run());
+  cancel.addEventListener("click", () => {
+    staged = [];
+    stage([]);
+  });
+  const pick = (input: HTMLInputElement, path: (f: File) => string) => {
+    stage(Array.from(input.files ?? [], (f) => ({ file: f, path: path(f) })));
+    input.value = ""; // choosing the same file again is a change too
+  };
+  filesInput.addEventListener("change", () => pick(filesInput, (f) => f.name));
+  dirInput.addEventListener("change", () => pick(dirInput, (f) => f.webkitRelativePath || f.name));
   zone.addEventListener("dragover", (e) => {
     e.preventDefault();
     zone.classList.add("over");
@@ -157,64 +192,7 @@ export function mountUpload(root: HTMLElement): void {
     e.preventDefault();
     const items = Array.from(e.dataTransfer?.items ?? []);
     const roots = items.map((i) => i.webkitGetAsEntry?.()).filter((x): x is FileSystemEntry => !!x);
-    if (roots.length) void Promise.all(roots.map((r) => walk(r))).then((l) => run(l.flat()));
-    else void run(Array.from(e.dataTransfer?.files ?? [], (f) => ({ file: f, path: f.name })));
+    if (roots.length) void Promise.all(roots.map((r) => walk(r))).then((l) => stage(l.flat()));
+    else stage(Array.from(e.dataTransfer?.files ?? [], (f) => ({ file: f, path: f.name })));
   });
-}
-
-function renderSummary(root: HTMLElement, results: { status: number; body: ImportSummary }[]): void {
-  const cases = results.flatMap((r) => r.body.cases ?? []);
-  const skipped = results.flatMap((r) => r.body.skipped ?? []);
-  const series = results.reduce((n, r) => n + (r.body.series ?? 0), 0);
-  const images = results.reduce((n, r) => n + (r.body.images ?? 0), 0);
-  const failed = results.filter((r) => r.status >= 400 || r.status === 0);
-  root.append(el("h2", {}, failed.length === results.length ? "Nothing was imported" : "Import summary"));
-  root.append(
-    el(
-      "div",
-      { class: "stats" },
-      el("div", { "data-testid": "summary-cases" }, el("b", {}, String(cases.length)), "cases"),
-      el("div", { "data-testid": "summary-series" }, el("b", {}, String(series)), "series"),
-      el("div", { "data-testid": "summary-images" }, el("b", {}, String(images)), "images"),
-      el("div", { "data-testid": "summary-skipped" }, el("b", {}, String(skipped.length)), "files skipped"),
-    ),
-  );
-  for (const f of failed)
-    if (f.body.detail) root.append(el("p", { class: "message error", "data-testid": "upload-error" }, f.body.detail));
-  if (cases.length) {
-    const t = el(
-      "table",
-      { "data-testid": "summary-case-table" },
-      el("thead", {}, el("tr", {}, el("th", {}, "Case"), el("th", {}, ""))),
-    );
-    const tb = el("tbody");
-    for (const c of cases)
-      tb.append(
-        el(
-          "tr",
-          {},
-          el("td", {}, el("a", { href: `/cases/${c.id}/` }, c.pseudonym)),
-          el(
-            "td",
-            {},
-            c.created ? el("span", { class: "badge ok" }, "new") : el("span", { class: "badge" }, "added to existing"),
-          ),
-        ),
-      );
-    t.append(tb);
-    root.append(t);
-  }
-  if (skipped.length) {
-    root.append(el("h2", {}, "Skipped files"));
-    const t = el(
-      "table",
-      { class: "skipped", "data-testid": "skipped-table" },
-      el("thead", {}, el("tr", {}, el("th", {}, "File"), el("th", {}, "Reason"))),
-    );
-    const tb = el("tbody");
-    for (const s of skipped)
-      tb.append(el("tr", { "data-testid": "skipped-row" }, el("td", {}, s.file), el("td", {}, s.reason)));
-    t.append(tb);
-    root.append(t);
-  }
 }

@@ -104,7 +104,7 @@ class MaskCache:
         return out if out is not None and out.any() else None
 
 
-def _crop(a: BoolArray, b: BoolArray) -> tuple[BoolArray, BoolArray]:
+def crop_to_union(a: BoolArray, b: BoolArray) -> tuple[BoolArray, BoolArray]:
     """Both masks cut to their union's box plus one pixel: Dice and HD95 are unchanged
     (the border pixel keeps inner surfaces inner) and the distance maps are small."""
     both = a | b
@@ -135,7 +135,7 @@ def area_agreement(
             total += int((ma if mb is None else mb).sum())  # type: ignore[union-attr]
             continue
         counts["both"] += 1
-        ca, cb = _crop(ma, mb)
+        ca, cb = crop_to_union(ma, mb)
         overlap += int(np.sum(ca & cb))
         total += int(ca.sum()) + int(cb.sum())
         spacing = cache.grids[image].spacing

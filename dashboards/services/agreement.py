@@ -104,7 +104,7 @@ def _model_reads(reads: list[Read]) -> list[Counted]:
     ]
 
 
-def _revision_data(case_id: int, revision_ids: set[int]) -> dict[int, RevisionData]:
+def revision_data(case_id: int, revision_ids: set[int]) -> dict[int, RevisionData]:
     measured: dict[int, dict[str, dict[int, dict[str, Any]]]] = defaultdict(
         lambda: {"sagittal": {}, "axial": {}}
     )
@@ -149,7 +149,7 @@ def agreement_rows_compute(*, case_id: int) -> list[AgreementRow]:
     pairs = _pairs(case, reads)
     if not pairs:
         return []
-    revisions = _revision_data(
+    revisions = revision_data(
         case_id, {c.revision_id for c, _ in pairs} | {ref[1] for _, ref in pairs}
     )
     images = {key for data in revisions.values() for key in data.shapes}

@@ -16,6 +16,7 @@ from annotation.selectors.agreement import (
     MaskCache,
     ShapesByImage,
     Structures,
+    crop_to_union,
     keypoint_agreement,
 )
 from annotation.selectors.geometry import ImageGeometry
@@ -43,16 +44,6 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _crop(a: BoolArray, b: BoolArray) -> tuple[BoolArray, BoolArray]:
-    """Both masks cut to their union's box plus a pixel (the distance maps stay small)."""
-    both = a | b
-    rows, cols = np.flatnonzero(both.any(axis=1)), np.flatnonzero(both.any(axis=0))
-    top, left = max(int(rows[0]) - 1, 0), max(int(cols[0]) - 1, 0)
-    return a[top : int(rows[-1]) + 2, left : int(cols[-1]) + 2], b[
-        top : int(rows[-1]) + 2, left : int(cols[-1]) + 2
-    ]
-
-
 def area_values(
     *,
     cache: MaskCache,
@@ -74,7 +65,7 @@ def area_values(
             continue
         grid = cache.grids[image]
         empty = np.zeros((grid.rows, grid.columns), dtype=bool)
-        ca, cb = _crop(empty if ma is None else ma, empty if mb is None else mb)
+        ca, cb = crop_to_union(empty if ma is None else ma, empty if mb is None else mb)
         flat_a.append(ca.ravel())
         flat_b.append(cb.ravel())
         if ma is not None and mb is not None and grid.spacing is not None:

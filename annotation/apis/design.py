@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -52,11 +53,13 @@ class DesignApi(WorkflowApi):
         overlap_percent = serializers.IntegerField(min_value=0, max_value=100)
         aided = serializers.DictField(child=serializers.BooleanField())
 
+    @extend_schema(responses={200: DesignOutputSerializer})
     def get(self, request: Request, slug: str) -> Response:
         project, role = access_project(user=request_user(request), slug=slug)
         require(may_view_design(role=role), "only reviewers and leads see the study design")
         return _design_reply(project)
 
+    @extend_schema(request=InputSerializer, responses={200: DesignOutputSerializer})
     def put(self, request: Request, slug: str) -> Response:
         user = request_user(request)
         project, role = access_project(user=user, slug=slug)
@@ -90,6 +93,7 @@ class SplitListApi(WorkflowApi):
                 raise serializers.ValidationError({"file": "Send the list as `file` or `csv`."})
             return attrs
 
+    @extend_schema(request=InputSerializer, responses={200: DesignOutputSerializer})
     def post(self, request: Request, slug: str) -> Response:
         user = request_user(request)
         project, role = access_project(user=user, slug=slug)

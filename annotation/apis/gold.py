@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,6 +41,7 @@ class GoldRevisionSerializer(RevisionFullSerializer):
 
 
 class GoldApi(WorkflowApi):
+    @extend_schema(request=None, responses={200: ReadSerializer, 201: ReadSerializer})
     def post(self, request: Request, case_id: int) -> Response:
         """The case's gold read, created by the first reviewer who opens it."""
         user = request_user(request)
@@ -56,6 +58,7 @@ class GoldComposeApi(WorkflowApi):
         parent = serializers.IntegerField(allow_null=True)  # type: ignore[assignment]
         structures = serializers.DictField(child=serializers.DictField())
 
+    @extend_schema(request=InputSerializer, responses={201: GoldRevisionSerializer})
     def post(self, request: Request, case_id: int) -> Response:
         user = request_user(request)
         case, role = access_case(user=user, case_id=case_id)
@@ -89,6 +92,9 @@ class GoldSignApi(WorkflowApi):
         head = GoldRevisionSerializer(allow_null=True)
         signature = SignatureSerializer(allow_null=True)
 
+    @extend_schema(
+        request=InputSerializer, responses={201: OutputSerializer, 409: ConflictSerializer}
+    )
     def post(self, request: Request, case_id: int) -> Response:
         user = request_user(request)
         case, role = access_case(user=user, case_id=case_id)
@@ -130,6 +136,7 @@ class CaseReturnApi(WorkflowApi):
         at = IsoDateTimeField(source="transition.at")
         comments = serializers.ListField(child=serializers.JSONField())
 
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
     def post(self, request: Request, case_id: int) -> Response:
         user = request_user(request)
         case, role = access_case(user=user, case_id=case_id)

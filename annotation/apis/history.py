@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -116,6 +118,7 @@ def history_events(history: CaseHistory) -> list[dict[str, Any]]:
 
 
 class CaseHistoryApi(WorkflowApi):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, case_id: int) -> Response:
         user = request_user(request)
         case, role = access_case(user=user, case_id=case_id)

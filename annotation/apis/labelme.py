@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +24,10 @@ from annotation.shapes import shapes_validate
 
 
 class ImageLabelmeExportApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("revision", int, required=False)],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request: Request, image_id: int) -> Response:
         image = Image.objects.select_related("series").filter(pk=image_id).first()
         if image is None:
@@ -58,6 +64,7 @@ class ReadLabelmeImportApi(APIView):
         parent = serializers.IntegerField(allow_null=True)  # type: ignore[assignment]
         data = serializers.JSONField()  # type: ignore[assignment]
 
+    @extend_schema(request=InputSerializer, responses={201: RevisionFullSerializer})
     def post(self, request: Request, read_id: int) -> Response:
         read, _ = access_read_for_write(user=request_user(request), read_id=read_id)
         payload = self.InputSerializer(data=request.data)

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation.apis.pagination import PageParams, list_response, page_params, paginated
 from annotation.apis.serializers import ProjectRowSerializer
 from annotation.auth import request_user
-from annotation.models import Membership
+from annotation.models import Membership, Role
 from annotation.selectors.access import access_project, in_token_scope
 from annotation.selectors.cases import project_list_for_user
 
@@ -31,6 +33,7 @@ class MeApi(APIView):
             rows = self.context["memberships"]
             return self.MembershipSerializer(rows, many=True).data
 
+    @extend_schema(responses={200: OutputSerializer})
     def get(self, request: Request) -> Response:
         user = request_user(request)
         memberships = [
@@ -42,14 +45,25 @@ class MeApi(APIView):
 
 
 class ProjectListApi(APIView):
+    class FilterSerializer(PageParams):
+        role = serializers.ChoiceField(choices=Role.choices, required=False, help_text="my role")
+
+    @paginated(ProjectRowSerializer, params=FilterSerializer)
     def get(self, request: Request) -> Response:
         user = request_user(request)
+        params = page_params(request, self.FilterSerializer)
         rows = [
             row
             for row in project_list_for_user(user=user)
             if in_token_scope(user=user, project_id=row.project_id)
+            and params.get("role") in (None, row.role)
         ]
-        return Response(ProjectRowSerializer(rows, many=True).data)
+        return list_response(
+            request,
+            rows,
+            params=params,
+            serialize=lambda page: ProjectRowSerializer(page, many=True).data,
+        )
 
 
 class ProjectDetailApi(APIView):
@@ -64,6 +78,7 @@ class ProjectDetailApi(APIView):
         def get_role(self, _project: object) -> str:
             return str(self.context["role"])
 
+    @extend_schema(responses={200: OutputSerializer})
     def get(self, request: Request, slug: str) -> Response:
         project, role = access_project(user=request_user(request), slug=slug)
         return Response(self.OutputSerializer(project, context={"role": role}).data)

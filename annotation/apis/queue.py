@@ -7,14 +7,16 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from annotation.apis.pagination import PageParams, list_response, page_params, paginated
 from annotation.apis.serializers import AuthorSerializer, IsoDateTimeField
 from annotation.apis.workflow import WorkflowApi
 from annotation.auth import request_user
-from annotation.models import Claim
+from annotation.models import Claim, ClaimPurpose
 from annotation.permissions import may_claim, may_see_claims, require
 from annotation.selectors.access import access_project, membership_role
 from annotation.selectors.queue import live_claims
@@ -62,7 +64,13 @@ def _claim_of_project_lead(*, request: Request, claim_id: int) -> tuple[Claim, A
     return claim, role
 
 
+class NextSerializer(serializers.Serializer[Any]):
+    claim = ClaimSerializer(allow_null=True)
+    detail = serializers.CharField(required=False)
+
+
 class QueueNextApi(WorkflowApi):
+    @extend_schema(request=None, responses={200: NextSerializer})
     def post(self, request: Request, slug: str) -> Response:
         user = request_user(request)
         project, role = access_project(user=user, slug=slug)
@@ -75,13 +83,33 @@ class QueueNextApi(WorkflowApi):
 
 
 class ClaimListApi(WorkflowApi):
+    class FilterSerializer(PageParams):
+        purpose = serializers.ChoiceField(choices=ClaimPurpose.choices, required=False)
+        user = serializers.IntegerField(required=False, min_value=1, help_text="the assignee")
+        case = serializers.IntegerField(required=False, min_value=1)
+
+    @paginated(ClaimSerializer, params=FilterSerializer)
     def get(self, request: Request, slug: str) -> Response:
         project, role = access_project(user=request_user(request), slug=slug)
         require(may_see_claims(role=role), "only the project's lead sees everybody's claims")
-        return Response(ClaimSerializer(live_claims(project=project), many=True).data)
+        params = page_params(request, self.FilterSerializer)
+        claims = live_claims(project=project)
+        if params.get("purpose"):
+            claims = claims.filter(purpose=params["purpose"])
+        if params.get("user"):
+            claims = claims.filter(user_id=params["user"])
+        if params.get("case"):
+            claims = claims.filter(case_id=params["case"])
+        return list_response(
+            request,
+            claims,
+            params=params,
+            serialize=lambda rows: ClaimSerializer(rows, many=True).data,
+        )
 
 
 class ClaimRenewApi(WorkflowApi):
+    @extend_schema(request=None, responses={200: ClaimSerializer})
     def post(self, request: Request, claim_id: int) -> Response:
         claim = claim_renew(claim_id=claim_id, user=request_user(request))
         claim = Claim.objects.select_related("case", "user").get(pk=claim.pk)
@@ -89,6 +117,7 @@ class ClaimRenewApi(WorkflowApi):
 
 
 class ClaimReleaseApi(WorkflowApi):
+    @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, claim_id: int) -> Response:
         user = request_user(request)
         claim, role = _claim_of_project_lead(request=request, claim_id=claim_id)
@@ -104,6 +133,7 @@ class ClaimReassignApi(WorkflowApi):
     class InputSerializer(serializers.Serializer[Any]):
         user = serializers.IntegerField()
 
+    @extend_schema(request=InputSerializer, responses={200: ClaimSerializer})
     def post(self, request: Request, claim_id: int) -> Response:
         user = request_user(request)
         claim, role = _claim_of_project_lead(request=request, claim_id=claim_id)

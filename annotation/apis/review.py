@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -85,6 +86,7 @@ class CaseReviewApi(WorkflowApi):
         gold = serializers.JSONField()
         agreement = serializers.JSONField()
 
+    @extend_schema(responses={200: OutputSerializer})
     def get(self, request: Request, case_id: int) -> Response:
         user = request_user(request)
         case, role = access_case(user=user, case_id=case_id)

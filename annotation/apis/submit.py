@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,6 +21,7 @@ from annotation.services.submit import read_problems, read_submit
 class ReadCheckApi(WorkflowApi):
     """What the read lacks before it may be submitted (anyone who sees the read)."""
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, read_id: int) -> Response:
         read, _role = access_read(user=request_user(request), read_id=read_id)
         problems = read_problems(read=read)
@@ -44,6 +47,9 @@ class ReadSubmitApi(WorkflowApi):
         def get_case_state(self, _submission: Any) -> str:
             return str(self.context["case_state"])
 
+    @extend_schema(
+        request=InputSerializer, responses={201: OutputSerializer, 422: OpenApiTypes.OBJECT}
+    )
     def post(self, request: Request, read_id: int) -> Response:
         user = request_user(request)
         read, _role = access_read(user=user, read_id=read_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,6 +30,7 @@ class CaseReopenApi(WorkflowApi):
         reason = serializers.CharField()
         at = IsoDateTimeField()
 
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
     def post(self, request: Request, case_id: int) -> Response:
         user = request_user(request)
         case, role = access_case(user=user, case_id=case_id)

@@ -69,6 +69,7 @@ def case_page(
     page_size: int,
     state: str | None = None,
     view: str | None = None,
+    split: str | None = None,
 ) -> tuple[int, list[Case]]:
     """One page of a project's cases with their series: a fixed number of queries.
     ``read_count`` counts only the reads this user may see (blinding); each row also carries
@@ -78,6 +79,8 @@ def case_page(
     cases: QuerySet[Case] = _with_my_work(Case.objects.filter(project=project), user=user)
     if state:
         cases = cases.filter(state=state)
+    if split:
+        cases = cases.filter(split=split)
     if view:
         cases = cases.filter(_view_q(view=view, role=role))
     count = cases.count()

@@ -126,7 +126,7 @@ def pacs_import_run(*, import_id: int) -> PacsImport:
     except Exception:
         logger.exception("PACS import %s stopped", job.pk)
         errors.append(INTERNAL_ERROR)
-    _finish(job, errors=errors, summary=summary)
+    job = _finish(job, errors=errors, summary=summary)
     created = tuple(c.id for c in summary.cases if c.created)
     if created:
         publish(
@@ -290,7 +290,7 @@ def _ingest_study(
         )
 
 
-def _finish(job: PacsImport, *, errors: list[str], summary: ImportSummary) -> None:
+def _finish(job: PacsImport, *, errors: list[str], summary: ImportSummary) -> PacsImport:
     done, total = job.instances_done, job.instances_total
     with transaction.atomic():
         job = PacsImport.objects.select_for_update().get(pk=job.pk)
@@ -312,3 +312,4 @@ def _finish(job: PacsImport, *, errors: list[str], summary: ImportSummary) -> No
         job.finished_at = timezone.now()
         job.save()
         import_announce(job)
+    return job

@@ -15,7 +15,9 @@ PAGES = {"progress": "Progress", "agreement": "Model agreement"}
 
 def _page(request: HttpRequest, slug: str, page: str) -> HttpResponse:
     project, role = access_project(user=request.user, slug=slug)
-    require(may_view_dashboard(role=role), "only the project's leads and reviewers see its dashboards")
+    require(
+        may_view_dashboard(role=role), "only the project's leads and reviewers see its dashboards"
+    )
     return render(
         request,
         "dashboards/dashboard.html",

@@ -19,6 +19,8 @@ export default defineConfig({
         styles: resolve(import.meta.dirname, "src/pages/styles.ts"),
         review: resolve(import.meta.dirname, "src/pages/review.ts"),
         history: resolve(import.meta.dirname, "src/pages/history.ts"),
+        measurements: resolve(import.meta.dirname, "src/pages/measurements.ts"),
+        dashboard: resolve(import.meta.dirname, "src/pages/dashboard.ts"),
       },
     },
   },

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,6 +43,12 @@ class CaseMeasurementsApi(APIView):
         signed = serializers.BooleanField()
         results = RevisionMeasurementsApi.OutputSerializer.ResultSerializer(many=True)
 
+    class OutputSerializer(serializers.Serializer[Any]):
+        case = serializers.IntegerField()
+        role = serializers.CharField()
+        reads = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(request=None, responses={200: OutputSerializer})
     def get(self, request: Request, case_id: int) -> Response:
         user = request_user(request)
         case, role = access_case(user=user, case_id=case_id)
@@ -72,10 +79,7 @@ class CaseMeasurementsApi(APIView):
             }
             for r in colour_key(case=case, reads=reads)
         ]
+        reads_out = self.ReadSerializer(out, many=True).data
         return Response(
-            {
-                "case": case.pk,
-                "role": role,
-                "reads": self.ReadSerializer(out, many=True).data,
-            }
+            self.OutputSerializer({"case": case.pk, "role": role, "reads": reads_out}).data
         )

@@ -155,6 +155,8 @@ NOT_READ_CONTENT = {
     "project-list": "projects",
     "upload": "the import page",
     "project-settings": "settings",
+    "dashboard-progress": "the page shell, leads and reviewers only (figures: the API)",
+    "dashboard-agreement": "the page shell, leads and reviewers only (figures: the API)",
 }
 
 

@@ -436,6 +436,19 @@ HTTP_ROWS: tuple[Row, ...] = (
         lambda w: f"/api/cases/{w.case.pk}/measurements",
         API_MEMBERS,
     ),
+    # ----- dashboard pages (issue 12): leads and reviewers; the figures come from the API -----
+    Row(
+        "dashboard-progress",
+        "get",
+        lambda w: f"/projects/{w.slug}/dashboards/progress",
+        REVIEWERS_PAGE,
+    ),
+    Row(
+        "dashboard-agreement",
+        "get",
+        lambda w: f"/projects/{w.slug}/dashboards/agreement",
+        REVIEWERS_PAGE,
+    ),
     # ----- PACS (issue 15 §3): leads only; an empty body or query is refused after the check -----
     Row("api-pacs-connection", "get", lambda w: f"/api/projects/{w.slug}/pacs/connection", LEADS),
     Row(

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import type { CaseRead } from "./model";
+import { chordsOf, emptyHint, levelRows, mainRows, narrowestAxial, readHeading, sections } from "./model";
+
+const chord = {
+  name: "d_i",
+  points: [[1, 2] as [number, number], [3, 4] as [number, number]] as [[number, number], [number, number]],
+};
+
+function read(id: number, over: Partial<CaseRead> = {}): CaseRead {
+  return {
+    id,
+    kind: "human",
+    key: "annotator",
+    colour: "#E69F00",
+    title: "Annotator",
+    name: "",
+    author: { id: 1, username: "alice" },
+    revision: 10 + id,
+    revision_number: 1,
+    submitted_at: null,
+    signed: false,
+    results: [],
+    ...over,
+  };
+}
+
+const sag = (values: Record<string, unknown>) => ({
+  image: 1,
+  view: "sagittal",
+  values,
+  chords: [chord],
+  warnings: [],
+  missing: [],
+});
+const ax = (image: number, values: Record<string, unknown>) => ({
+  image,
+  view: "axial",
+  values,
+  chords: [],
+  warnings: [],
+  missing: [],
+});
+
+describe("the per-case measurement table", () => {
+  it("puts each read's MSCC, MCC, level, TA and CR side by side, each linked to its image", () => {
+    const a = read(1, {
+      results: [sag({ mscc_percent: 18.64, mcc_percent: 30, d_i_level: "C5" }), ax(5, { ta: 70, cr: 0.5 })],
+    });
+    const gold = read(2, { kind: "gold", title: "Gold standard", signed: true, results: [sag({ mscc_percent: 20 })] });
+    const rows = mainRows([a, gold]);
+    const mscc = rows.find((r) => r.key === "mscc_percent");
+    expect(mscc?.cells.map((c) => c.text)).toEqual(["18.6 %", "20.0 %"]);
+    expect(mscc?.cells[0]).toMatchObject({ value: 18.64, read: 1, image: 1 });
+    expect(rows.find((r) => r.key === "d_i_level")?.cells.map((c) => c.text)).toEqual(["C5", "—"]);
+    const ta = rows.find((r) => r.key === "ta");
+    expect(ta?.cells[0]).toMatchObject({ text: "70.00 mm²", image: 5 });
+    expect(ta?.cells[1]).toMatchObject({ text: "—", value: null, image: null });
+    expect(readHeading(gold)).toBe("Gold standard (signed)");
+    expect(readHeading(a)).toBe("Annotator · alice");
+    expect(chordsOf([a], 1, 1)).toEqual([chord]);
+  });
+
+  it("takes TA and CR at the narrowest axial level", () => {
+    const r = read(1, { results: [ax(5, { ta: 80, cr: 0.6 }), ax(6, { ta: 60, cr: 0.4 }), ax(7, { ta: null })] });
+    expect(narrowestAxial(r)?.image).toBe(6);
+  });
+
+  it("marks per-level values outside seed 000's healthy ranges", () => {
+    const r = read(1, { results: [ax(5, { ta: 40, transverse: 12, ap: 7 }), ax(6, { ta: 70 })] });
+    const rows = levelRows(
+      [r],
+      (i) => `axial ${i}`,
+      (i) => i,
+    );
+    const low = rows.find((x) => x.key === "5:ta");
+    expect(low?.label).toBe("axial 5 · Cord area");
+    expect(low?.cells[0].outside).toMatch(/outside the healthy range 53.71–110.32 mm²/);
+    expect(rows.find((x) => x.key === "6:ta")?.cells[0].outside).toBeNull();
+    expect(rows.some((x) => x.key === "6:transverse")).toBe(false);
+  });
+
+  it("explains an empty page", () => {
+    expect(emptyHint([])).toBe("No read of this case is visible to you yet.");
+    expect(emptyHint([read(1, { revision: null })])).toBe("No read has been saved yet.");
+    const parts = sections([read(1)], String, Number);
+    expect(parts[0].empty).toMatch(/draw the cord and canal/);
+    expect(parts[1].empty).toMatch(/axial slice/);
+  });
+});

@@ -102,19 +102,38 @@ class SeriesBundle:
     def _column_dir(self) -> np.ndarray:
         return np.asarray(self.column_direction or (0.0, 1.0, 0.0), dtype=float)
 
-    def affine_lps(self) -> np.ndarray:
-        """4×4 from voxel (column i, row j, slice k) to LPS millimetres (pixel centres)."""
+    def evenly_spaced(self, *, tolerance_mm: float = 0.01) -> bool:
+        """Whether every slice lies where one affine puts it (first position + k × step).
+        False for slices at uneven gaps (axial slices placed at the disc levels)."""
+        positions = [i.position for i in self.images]
+        if any(p is None for p in positions) or len(positions) < 3:
+            return True
+        first, step = np.asarray(positions[0]), self.slice_step()
+        return all(
+            float(np.linalg.norm(np.asarray(p) - (first + k * step))) <= tolerance_mm
+            for k, p in enumerate(positions)
+        )
+
+    def single_slice_step(self) -> np.ndarray:
+        """The third axis of a one-slice volume: the normal, as long as the slice is thick."""
+        normal = np.cross(self._row_dir(), self._column_dir())
+        return np.asarray(normal * (self.slice_thickness or self.slice_spacing or 1.0))
+
+    def affine_lps(self, *, first: int = 0, single: bool = False) -> np.ndarray:
+        """4×4 from voxel (column i, row j, slice k) to LPS millimetres (pixel centres).
+        ``single``: the affine of image ``first`` alone (a slice of an unevenly spaced
+        series), its third axis the slice normal times the slice thickness."""
         affine = np.eye(4)
         affine[:3, 0] = self._row_dir() * self.pixel_spacing[1]
         affine[:3, 1] = self._column_dir() * self.pixel_spacing[0]
-        affine[:3, 2] = self.slice_step()
-        first = self.images[0].position if self.images else None
-        affine[:3, 3] = np.asarray(first if first is not None else (0.0, 0.0, 0.0))
+        affine[:3, 2] = self.single_slice_step() if single else self.slice_step()
+        origin = self.images[first].position if self.images else None
+        affine[:3, 3] = np.asarray(origin if origin is not None else (0.0, 0.0, 0.0))
         return affine
 
-    def affine_ras(self) -> np.ndarray:
+    def affine_ras(self, *, first: int = 0, single: bool = False) -> np.ndarray:
         """The NIfTI affine of a volume laid out as (column i, row j, slice k)."""
-        return np.asarray(LPS_TO_RAS @ self.affine_lps())
+        return np.asarray(LPS_TO_RAS @ self.affine_lps(first=first, single=single))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -50,12 +52,14 @@ class _DashboardApi(APIView):
 
 
 class ProgressApi(_DashboardApi):
+    @extend_schema(parameters=[FiltersSerializer], responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, slug: str) -> Response:
         project, filters = self._filters(request, slug)
         return Response(progress_summary(project=project, **filters))
 
 
 class AgreementApi(_DashboardApi):
+    @extend_schema(parameters=[FiltersSerializer], responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, slug: str) -> Response:
         project, filters = self._filters(request, slug)
         return Response(agreement_summary(project=project, **filters))

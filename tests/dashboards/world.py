@@ -54,7 +54,10 @@ def study_shapes(case: Case, rng: np.random.Generator) -> dict[str, list[dict[st
     sagittal = [i for i in images if i.series.orientation == "sagittal"]
     axial = [i for i in images if i.series.orientation == "axial"]
     mid = sagittal[(len(sagittal) - 1) // 2]
-    j = lambda scale: float(rng.normal(0, scale))  # noqa: E731
+
+    def j(scale: float) -> float:
+        return float(rng.normal(0, scale))
+
     shift = j(0.6)
     on_mid = [
         waisted("cord", 33 + shift, 39 + shift + j(0.4), 0.6 + abs(j(0.8))),

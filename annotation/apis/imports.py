@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -44,6 +45,10 @@ class ImportCreateApi(APIView):
         skipped = SkippedSerializer(many=True)
         notes = serializers.ListField(child=serializers.CharField())
 
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={201: OutputSerializer, 400: OutputSerializer},
+    )
     def post(self, request: Request, slug: str) -> Response:
         project, role = access_project(user=request_user(request), slug=slug)
         require(may_import(role=role), "only the project's leads and reviewers may import cases")

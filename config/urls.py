@@ -12,9 +12,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", include("dashboards.urls_corrections")),
     path("api/", include("pacs.urls_api")),
     path("api/", include("exports.urls_api")),
+    path("api/", include("reports.urls_api")),
     path("", include("annotation.urls_pages")),
     path("", include("measurements.urls_pages")),
     path("", include("dashboards.urls_pages")),
+    path("", include("reports.urls_pages")),
 ]
 if settings.ADMIN_ENABLED:
     urlpatterns.insert(0, path("admin/", admin.site.urls))

@@ -119,6 +119,8 @@ PROBED: dict[str, Probe] = {
     "case-list": lambda w: f"/projects/{w.case.project.slug}/",
     "api-models": lambda w: f"/api/projects/{w.case.project.slug}/models",
     "api-project-retrain-jobs": lambda w: f"/api/projects/{w.case.project.slug}/retrain/jobs",
+    "api-reports": lambda w: f"/api/projects/{w.case.project.slug}/reports",
+    "project-reports": lambda w: f"/projects/{w.case.project.slug}/reports",
 }
 # Routes that never answer with a read's content (why), or only to its author.
 NOT_READ_CONTENT = {
@@ -157,6 +159,9 @@ NOT_READ_CONTENT = {
     "project-settings": "settings",
     "dashboard-progress": "the page shell, leads and reviewers only (figures: the API)",
     "dashboard-agreement": "the page shell, leads and reviewers only (figures: the API)",
+    "api-report": "a study report: refused to anyone who may not see every read (may_request_report)",
+    "api-report-html": "a study report: refused to anyone who may not see every read",
+    "api-report-csv": "a study report: refused to anyone who may not see every read",
 }
 
 

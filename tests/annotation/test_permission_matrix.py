@@ -115,6 +115,19 @@ def _candidate_model() -> int:
     return version.pk
 
 
+def _finished_report(world: World) -> int:
+    """A study report of the world's project, generated once (by the real job)."""
+    from reports.models import ReportJob
+    from reports.services import report_request, report_run
+
+    done = ReportJob.objects.filter(project__slug=world.slug, status="succeeded").first()
+    if done is None:
+        job = report_request(project=world.case.project, requested_by=None, split="all")
+        report_run(job_id=job.pk)
+        return job.pk
+    return done.pk
+
+
 @dataclass(frozen=True)
 class Row:
     name: str  # the URL name ("admin:" for the whole admin site)
@@ -414,6 +427,17 @@ HTTP_ROWS: tuple[Row, ...] = (
         lambda w: f"/api/projects/{w.slug}/models/{_candidate_model()}/activate",
         LEAD_WRITE,
     ),
+    Row("api-project-strategy", "get", lambda w: f"/api/projects/{w.slug}/strategy", API_MEMBERS),
+    Row(
+        "api-project-strategy",
+        "put",
+        lambda w: f"/api/projects/{w.slug}/strategy",
+        _status(anonymous=403, outsider=404, default=403, lead=200),
+        body=lambda w: {"strategy": "first"},
+    ),
+    Row(
+        "api-project-corrections", "get", lambda w: f"/api/projects/{w.slug}/corrections", REVIEWERS
+    ),
     # ----- measurements API -----
     Row(
         "api-revision-measurements",
@@ -472,6 +496,28 @@ HTTP_ROWS: tuple[Row, ...] = (
         lambda w: f"/api/projects/{w.slug}/pacs/imports/{_pacs_import(w)}/retry",
         _status(anonymous=403, outsider=404, default=403, lead=409),  # a queued job is not retried
     ),
+    # ----- study reports: only members who may see every read (blinded: reviewers, leads) -----
+    Row(
+        "api-reports",
+        "post",
+        lambda w: f"/api/projects/{w.slug}/reports",
+        _status(anonymous=403, outsider=404, default=403, reviewer=202, lead=202),
+    ),
+    Row("api-reports", "get", lambda w: f"/api/projects/{w.slug}/reports", REVIEWERS),
+    Row("api-report", "get", lambda w: f"/api/reports/{_finished_report(w)}", REVIEWERS),
+    Row(
+        "api-report-html",
+        "get",
+        lambda w: f"/api/reports/{_finished_report(w)}/report.html",
+        REVIEWERS,
+    ),
+    Row(
+        "api-report-csv",
+        "get",
+        lambda w: f"/api/reports/{_finished_report(w)}/report.csv",
+        REVIEWERS,
+    ),
+    Row("project-reports", "get", lambda w: f"/projects/{w.slug}/reports", REVIEWERS_PAGE),
     # ----- the admin site (when enabled): staff only, and nobody in the cast is staff -----
     Row("admin:", "get", lambda w: "/admin/", _status(anonymous=302, outsider=302, default=302)),
 )

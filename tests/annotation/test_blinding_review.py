@@ -159,7 +159,7 @@ NOT_READ_CONTENT = {
     "project-settings": "settings",
     "dashboard-progress": "the page shell, leads and reviewers only (figures: the API)",
     "dashboard-agreement": "the page shell, leads and reviewers only (figures: the API)",
-    "api-report": "a study report: refused to anyone who may not see every read (may_request_report)",
+    "api-report": "a study report: refused to whoever may not see every read (may_request_report)",
     "api-report-html": "a study report: refused to anyone who may not see every read",
     "api-report-csv": "a study report: refused to anyone who may not see every read",
 }

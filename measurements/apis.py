@@ -7,6 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
@@ -41,6 +43,7 @@ class RevisionMeasurementsApi(APIView):
         revision = serializers.IntegerField()
         results = ResultSerializer(many=True)
 
+    @extend_schema(responses={200: OutputSerializer})
     def get(self, request: Request, revision_id: int) -> Response:
         read_id = Revision.objects.filter(pk=revision_id).values_list("read_id", flat=True).first()
         if read_id is None:
@@ -88,6 +91,9 @@ class CaseMeasurePreviewApi(APIView):
 
     throttle_classes = [MeasurePreviewThrottle]
 
+    @extend_schema(
+        request=OpenApiTypes.OBJECT, responses={200: OutputSerializer, 400: OpenApiTypes.OBJECT}
+    )
     def post(self, request: Request, case_id: int) -> Response:
         case, _ = access_case(user=request_user(request), case_id=case_id)
         try:
@@ -108,6 +114,11 @@ class CaseReviewMeasurementsApi(APIView):
         revision = serializers.IntegerField(source="head_id", allow_null=True)
         results = RevisionMeasurementsApi.OutputSerializer.ResultSerializer(many=True)
 
+    @extend_schema(
+        responses={
+            200: inline_serializer("CaseReviewMeasurements", {"reads": OutputSerializer(many=True)})
+        }
+    )
     def get(self, request: Request, case_id: int) -> Response:
         user = request_user(request)
         case, role = access_case(user=user, case_id=case_id)

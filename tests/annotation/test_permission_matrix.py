@@ -520,6 +520,19 @@ HTTP_ROWS: tuple[Row, ...] = (
     Row("project-reports", "get", lambda w: f"/projects/{w.slug}/reports", REVIEWERS_PAGE),
     # ----- the admin site (when enabled): staff only, and nobody in the cast is staff -----
     Row("admin:", "get", lambda w: "/admin/", _status(anonymous=302, outsider=302, default=302)),
+    # ----- dashboards: read-only, for those who see every read (reviewers and leads) -----
+    Row(
+        "api-dashboard-progress",
+        "get",
+        lambda w: f"/api/projects/{w.slug}/dashboard/progress",
+        REVIEWERS,
+    ),
+    Row(
+        "api-dashboard-agreement",
+        "get",
+        lambda w: f"/api/projects/{w.slug}/dashboard/agreement",
+        REVIEWERS,
+    ),
 )
 
 WS_ROWS: dict[str, Callable[[World], str]] = {

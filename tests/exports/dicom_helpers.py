@@ -133,6 +133,13 @@ EXPECTED_WARNINGS = (
     "Warning - Missing attribute or value that would be needed to build DICOMDIR - Study Date",
     "Warning - Missing attribute or value that would be needed to build DICOMDIR - Study Time",
 )
+# The SR's MSCC, MCC, TA and CR have no standard codes: they use a private coding scheme
+# (declared in CodingSchemeIdentificationSequence), which dciodvfy does not know.
+SR_WARNINGS = (
+    *EXPECTED_WARNINGS,
+    "Warning - Unrecognized defined term <99SPINELABEL> for value 1 of attribute "
+    "<Coding Scheme Designator>",
+)
 
 
 def _values(dataset: Dataset) -> Iterator[str]:

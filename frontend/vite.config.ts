@@ -21,6 +21,7 @@ export default defineConfig({
         history: resolve(import.meta.dirname, "src/pages/history.ts"),
         measurements: resolve(import.meta.dirname, "src/pages/measurements.ts"),
         dashboard: resolve(import.meta.dirname, "src/pages/dashboard.ts"),
+        profile: resolve(import.meta.dirname, "src/pages/profile.ts"),
       },
     },
   },

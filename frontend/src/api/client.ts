@@ -66,6 +66,11 @@ export async function postJSON<T>(url: string, body: unknown): Promise<T> {
   return parse<T>(await request("POST", url, body));
 }
 
+/** DELETE; a 204 answers null. */
+export async function deleteJSON<T = null>(url: string): Promise<T> {
+  return parse<T>(await request("DELETE", url));
+}
+
 export async function postForm<T>(url: string, form: FormData): Promise<T> {
   return parse<T>(await request("POST", url, form));
 }

@@ -40,6 +40,7 @@ from annotation.domain_events import (
 from annotation.services.comments import comment_posted_announce, comment_resolved_announce
 from annotation.services.design import splits_assign_new
 from annotation.services.gold import gold_provenance_on_save, gold_signed_announce
+from dashboards.services.corrections import correction_on_gold, correction_on_submit
 from dashboards.services.events import (
     activity_on_save,
     agreement_on_gold,
@@ -56,6 +57,7 @@ from dashboards.services.events import (
 from inference.announcements import job_finished_announce
 from inference.services.jobs import prelabel_on_import
 from inference.services.retrain import retrain_on_gold_signed
+from inference.services.scores import scores_on_prelabel
 from measurements.services import measurements_announce, measurements_on_save
 
 SUBSCRIBERS: tuple[Subscriber[Any], ...] = (
@@ -78,6 +80,7 @@ SUBSCRIBERS: tuple[Subscriber[Any], ...] = (
     on(ReadSubmitted, AFTER_COMMIT, read_submitted_announce, does="live: read.submitted"),
     on(ReadSubmitted, IN_TRANSACTION, agreement_on_submit, does="dashboard: case's agreement"),
     on(ReadSubmitted, AFTER_COMMIT, dashboard_on_submit, does="live: dashboard.changed"),
+    on(ReadSubmitted, AFTER_COMMIT, correction_on_submit, does="queue: correction of pre-label"),
     # An import created cases.
     on(CasesImported, AFTER_COMMIT, splits_assign_new, does="split them by the study design"),
     on(CasesImported, AFTER_COMMIT, prelabel_on_import, does="queue pre-labelling if on"),
@@ -85,11 +88,13 @@ SUBSCRIBERS: tuple[Subscriber[Any], ...] = (
     on(JobFinished, AFTER_COMMIT, job_finished_announce, does="live: job.progress (final)"),
     on(JobFinished, IN_TRANSACTION, agreement_on_job, does="dashboard: model read agreement"),
     on(JobFinished, AFTER_COMMIT, dashboard_on_job, does="live: dashboard.changed"),
+    on(JobFinished, AFTER_COMMIT, scores_on_prelabel, does="queue: case's selection score"),
     # A reviewer signed the gold standard of a case.
     on(GoldSigned, AFTER_COMMIT, gold_signed_announce, does="live: gold.signed"),
     on(GoldSigned, AFTER_COMMIT, retrain_on_gold_signed, does="retrain after N new train gold"),
     on(GoldSigned, IN_TRANSACTION, agreement_on_gold, does="dashboard: case's agreement"),
     on(GoldSigned, AFTER_COMMIT, dashboard_on_gold, does="live: dashboard.changed"),
+    on(GoldSigned, AFTER_COMMIT, correction_on_gold, does="queue: correction of pre-label"),
     # A comment was posted, or its thread resolved or reopened.
     on(CommentPosted, AFTER_COMMIT, comment_posted_announce, does="live: comment.posted"),
     on(CommentResolved, AFTER_COMMIT, comment_resolved_announce, does="live: comment.resolved"),

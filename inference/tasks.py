@@ -19,3 +19,12 @@ def retrain_task(job_id: int) -> str:
 
     job = retrain_run(job_id=job_id)
     return str(job.status)
+
+
+@task(queue_name="default")
+def case_scores_task(project_id: int, strategy: str, case_ids: list[int] | None = None) -> int:
+    from annotation.models import Project
+    from inference.services.scores import case_scores_refresh
+
+    project = Project.objects.get(pk=project_id)
+    return case_scores_refresh(project=project, strategy=strategy, case_ids=case_ids)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from inference import apis
+from inference import apis, apis_strategy
 
 urlpatterns = [
     path("cases/<int:case_id>/prelabel", apis.CasePrelabelApi.as_view(), name="api-case-prelabel"),
@@ -32,5 +32,10 @@ urlpatterns = [
         "projects/<slug:slug>/models/<int:model_id>/activate",
         apis.ProjectModelActivateApi.as_view(),
         name="api-model-activate",
+    ),
+    path(
+        "projects/<slug:slug>/strategy",
+        apis_strategy.ProjectStrategyApi.as_view(),
+        name="api-project-strategy",
     ),
 ]

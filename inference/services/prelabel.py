@@ -44,7 +44,7 @@ def _active_models() -> dict[str, ModelVersion]:
     }
 
 
-def _series_arrays(series: Series) -> tuple[list[Image], list[np.ndarray]]:
+def series_arrays(series: Series) -> tuple[list[Image], list[np.ndarray]]:
     images = list(series.images.order_by("index"))
     arrays = [
         pixel_read(image.pixel_path, dtype=series.dtype, rows=series.rows, columns=series.columns)
@@ -84,7 +84,7 @@ def _predict_series(
     """Shapes and uncertainty per image id of one series."""
     session = get_session(model_path(version), sha256=version.sha256)
     contract = load_contract(version.contract)
-    images, arrays = _series_arrays(series)
+    images, arrays = series_arrays(series)
     spacing = (series.pixel_spacing_row, series.pixel_spacing_col)
     predictions = predict_slices(session, contract, arrays, [spacing] * len(arrays))
     keep_keypoints = _keypoint_slice(predictions) if contract.heatmap is not None else -1

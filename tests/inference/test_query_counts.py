@@ -6,8 +6,17 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from annotation.models import Case, Project
-from inference.models import JobStatus, ModelVersion, PrelabelJob, RetrainJob
+from annotation.models import Case, Project, Read, ReadKind
+from inference.models import (
+    CaseScore,
+    JobStatus,
+    ModelVersion,
+    PrelabelJob,
+    RetrainJob,
+    RetrainPolicy,
+    Strategy,
+)
+from measurements.models import Correction
 from tests.factories import make_cases_bulk, make_projects, make_users
 from tests.query_counts import Endpoint, assert_queries_do_not_grow
 
@@ -76,12 +85,51 @@ def models(n: int) -> tuple[Client, str]:
     return client, f"/api/projects/{project.slug}/models"
 
 
+def strategy(n: int) -> tuple[Client, str]:
+    project, cases, client = _cases(n)
+    RetrainPolicy.objects.create(project=project, strategy=Strategy.RANDOM)
+    CaseScore.objects.bulk_create(
+        CaseScore(case=case, strategy=Strategy.RANDOM, score=i / n) for i, case in enumerate(cases)
+    )
+    return client, f"/api/projects/{project.slug}/strategy"
+
+
+def corrections(n: int) -> tuple[Client, str]:
+    # The worst list stops at 20: 10 against 20; the summary reads every row in one query.
+    lead = make_users(count=1)[0]
+    project = make_projects(count=1, members=[lead], role="lead")[0]
+    cases = make_cases_bulk(project=project, count=n, series=1, slices=1)
+    reads = Read.objects.bulk_create(
+        Read(case=case, kind=kind) for case in cases for kind in (ReadKind.MODEL, ReadKind.GOLD)
+    )
+    Correction.objects.bulk_create(
+        Correction(
+            project=project,
+            case=case,
+            model_read=reads[2 * i],
+            model_revision_id=1,
+            read=reads[2 * i + 1],
+            revision_id=i + 1,
+            kind="gold",
+            areas={"sagittal cord": {"dice": 0.9, "hd95_mm": 1.0}},
+            keypoints={"C3_AS": 1.5},
+            magnitude=0.1 + i / (10 * n),
+        )
+        for i, case in enumerate(cases)
+    )
+    client = Client()
+    client.force_login(lead)
+    return client, f"/api/projects/{project.slug}/corrections"
+
+
 ENDPOINTS = [
     Endpoint("api-case-jobs", case_jobs, "jobs of the case"),
     Endpoint("api-job", job_detail, "jobs of the case"),
     Endpoint("api-project-jobs", project_jobs, "cases with jobs"),
     Endpoint("api-project-retrain-jobs", retrain_jobs, "retraining runs"),
     Endpoint("api-models", models, "registered models"),
+    Endpoint("api-project-strategy", strategy, "scored cases"),
+    Endpoint("api-project-corrections", corrections, "corrections"),
 ]
 
 

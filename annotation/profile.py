@@ -13,7 +13,7 @@ from annotation.models import Membership
 @login_required
 def profile_view(request: HttpRequest) -> HttpResponse:
     memberships = (
-        Membership.objects.filter(user_id=request.user.pk)
+        Membership.objects.filter(user_id=request.user.pk or 0)
         .select_related("project")
         .order_by("project__name")
     )

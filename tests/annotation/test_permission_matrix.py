@@ -87,6 +87,14 @@ def _pacs_import(world: World) -> int:
     return job.pk
 
 
+def _annotators_token() -> int:
+    """A new live token of the annotator (each request revokes at most one)."""
+    from annotation.services.tokens import token_create
+
+    token, _ = token_create(user=User.objects.get(username="annotator"), name="t", projects=[])
+    return token.pk
+
+
 def _empty(world: World) -> dict[str, Any]:
     return {}
 
@@ -126,6 +134,29 @@ def _finished_report(world: World) -> int:
         report_run(job_id=job.pk)
         return job.pk
     return done.pk
+
+
+def _leads_export(world: World) -> int:
+    """A finished CSV export of the annotator's reads, requested by the lead (exports)."""
+    from django.contrib.auth.models import User
+
+    from exports.models import ExportJob
+    from exports.run import export_run
+    from exports.services import ExportRequest, export_request
+
+    lead = User.objects.get(username="lead")
+    done = ExportJob.objects.filter(created_by=lead, status="succeeded").first()
+    if done is not None:
+        return done.pk
+    asked = ExportRequest(
+        split="", selection_kind="group", selection_value="annotator", formats=("csv",)
+    )
+    job = export_request(project=world.case.project, user=lead, role="lead", request=asked)
+    return export_run(job_id=job.pk).pk
+
+
+# An export is its requester's (the lead's here): everybody else is told it does not exist.
+EXPORT_OWNER = _status(anonymous=403, outsider=404, default=404, lead=200)
 
 
 @dataclass(frozen=True)
@@ -518,6 +549,40 @@ HTTP_ROWS: tuple[Row, ...] = (
         REVIEWERS,
     ),
     Row("project-reports", "get", lambda w: f"/projects/{w.slug}/reports", REVIEWERS_PAGE),
+    # ----- public API (issue 15 §2): schema and docs for anyone; my own tokens -----
+    Row(
+        "api-schema",
+        "get",
+        lambda w: "/api/schema/",
+        _status(anonymous=200, outsider=200, default=200),
+    ),
+    Row(
+        "api-docs", "get", lambda w: "/api/docs/", _status(anonymous=200, outsider=200, default=200)
+    ),
+    Row(
+        "profile",
+        "get",
+        lambda w: "/accounts/profile/",
+        _status(anonymous=302, outsider=200, default=200),
+    ),
+    Row(
+        "api-tokens",
+        "get",
+        lambda w: "/api/me/tokens",
+        _status(anonymous=403, outsider=200, default=200),
+    ),
+    Row(
+        "api-tokens",
+        "post",
+        lambda w: "/api/me/tokens",
+        _status(anonymous=403, outsider=400, default=400),  # every user; the name is missing
+    ),
+    Row(
+        "api-token",
+        "delete",
+        lambda w: f"/api/me/tokens/{_annotators_token()}",
+        _status(anonymous=403, outsider=404, default=404, annotator=204),  # only its owner
+    ),
     # ----- the admin site (when enabled): staff only, and nobody in the cast is staff -----
     Row("admin:", "get", lambda w: "/admin/", _status(anonymous=302, outsider=302, default=302)),
     # ----- dashboards: read-only, for those who see every read (reviewers and leads) -----
@@ -533,6 +598,35 @@ HTTP_ROWS: tuple[Row, ...] = (
         lambda w: f"/api/projects/{w.slug}/dashboard/agreement",
         REVIEWERS,
     ),
+)
+
+HTTP_ROWS += (
+    # ----- exports (issue 15): leads and reviewers; each export is its requester's -----
+    Row(
+        "api-project-exports",
+        "post",
+        lambda w: f"/api/projects/{w.slug}/exports",
+        _status(anonymous=403, outsider=404, default=403, reviewer=202, lead=202),
+        body=lambda w: {
+            "selection": {"kind": "group", "value": "annotator"},
+            "formats": ["csv"],
+        },
+    ),
+    Row("api-project-exports", "get", lambda w: f"/api/projects/{w.slug}/exports", REVIEWERS),
+    Row(
+        "api-project-export-formats",
+        "get",
+        lambda w: f"/api/projects/{w.slug}/exports/formats",
+        REVIEWERS,
+    ),
+    Row("api-export", "get", lambda w: f"/api/exports/{_leads_export(w)}", EXPORT_OWNER),
+    Row(
+        "api-export-download",
+        "get",
+        lambda w: f"/api/exports/{_leads_export(w)}/download",
+        EXPORT_OWNER,
+    ),
+    Row("project-exports", "get", lambda w: f"/projects/{w.slug}/exports", REVIEWERS_PAGE),
 )
 
 WS_ROWS: dict[str, Callable[[World], str]] = {
@@ -577,6 +671,8 @@ def _request(client: Client, row: Row, world: World) -> Any:
     body = row.body(world) if row.body is not None else {}
     if row.multipart:
         return client.post(url, data=body)
+    if row.method == "delete":
+        return client.delete(url)
     send = client.put if row.method == "put" else client.post
     return send(url, data=json.dumps(body), content_type="application/json")
 

@@ -22,11 +22,13 @@ DICOM_ANY = (("application/dicom", "*"),)
 
 
 class PacsError(Exception):
-    """A PACS fault; ``message`` is shown to the lead as is."""
+    """A PACS fault; ``message`` is shown to the lead as is. A fault of one study only
+    (``fatal=False``) lets the import go on with the next study."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, fatal: bool = True) -> None:
         super().__init__(message)
         self.message = message
+        self.fatal = fatal
 
 
 def client_for(connection: PacsConnection) -> DICOMwebClient:
@@ -66,7 +68,7 @@ def pacs_faults(connection: PacsConnection) -> Iterator[None]:
         yield
     except requests.HTTPError as exc:
         code = exc.response.status_code if exc.response is not None else 0
-        raise PacsError(_http_message(code)) from None
+        raise PacsError(_http_message(code), fatal=code != HTTPStatus.NOT_FOUND) from None
     except requests.Timeout:
         raise PacsError(
             f"the PACS at {where} did not answer within {connection.timeout_s:g} s (timeout)"

@@ -120,7 +120,7 @@ def pacs_import_run(*, import_id: int) -> PacsImport:
     summary = ImportSummary()
     errors: list[str] = []
     try:
-        _run(job, summary)
+        _run(job, summary, errors)
     except PacsError as exc:
         errors.append(exc.message)
     except Exception:
@@ -137,22 +137,35 @@ def pacs_import_run(*, import_id: int) -> PacsImport:
     return job
 
 
-def _run(job: PacsImport, summary: ImportSummary) -> None:
+def _run(job: PacsImport, summary: ImportSummary, errors: list[str]) -> None:
     project = job.project
     connection = connection_require(project=project)
     client = client_for(connection)
     plans: list[list[_Series]] = []
     count = len(job.studies)
     for index, study_uid in enumerate(job.studies, start=1):
-        with _labelled(f"study {index} of {count}"), pacs_faults(connection):
-            plans.append(_series_of(client, study_uid))
+        try:
+            with _labelled(f"study {index} of {count}"), pacs_faults(connection):
+                plans.append(_series_of(client, study_uid))
+        except PacsError as exc:
+            if exc.fatal:
+                raise
+            errors.append(exc.message)
+            plans.append([])
     job.instances_total = sum(s.instances for plan in plans for s in plan)
     progress = _Progress(job)
     progress.step(0, force=True)
     for index, (study_uid, plan) in enumerate(zip(job.studies, plans, strict=True), start=1):
         label = f"study {index} of {count}"
-        with _labelled(label):
-            _import_study(job, connection, client, study_uid, plan, label, progress, summary)
+        if not plan:
+            continue
+        try:
+            with _labelled(label):
+                _import_study(job, connection, client, study_uid, plan, label, progress, summary)
+        except PacsError as exc:
+            if exc.fatal:
+                raise
+            errors.append(exc.message)
     progress.step(0, force=True)
 
 
@@ -174,14 +187,17 @@ def _series_of(client: DICOMwebClient, study_uid: str) -> list[_Series]:
     found = client.search_for_series(
         study_instance_uid=study_uid, fields=["NumberOfSeriesRelatedInstances"]
     )
-    plan = []
+    numbered: list[tuple[int, _Series]] = []
     for item in found:
         uid = (item.get("0020000E", {}).get("Value") or [""])[0]
         instances = (item.get("00201209", {}).get("Value") or [0])[0]
+        number = (item.get("00200011", {}).get("Value") or [0])[0]
         if uid:
-            plan.append(_Series(uid=str(uid), instances=int(instances)))
+            numbered.append((int(number or 0), _Series(uid=str(uid), instances=int(instances))))
+    # In series-number order, so a retry after a fault resumes in the same order.
+    plan = [series for _number, series in sorted(numbered, key=lambda p: (p[0], p[1].uid))]
     if not plan:
-        raise PacsError("the PACS has no series in this study")
+        raise PacsError("the PACS has no series in this study", fatal=False)
     return plan
 
 
@@ -286,7 +302,8 @@ def _ingest_study(
         total = sum(s.instances for s in plan) or len(result.skipped)
         raise PacsError(
             f"{label}: nothing imported: {reason} "
-            f"({len(result.skipped)} of {total} instances refused)"
+            f"({len(result.skipped)} of {total} instances refused)",
+            fatal=False,
         )
 
 

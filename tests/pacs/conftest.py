@@ -40,7 +40,7 @@ def pacs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pacs]:
 
 
 @pytest.fixture
-def connect(project: Project, cast: dict[str, User]):  # type: ignore[no-untyped-def]
+def connect(project: Project, cast: dict[str, User]):
     """Point the project at a DICOMweb URL (the Orthanc, or a proxy in front of it)."""
 
     def set_to(

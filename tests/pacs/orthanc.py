@@ -20,7 +20,7 @@ PLUGIN_CANDIDATES = (
     Path("/usr/lib/orthanc/libOrthancDicomWeb.so"),
 )
 USER = "pacs-reader"
-PASSWORD = "orthanc-test-password"  # noqa: S105 - a throwaway server's test user
+PASSWORD = "orthanc-test-password"
 START_DEADLINE_S = 60.0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nibabel as nib
 import numpy as np
@@ -87,7 +88,7 @@ def real_series(folder: Path, *, study_uid: str) -> list[Path]:
     """The real sagittal T2 (sct_testing_t2) as one DICOM series: one slice per voxel
     plane along the left-right axis, geometry from the NIfTI affine (RAS to LPS)."""
     volume = real_volume("sct_testing_t2")
-    image = nib.load(volume.path)
+    image: Any = nib.load(volume.path)
     data = np.asarray(image.dataobj, dtype=np.float64)
     lps = np.diag([-1.0, -1.0, 1.0, 1.0]) @ image.affine
     axes = np.abs(lps[:3, :3])

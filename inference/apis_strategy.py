@@ -4,6 +4,7 @@ carry a score under it, and choose it (leads)."""
 from __future__ import annotations
 
 from django.db.models import Count, Max
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -51,10 +52,12 @@ def _state(project: Project) -> dict[str, object]:
 
 
 class ProjectStrategyApi(APIView):
+    @extend_schema(request=None, responses={200: StrategyOutputSerializer})
     def get(self, request: Request, slug: str) -> Response:
         project, _ = access_project(user=request_user(request), slug=slug)
         return Response(StrategyOutputSerializer(_state(project)).data)
 
+    @extend_schema(request=StrategyInputSerializer, responses={200: StrategyOutputSerializer})
     def put(self, request: Request, slug: str) -> Response:
         project, role = access_project(user=request_user(request), slug=slug)
         require(may_change_settings(role=role), STRATEGY_RULE)

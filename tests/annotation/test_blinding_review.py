@@ -121,6 +121,8 @@ PROBED: dict[str, Probe] = {
     "api-project-retrain-jobs": lambda w: f"/api/projects/{w.case.project.slug}/retrain/jobs",
     "api-reports": lambda w: f"/api/projects/{w.case.project.slug}/reports",
     "project-reports": lambda w: f"/projects/{w.case.project.slug}/reports",
+    "api-dashboard-progress": lambda w: f"/api/projects/{w.case.project.slug}/dashboard/progress",
+    "api-dashboard-agreement": lambda w: f"/api/projects/{w.case.project.slug}/dashboard/agreement",
 }
 # Routes that never answer with a read's content (why), or only to its author.
 NOT_READ_CONTENT = {

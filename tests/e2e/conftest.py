@@ -13,6 +13,7 @@ import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,23 +163,42 @@ def page_for(browser: Any, asgi_server: Server) -> Iterator[Any]:
     """A factory of signed-in pages, one browser context each (separate sessions). The test
     fails on a console error or a failed request in any of them, except those matching a
     pattern of `allow` (or of `allow_errors(page, ...)`)."""
+    with _watched_pages(browser) as new_page:
+
+        def open_page(username: str, password: str, *, allow: tuple[str, ...] = ()) -> Any:
+            page = new_page(allow)
+            page.goto(f"{asgi_server.url}/accounts/login/")
+            page.get_by_test_id("login-username").fill(username)
+            page.get_by_test_id("login-password").fill(password)
+            page.get_by_test_id("login-submit").click()
+            page.wait_for_url(f"{asgi_server.url}/")
+            return page
+
+        yield open_page
+
+
+@pytest.fixture
+def signed_out_page(browser: Any) -> Iterator[Any]:
+    """A factory of pages that are not signed in, one browser context each, under the same
+    check as `page_for` (console errors, failed requests, 4xx/5xx fail the test)."""
+    with _watched_pages(browser) as new_page:
+        yield lambda allow=(): new_page(tuple(allow))
+
+
+@contextmanager
+def _watched_pages(browser: Any) -> Iterator[Any]:
     contexts: list[Any] = []
     watched: list[PageErrors] = []
 
-    def open_page(username: str, password: str, *, allow: tuple[str, ...] = ()) -> Any:
+    def new_page(allow: tuple[str, ...]) -> Any:
         context = browser.new_context(viewport={"width": 1500, "height": 900})
         contexts.append(context)
         watched.append(PageErrors(context, allow))
         page = context.new_page()
         page.set_default_timeout(15000)
-        page.goto(f"{asgi_server.url}/accounts/login/")
-        page.get_by_test_id("login-username").fill(username)
-        page.get_by_test_id("login-password").fill(password)
-        page.get_by_test_id("login-submit").click()
-        page.wait_for_url(f"{asgi_server.url}/")
         return page
 
-    yield open_page
+    yield new_page
     unexpected = [e for w in watched for e in w.unexpected()]
     for context in contexts:
         _ERRORS.pop(id(context), None)

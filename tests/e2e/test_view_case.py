@@ -141,11 +141,11 @@ def _presets_and_invert(page: Any, wl: dict[str, str], seen: dict[str, dict[str,
 
 
 def test_a_member_opens_a_case_scrolls_and_windows_it(
-    browser: Any, asgi_server: Any, cast: dict[str, Any], phantom_case: Any
+    signed_out_page: Any, asgi_server: Any, cast: dict[str, Any], phantom_case: Any
 ) -> None:
-    context = browser.new_context(viewport={"width": 1500, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
+    # Signed out, so that the case URL sends it to sign in; the page is under the same
+    # console-error and failed-request check as every browser test.
+    page = signed_out_page()
     _sign_in_through_the_case_url(page, asgi_server.url, phantom_case.pk)
     _open_from_the_case_list(page, asgi_server.url, phantom_case)
 
@@ -157,7 +157,6 @@ def test_a_member_opens_a_case_scrolls_and_windows_it(
     dragged = _drag_window_level(page, centre, before)
     wl = {"before": wl_before, "dragged": _label(page, "wl-label-sagittal")}
     _presets_and_invert(page, wl, {"before": before, "dragged": dragged})
-    context.close()
 
 
 def test_an_outsider_typing_the_case_url_gets_404(

@@ -20,3 +20,4 @@ export { formatMm, lengthMm, polylineLengthMm } from "./caliper";
 export type { Hit, HitKind, HitOptions } from "./hit";
 export { hitCandidates, hitTest, outline } from "./hit";
 export { oppositeLetters, orientationLetters } from "./orientation";
+export { tissueBox } from "./tissue";

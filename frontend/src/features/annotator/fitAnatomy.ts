@@ -1,7 +1,8 @@
-/** Fit to the anatomy: viewports frame the shapes' extent (the pre-label) on open and on F. */
+/** Fit to the anatomy: viewports frame the shapes' extent (the pre-label) on open and on F;
+ * without shapes, the tissue box (the non-background part of the slice the series opened on). */
 
 import type { Point } from "../../contract/types";
-import { boundingBox } from "../../core/geometry";
+import { boundingBox, tissueBox } from "../../core/geometry";
 import type { Viewport, ViewerLayout } from "../viewer";
 import type { AnnotationStore } from "./store";
 
@@ -14,10 +15,28 @@ export function shapesExtent(store: AnnotationStore, vp: Viewport): [number, num
   return [b.x0, b.y0, b.x1, b.y1];
 }
 
-/** Every fit of the layout's viewports frames the shapes; the page's first loaded read refits
- * them once (later loads, a live update or another read, leave the user's view alone). */
+type Box = [number, number, number, number];
+
+/** The tissue box of each series, from the first of its slices whose pixels were there (one
+ * box per series: scrolling through the slices does not move the view). */
+export function tissueExtents(): (vp: Viewport) => Box | null {
+  const boxes = new Map<number, Box | null>();
+  return (vp) => {
+    if (boxes.has(vp.series.id)) return boxes.get(vp.series.id) ?? null;
+    const pixels = vp.pixels;
+    if (!pixels) return null;
+    const box = tissueBox(pixels, vp.series.columns, vp.series.rows);
+    boxes.set(vp.series.id, box);
+    return box;
+  };
+}
+
+/** Every fit of the layout's viewports frames the shapes, or the tissue where there are none;
+ * the page's first loaded read refits them once (later loads, a live update or another read,
+ * leave the user's view alone). */
 export function installFitToAnatomy(layout: ViewerLayout, store: AnnotationStore): void {
-  for (const vp of layout.viewports) vp.regionOfInterest = (v) => shapesExtent(store, v);
+  const tissue = tissueExtents();
+  for (const vp of layout.viewports) vp.regionOfInterest = (v) => shapesExtent(store, v) ?? tissue(v);
   let first = true;
   store.onChange((kind) => {
     if (kind !== "load" || !first) return;

@@ -119,8 +119,9 @@ export function renderShapes(
         "data-testid": "shape-lock",
         title: locked ? "Unlock" : "Lock: never picked or moved on the image",
         "aria-pressed": String(locked),
+        "aria-label": locked ? "Unlock shape" : "Lock shape",
       },
-      locked ? "🔒" : "🔓",
+      lockIcon(locked),
     );
     del.disabled ||= locked;
     lock.addEventListener("click", (e) => {
@@ -244,4 +245,29 @@ export function renderFields(body: HTMLElement, store: AnnotationStore, template
       body.append(el("label", { class: "field-row" }, el("span", {}, f.label ?? f.name), input));
     }
   }
+}
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** A padlock drawn inline (closed or open): the emoji has no glyph in Debian's Chromium fonts. */
+export function lockIcon(closed: boolean): SVGSVGElement {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("viewBox", "0 0 12 14");
+  svg.setAttribute("width", "12");
+  svg.setAttribute("height", "14");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", "lock-icon");
+  svg.dataset.closed = String(closed);
+  const shackle = document.createElementNS(SVG_NS, "path");
+  // The open shackle swings up and to the right, free of the body on that side.
+  shackle.setAttribute("d", closed ? "M3 6.5V4a3 3 0 0 1 6 0v2.5" : "M3 6.5V4a3 3 0 0 1 6 0");
+  shackle.setAttribute("fill", "none");
+  shackle.setAttribute("stroke", "currentColor");
+  shackle.setAttribute("stroke-width", "1.6");
+  const body = document.createElementNS(SVG_NS, "rect");
+  for (const [k, v] of Object.entries({ x: "1", y: "6.5", width: "10", height: "7", rx: "1.5" }))
+    body.setAttribute(k, v);
+  body.setAttribute("fill", "currentColor");
+  svg.append(shackle, body);
+  return svg;
 }

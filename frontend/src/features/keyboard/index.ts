@@ -41,7 +41,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
     what: "Selected shape first, else the nearest vertex or edge (outlined on hover)",
     group: "Edit",
   },
-  { keys: "🔓 in the shape list", what: "Lock a shape: never picked or moved on the image", group: "Edit" },
+  { keys: "Padlock in the shape list", what: "Lock a shape: never picked or moved on the image", group: "Edit" },
   { keys: "Double-click edge", what: "Insert a vertex (Edit mode)", group: "Edit" },
   { keys: "Alt+click vertex", what: "Delete that vertex (Edit mode)", group: "Edit" },
   { keys: "Arrows (Edit, shape selected) + Alt", what: "Nudge selected shape by one pixel", group: "Edit" },

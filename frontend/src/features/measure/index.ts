@@ -1,12 +1,32 @@
-/** Measurement panel: MSCC, MCC, TA, CR and the widths, from POST /api/cases/{id}/measure (debounced live preview). */
+/** Measurement panel: MSCC, MCC, TA, CR and the widths, from POST /api/cases/{id}/measure (debounced live preview);
+ * a per-level summary on top, and one block per slice with shapes (folded to a line when there are many). */
 
 import { ApiError, postJSON } from "../../api/client";
 import type { Chord, MeasurementResult, SeriesInfo, ShapesByImage } from "../../contract/types";
 import { clear, el } from "../ui";
 import type { MeasureGroup } from "./layout";
-import { groupValues, imageOrder, imagesLabel, mergeResults, missingHint } from "./layout";
+import { formatNumber, groupValues, imageOrder, imagesLabel, mergeResults, missingHint, percentOf } from "./layout";
+import { levelSummary } from "./summary";
+
+/** Above this many slice blocks, each is folded to one line (the summary says the rest). */
+const FOLD_OVER = 4;
+
+/** One line of a folded block: its main values, or what it lacks. */
+export function brief(r: MeasurementResult): string {
+  const v = r.values ?? {};
+  const parts: string[] = [];
+  const mscc = percentOf(v, "mscc");
+  const mcc = percentOf(v, "mcc");
+  if (mscc !== null) parts.push(`MSCC ${formatNumber(mscc, "%")}`);
+  if (mcc !== null) parts.push(`MCC ${formatNumber(mcc, "%")}`);
+  if (typeof v.ta === "number") parts.push(`TA ${formatNumber(v.ta, "mm²")}`);
+  if (typeof v.cr === "number") parts.push(`CR ${formatNumber(v.cr)}`);
+  if (parts.length) return parts.join(" · ");
+  return (r.missing ?? []).length ? "incomplete" : "";
+}
 
 export { formatNumber, groupValues, imageLabel, missingHint } from "./layout";
+export { levelSummary } from "./summary";
 
 export class MeasurePanel {
   readonly body = el("div", { "data-testid": "measure-panel" });
@@ -18,6 +38,8 @@ export class MeasurePanel {
 
   /** Secondary groups the user unfolded (kept open across the re-render of each edit). */
   private readonly unfolded = new Set<string>();
+  /** Folded slice blocks the user opened (by their images), likewise. */
+  private readonly openBlocks = new Set<string>();
 
   constructor(
     private readonly caseId: number,
@@ -78,14 +100,32 @@ export class MeasurePanel {
       );
     const sorted = [...results].sort((a, b) => imageOrder(this.series, a.image) - imageOrder(this.series, b.image));
     for (const r of sorted) this.chords.set(String(r.image), r.chords ?? []);
-    for (const { images, result: r } of mergeResults(sorted)) {
-      const block = el("div", {
+    const merged = mergeResults(sorted);
+    // Many slices with shapes (an axial stack): one folded line each, the summary on top.
+    const fold = merged.length > FOLD_OVER;
+    const blocks: HTMLDetailsElement[] = [];
+    for (const { images, result: r } of merged) {
+      const key = images.map(String).join(" ");
+      const block = el("details", {
         class: "meas-block",
         "data-testid": "measure-result",
-        "data-image": images.map(String).join(" "),
+        "data-image": key,
         "data-view": r.view ?? "",
       });
-      block.append(el("div", { class: "meas-head", "data-testid": "measure-image" }, imagesLabel(this.series, images)));
+      block.open = !fold || this.openBlocks.has(key);
+      block.addEventListener("toggle", () => {
+        if (block.open) this.openBlocks.add(key);
+        else this.openBlocks.delete(key);
+      });
+      blocks.push(block);
+      block.append(
+        el(
+          "summary",
+          { class: "meas-head" },
+          el("span", { "data-testid": "measure-image" }, imagesLabel(this.series, images)),
+          el("span", { class: "meas-brief dim" }, brief(r)),
+        ),
+      );
       const reference = typeof r.parameters?.reference === "string" ? r.parameters.reference : this.reference.value;
       for (const g of groupValues(r.values ?? {}, r.view ?? "", reference)) block.append(this.group(g, r.view ?? ""));
       const hints = el("ul", { class: "warnings meas-hints" });
@@ -97,7 +137,32 @@ export class MeasurePanel {
       if (hints.childElementCount) block.append(hints);
       this.body.append(block);
     }
+    this.body.prepend(...this.summary(sorted, blocks));
     this.onChords();
+  }
+
+  /** The per-level summary (nothing for fewer than two lines' worth): a click on a line
+   * unfolds and shows the blocks it sums up. */
+  private summary(results: MeasurementResult[], blocks: HTMLDetailsElement[]): HTMLElement[] {
+    const rows = levelSummary(results, this.series);
+    if (!rows.length) return [];
+    const table = el("table", { class: "meas-table meas-summary", "data-testid": "measure-summary" });
+    for (const r of rows) {
+      const tr = el(
+        "tr",
+        { "data-testid": "measure-summary-row", "data-level": r.level, title: "Show these slices" },
+        el("td", { class: "n" }, r.level),
+        el("td", { class: "v" }, r.parts.join(" · ") || "—"),
+      );
+      tr.addEventListener("click", () => {
+        const ids = new Set(r.images.map(String));
+        const targets = blocks.filter((b) => (b.dataset.image ?? "").split(" ").some((id) => ids.has(id)));
+        for (const b of targets) b.open = true;
+        targets[0]?.scrollIntoView({ block: "nearest" });
+      });
+      table.append(tr);
+    }
+    return [el("div", { class: "meas-title" }, "Summary by level"), table];
   }
 
   private group(g: MeasureGroup, view: string): HTMLElement {

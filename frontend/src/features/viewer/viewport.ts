@@ -59,6 +59,8 @@ export class Viewport {
   private lutKey = "";
   private imageDirty = true;
   private viewTransform: ViewTransform | null = null;
+  /** The automatic fit and the region it framed, while the view is still that fit. */
+  private autoFit: { transform: ViewTransform; box: string } | null = null;
   private frame = 0;
   private readonly picker: HTMLSelectElement;
   private readonly corners: ViewportCorners;
@@ -250,7 +252,9 @@ export class Viewport {
         spacingCol: sc || 1,
       };
       const box = this.regionOfInterest?.(this) ?? null;
-      this.transform = box ? fitBoxTransform({ ...fit, box }) : fitTransform({ ...fit, margin: 8 });
+      const t = box ? fitBoxTransform({ ...fit, box }) : fitTransform({ ...fit, margin: 8 });
+      this.transform = t;
+      this.autoFit = { transform: t, box: JSON.stringify(box) };
     }
     return this.transform;
   }
@@ -284,8 +288,19 @@ export class Viewport {
   private onPixelsLoaded(id: number): void {
     if (this.series.images.some((im) => im.id === id)) {
       this.corners.loading(this.cache.loadedCount(this.series), this.series.images.length);
-      if (id === this.currentImageId) this.invalidate(true);
+      if (id === this.currentImageId) {
+        this.refitIfRegionChanged();
+        this.invalidate(true);
+      }
     }
+  }
+
+  /** A region that depends on the pixels (the tissue box) is known once they arrive: an
+   * automatic fit made before then frames it, unless the user has moved the view since. */
+  private refitIfRegionChanged(): void {
+    const fit = this.autoFit;
+    if (!fit || this.transform !== fit.transform) return;
+    if (JSON.stringify(this.regionOfInterest?.(this) ?? null) !== fit.box) this.transform = null;
   }
 
   private resize(): void {

@@ -3,6 +3,7 @@ with the rasterised polygons as its pixels; valid for dciodvfy; no identifier in
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,14 @@ from tests.exports.dicom_helpers import (
     identifiers_found,
     import_phantom_study,
 )
+from tests.factories import make_case
 
 pytestmark = pytest.mark.django_db
 
 SCT_T2 = Path(__file__).resolve().parents[2] / "fixtures" / "data" / "sct_testing_data" / "t2"
+
+
+_RESCALE_WARNING = re.compile(r"Rescale|Modality LUT|Standard Extended SOP Class")
 
 
 def _export(project: Project, read: Read, folder: Path) -> list[Path]:
@@ -152,3 +157,51 @@ def test_a_nifti_case_gets_source_images_built_from_the_pixel_store(
         errors, warnings = dciodvfy(path)
         assert errors == [], (path.name, errors)
         assert set(warnings) <= set(EXPECTED_WARNINGS), (path.name, warnings)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int16", "uint8"])
+def test_sources_without_geometry_of_any_stored_dtype_are_valid_images(
+    project: Project, cast: dict[str, User], tmp_path: Path, dtype: str
+) -> None:
+    """Rows without directions, positions or a DICOM header (as labelme imports store them)."""
+    case = make_case(project=project, orientations=("sagittal",), dtype=dtype, slices=2)
+    image = Image.objects.get(series__case=case, index=1)
+    series = image.series
+    assert series.row_direction == []
+    assert image.image_position == []
+    square = [[10.0, 10.0], [30.0, 10.0], [30.0, 40.0], [10.0, 40.0]]
+    shapes = {str(image.pk): [{"label": "cord", "points": square, "shape_type": "polygon"}]}
+    read, _ = read_get_or_create_human(case=case, author=cast["annotator"])
+    revision_create(read=read, parent_id=None, shapes=shapes, author=cast["annotator"])
+
+    files = _export(project, read, tmp_path / "out")
+
+    (source_path,) = [p for p in files if p.parent.name == "source"]
+    source = dcmread(source_path)
+    stored = pixel_read(
+        image.pixel_path, dtype=series.dtype, rows=series.rows, columns=series.columns
+    )
+    # Floats are scaled into 16 bits; the rescale brings them back within one step.
+    restored = source.pixel_array * float(source.get("RescaleSlope", 1.0)) + float(
+        source.get("RescaleIntercept", 0.0)
+    )
+    step = float(source.get("RescaleSlope", 1.0))
+    np.testing.assert_allclose(restored, stored.astype(np.float64), atol=step)
+    assert [float(v) for v in source.ImageOrientationPatient] == [0, 1, 0, 0, 0, -1]
+    # The second slice steps one slice thickness along the normal.
+    assert [float(v) for v in source.ImagePositionPatient] == pytest.approx([-3.0, 0.0, 0.0])
+    (seg_path,) = [p for p in files if p.name.endswith("-seg.dcm")]
+    seg = hd.seg.segread(seg_path)
+    pixels = seg.get_pixels_by_source_instance(
+        source_sop_instance_uids=[image.uid], segment_numbers=[1]
+    )
+    expected = _expected(shapes[str(image.pk)], "cord", (series.rows, series.columns))
+    np.testing.assert_array_equal(pixels[0, :, :, 0].astype(bool), expected)
+    for path in files:
+        errors, warnings = dciodvfy(path)
+        assert errors == [], (path.name, errors)
+        unexpected = set(warnings) - set(EXPECTED_WARNINGS)
+        if dtype == "float32" and path == source_path:
+            # The MR IOD has no rescale: float pixels need it, and dciodvfy warns.
+            unexpected = {w for w in unexpected if not _RESCALE_WARNING.search(w)}
+        assert unexpected == set(), (path.name, warnings)

@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("measurements.urls_pages")),
     path("", include("dashboards.urls_pages")),
     path("", include("reports.urls_pages")),
+    path("", include("exports.urls_pages")),
 ]
 if settings.ADMIN_ENABLED:
     urlpatterns.insert(0, path("admin/", admin.site.urls))

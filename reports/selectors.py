@@ -1,9 +1,10 @@
 """What the study report reads from the database, in a fixed number of queries.
 
-Every gold case (state gold, a gold read with a head) with the heads of its other reads,
-their stored measurement results, the shapes of the gold and model heads (for Dice/IoU),
-the images' geometry, the model versions behind the model reads and the study design.
-Everything comes back as plain data: the report's computations never touch the ORM.
+The dashboards' agreement pairs (each read of a group against its case's gold, with Dice,
+IoU and the paired MSCC/MCC/TA/CR values: dashboards.selectors.agreement, one
+implementation), the gold reads' stored results and image flags (seed 000's per-level
+table), the model versions, the study design and the case counts. Everything comes back as
+plain data: the report's computations never touch the ORM.
 """
 
 from __future__ import annotations
@@ -14,27 +15,20 @@ from typing import Any
 
 from django.db.models import Count
 
-from annotation.models import (
-    Case,
-    CaseState,
-    Image,
-    Membership,
-    Project,
-    Read,
-    ReadKind,
-    Revision,
-    Role,
-)
+from annotation.models import Case, CaseState, Project, Read, ReadKind
 from annotation.selectors.design import design_of
-from inference.models import PrelabelJob
+from dashboards.models import PairKind
+from dashboards.selectors.agreement import AgreementPair, agreement_rows
+from inference.models import ModelVersion
 from measurements.models import MeasurementResult
 
 # Reader groups of the report (seed 003): the annotators' reads before review, the
 # independent readers ("manual group"), the model, and the reviewers' signed gold.
-ANNOTATORS = "annotators"
-READERS = "readers"
-MODEL = "model"
+ANNOTATORS: str = PairKind.ANNOTATORS
+READERS: str = PairKind.READERS
+MODEL: str = PairKind.MODEL
 GOLD = "gold"
+COMPARED_KINDS: tuple[str, ...] = (ANNOTATORS, READERS, MODEL)
 GROUPS: tuple[str, ...] = (ANNOTATORS, READERS, MODEL, GOLD)
 GROUP_TITLES: dict[str, str] = {
     ANNOTATORS: "Annotators (before review)",
@@ -42,20 +36,11 @@ GROUP_TITLES: dict[str, str] = {
     MODEL: "Model",
     GOLD: "Gold standard",
 }
-_ROLE_GROUP: dict[str, str] = {Role.ANNOTATOR: ANNOTATORS, Role.READER: READERS}
-
-
-@dataclass(frozen=True)
-class ImageGeometry:
-    rows: int
-    columns: int
-    spacing: tuple[float, float]  # (row mm, column mm)
-    orientation: str
 
 
 @dataclass(frozen=True)
 class MeasuredImage:
-    """One stored measurement result of a head revision."""
+    """One stored measurement result of a gold head revision."""
 
     image_id: int
     view: str
@@ -64,31 +49,20 @@ class MeasuredImage:
 
 
 @dataclass
-class GroupRead:
-    """The head of one read that counts for a group on a gold case."""
-
-    read_id: int
-    revision_id: int
-    group: str
-    results: list[MeasuredImage] = field(default_factory=list)
-
-
-@dataclass
 class GoldCase:
+    """A gold case's signed read: its stored results and its image flags (labelme "flags"
+    per image: the disc level of an axial slice), for seed 000's per-level table."""
+
     case_id: int
     split: str  # "" when the case is in no split yet
-    gold: GroupRead
-    # One read per group (the first annotator's read on overlap cases; the newest model read).
-    reads: dict[str, GroupRead] = field(default_factory=dict)
-    # Shapes of the gold and model heads, by image id (str), and the gold head's image
-    # flags (labelme "flags" per image: the disc level of an axial slice).
-    gold_shapes: dict[str, Any] = field(default_factory=dict)
-    model_shapes: dict[str, Any] | None = None
-    gold_image_flags: dict[str, dict[str, Any]] = field(default_factory=dict)
+    revision_id: int
+    results: list[MeasuredImage] = field(default_factory=list)
+    image_flags: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ModelVersionInfo:
+    id: int
     name: str
     task: str
     sha256: str
@@ -103,7 +77,9 @@ class ReportData:
     design: dict[str, Any]
     cases_by_split_state: dict[str, dict[str, int]]
     gold_cases: list[GoldCase]
-    images: dict[int, ImageGeometry]
+    # The dashboards' stored pairs (a read against its case's gold), one implementation of
+    # which revision counts and of every per-case number (dashboards.selectors.agreement).
+    pairs: list[AgreementPair]
     model_versions: list[ModelVersionInfo]
     algorithm_versions: list[str]
     reads_per_group: dict[str, int]
@@ -125,107 +101,45 @@ def _gold_cases(project: Project) -> dict[int, GoldCase]:
     rows = (
         Read.objects.filter(case__project=project, case__state=CaseState.GOLD, kind=ReadKind.GOLD)
         .exclude(head=None)
-        .values_list("id", "case_id", "case__split", "head_id")
+        .values_list("case_id", "case__split", "head_id", "head__image_meta")
         .order_by("case_id")
     )
     return {
         case_id: GoldCase(
-            case_id=case_id, split=split, gold=GroupRead(read_id=rid, revision_id=head, group=GOLD)
+            case_id=case_id,
+            split=split,
+            revision_id=head,
+            image_flags={
+                key: dict(entry.get("flags") or {})
+                for key, entry in (meta or {}).items()
+                if isinstance(entry, dict)
+            },
         )
-        for rid, case_id, split, head in rows
+        for case_id, split, head, meta in rows
     }
 
 
-def _attach_reads(project: Project, cases: dict[int, GoldCase]) -> None:
-    roles = dict(Membership.objects.filter(project=project).values_list("user_id", "role"))
-    rows = (
-        Read.objects.filter(
-            case__project=project,
-            case__state=CaseState.GOLD,
-            kind__in=[ReadKind.HUMAN, ReadKind.MODEL],
-        )
-        .exclude(head=None)
-        .values_list("id", "case_id", "kind", "author_id", "head_id")
-        .order_by("case_id", "id")
-    )
-    for rid, case_id, kind, author_id, head in rows:
-        case = cases.get(case_id)
-        if case is None:
-            continue
-        group = MODEL if kind == ReadKind.MODEL else _ROLE_GROUP.get(roles.get(author_id, ""))
-        if group is None:  # a reviewer's or lead's own read: not a reader group of the study
-            continue
-        if group == MODEL or group not in case.reads:  # the newest model read wins
-            case.reads[group] = GroupRead(read_id=rid, revision_id=head, group=group)
-
-
 def _attach_results(project: Project, cases: dict[int, GoldCase]) -> set[str]:
-    by_revision: dict[int, GroupRead] = {}
-    for case in cases.values():
-        by_revision[case.gold.revision_id] = case.gold
-        for read in case.reads.values():
-            by_revision[read.revision_id] = read
+    by_revision = {case.revision_id: case for case in cases.values()}
     versions: set[str] = set()
     rows = MeasurementResult.objects.filter(
-        revision__read__case__project=project, revision__read__case__state=CaseState.GOLD
+        revision__read__case__project=project,
+        revision__read__kind=ReadKind.GOLD,
+        revision__read__case__state=CaseState.GOLD,
     ).values_list("revision_id", "image_id", "view", "values", "algorithm_version")
     for revision_id, image_id, view, values, version in rows.order_by("revision_id", "image_id"):
         target = by_revision.get(revision_id)
-        if target is None:  # an older revision, or a read of no group
+        if target is None:  # an older revision of the gold read
             continue
         target.results.append(MeasuredImage(image_id, view, values, version))
         versions.add(version)
     return versions
 
 
-def _attach_shapes(cases: dict[int, GoldCase]) -> None:
-    wanted: dict[int, tuple[GoldCase, str]] = {}
-    for case in cases.values():
-        wanted[case.gold.revision_id] = (case, GOLD)
-        model = case.reads.get(MODEL)
-        if model is not None:
-            wanted[model.revision_id] = (case, MODEL)
-    rows = Revision.objects.filter(pk__in=list(wanted)).values_list("id", "shapes", "image_meta")
-    for revision_id, shapes, meta in rows:
-        case, group = wanted[revision_id]
-        if group == GOLD:
-            case.gold_shapes = shapes
-            case.gold_image_flags = {
-                key: dict(entry.get("flags") or {})
-                for key, entry in (meta or {}).items()
-                if isinstance(entry, dict)
-            }
-        else:
-            case.model_shapes = shapes
-
-
-def _images(project: Project) -> dict[int, ImageGeometry]:
-    rows = Image.objects.filter(
-        series__case__project=project, series__case__state=CaseState.GOLD
-    ).values_list(
-        "id",
-        "series__rows",
-        "series__columns",
-        "series__pixel_spacing_row",
-        "series__pixel_spacing_col",
-        "series__orientation",
-    )
-    return {
-        pk: ImageGeometry(rows=r, columns=c, spacing=(sr, sc), orientation=o)
-        for pk, r, c, sr, sc, o in rows
-    }
-
-
-def _model_versions(cases: dict[int, GoldCase]) -> list[ModelVersionInfo]:
-    model_reads = [c.reads[MODEL].read_id for c in cases.values() if MODEL in c.reads]
-    rows = (
-        PrelabelJob.objects.filter(read_id__in=model_reads)
-        .exclude(model_versions=None)
-        .values_list("model_versions__name", "model_versions__task", "model_versions__sha256")
-        .distinct()
-        .order_by("model_versions__task", "model_versions__name")
-    )
-    return [ModelVersionInfo(name=n, task=t, sha256=s) for n, t, s in rows]
+def _model_versions(pairs: list[AgreementPair]) -> list[ModelVersionInfo]:
+    ids = {p.model_version_id for p in pairs if p.model_version_id is not None}
+    rows = ModelVersion.objects.filter(pk__in=ids).values_list("id", "name", "task", "sha256")
+    return [ModelVersionInfo(*row) for row in rows.order_by("id")]
 
 
 def _counts(project: Project) -> dict[str, dict[str, int]]:
@@ -241,11 +155,10 @@ def _counts(project: Project) -> dict[str, dict[str, int]]:
 def report_data(*, project: Project) -> ReportData:
     """Everything the report needs, in a number of queries that does not grow with cases."""
     cases = _gold_cases(project)
-    _attach_reads(project, cases)
     versions = _attach_results(project, cases)
-    _attach_shapes(cases)
+    pairs = agreement_rows(project=project, kinds=COMPARED_KINDS)
     reads_per_group = {
-        group: sum(1 for c in cases.values() if group in c.reads) for group in GROUPS[:-1]
+        group: len({p.read_id for p in pairs if p.kind == group}) for group in COMPARED_KINDS
     }
     reads_per_group[GOLD] = len(cases)
     return ReportData(
@@ -254,8 +167,8 @@ def report_data(*, project: Project) -> ReportData:
         design=_design_dict(project),
         cases_by_split_state=_counts(project),
         gold_cases=list(cases.values()),
-        images=_images(project),
-        model_versions=_model_versions(cases),
+        pairs=pairs,
+        model_versions=_model_versions(pairs),
         algorithm_versions=sorted(versions),
         reads_per_group=reads_per_group,
     )

@@ -1,5 +1,6 @@
 """The report's tables from ReportData: every statistic through measurements.core.
 
+The per-case numbers are the dashboards' stored pairs (dashboards.selectors.agreement):
 Table 1: Dice and IoU (%) of the model against gold, by split and structure (seed 003).
 Table 2: MCC, MSCC, CR and TA by group as mean ± SD, and the ICC(2,1) of the independent
 readers, the model and gold together with its 95 % CI and the P value of its F test
@@ -16,12 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from measurements.core.agreement import dice, iou
-from measurements.core.labelme import parse_shapes
+from dashboards.selectors.agreement import AgreementPair
 from measurements.core.stats import BlandAltmanResult, ICCResult, bland_altman, icc
 from reports.references import HEALTHY_ADULTS, PER_LEVEL_METRICS, REPORT_LEVELS
-from reports.selectors import ANNOTATORS, GOLD, MODEL, READERS, GoldCase, ReportData
-from reports.values import MEASURES, axial_slice, image_levels, read_values
+from reports.selectors import ANNOTATORS, GOLD, MODEL, READERS, ReportData
+from reports.values import MEASURES, image_levels
 
 SPLITS: tuple[str, ...] = ("train", "tune", "test", "unassigned")
 STRUCTURES: tuple[tuple[str, str], ...] = (
@@ -92,43 +92,35 @@ class OverlapTable:
     dice: dict[tuple[str, str], dict[str, Summary | NotEnough]] = field(default_factory=dict)
     iou: dict[tuple[str, str], dict[str, Summary | NotEnough]] = field(default_factory=dict)
     splits: tuple[str, ...] = ()
+    model_version_id: int | None = None
 
 
-def _overlaps(data: ReportData, case: GoldCase) -> list[tuple[str, str, float, float]]:
-    """(view, structure, Dice, IoU) of each gold image's structure against the model."""
-    out: list[tuple[str, str, float, float]] = []
-    if case.model_shapes is None:
-        return out
-    for key, shapes in case.gold_shapes.items():
-        geometry = data.images.get(int(key)) if key.isdigit() else None
-        if geometry is None or not isinstance(shapes, list):
-            continue
-        gold = parse_shapes(shapes)
-        model = parse_shapes(case.model_shapes.get(key) or [])
-        size = (geometry.rows, geometry.columns)
-        for view, label in STRUCTURES:
-            if view != geometry.orientation or (g := gold.region(label)) is None:
-                continue
-            m = model.region(label)
-            gm = g.rasterize(size)
-            mm = m.rasterize(size) if m is not None else np.zeros(size, dtype=bool)
-            d, j = dice(gm, mm), iou(gm, mm)
-            if math.isfinite(d) and math.isfinite(j):
-                out.append((view, label, d, j))
-    return out
+def model_pairs(data: ReportData) -> tuple[int | None, list[AgreementPair]]:
+    """The newest model version with pairs, and its pairs (seed 003 reports one model)."""
+    models = [p for p in data.pairs if p.kind == MODEL]
+    if not models:
+        return None, []
+    newest = max(models, key=lambda p: p.model_version_id or 0).model_version_id
+    return newest, [p for p in models if p.model_version_id == newest]
 
 
 def overlap_table(data: ReportData) -> OverlapTable:
+    version, pairs = model_pairs(data)
     values: dict[tuple[str, str, str], tuple[list[float], list[float]]] = {}
-    for case in data.gold_cases:
-        split = case.split or "unassigned"
-        for view, label, dv, jv in _overlaps(data, case):
-            ds, js = values.setdefault((split, view, label), ([], []))
-            ds.append(dv)
-            js.append(jv)
-    present = {split for split, _, _ in values} | {c.split or "unassigned" for c in data.gold_cases}
+    for pair in pairs:
+        split = pair.split or "unassigned"
+        for view, label in STRUCTURES:
+            area = pair.areas.get(f"{view} {label}")
+            if area is None or area.dice is None or area.iou is None:
+                continue
+            dices, ious = values.setdefault((split, view, label), ([], []))
+            dices.append(area.dice)
+            ious.append(area.iou)
+    present = {p.split or "unassigned" for p in pairs} | {
+        c.split or "unassigned" for c in data.gold_cases
+    }
     splits = tuple(s for s in SPLITS if s in present or s != "unassigned")
-    table = OverlapTable(splits=splits)
+    table = OverlapTable(splits=splits, model_version_id=version)
     need = "gold cases with a model read that draw this structure"
     for view, label in STRUCTURES:
         for split in splits:
@@ -144,25 +136,55 @@ def overlap_table(data: ReportData) -> OverlapTable:
 # ----- Tables 2 and 3 -----
 
 
+def _in_split(pair: AgreementPair, split: str) -> bool:
+    return split in ("all", pair.split)
+
+
+def _value(v: float | None) -> float:
+    return math.nan if v is None else float(v)
+
+
 @dataclass
 class MeasureColumns:
-    """Per case (in one order), each group's value of each measurement; NaN = none."""
+    """Per gold case (in one order), each group's value of each measurement (NaN = none),
+    and each group's (value, gold) pairs as the dashboards store them."""
 
     values: dict[str, dict[str, list[float]]]  # measure -> group -> per case
+    pairs: dict[str, dict[str, tuple[list[float], list[float]]]]  # measure -> group -> (a, gold)
     n_cases: int
 
 
+def _group_pairs(data: ReportData, split: str) -> list[AgreementPair]:
+    _, models = model_pairs(data)
+    humans = [p for p in data.pairs if p.kind in (ANNOTATORS, READERS)]
+    return [p for p in (*models, *humans) if _in_split(p, split)]
+
+
 def measure_columns(data: ReportData, *, split: str) -> MeasureColumns:
-    cases = [c for c in data.gold_cases if split in ("all", c.split)]
-    values = {m: {g: [math.nan] * len(cases) for g in (*COMPARED, GOLD)} for m in MEASURES}
-    for i, case in enumerate(cases):
-        image = axial_slice(case)
-        reads = {**case.reads, GOLD: case.gold}
-        for group, read in reads.items():
-            for measure, v in read_values(read, axial_image=image).items():
-                if v is not None:
-                    values[measure][group][i] = v
-    return MeasureColumns(values=values, n_cases=len(cases))
+    """Table 2's columns: one value per case and group (the first annotator's read on an
+    overlap case); gold's value is the reference of the model's pair, else of any pair."""
+    cases = [c.case_id for c in data.gold_cases if split in ("all", c.split)]
+    index = {case_id: i for i, case_id in enumerate(cases)}
+    groups = (*COMPARED, GOLD)
+    values = {m: {g: [math.nan] * len(cases) for g in groups} for m in MEASURES}
+    pairs: dict[str, dict[str, tuple[list[float], list[float]]]] = {
+        m: {g: ([], []) for g in COMPARED} for m in MEASURES
+    }
+    gold_from: dict[tuple[str, int], int] = {}  # (measure, case) -> priority of its source
+    for pair in _group_pairs(data, split):
+        i = index.get(pair.case_id)
+        for m in MEASURES:
+            a, ref = pair.measurements.get(m, (None, None))
+            pairs[m][pair.kind][0].append(_value(a))
+            pairs[m][pair.kind][1].append(_value(ref))
+            if i is None:
+                continue
+            if math.isnan(values[m][pair.kind][i]):
+                values[m][pair.kind][i] = _value(a)
+            rank = COMPARED.index(pair.kind)
+            if ref is not None and gold_from.get((m, i), -1) < rank:
+                values[m][GOLD][i], gold_from[(m, i)] = float(ref), rank
+    return MeasureColumns(values=values, pairs=pairs, n_cases=len(cases))
 
 
 @dataclass
@@ -199,11 +221,11 @@ class AgreementRow:
 
 
 def table3(columns: MeasureColumns) -> list[AgreementRow]:
+    """Each group's stored pairs against gold (every annotator read of overlap cases)."""
     rows: list[AgreementRow] = []
     for group in COMPARED:
         for measure in MEASURES:
-            a = columns.values[measure][group]
-            b = columns.values[measure][GOLD]
+            a, b = columns.pairs[measure][group]
             what = f"both the {group} and gold"
             rows.append(
                 AgreementRow(
@@ -240,8 +262,8 @@ def level_table(data: ReportData) -> dict[str, dict[str, LevelCell]]:
     """{level: {metric: cell}} over the gold reads' level-tagged axial slices."""
     found: dict[tuple[str, str], list[float]] = {}
     for case in data.gold_cases:
-        levels = image_levels(case.gold_image_flags)
-        for result in case.gold.results:
+        levels = image_levels(case.image_flags)
+        for result in case.results:
             level = levels.get(result.image_id)
             if result.view != "axial" or level is None:
                 continue

@@ -13,7 +13,18 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.contrib.auth.models import User
 
-from annotation.models import Case, Image, Project, Read, Revision, Series
+from annotation.models import (
+    Case,
+    GoldSignature,
+    Image,
+    Project,
+    Read,
+    ReadSubmission,
+    Revision,
+    Series,
+)
+from dashboards.services.rebuild import agreement_rebuild
+from inference.models import ModelVersion, PrelabelJob
 from measurements.models import MeasurementResult
 
 LEVELS = ("C2/3", "C3/4", "C4/5", "C5/6", "C6/7")
@@ -208,14 +219,18 @@ def study_create(
     project: Project,
     annotator: User,
     reader: User,
+    reviewer: User,
     cases: int,
     seed: int = 7,
     splits: tuple[str, ...] = ("train", "tune", "test", "test"),
     shape: tuple[int, int] = (64, 48),
     missing_every: int = 5,
+    rebuild: bool = True,
 ) -> Study:
     """`cases` gold cases. Every `missing_every`-th case the reader has no TA (missing
-    measurement); model Dice rectangles are the gold ones jittered by up to 2 pixels."""
+    measurement); model Dice rectangles are the gold ones jittered by up to 2 pixels. With
+    `rebuild`, the dashboards' agreement rows are computed from scratch at the end (what
+    their subscribers keep up to date as reads are submitted and gold signed)."""
     rng = np.random.default_rng(seed)
     study = Study(image_shape=shape)
     tag = next(_counter)
@@ -268,7 +283,37 @@ def study_create(
         )
         for ri, image_id, view, vals in results
     )
+    _hand_in(reads, saved, reviewer=reviewer, tag=tag)
+    if rebuild:
+        agreement_rebuild(project_id=project.pk)
     return study
+
+
+def _hand_in(reads: list[Read], heads: list[Revision], *, reviewer: User, tag: int) -> None:
+    """Submissions of the human reads, the gold signatures, and the pre-label jobs that
+    name the model version of the model reads: what the dashboards' pairs are made of."""
+    version = ModelVersion.objects.create(
+        task="sagittal", name=f"report-model-{tag}", file="none.onnx", sha256=f"{tag:064x}"
+    )
+    ReadSubmission.objects.bulk_create(
+        ReadSubmission(read=r, revision=h, submitted_by=r.author)
+        for r, h in zip(reads, heads, strict=True)
+        if r.kind == "human" and r.author is not None
+    )
+    GoldSignature.objects.bulk_create(
+        GoldSignature(read=r, revision=h, signed_by=reviewer)
+        for r, h in zip(reads, heads, strict=True)
+        if r.kind == "gold"
+    )
+    jobs = PrelabelJob.objects.bulk_create(
+        PrelabelJob(case_id=r.case_id, read=r, status="succeeded")
+        for r in reads
+        if r.kind == "model"
+    )
+    PrelabelJob.model_versions.through.objects.bulk_create(
+        PrelabelJob.model_versions.through(prelabeljob_id=j.pk, modelversion_id=version.pk)
+        for j in jobs
+    )
 
 
 _LEVEL_KEYS = {

@@ -77,7 +77,7 @@ def _queries_of_report_data(cases: int) -> int:
     project = make_projects(count=1, members=[lead], role="lead")[0]
     membership_set(project=project, user=annotator, role="annotator")
     membership_set(project=project, user=reader, role="reader")
-    study_create(project=project, annotator=annotator, reader=reader, cases=cases)
+    study_create(project=project, annotator=annotator, reader=reader, reviewer=lead, cases=cases)
     with CaptureQueriesContext(connection) as captured:
         data = report_data(project=project)
     assert len(data.gold_cases) == cases

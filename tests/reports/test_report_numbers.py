@@ -66,7 +66,11 @@ def _pingouin(columns: list[list[float]]) -> pd.DataFrame:
 @pytest.fixture
 def study(project, cast) -> Study:
     return study_create(
-        project=project, annotator=cast["annotator"], reader=cast["reader"], cases=24
+        project=project,
+        annotator=cast["annotator"],
+        reader=cast["reader"],
+        reviewer=cast["reviewer"],
+        cases=24,
     )
 
 

@@ -14,8 +14,10 @@ from dicomweb_client.api import DICOMwebClient
 from pacs.crypto import SecretUnreadable, secret_decrypt
 from pacs.models import PacsConnection
 
-# dicomweb-client logs each request URL with its query at DEBUG: keep it quiet.
+# dicomweb-client and urllib3 log each request URL with its query (an accession number, the
+# original study UID) at DEBUG: those never reach a log.
 logging.getLogger("dicomweb_client").setLevel(logging.WARNING)
+logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 
 # Instances as stored (no transcoding); WADO-RS needs an explicit media type.
 DICOM_ANY = (("application/dicom", "*"),)

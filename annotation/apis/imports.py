@@ -30,10 +30,10 @@ class ImportCreateApi(APIView):
             id = serializers.IntegerField()
             pseudonym = serializers.CharField()
             created = serializers.BooleanField()
-            outcome = serializers.CharField()
-            series = serializers.IntegerField()
-            images = serializers.IntegerField()
-            reads = serializers.IntegerField()
+            outcome = serializers.CharField(required=False)
+            series = serializers.IntegerField(required=False)
+            images = serializers.IntegerField(required=False)
+            reads = serializers.IntegerField(required=False)
 
         class SkippedSerializer(serializers.Serializer[object]):
             file = serializers.CharField()

@@ -25,7 +25,13 @@ from annotation.ingest.labelme import LabelmeCollector
 from annotation.ingest.nifti import group_nifti, plan_nifti
 from annotation.ingest.pixelstore import PixelWriter
 from annotation.ingest.store import StoredStudy, originals_keep, study_store
-from annotation.ingest.types import ImportedCase, ImportSummary, PlannedStudy, Refused
+from annotation.ingest.types import (
+    CaseAdditions,
+    ImportedCase,
+    ImportSummary,
+    PlannedStudy,
+    Refused,
+)
 from annotation.models import Project
 
 logger = logging.getLogger(__name__)
@@ -246,16 +252,9 @@ def _store(
             summary.skip(file, "could not be stored (concurrent imports of the same study)")
         return
     writer.commit(stored.pixel_paths)
-    summary.cases.append(
-        ImportedCase(
-            stored.case_id,
-            stored.pseudonym,
-            stored.created,
-            series=stored.series,
-            images=stored.images,
-            reads=stored.reads,
-        )
-    )
+    summary.cases.append(ImportedCase(stored.case_id, stored.pseudonym, stored.created))
+    before = summary.additions.get(stored.case_id, CaseAdditions())
+    summary.additions[stored.case_id] = before.plus(stored.series, stored.images, stored.reads)
     summary.series += stored.series
     summary.images += stored.images
     summary.notes.extend(stored.notes)

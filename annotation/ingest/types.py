@@ -23,18 +23,25 @@ class ImportedCase(NamedTuple):
     id: int
     pseudonym: str
     created: bool
-    # What this import added to the case: series, images, imported reads (new or revised).
+
+
+class CaseAdditions(NamedTuple):
+    """What an import added to one case: series, images, imported reads (new or revised)."""
+
     series: int = 0
     images: int = 0
     reads: int = 0
 
-    @property
-    def outcome(self) -> str:
-        """new (the case was created), added (to an existing case), or duplicate (the study
-        was already there: nothing new)."""
-        if self.created:
-            return "new"
-        return "added" if self.series or self.images or self.reads else "duplicate"
+    def plus(self, series: int, images: int, reads: int) -> CaseAdditions:
+        return CaseAdditions(self.series + series, self.images + images, self.reads + reads)
+
+
+def import_outcome(case: ImportedCase, added: CaseAdditions) -> str:
+    """new (the case was created), added (to an existing case), or duplicate (the study was
+    already there: nothing new)."""
+    if case.created:
+        return "new"
+    return "added" if any(added) else "duplicate"
 
 
 class SkippedFile(NamedTuple):
@@ -49,29 +56,32 @@ class ImportSummary:
     images: int = 0
     skipped: list[SkippedFile] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Per case id: what this import added to it (the outcome of each listed case).
+    additions: dict[int, CaseAdditions] = field(default_factory=dict)
 
     def skip(self, file: str, reason: str) -> None:
         self.skipped.append(SkippedFile(file, reason))
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "cases": [
-                {
-                    "id": c.id,
-                    "pseudonym": c.pseudonym,
-                    "created": c.created,
-                    "outcome": c.outcome,
-                    "series": c.series,
-                    "images": c.images,
-                    "reads": c.reads,
-                }
-                for c in self.cases
-            ],
+            "cases": [self._case_dict(c) for c in self.cases],
             "series": self.series,
             "images": self.images,
             "skipped": [{"file": s.file, "reason": s.reason} for s in self.skipped],
             "notes": list(self.notes),
         }
+
+    def _case_dict(self, case: ImportedCase) -> dict[str, Any]:
+        row: dict[str, Any] = {"id": case.id, "pseudonym": case.pseudonym, "created": case.created}
+        added = self.additions.get(case.id)
+        if added is not None:  # a summary assembled from others' cases may not know
+            row.update(
+                outcome=import_outcome(case, added),
+                series=added.series,
+                images=added.images,
+                reads=added.reads,
+            )
+        return row
 
 
 @dataclass

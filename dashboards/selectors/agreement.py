@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Exists, OuterRef, Q
+
 from annotation.models import Case, CaseState, Project
 from annotation.selectors.agreement import template_structures
 from dashboards.models import AgreementRow, PairKind
@@ -24,7 +26,7 @@ from dashboards.selectors.summaries import (
     not_enough,
 )
 from dashboards.services.pairs import MEASUREMENTS, categorical_fields
-from inference.models import ModelVersion
+from inference.models import ModelStatus, ModelVersion, PrelabelJob
 
 GROUP_ORDER = (PairKind.MODEL, PairKind.ANNOTATORS, PairKind.READERS)
 GROUP_LABELS = {
@@ -206,8 +208,17 @@ def agreement_summary(
     grouped: dict[tuple[str, int | None], list[tuple[Any, ...]]] = defaultdict(list)
     for kind, version, areas, case_id, errors, measurements, case_fields in raw:
         grouped[(kind, version)].append((case_id, areas, errors, measurements, case_fields))
-    version_ids = sorted({v for k, v in grouped if v is not None})
-    versions = {v.pk: v for v in ModelVersion.objects.filter(pk__in=version_ids)}
+    # Every version that pre-labelled a case of the project, or is active, has a group:
+    # one without pairs says what it lacks rather than vanishing.
+    used = PrelabelJob.objects.filter(case__project=project, model_versions=OuterRef("pk"))
+    versions = {
+        v.pk: v
+        for v in ModelVersion.objects.filter(
+            Q(pk__in=sorted({v for _, v in grouped if v is not None}))
+            | Q(status=ModelStatus.ACTIVE)
+            | Q(Exists(used))
+        )
+    }
     groups: list[dict[str, Any]] = []
     for version_id in sorted(versions, key=lambda pk: (versions[pk].created_at, pk)):
         version = versions[version_id]

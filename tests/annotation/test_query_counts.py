@@ -278,11 +278,15 @@ def _answers_get(view: Any) -> bool:
 
 def test_every_get_route_has_a_query_count_case() -> None:
     from tests.dashboards.test_dashboard_pages import ENDPOINTS as DASHBOARD_PAGES
+    from tests.dashboards.test_query_counts import ENDPOINTS as DASHBOARD_API
     from tests.inference.test_query_counts import ENDPOINTS as INFERENCE
     from tests.measurements.test_query_counts import ENDPOINTS as MEASUREMENTS
     from tests.reports.test_query_counts import ENDPOINTS as REPORTS
 
     routes = {name for name, view in _routes(get_resolver().url_patterns) if _answers_get(view)}
-    covered = {e.route for e in [*ENDPOINTS, *INFERENCE, *MEASUREMENTS, *DASHBOARD_PAGES, *REPORTS]}
+    covered = {
+        e.route
+        for e in [*ENDPOINTS, *INFERENCE, *MEASUREMENTS, *DASHBOARD_PAGES, *REPORTS, *DASHBOARD_API]
+    }
     assert routes - covered - set(WITHOUT_ROWS) == set()
     assert covered - routes == set(), "query-count cases of routes that do not answer GET"

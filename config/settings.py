@@ -279,6 +279,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # The JPEG 2000 codec logs every tile it encodes or decodes.
         "openjpeg": {"level": "WARNING"},
+        # highdicom logs every module it copies into each DICOM SEG and SR it builds.
+        "highdicom": {"level": "WARNING"},
     },
 }
 

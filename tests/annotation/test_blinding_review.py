@@ -123,6 +123,8 @@ PROBED: dict[str, Probe] = {
     "project-reports": lambda w: f"/projects/{w.case.project.slug}/reports",
     "api-dashboard-progress": lambda w: f"/api/projects/{w.case.project.slug}/dashboard/progress",
     "api-dashboard-agreement": lambda w: f"/api/projects/{w.case.project.slug}/dashboard/agreement",
+    "api-project-exports": lambda w: f"/api/projects/{w.case.project.slug}/exports",
+    "project-exports": lambda w: f"/projects/{w.case.project.slug}/exports",
 }
 # Routes that never answer with a read's content (why), or only to its author.
 NOT_READ_CONTENT = {
@@ -164,6 +166,9 @@ NOT_READ_CONTENT = {
     "api-report": "a study report: refused to whoever may not see every read (may_request_report)",
     "api-report-html": "a study report: refused to anyone who may not see every read",
     "api-report-csv": "a study report: refused to anyone who may not see every read",
+    "api-project-export-formats": "the format names this server writes (leads and reviewers)",
+    "api-export": "an export's status: its requester's alone (a lead or reviewer), 404 to others",
+    "api-export-download": "an export's zip: its requester's alone, 404 to others",
 }
 
 

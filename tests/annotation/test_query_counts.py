@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from annotation.models import Case, Image, Project, Read
+from tests.annotation.api_query_cases import API_ENDPOINTS
 from tests.annotation.history_query_cases import HISTORY_ENDPOINTS
 from tests.annotation.review_query_cases import REVIEW_ENDPOINTS
 from tests.annotation.workflow_query_cases import WORKFLOW_ENDPOINTS
@@ -246,6 +247,7 @@ ENDPOINTS = [
     *REVIEW_ENDPOINTS,
     *WORKFLOW_ENDPOINTS,
     *HISTORY_ENDPOINTS,
+    *API_ENDPOINTS,
 ]
 
 
@@ -257,6 +259,8 @@ def test_a_get_makes_as_many_queries_for_200_rows_as_for_10(endpoint: Endpoint) 
 # GET routes with nothing to scale, each with the reason.
 WITHOUT_ROWS = {
     "login": "the sign-in form",
+    "api-schema": "the OpenAPI document, generated from the code (no database rows)",
+    "api-docs": "Swagger UI's page shell; it fetches the schema",
 }
 
 
@@ -279,6 +283,7 @@ def _answers_get(view: Any) -> bool:
 def test_every_get_route_has_a_query_count_case() -> None:
     from tests.dashboards.test_dashboard_pages import ENDPOINTS as DASHBOARD_PAGES
     from tests.dashboards.test_query_counts import ENDPOINTS as DASHBOARD_API
+    from tests.exports.test_query_counts import ENDPOINTS as EXPORTS
     from tests.inference.test_query_counts import ENDPOINTS as INFERENCE
     from tests.measurements.test_query_counts import ENDPOINTS as MEASUREMENTS
     from tests.reports.test_query_counts import ENDPOINTS as REPORTS
@@ -286,7 +291,15 @@ def test_every_get_route_has_a_query_count_case() -> None:
     routes = {name for name, view in _routes(get_resolver().url_patterns) if _answers_get(view)}
     covered = {
         e.route
-        for e in [*ENDPOINTS, *INFERENCE, *MEASUREMENTS, *DASHBOARD_PAGES, *REPORTS, *DASHBOARD_API]
+        for e in [
+            *ENDPOINTS,
+            *INFERENCE,
+            *MEASUREMENTS,
+            *DASHBOARD_PAGES,
+            *REPORTS,
+            *EXPORTS,
+            *DASHBOARD_API,
+        ]
     }
     assert routes - covered - set(WITHOUT_ROWS) == set()
     assert covered - routes == set(), "query-count cases of routes that do not answer GET"

@@ -5,6 +5,7 @@ projects they are limited to."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -17,10 +18,11 @@ from annotation.services.tokens import LAST_USED_RESOLUTION
 pytestmark = pytest.mark.django_db
 
 
-def _create(client: Client, **body: object) -> dict[str, object]:
+def _create(client: Client, **body: object) -> dict[str, Any]:
     response = client.post("/api/me/tokens", body, content_type="application/json")
     assert response.status_code == 201, response.content
-    return response.json()
+    reply: dict[str, Any] = response.json()
+    return reply
 
 
 def _bearer(token: object) -> Client:
@@ -125,7 +127,9 @@ def test_last_use_is_recorded_at_most_once_a_minute(clients, cast) -> None:
     earlier = timezone.now() - LAST_USED_RESOLUTION - datetime.timedelta(seconds=1)
     ApiToken.objects.filter(pk=reply["id"]).update(last_used_at=earlier)
     _bearer(reply["token"]).get("/api/me")
-    assert ApiToken.objects.get(pk=reply["id"]).last_used_at > earlier
+    later = ApiToken.objects.get(pk=reply["id"]).last_used_at
+    assert later is not None
+    assert later > earlier
     listed = clients["annotator"].get("/api/me/tokens").json()
     assert listed[0]["last_used_at"] is not None
 

@@ -109,17 +109,28 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _value(
+    values: Mapping[str, Any], quantity: Quantity
+) -> tuple[float | None, hd.sr.CodedConcept | None]:
+    """The shape-based value, else the caliper one (with its method), else None."""
+    value = _number(values.get(quantity.key))
+    if value is not None:
+        return value, None
+    return _number(values.get(quantity.caliper_key)), MANUAL_CALIPER
+
+
+def reportable(view: str, values: Mapping[str, Any]) -> bool:
+    """Whether an image's stored values hold any of MSCC, MCC, TA, CR to report."""
+    return any(_value(values, q)[0] is not None for q in QUANTITIES.get(view, ()))
+
+
 def measurements_of(item: MeasuredImage) -> list[hd.sr.Measurement]:
     """TID 300 measurements of one image (those with a finite value)."""
     algorithm = hd.sr.AlgorithmIdentification(name=ALGORITHM_NAME, version=item.algorithm_version)
     reference = hd.sr.SourceImageForMeasurement.from_source_image(item.source)
     out = []
     for quantity in QUANTITIES.get(item.view, ()):
-        value = _number(item.values.get(quantity.key))
-        method = None
-        if value is None:
-            value = _number(item.values.get(quantity.caliper_key))
-            method = MANUAL_CALIPER
+        value, method = _value(item.values, quantity)
         if value is None:
             continue
         out.append(
@@ -232,7 +243,7 @@ class SrWriter:
         found: list[tuple[SeriesBundle, ImageRef, Any]] = []
         for result in read.measurements:
             series = series_of.get(result.image_id)
-            if series is None:
+            if series is None or not reportable(result.view, result.values):
                 continue
             image = next(i for i in series.images if i.id == result.image_id)
             found.append((series, image, result))
@@ -242,15 +253,15 @@ class SrWriter:
             (source,) = source_images(
                 case=case, series=series, images=[image], project_slug=self.context.project_slug
             )
-            item = MeasuredImage(
-                source=source,
-                label=f"series {series.number} image {image.index + 1}",
-                view=result.view,
-                values=result.values,
-                algorithm_version=result.algorithm_version,
+            items.append(
+                MeasuredImage(
+                    source=source,
+                    label=f"series {series.number} image {image.index + 1}",
+                    view=result.view,
+                    values=result.values,
+                    algorithm_version=result.algorithm_version,
+                )
             )
-            if measurements_of(item):
-                items.append(item)
         return items
 
     def _write(

@@ -261,6 +261,8 @@ WITHOUT_ROWS = {
     "login": "the sign-in form",
     "api-schema": "the OpenAPI document, generated from the code (no database rows)",
     "api-docs": "Swagger UI's page shell; it fetches the schema",
+    "api-pacs-connection": "one row per project (leads only)",
+    "api-pacs-studies": "rows come from the PACS; one query finds the imported pseudonyms of all",
 }
 
 
@@ -286,6 +288,7 @@ def test_every_get_route_has_a_query_count_case() -> None:
     from tests.exports.test_query_counts import ENDPOINTS as EXPORTS
     from tests.inference.test_query_counts import ENDPOINTS as INFERENCE
     from tests.measurements.test_query_counts import ENDPOINTS as MEASUREMENTS
+    from tests.pacs.test_query_counts import ENDPOINTS as PACS
     from tests.reports.test_query_counts import ENDPOINTS as REPORTS
 
     routes = {name for name, view in _routes(get_resolver().url_patterns) if _answers_get(view)}
@@ -299,6 +302,7 @@ def test_every_get_route_has_a_query_count_case() -> None:
             *REPORTS,
             *EXPORTS,
             *DASHBOARD_API,
+            *PACS,
         ]
     }
     assert routes - covered - set(WITHOUT_ROWS) == set()

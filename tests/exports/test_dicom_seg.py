@@ -15,11 +15,13 @@ from pydicom import dcmread
 from pydicom.sr.codedict import codes
 
 from annotation.ingest import ingest_paths
-from annotation.models import Image, Project, Read, Series
+from annotation.models import Image, Project, Read, ReadKind, Series
+from annotation.models.reads import RevisionSource
 from annotation.pixels import pixel_read
 from annotation.services.reads import read_get_or_create_human
 from annotation.services.revisions import revision_create
 from exports.formats import format_get
+from inference.models import ModelVersion, PrelabelJob
 from measurements.core import shape_to_mask
 from tests.exports.dicom_helpers import (
     EXPECTED_WARNINGS,
@@ -205,3 +207,31 @@ def test_sources_without_geometry_of_any_stored_dtype_are_valid_images(
             # The MR IOD has no rescale: float pixels need it, and dciodvfy warns.
             unexpected = {w for w in unexpected if not _RESCALE_WARNING.search(w)}
         assert unexpected == set(), (path.name, warnings)
+
+
+def test_a_model_read_has_automatic_segments_identified_by_its_model_version(
+    project: Project, cast: dict[str, User], tmp_path: Path
+) -> None:
+    study = import_phantom_study(project=project, author=cast["annotator"], folder=tmp_path)
+    model = Read.objects.create(case_id=study.case_id, kind=ReadKind.MODEL, name="sagittal #1")
+    revision_create(read=model, parent_id=None, shapes=study.shapes, source=RevisionSource.MODEL)
+    version = ModelVersion.objects.create(
+        task="sagittal", name="phantom-net v1", file="none.onnx", sha256="0" * 64
+    )
+    job = PrelabelJob.objects.create(case_id=study.case_id, read=model, status="succeeded")
+    job.model_versions.add(version)
+    model.refresh_from_db()
+
+    files = _export(project, model, tmp_path / "out")
+
+    segs = [p for p in files if p.name.endswith("-seg.dcm")]
+    assert len(segs) == 2
+    for path in segs:
+        seg = dcmread(path)
+        for item in seg.SegmentSequence:
+            assert item.SegmentAlgorithmType == "AUTOMATIC"
+            (algorithm,) = item.SegmentationAlgorithmIdentificationSequence
+            assert algorithm.AlgorithmVersion == f"sagittal #{version.pk} phantom-net v1"
+        errors, warnings = dciodvfy(path)
+        assert errors == [], (path.name, errors)
+        assert set(warnings) <= set(EXPECTED_WARNINGS), (path.name, warnings)

@@ -101,7 +101,10 @@ class CaseRowSerializer(serializers.Serializer[Any]):
     last_change = serializers.SerializerMethodField()
 
     def get_kind(self, case: Case) -> str:
-        """Phantom when every series is a generated phantom, else real."""
+        """Phantom when every series is a generated phantom (annotated by the selector), else
+        real."""
+        if hasattr(case, "is_phantom"):
+            return "phantom" if case.is_phantom else "real"
         series = list(case.series.all())
         phantom = bool(series) and all(s.source == Source.PHANTOM for s in series)
         return "phantom" if phantom else "real"

@@ -12,6 +12,7 @@ from django.db.models import (
     DateTimeField,
     Exists,
     ExpressionWrapper,
+    Func,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -35,8 +36,40 @@ from annotation.models import (
     Revision,
     Series,
 )
+from annotation.models.imaging import Source
 from annotation.permissions import REVIEW_ROLES, UserLike, visible_reads_q
 from annotation.selectors.design import role_unaided
+
+# A generated phantom's series says so in its (kept, de-identified) header: the demo and the
+# tests write ManufacturerModelName "Synthetic phantom" (fixtures/dicom_io.py).
+PHANTOM_MODEL_NAME = "Synthetic phantom"
+_MODEL_NAME_TAG = "00081090"  # ManufacturerModelName in the DICOM JSON header
+
+
+class _HeaderModelName(Func):
+    """The series header's ManufacturerModelName (its first value), on PostgreSQL and SQLite
+    (a key of digits is an array index to Django's JSON key lookups)."""
+
+    output_field = CharField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = f"(%(expressions)s -> '{_MODEL_NAME_TAG}' -> 'Value' ->> 0)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = f"json_extract(%(expressions)s, '$.\"{_MODEL_NAME_TAG}\".Value[0]')"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def _phantom_q() -> Q:
+    """A case every series of which is a phantom (generated, or a phantom's DICOM)."""
+    series = Series.objects.filter(case=OuterRef("pk"))
+    # A header without the attribute gives NULL, which NOT (model = ...) would not keep.
+    model = Coalesce(_HeaderModelName("header"), Value(""))
+    real = series.exclude(source=Source.PHANTOM).annotate(model=model)
+    real = real.exclude(model=PHANTOM_MODEL_NAME)
+    return Q(Exists(series)) & ~Q(Exists(real))
+
 
 # The case list's views (?view=): the user's cases, the ones waiting for them, the finished.
 CASE_VIEWS = ("mine", "todo", "done")
@@ -165,6 +198,7 @@ def _with_prelabel_and_change(
         .values("created_at")[:1]
     )
     return cases.annotate(
+        is_phantom=ExpressionWrapper(_phantom_q(), output_field=BooleanField()),
         prelabel_name=prelabel_name,
         prelabel_at=prelabel_at,
         last_change=Greatest(

@@ -69,6 +69,22 @@ def test_a_row_says_real_or_phantom(clients, project) -> None:
     assert rows[phantom.pk]["kind"] == "phantom"
 
 
+def test_a_phantom_imported_as_dicom_is_a_phantom(clients, project, tmp_path) -> None:
+    """The demo's phantoms come in as DICOM files (fixtures/dicom_io.py): their headers say so."""
+    from annotation.ingest import ingest_paths
+    from fixtures.dicom_io import write_dicom
+    from fixtures.phantom import make_phantom
+    from fixtures.phantom_types import PhantomSpec
+
+    write_dicom(make_phantom(PhantomSpec(seed=3)), tmp_path, patient_name="P^Q", patient_id="P-1")
+    summary = ingest_paths(project=project, paths=[tmp_path])
+    phantom_id = summary.cases[0].id
+    real = make_case(project=project)  # a DICOM series whose header names no phantom
+    rows = _rows(clients["annotator"], project.slug)
+    assert rows[phantom_id]["kind"] == "phantom"
+    assert rows[real.pk]["kind"] == "real"
+
+
 def test_a_row_names_the_prelabel_model_version(clients, project) -> None:
     bare = make_case(project=project)
     labelled = make_case(project=project)

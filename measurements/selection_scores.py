@@ -12,12 +12,10 @@ import numpy as np
 
 from annotation.models import Case, Project, Read, ReadKind
 from inference.models import JobStatus, PrelabelJob, Strategy
+from inference.selection_math import likeness, robust_z, standardised
 from inference.services.scores import Scores, scorer_register
 from measurements.models import Correction, MeasurementResult
 
-# A robust z-score: the MAD scaled to the SD of a normal distribution.
-MAD_TO_SD = 1.4826
-NEIGHBOURS = 5
 OUTLIER_MEASURES = ("mscc", "cr")
 
 
@@ -48,19 +46,6 @@ def model_read_values(case_ids: Iterable[int]) -> dict[int, dict[str, float]]:
     return out
 
 
-def robust_z(values: dict[int, float]) -> dict[int, float] | None:
-    """|x - median| / (1.4826 MAD) per key (the SD where the MAD is 0); None below 3 values
-    or when every value is the same."""
-    if len(values) < 3:
-        return None
-    x = np.array(list(values.values()), dtype=float)
-    centre = float(np.median(x))
-    spread = MAD_TO_SD * float(np.median(np.abs(x - centre))) or float(np.std(x))
-    if spread == 0.0:
-        return None
-    return {key: abs(value - centre) / spread for key, value in values.items()}
-
-
 @scorer_register(Strategy.OUTLIERS)
 def outlier_scores(project: Project, case_ids: list[int]) -> Scores:
     """The largest robust z-score of the pre-label's MSCC and CR against the project's
@@ -80,8 +65,7 @@ def outlier_scores(project: Project, case_ids: list[int]) -> Scores:
 
 
 def _features(case_ids: list[int]) -> dict[int, np.ndarray]:
-    """Per case: the pre-label's mean uncertainty, MSCC and CR, each standardised over the
-    cases (a missing value sits at the mean)."""
+    """Per case: the pre-label's mean uncertainty, MSCC and CR, standardised over the cases."""
     uncertainty: dict[int, float] = {}
     for case_id, values in (
         PrelabelJob.objects.filter(case_id__in=case_ids, status=JobStatus.SUCCEEDED)
@@ -96,15 +80,7 @@ def _features(case_ids: list[int]) -> dict[int, np.ndarray]:
         {c: v["mscc"] for c, v in measured.items() if "mscc" in v},
         {c: v["cr"] for c, v in measured.items() if "cr" in v},
     ]
-    features = {case_id: np.zeros(len(columns)) for case_id in case_ids}
-    for index, column in enumerate(columns):
-        if len(column) < 2:
-            continue
-        x = np.array(list(column.values()))
-        mean, sd = float(x.mean()), float(x.std()) or 1.0
-        for case_id, value in column.items():
-            features[case_id][index] = (value - mean) / sd
-    return features
+    return standardised(columns, case_ids)
 
 
 @scorer_register(Strategy.DISAGREEMENT)
@@ -123,16 +99,7 @@ def disagreement_scores(project: Project, case_ids: list[int]) -> Scores:
     if not corrected:
         return {}
     features = _features(sorted(set(case_ids) | set(corrected)))
-    known = sorted(corrected)
-    out: Scores = {}
-    for case_id in case_ids:
-        others = [c for c in known if c != case_id]
-        if not others:
-            continue
-        distances = np.array([np.linalg.norm(features[case_id] - features[c]) for c in others])
-        nearest = np.argsort(distances, kind="stable")[:NEIGHBOURS]
-        weights = 1.0 / (distances[nearest] + 1e-3)
-        magnitudes = np.array([corrected[others[i]] for i in nearest])
-        score = float(np.sum(weights * magnitudes) / np.sum(weights))
-        out[case_id] = (score, {"neighbours": [others[i] for i in nearest]}, None)
-    return out
+    return {
+        case_id: (score, {"neighbours": nearest}, None)
+        for case_id, (score, nearest) in likeness(features, corrected, case_ids).items()
+    }

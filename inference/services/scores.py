@@ -8,7 +8,6 @@ people) register their scorer from that layer with `scorer_register`."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -30,6 +29,7 @@ from inference.models import (
 from inference.runtime.contract import load_contract
 from inference.runtime.sessions import get_session
 from inference.runtime.tta import tta_disagreement
+from inference.selection_math import random_score
 from inference.services.prelabel import TASK_FOR_ORIENTATION, series_arrays
 from inference.services.registry import model_path
 
@@ -58,11 +58,7 @@ def scorer_register(strategy: str) -> Callable[[Scorer], Scorer]:
 @scorer_register(Strategy.RANDOM)
 def random_scores(project: Project, case_ids: list[int]) -> Scores:
     """A uniform draw per case, fixed by (project, case): the control arm reproduces."""
-    out: Scores = {}
-    for case_id in case_ids:
-        digest = hashlib.sha256(f"random:{project.pk}:{case_id}".encode()).digest()
-        out[case_id] = (int.from_bytes(digest[:8], "big") / 2**64, {}, None)
-    return out
+    return {case_id: (random_score(project.pk, case_id), {}, None) for case_id in case_ids}
 
 
 def _latest_jobs(case_ids: Iterable[int]) -> dict[int, PrelabelJob]:

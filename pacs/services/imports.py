@@ -15,11 +15,11 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pydicom
 from dicomweb_client.api import DICOMwebClient
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -31,7 +31,7 @@ from annotation.ingest import ImportSummary, ingest_paths
 from annotation.ingest.deid import replacement_uid
 from annotation.models import Project, Series
 from pacs.announcements import import_announce
-from pacs.client import DICOM_ANY, PacsError, client_for, pacs_faults
+from pacs.client import PacsError, client_for, pacs_faults
 from pacs.models import ImportStatus, PacsConnection, PacsImport
 from pacs.selectors import connection_require
 
@@ -256,11 +256,9 @@ def _fetch_series(
     folder.mkdir()
     received = 0
     with pacs_faults(connection):
-        for dataset in client.iter_series(
-            study_instance_uid=study_uid, series_instance_uid=series.uid, media_types=DICOM_ANY
-        ):
+        for part in _series_parts(client, study_uid, series.uid):
             received += 1
-            _write_atomic(folder / f"{received:05d}.dcm", dataset)
+            _write_atomic(folder / f"{received:05d}.dcm", part)
             progress.step()
     if series.instances and received < series.instances:
         raise PacsError(
@@ -268,11 +266,27 @@ def _fetch_series(
         )
 
 
-def _write_atomic(path: Path, dataset: pydicom.Dataset) -> None:
+def _series_parts(client: DICOMwebClient, study_uid: str, series_uid: str) -> Iterator[bytes]:
+    """The series' instances as the PACS stored them, each as its file's bytes.
+
+    dicomweb-client's public retrieve parses every instance into a pydicom Dataset, which
+    ingest would only write back to a file and parse again; its own multipart reader (pinned
+    version, pyproject) hands over the bytes as they stream in."""
+    url = f"{client.base_url}/studies/{study_uid}/series/{series_uid}"
+    accept = 'multipart/related; type="application/dicom"; transfer-syntax=*'
+    response = client._http_get(url, headers={"Accept": accept}, stream=True)
+    media_type = response.headers.get("Content-Type", "")
+    if media_type.startswith("application/dicom"):  # a single part sent bare
+        yield response.content
+        return
+    yield from client._decode_multipart_message(response, stream=True)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
     try:
         with os.fdopen(fd, "wb") as sink:
-            pydicom.dcmwrite(sink, dataset)
+            sink.write(data)
         Path(temp).replace(path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -217,7 +217,9 @@ def mr_image(
     ds.PositionReferenceIndicator = ""
     ds.InstanceNumber = image.index + 1
     ds.ImageType = ["DERIVED", "SECONDARY", "OTHER"]
-    ds.DerivationDescription = "rebuilt from the de-identified pixel store"
+    ds.DerivationDescription = "rebuilt from the de-identified pixel store" + (
+        "" if series.spacing_known else "; pixel spacing unknown (1 mm assumed)"
+    )
     _plane(ds, series, image)
     _pixels(ds, series, image)
     return ds

@@ -171,6 +171,7 @@ def test_sources_without_geometry_of_any_stored_dtype_are_valid_images(
     series = image.series
     assert series.row_direction == []
     assert image.image_position == []
+    Series.objects.filter(pk=series.pk).update(spacing_known=False)  # as labelme stores it
     square = [[10.0, 10.0], [30.0, 10.0], [30.0, 40.0], [10.0, 40.0]]
     shapes = {str(image.pk): [{"label": "cord", "points": square, "shape_type": "polygon"}]}
     read, _ = read_get_or_create_human(case=case, author=cast["annotator"])
@@ -190,6 +191,7 @@ def test_sources_without_geometry_of_any_stored_dtype_are_valid_images(
     step = float(source.get("RescaleSlope", 1.0))
     np.testing.assert_allclose(restored, stored.astype(np.float64), atol=step)
     assert [float(v) for v in source.ImageOrientationPatient] == [0, 1, 0, 0, 0, -1]
+    assert "pixel spacing unknown" in source.DerivationDescription
     # The second slice steps one slice thickness along the normal.
     assert [float(v) for v in source.ImagePositionPatient] == pytest.approx([-3.0, 0.0, 0.0])
     (seg_path,) = [p for p in files if p.name.endswith("-seg.dcm")]

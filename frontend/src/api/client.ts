@@ -66,6 +66,10 @@ export async function postJSON<T>(url: string, body: unknown): Promise<T> {
   return parse<T>(await request("POST", url, body));
 }
 
+export async function putJSON<T>(url: string, body: unknown): Promise<T> {
+  return parse<T>(await request("PUT", url, body));
+}
+
 /** DELETE; a 204 answers null. */
 export async function deleteJSON<T = null>(url: string): Promise<T> {
   return parse<T>(await request("DELETE", url));

@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("annotation.urls_pages")),
     path("", include("measurements.urls_pages")),
     path("", include("dashboards.urls_pages")),
+    path("", include("inference.urls_pages")),
     path("", include("reports.urls_pages")),
     path("", include("exports.urls_pages")),
 ]

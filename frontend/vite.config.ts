@@ -22,6 +22,7 @@ export default defineConfig({
         measurements: resolve(import.meta.dirname, "src/pages/measurements.ts"),
         dashboard: resolve(import.meta.dirname, "src/pages/dashboard.ts"),
         profile: resolve(import.meta.dirname, "src/pages/profile.ts"),
+        models: resolve(import.meta.dirname, "src/pages/models.ts"),
       },
     },
   },

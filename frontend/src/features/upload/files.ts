@@ -50,7 +50,14 @@ export class FileTable {
         el(
           "thead",
           {},
-          el("tr", {}, el("th", {}, "File"), el("th", { class: "num" }, "Size"), el("th", {}, "Progress")),
+          el(
+            "tr",
+            {},
+            el("th", {}, "File"),
+            el("th", { class: "num" }, "Size"),
+            el("th", {}, "Progress"),
+            el("th", { "aria-label": "Remove" }),
+          ),
         ),
         this.body,
       ),
@@ -70,11 +77,13 @@ export class FileTable {
         el("td", { class: "num", "data-testid": "upload-file-size" }, formatBytes(entry.file.size)),
         el("td", { class: "file-progress" }, bar, state),
       );
+      const cell = el("td", { class: "remove" });
       if (onRemove) {
         const remove = el("button", { class: "link", title: "Leave this file out", "aria-label": "Remove" }, "×");
         remove.addEventListener("click", () => onRemove(index));
-        tr.append(el("td", {}, remove));
+        cell.append(remove);
       }
+      tr.append(cell);
       this.body.append(tr);
       return { entry, tr, bar: fill, state };
     });

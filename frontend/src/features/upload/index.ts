@@ -128,6 +128,7 @@ export function mountUpload(root: HTMLElement): void {
     bar.style.width = "0";
     list.style.display = staged.length ? "" : "none";
     start.hidden = cancel.hidden = false;
+    progress.hidden = true; // the overall bar shows once Upload is pressed
     start.disabled = staged.length === 0;
     const total = staged.reduce((n, e) => n + e.file.size, 0);
     const count = `${staged.length} file${staged.length === 1 ? "" : "s"}`;
@@ -143,6 +144,7 @@ export function mountUpload(root: HTMLElement): void {
     if (busy || entries.length === 0) return;
     busy = true;
     start.hidden = cancel.hidden = true;
+    progress.hidden = false;
     files.show(entries, null);
     const total = entries.reduce((n, e) => n + e.file.size, 0) || 1;
     let done = 0;

@@ -23,6 +23,7 @@ export default defineConfig({
         dashboard: resolve(import.meta.dirname, "src/pages/dashboard.ts"),
         profile: resolve(import.meta.dirname, "src/pages/profile.ts"),
         models: resolve(import.meta.dirname, "src/pages/models.ts"),
+        pacs: resolve(import.meta.dirname, "src/pages/pacs.ts"),
       },
     },
   },

@@ -77,6 +77,7 @@ def _annotator_comment(world: World) -> int:
 
 LEAD_WRITE = _status(anonymous=403, outsider=404, default=403, lead=400)
 LEADS = _status(anonymous=403, outsider=404, default=403, lead=200)
+LEADS_PAGE = _status(anonymous=302, outsider=404, default=403, lead=200)
 
 
 def _pacs_import(world: World) -> int:
@@ -505,6 +506,7 @@ HTTP_ROWS: tuple[Row, ...] = (
         REVIEWERS_PAGE,
     ),
     # ----- PACS (issue 15 §3): leads only; an empty body or query is refused after the check -----
+    Row("pacs", "get", lambda w: f"/projects/{w.slug}/pacs/", LEADS_PAGE),
     Row("api-pacs-connection", "get", lambda w: f"/api/projects/{w.slug}/pacs/connection", LEADS),
     Row(
         "api-pacs-connection",

@@ -169,6 +169,7 @@ NOT_READ_CONTENT = {
     "api-project-export-formats": "the format names this server writes (leads and reviewers)",
     "api-export": "an export's status: its requester's alone (a lead or reviewer), 404 to others",
     "api-export-download": "an export's zip: its requester's alone, 404 to others",
+    "pacs": "the PACS page shell: leads only",
     "api-pacs-connection": "the PACS address and user name: leads only",
     "api-pacs-studies": "what the PACS holds (no read): leads only",
     "api-pacs-imports": "import jobs: counts, pseudonyms, messages (no read); leads only",

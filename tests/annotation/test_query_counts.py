@@ -261,6 +261,7 @@ WITHOUT_ROWS = {
     "login": "the sign-in form",
     "api-schema": "the OpenAPI document, generated from the code (no database rows)",
     "api-docs": "Swagger UI's page shell; it fetches the schema",
+    "pacs": "the PACS page shell (leads only); its rows come from the API",
     "api-pacs-connection": "one row per project (leads only)",
     "api-pacs-studies": "rows come from the PACS; one query finds the imported pseudonyms of all",
 }

@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", include("reports.urls_api")),
     path("", include("annotation.urls_pages")),
     path("", include("measurements.urls_pages")),
+    path("", include("pacs.urls_pages")),
     path("", include("dashboards.urls_pages")),
     path("", include("inference.urls_pages")),
     path("", include("reports.urls_pages")),

@@ -492,6 +492,7 @@ HTTP_ROWS: tuple[Row, ...] = (
         lambda w: f"/api/cases/{w.case.pk}/measurements",
         API_MEMBERS,
     ),
+    Row("project-models", "get", lambda w: f"/projects/{w.slug}/models/", REVIEWERS_PAGE),
     # ----- dashboard pages (issue 12): leads and reviewers; the figures come from the API -----
     Row(
         "dashboard-progress",

@@ -122,6 +122,16 @@ def corrections(n: int) -> tuple[Client, str]:
     return client, f"/api/projects/{project.slug}/corrections"
 
 
+def models_page(n: int) -> tuple[Client, str]:
+    # The page is a shell (the panels fetch the API): nothing on it grows with the versions.
+    client, _ = models(n)
+    lead = make_users(count=1)[0]
+    project = make_projects(count=1, members=[lead], role="lead")[0]
+    client = Client()
+    client.force_login(lead)
+    return client, f"/projects/{project.slug}/models/"
+
+
 ENDPOINTS = [
     Endpoint("api-case-jobs", case_jobs, "jobs of the case"),
     Endpoint("api-job", job_detail, "jobs of the case"),
@@ -130,6 +140,7 @@ ENDPOINTS = [
     Endpoint("api-models", models, "registered models"),
     Endpoint("api-project-strategy", strategy, "scored cases"),
     Endpoint("api-project-corrections", corrections, "corrections"),
+    Endpoint("project-models", models_page, "registered models"),
 ]
 
 

@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reports.charts import Chart, bland_altman_chart, level_chart
+from reports.charts import BlandAltmanPoints, Chart, ChartSpec, draw_all
 from reports.methods import methods_paragraphs
 from reports.references import HEALTHY_ADULTS, PER_LEVEL_METRICS, REPORT_LEVELS
 from reports.selectors import GROUP_TITLES, ReportData
@@ -54,47 +54,63 @@ class Report:
     n_compared: int  # gold cases in the split of Tables 2 and 3
 
 
-def _ba_slots(rows: list[AgreementRow]) -> list[ChartSlot]:
-    slots = []
+def _ba_specs(rows: list[AgreementRow]) -> list[tuple[str, str, ChartSpec | NotEnough]]:
+    out: list[tuple[str, str, ChartSpec | NotEnough]] = []
     for row in rows:
         key = f"bland_altman_{row.group}_{row.measure}"
         title = f"{GROUP_TITLES[row.group]} vs gold: {MEASURE_TITLES[row.measure]}"
-        if isinstance(row.bland_altman, NotEnough):
-            slots.append(ChartSlot(key, title, None, row.bland_altman))
+        ba = row.bland_altman
+        if isinstance(ba, NotEnough):
+            out.append((key, title, ba))
             continue
-        chart = bland_altman_chart(
-            row.bland_altman,
-            key=key,
-            title=title,
-            group=row.group,
-            unit=MEASURE_UNITS[row.measure],
+        points = BlandAltmanPoints(
+            n=ba.n,
+            means=ba.means,
+            differences=ba.differences,
+            bias=ba.bias,
+            loa_low=ba.loa_low,
+            loa_high=ba.loa_high,
         )
-        slots.append(ChartSlot(key, title, chart, None))
-    return slots
+        kwargs = {"result": points, "key": key, "title": title, "group": str(row.group)}
+        spec = ChartSpec("bland_altman", {**kwargs, "unit": MEASURE_UNITS[row.measure]})
+        out.append((key, title, spec))
+    return out
 
 
-def _level_slots(levels: dict[str, dict[str, LevelCell]]) -> list[ChartSlot]:
-    slots = []
+def _level_specs(
+    levels: dict[str, dict[str, LevelCell]],
+) -> list[tuple[str, str, ChartSpec | NotEnough]]:
+    out: list[tuple[str, str, ChartSpec | NotEnough]] = []
     for metric in PER_LEVEL_METRICS:
         reference = HEALTHY_ADULTS.ranges[metric]
         cells = [levels[level][metric].summary for level in REPORT_LEVELS]
         key = f"per_level_{metric}"
-        drawn = [c for c in cells if isinstance(c, Summary)]
-        if not drawn:
+        if not any(isinstance(c, Summary) for c in cells):
             n = max((c.n for c in cells), default=0)
             missing = NotEnough(n, "at least 2 gold axial slices tagged with one disc level")
-            slots.append(ChartSlot(key, reference.title, None, missing))
+            out.append((key, reference.title, missing))
             continue
-        chart = level_chart(
-            key=key,
-            title=reference.title,
-            levels=REPORT_LEVELS,
-            means=[c.mean if isinstance(c, Summary) else None for c in cells],
-            sds=[c.sd if isinstance(c, Summary) else None for c in cells],
-            reference=reference,
-        )
-        slots.append(ChartSlot(key, reference.title, chart, None))
-    return slots
+        kwargs = {
+            "key": key,
+            "title": reference.title,
+            "levels": REPORT_LEVELS,
+            "means": [c.mean if isinstance(c, Summary) else None for c in cells],
+            "sds": [c.sd if isinstance(c, Summary) else None for c in cells],
+            "reference": reference,
+        }
+        out.append((key, reference.title, ChartSpec("level", kwargs)))
+    return out
+
+
+def _slots(planned: list[tuple[str, str, ChartSpec | NotEnough]]) -> list[ChartSlot]:
+    specs = [p for _, _, p in planned if isinstance(p, ChartSpec)]
+    drawn = iter(draw_all(specs))
+    return [
+        ChartSlot(key, title, None, p)
+        if isinstance(p, NotEnough)
+        else ChartSlot(key, title, next(drawn), None)
+        for key, title, p in planned
+    ]
 
 
 def report_build(
@@ -107,9 +123,9 @@ def report_build(
     t2, t3 = table2(columns), table3(columns)
     levels = level_table(data)
     progress(0.6, "drawing the charts")
-    ba = _ba_slots(t3)
-    progress(0.8, "drawing the per-level charts")
-    level_slots = _level_slots(levels)
+    planned = [*_ba_specs(t3), *_level_specs(levels)]
+    slots = _slots(planned)
+    ba, level_slots = slots[: len(t3)], slots[len(t3) :]
     return Report(
         project_name=data.project_name,
         split=split,

@@ -24,6 +24,7 @@ export default defineConfig({
         profile: resolve(import.meta.dirname, "src/pages/profile.ts"),
         models: resolve(import.meta.dirname, "src/pages/models.ts"),
         pacs: resolve(import.meta.dirname, "src/pages/pacs.ts"),
+        reports: resolve(import.meta.dirname, "src/pages/reports.ts"),
       },
     },
   },

@@ -21,6 +21,7 @@ border-bottom:1px solid #ccc}p.meta{color:#555;margin-top:0}
 table{border-collapse:collapse;margin:.6rem 0;font-variant-numeric:tabular-nums}
 th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:right;vertical-align:top}
 th:first-child,td:first-child{text-align:left}thead th{background:#eef2f6}
+td small{white-space:nowrap}
 .na{color:#8a4b00;font-style:italic;font-size:.85em}
 .out{color:#D55E00;font-weight:600}
 .charts{display:flex;flex-wrap:wrap;gap:1rem}

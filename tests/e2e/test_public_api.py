@@ -21,7 +21,8 @@ from annotation.services.revisions import revision_create
 from annotation.services.tokens import token_create
 from measurements.models import MeasurementResult
 from tests.annotation.workflow import complete_shapes
-from tests.e2e.conftest import Server
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import Server, screenshot
 
 pytestmark = [
     pytest.mark.e2e,
@@ -90,3 +91,56 @@ def test_the_example_pulls_the_gold_measurements_with_a_token(
     refused = _run_example(asgi_server, outsider, project.slug)
     assert refused.returncode == 1
     assert "404" in refused.stderr
+
+
+def test_the_api_docs_render_from_this_site_only(signed_out_page: Any, asgi_server: Server) -> None:
+    page = signed_out_page()
+    foreign: list[str] = []
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith(asgi_server.url) else foreign.append(r.url),
+    )
+    page.goto(f"{asgi_server.url}/api/docs/")
+    # Swagger UI has fetched the schema and drawn an operation block per route.
+    page.locator(".opblock").first.wait_for(state="visible")
+    assert page.locator(".opblock").count() >= 50
+    assert page.locator(".opblock-summary-path", has_text="/api/me/tokens").count() >= 1
+    assert foreign == [], f"requests to other sites: {foreign}"
+    screenshot(page, "api-docs")
+
+
+def test_the_profile_page_creates_shows_once_and_revokes_a_token(
+    page_for: Any, asgi_server: Server, cast: dict[str, User], project: Any
+) -> None:
+    page = page_for("reviewer", PASSWORD)
+    page.get_by_test_id("username").click()
+    page.wait_for_url(f"{asgi_server.url}/accounts/profile/")
+    page.get_by_test_id("token-name").fill("nightly export")
+    page.get_by_test_id(f"token-project-{project.slug}").check()
+    page.get_by_test_id("token-create").click()
+    secret = page.get_by_test_id("new-token").text_content() or ""
+    assert secret.startswith("sl_")
+    row = page.get_by_test_id("token-row")
+    row.first.wait_for()
+    assert row.count() == 1
+    assert "nightly export" in (row.first.text_content() or "")
+    assert secret not in (page.get_by_test_id("token-rows").text_content() or "")
+    screenshot(page, "profile-token-created")
+
+    # The secret works as the reviewer, in that project only, and is not shown again.
+    reply = page.request.get(
+        f"{asgi_server.url}/api/projects", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert [p["slug"] for p in reply.json()] == [project.slug]
+    page.reload()
+    page.get_by_test_id("token-row").first.wait_for()
+    assert page.get_by_test_id("new-token").count() == 0
+    assert page.get_by_test_id("token-last-used").first.text_content() != "never"
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("token-revoke").click()
+    page.get_by_text("No token yet.").wait_for()
+    refused = page.request.get(
+        f"{asgi_server.url}/api/me", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert refused.status == 401

@@ -74,7 +74,8 @@ describe("the per-case measurement table", () => {
       (i) => i,
     );
     const low = rows.find((x) => x.key === "5:ta");
-    expect(low?.label).toBe("axial 5 · Cord area");
+    expect(low?.label).toBe("Cord area");
+    expect(low?.group).toBe("axial 5");
     expect(low?.cells[0].outside).toMatch(/outside the healthy range 53.71–110.32 mm²/);
     expect(rows.find((x) => x.key === "6:ta")?.cells[0].outside).toBeNull();
     expect(rows.some((x) => x.key === "6:transverse")).toBe(false);

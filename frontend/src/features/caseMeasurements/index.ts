@@ -208,7 +208,12 @@ class CaseMeasurementsPage {
         ),
       );
     table.append(head);
+    let group = "";
     for (const row of part.rows) {
+      if (row.group && row.group !== group) {
+        group = row.group;
+        table.append(el("tr", { class: "cm-group" }, el("th", { colspan: String(reads.length + 1) }, group)));
+      }
       const tr = el("tr", { "data-row": row.key }, el("th", { title: row.title }, row.label));
       for (const cell of row.cells) tr.append(this.cell(cell, row.key));
       table.append(tr);

@@ -48,6 +48,8 @@ export interface Cell {
 
 export interface Row {
   key: string;
+  /** The heading the row sits under (the per-level table: its axial image), or "". */
+  group: string;
   label: string;
   title: string;
   cells: Cell[];
@@ -147,6 +149,7 @@ function valueCell(read: CaseRead, result: CaseMeasurementResult | null, spec: V
 export function mainRows(reads: readonly CaseRead[]): Row[] {
   const rows: Row[] = MAIN.map((spec) => ({
     key: spec.key,
+    group: "",
     label: spec.label,
     title: spec.title,
     cells: reads.map((r) => valueCell(r, sagittalResult(r), spec)),
@@ -154,6 +157,7 @@ export function mainRows(reads: readonly CaseRead[]): Row[] {
   for (const spec of AXIAL_MAIN)
     rows.push({
       key: spec.key,
+      group: "",
       label: spec.label,
       title: spec.title,
       cells: reads.map((r) => valueCell(r, narrowestAxial(r), spec)),
@@ -178,7 +182,8 @@ export function levelRows(
       if (cells.every((c) => c.value === null)) continue;
       rows.push({
         key: `${image}:${spec.key}`,
-        label: `${imageName(image)} · ${spec.label}`,
+        group: imageName(image),
+        label: spec.label,
         title: spec.title,
         cells,
       });

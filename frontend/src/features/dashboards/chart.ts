@@ -61,6 +61,7 @@ export function chartCard(id: string, title: string, result: ChartResult): Chart
   const svg = el("button", { type: "button", "data-testid": `chart-${id}-svg`, disabled: true }, "SVG");
   root.append(host, el("div", { class: "dash-chart-actions" }, el("span", { class: "dim" }, "Download"), png, svg));
   let finalize: (() => void) | null = null;
+  const urls: string[] = [];
   let disposed = false;
   const ready = loadVega()
     .then(async ([{ default: embed }, { expressionInterpreter }]) => {
@@ -79,12 +80,13 @@ export function chartCard(id: string, title: string, result: ChartResult): Chart
       }
       finalize = () => result_.finalize();
       const stem = fileStem(title);
-      png.addEventListener("click", () => {
-        void result_.view.toImageURL("png", 2).then((url) => download(url, `${stem}.png`));
-      });
-      svg.addEventListener("click", () => {
-        void result_.view.toImageURL("svg").then((url) => download(url, `${stem}.svg`));
-      });
+      // The files are made when the chart is drawn, so that a click downloads at once, inside its user gesture
+      // (a download started later, after an await, may be refused by the browser as one without a gesture).
+      const [pngUrl, svgUrl] = await Promise.all([result_.view.toImageURL("png", 2), result_.view.toImageURL("svg")]);
+      if (disposed) return;
+      urls.push(pngUrl, svgUrl);
+      png.addEventListener("click", () => download(pngUrl, `${stem}.png`));
+      svg.addEventListener("click", () => download(svgUrl, `${stem}.svg`));
       png.disabled = false;
       svg.disabled = false;
       root.dataset.state = "ready";
@@ -105,6 +107,7 @@ export function chartCard(id: string, title: string, result: ChartResult): Chart
     dispose: () => {
       disposed = true;
       finalize?.();
+      for (const u of urls) if (u.startsWith("blob:")) URL.revokeObjectURL(u);
     },
   };
 }

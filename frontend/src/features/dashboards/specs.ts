@@ -26,7 +26,15 @@ const CONFIG = {
     labelFontSize: 11,
     titleFontSize: 11,
   },
-  legend: { labelColor: "#d8dee9", titleColor: "#d8dee9", labelFontSize: 11, titleFontSize: 11 },
+  legend: {
+    labelColor: "#d8dee9",
+    titleColor: "#d8dee9",
+    labelFontSize: 11,
+    titleFontSize: 11,
+    labelLimit: 320,
+    orient: "bottom" as const,
+    direction: "vertical" as const,
+  },
   title: { color: "#d8dee9", fontSize: 13, anchor: "start" as const },
   view: { stroke: "#2c3441" },
 };
@@ -114,7 +122,13 @@ export function returnedRateSpec(p: Progress): ChartResult {
         mark: { type: "bar", color: OKABE_ITO[5] },
         encoding: {
           y: { field: "person", type: "nominal", title: null, sort: "-x" },
-          x: { field: "rate", type: "quantitative", title: "returned / submitted", axis: { format: "%" } },
+          x: {
+            field: "rate",
+            type: "quantitative",
+            title: "returned / submitted",
+            axis: { format: ".0%" },
+            scale: { domain: [0, Math.max(0.1, ...values.map((v) => v.rate ?? 0))] },
+          },
         },
       },
       "Returned-case rate per annotator",
@@ -127,7 +141,10 @@ export function returnedRateSpec(p: Progress): ChartResult {
 export function activeTimeSpec(p: Progress): ChartResult {
   const people = p.people.filter((x) => isFiniteNumber(x.median_active_s));
   if (people.length === 0) return { empty: notEnough(0, "a read with at least two saves").message };
-  const values = people.map((x) => ({ person: x.username, minutes: (x.median_active_s ?? 0) / 60 }));
+  // Minutes once any median passes two of them, seconds below.
+  const minutes = people.some((x) => (x.median_active_s ?? 0) >= 120);
+  const unit = minutes ? "minutes" : "seconds";
+  const values = people.map((x) => ({ person: x.username, time: (x.median_active_s ?? 0) / (minutes ? 60 : 1) }));
   return {
     spec: chart(
       {
@@ -135,10 +152,10 @@ export function activeTimeSpec(p: Progress): ChartResult {
         mark: { type: "bar", color: OKABE_ITO[1] },
         encoding: {
           y: { field: "person", type: "nominal", title: null, sort: "-x" },
-          x: { field: "minutes", type: "quantitative", title: "median active minutes per case" },
+          x: { field: "time", type: "quantitative", title: `median active ${unit} per case` },
         },
       },
-      "Active time per case",
+      "Active time per case (idle gaps over 5 minutes excluded)",
       420,
       Math.max(60, 22 * values.length),
     ),
@@ -151,51 +168,47 @@ function groupsWithReference(a: Agreement): Group[] {
   return [...a.groups, ...(a.inter_reader ? [a.inter_reader] : [])];
 }
 
-/** Box of Dice (or IoU) per structure and group from the server's quantiles (min, q1, median, q3, max). */
+/** Box of Dice (or IoU) per structure, one per group side by side, from the server's quantiles (min, q1, median,
+ * q3, max) and mean. */
 export function overlapSpec(a: Agreement, metric: "dice" | "iou"): ChartResult {
   const values: Record<string, unknown>[] = [];
   for (const g of groupsWithReference(a))
     for (const s of a.structures) {
       const stat: Stat | undefined = g.structures[s]?.[metric];
       if (!stat || isNotEnough(stat)) continue;
-      values.push({ row: `${s} · ${g.label}`, group: g.label, structure: s, ...stat });
+      values.push({ group: g.label, structure: s, ...stat });
     }
   if (values.length === 0)
     return { empty: a.empty?.message ?? notEnough(0, "a read and a signed gold read of the same case").message };
   const name = metric === "dice" ? "Dice" : "IoU";
+  const groups = new Set(values.map((v) => v.group)).size;
+  const structures = new Set(values.map((v) => v.structure)).size;
+  const x = (field: string) => ({ field, type: "quantitative" as const });
   return {
     spec: chart(
       {
         data: { values },
         encoding: {
-          y: { field: "row", type: "nominal", title: null, sort: null },
+          y: { field: "structure", type: "nominal", title: null },
+          yOffset: { field: "group", type: "nominal" },
           color: { field: "group", type: "nominal", title: null },
         },
         layer: [
           {
             mark: { type: "rule" },
-            encoding: {
-              x: { field: "min", type: "quantitative", title: name, scale: { domain: [0, 1] } },
-              x2: { field: "max" },
-            },
+            encoding: { x: { ...x("min"), title: name, scale: { domain: [0, 1] } }, x2: { field: "max" } },
           },
+          { mark: { type: "bar", height: 8 }, encoding: { x: x("q1"), x2: { field: "q3" } } },
+          { mark: { type: "tick", color: "#ffffff", size: 10, thickness: 2 }, encoding: { x: x("median") } },
           {
-            mark: { type: "bar", size: 12 },
-            encoding: { x: { field: "q1", type: "quantitative" }, x2: { field: "q3" } },
-          },
-          {
-            mark: { type: "tick", color: "#ffffff", size: 14, thickness: 2 },
-            encoding: { x: { field: "median", type: "quantitative" } },
-          },
-          {
-            mark: { type: "point", shape: "diamond", filled: true, color: "#ffffff", size: 30 },
-            encoding: { x: { field: "mean", type: "quantitative" } },
+            mark: { type: "point", shape: "diamond", filled: true, color: "#ffffff", size: 24 },
+            encoding: { x: x("mean") },
           },
         ],
       },
-      `${name} per structure (box: quartiles, tick: median, diamond: mean)`,
-      360,
-      Math.max(40, 20 * values.length),
+      `${name} per structure (box: quartiles, tick: median, ◆: mean)`,
+      380,
+      Math.max(60, 12 * groups * structures),
     ),
   };
 }

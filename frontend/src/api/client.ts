@@ -70,6 +70,24 @@ export async function putJSON<T>(url: string, body: unknown): Promise<T> {
   return parse<T>(await request("PUT", url, body));
 }
 
+/** The `rel="next"` URL of a Link header (docs/API.md, "Lists"), or null on the last page. */
+export function nextPage(link: string | null): string | null {
+  const m = /<([^>]+)>;\s*rel="next"/.exec(link ?? "");
+  return m ? m[1] : null;
+}
+
+/** Every row of a paginated list: follows the Link header until the last page. */
+export async function getAllPages<T>(url: string): Promise<T[]> {
+  const rows: T[] = [];
+  let next: string | null = url;
+  while (next) {
+    const res = await request("GET", next);
+    rows.push(...(await parse<T[]>(res)));
+    next = nextPage(res.headers.get("Link"));
+  }
+  return rows;
+}
+
 /** DELETE; a 204 answers null. */
 export async function deleteJSON<T = null>(url: string): Promise<T> {
   return parse<T>(await request("DELETE", url));

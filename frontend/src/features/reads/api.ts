@@ -1,11 +1,11 @@
 /** Read and revision calls of docs/API.md, mapped onto the autosave outcomes. */
 
-import { ApiError, getJSON, NetworkError, postJSON } from "../../api/client";
+import { ApiError, getAllPages, getJSON, NetworkError, postJSON } from "../../api/client";
 import type { ReadInfo, Revision, RevisionSummary, ShapeError } from "../../contract/types";
 import type { SaveOutcome, SavePayload } from "../../core/offline";
 
 export function listReads(caseId: number): Promise<ReadInfo[]> {
-  return getJSON<ReadInfo[]>(`/api/cases/${caseId}/reads`);
+  return getAllPages<ReadInfo>(`/api/cases/${caseId}/reads`);
 }
 
 export function myRead(caseId: number): Promise<ReadInfo> {
@@ -17,7 +17,7 @@ export function getRead(readId: number): Promise<ReadInfo> {
 }
 
 export function listRevisions(readId: number): Promise<RevisionSummary[]> {
-  return getJSON<RevisionSummary[]>(`/api/reads/${readId}/revisions`);
+  return getAllPages<RevisionSummary>(`/api/reads/${readId}/revisions`);
 }
 
 export function getRevision(id: number): Promise<Revision> {

@@ -1,6 +1,6 @@
 /** The review API (docs/API.md, "Review and gold standard", "Comments"): payload, measurements, gold, comments. */
 
-import { getJSON, postJSON } from "../../api/client";
+import { getAllPages, getJSON, postJSON } from "../../api/client";
 import type { ReadInfo, Revision, UserRef } from "../../contract/types";
 
 export interface Provenance {
@@ -111,7 +111,7 @@ export const reviewApi = {
       reason,
       comments,
     }),
-  comments: (caseId: number) => getJSON<Comment[]>(`/api/cases/${caseId}/comments`),
+  comments: (caseId: number) => getAllPages<Comment>(`/api/cases/${caseId}/comments`),
   comment: (caseId: number, c: NewComment) => postJSON<Comment>(`/api/cases/${caseId}/comments`, c),
   resolve: (caseId: number, id: number, resolved: boolean) =>
     postJSON<Comment>(`/api/cases/${caseId}/comments/${id}/resolve`, { resolved }),

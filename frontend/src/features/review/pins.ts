@@ -1,7 +1,7 @@
 /** Review comments on the case page: the pins of the comments the user may see drawn on their slices, and a side
  * section listing the open threads (a returned case shows the reviewer's pins to its annotator). */
 
-import { getJSON } from "../../api/client";
+import { getAllPages } from "../../api/client";
 import type { CaseInfo } from "../../contract/types";
 import { clear, el, section } from "../ui";
 import type { ViewerLayout } from "../viewer";
@@ -28,7 +28,7 @@ export async function mountCommentPins(args: {
 }): Promise<void> {
   let comments: Comment[];
   try {
-    comments = await getJSON<Comment[]>(`/api/cases/${args.caseInfo.id}/comments`);
+    comments = await getAllPages<Comment>(`/api/cases/${args.caseInfo.id}/comments`);
   } catch {
     return; // comments are an aid here: the annotator works without them
   }

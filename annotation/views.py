@@ -25,6 +25,7 @@ from annotation.permissions import (
     may_prelabel_case,
     may_prelabel_project,
     may_review,
+    may_view_dashboard,
     require,
 )
 from annotation.selectors.access import access_case, access_project
@@ -86,6 +87,7 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
             "may_import": may_import(role=role),
             "may_change_settings": may_change_settings(role=role),
             "may_prelabel_project": may_prelabel_project(role=role),
+            "may_view_dashboard": may_view_dashboard(role=role),
             "rows": CaseRowSerializer(cases, many=True).data,
             "count": count,
             "page": page,

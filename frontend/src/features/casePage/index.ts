@@ -58,6 +58,16 @@ function buildShell(caseInfo: CaseInfo, viewports: HTMLElement): Shell {
       { class: "link", href: `/cases/${caseInfo.id}/history`, "data-testid": "history-link", title: "Case history" },
       "History",
     ),
+    el(
+      "a",
+      {
+        class: "link",
+        href: `/cases/${caseInfo.id}/measurements`,
+        "data-testid": "measurements-link",
+        title: "Every visible read's measurements side by side",
+      },
+      "Measurements",
+    ),
   );
   const toolrail = el("div", { class: "toolrail", "data-testid": "toolrail" });
   const side = el("aside", { class: "sidepanel", "data-testid": "sidepanel" });

@@ -46,6 +46,9 @@ demo: install frontend
 	$(PY) manage.py ensure_secret_key
 	$(PY) manage.py migrate --no-input -v 0
 	$(PY) manage.py load_demo
+	@echo "pre-labelling the demo cases with the shipped models (a few minutes on a laptop)"
+	$(PY) manage.py worker --single --batch --interval 0
+	$(PY) manage.py demo_campaign
 	HOST=$(HOST) PORT=$(PORT) bash scripts/serve.sh
 
 serve: install frontend

@@ -52,7 +52,7 @@ def archive_write(*, folder: Path, job_id: int) -> tuple[str, int]:
                     path,
                     path.relative_to(folder).as_posix(),
                     compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED,
-                    compresslevel=None if stored else 6,
+                    compresslevel=None if stored else 1,
                 )
         os.replace(temp_name, root / name)
     except BaseException:

@@ -35,9 +35,10 @@ def image_stem(index: int) -> str:
 
 
 def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
+    """One write of the whole text: json.dumps runs the C encoder, json.dump would not."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, indent=indent, allow_nan=False)
+    text = json.dumps(data, ensure_ascii=False, indent=indent, allow_nan=False)
+    path.write_bytes(text.encode("utf-8"))
 
 
 def windowed_uint8(pixels: np.ndarray, *, center: float, width: float) -> np.ndarray:

@@ -10,9 +10,9 @@ Layout under ``labelme/``::
 
 Each JSON has exactly labelme's keys (version, flags, shapes, imagePath, imageData = null,
 imageHeight, imageWidth) plus ``spinelabel`` (case, read, revision, author role, model
-version: provenance, which labelme keeps as other data). Images with no shapes in a read
-still get a file, so labelme opens every slice of the series. Shapes are the revision's,
-verbatim.
+version: provenance, which labelme keeps as other data). A read has a file for each image
+it drew on (and for the series' first image, so every series of every read has one);
+labelme shows the other slices as not annotated. Shapes are the revision's, verbatim.
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ class LabelmeWriter:
         for series in case.series:
             folder = base / safe_name(read.tag) / series_folder(series)
             for image in series.images:
+                if not read.shapes.get(image.id) and image is not series.images[0]:
+                    continue  # labelme opens an image without a file as unannotated
                 stem = image_stem(image.index)
                 data = labelme_export(
                     shapes=read.shapes.get(image.id, []),
@@ -96,8 +98,13 @@ class LabelmeWriter:
                     rows=series.rows,
                     columns=series.columns,
                 )
-                data["flags"] = dict(read.case_fields) if image is series.images[0] else {}
-                data["spinelabel"] = self._provenance(case, read, image.id)
+                # labelme's flags are check boxes: the yes/no case fields; all of them
+                # travel with the provenance.
+                data["flags"] = {k: v for k, v in read.case_fields.items() if isinstance(v, bool)}
+                data["spinelabel"] = {
+                    **self._provenance(case, read, image.id),
+                    "case_fields": dict(read.case_fields),
+                }
                 write_json(folder / f"{stem}.json", data)
 
     def write_case(self, case: CaseBundle) -> None:

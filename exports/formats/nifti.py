@@ -1,15 +1,16 @@
 """NIfTI: each series as a volume and each read's structures as a label map on it.
 
-Under ``nifti/<pseudonym>/<series>/``: ``image.nii.gz`` (the stored pixels) and
-``<read tag>.labels.nii.gz`` (uint8: 0 background, then the template's area labels in
+Under ``nifti/<pseudonym>/<series>/``: ``image.nii`` (the stored pixels) and
+``<read tag>.labels.nii`` (uint8: 0 background, then the template's area labels in
 order, ``labels.json`` at the top names them). Both carry the same affine, built from the
 series' geometry (row and column directions, pixel spacing, slice positions) in RAS as
 NIfTI expects, with voxel (i, j, k) = (column, row, slice). Where structures overlap the
 earlier label wins (the cord lies inside the canal: the canal is labels 1 and 2 together).
 A series whose slices lie at uneven gaps (axial slices placed at the disc levels) has no
-single affine: each slice is then its own file (``image.slice0003.nii.gz`` beside
-``<read tag>.labels.slice0003.nii.gz``), each with its exact affine. Headers carry no
-description, no intent name and no extensions.
+single affine: each slice is then its own file (``image.slice0003.nii`` beside
+``<read tag>.labels.slice0003.nii``), each with its exact affine. Headers carry no
+description, no intent name and no extensions. Files are plain ``.nii``: the zip deflates
+them (gzip inside a zip would compress twice).
 """
 
 from __future__ import annotations
@@ -62,9 +63,9 @@ class NiftiWriter:
                 for k in range(len(series.images))
             ]
         for suffix, where, affine in parts:
-            _save(volume[where], affine, folder / f"image{suffix}.nii.gz")
+            _save(volume[where], affine, folder / f"image{suffix}.nii")
             for tag, labels in maps.items():
-                _save(labels[where], affine, folder / f"{safe_name(tag)}.labels{suffix}.nii.gz")
+                _save(labels[where], affine, folder / f"{safe_name(tag)}.labels{suffix}.nii")
 
     def write_case(self, case: CaseBundle) -> None:
         for series in case.series:

@@ -122,14 +122,14 @@ def test_coco_instances_and_keypoints_load_in_pycocotools(
 
 def _volumes(folder: Path) -> list[tuple[Path, Path, list[int]]]:
     """(image file, label file, slice indices) of one exported series."""
-    whole = folder / "image.nii.gz"
+    whole = folder / "image.nii"
     if whole.exists():
-        (labels,) = folder.glob("*.labels.nii.gz")
+        (labels,) = folder.glob("*.labels.nii")
         loaded: Any = nib.load(whole)
         count = loaded.shape[2]
         return [(whole, labels, list(range(count)))]
     out = []
-    for path in sorted(folder.glob("image.slice*.nii.gz")):
+    for path in sorted(folder.glob("image.slice*.nii")):
         suffix = path.name.removeprefix("image")
         (labels,) = folder.glob(f"*.labels{suffix}")
         out.append((path, labels, [int(suffix[6:10])]))

@@ -1,0 +1,107 @@
+"""The models page (issue 13) in Chromium: a lead sees the versions and promotes a candidate
+after confirming, follows a retraining run live, chooses the selection strategy, and sees the
+corrections of pre-labels arrive without a reload."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import transaction
+from playwright.sync_api import expect
+
+from annotation.models import Project, Revision
+from dashboards.services.corrections import correction_record
+from inference.models import ModelStatus, ModelVersion, RetrainJob, RetrainPolicy, Strategy
+from inference.services.registry import model_register
+from inference.services.retrain import retrain_announce
+from tests.annotation.review_helpers import make_review
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import screenshot
+from tests.factories import make_case
+from tests.inference.tiny import TINY_CONTRACT, register_tiny_model, tiny_model
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("e2e"),
+]
+
+
+def _candidate(folder: Path) -> ModelVersion:
+    """A second tiny network (its own bytes: the registry knows a file by its digest)."""
+    import onnx
+
+    path = tiny_model(folder / "candidate.onnx")
+    model = onnx.load(str(path))
+    model.doc_string = "a retrained candidate"
+    onnx.save(model, str(path))
+    return model_register(
+        file=path, task="sagittal", contract=TINY_CONTRACT, name="retrained",
+        status=ModelStatus.CANDIDATE,
+    )  # fmt: skip
+
+
+def _corrected_case(project: Project, cast: dict[str, Any]) -> None:
+    review = make_review(case=make_case(project=project), cast=cast)
+    first = Revision.objects.order_by("created_at").values_list("created_at", flat=True)[0]
+    Revision.objects.filter(read=review.model).update(created_at=first - timedelta(minutes=1))
+    head = Revision.objects.filter(read=review.annotator).order_by("-number").first()
+    assert head is not None
+    assert correction_record(read_id=review.annotator.pk, revision_id=head.pk) is not None
+
+
+def test_a_lead_promotes_follows_a_run_and_sees_corrections_live(
+    page_for: Any, asgi_server: Any, project: Project, cast: dict[str, Any], tmp_path: Path
+) -> None:
+    active = register_tiny_model(tmp_path)
+    candidate = _candidate(tmp_path)
+    _corrected_case(project, cast)
+    page = page_for("lead", PASSWORD)
+    page.goto(f"{asgi_server.url}/projects/{project.slug}/")
+    page.get_by_test_id("models-link").click()
+    expect(page.get_by_test_id("models-page")).to_be_visible()
+    expect(page.get_by_test_id(f"model-{candidate.pk}-status")).to_have_text("candidate")
+    expect(page.get_by_test_id("corrections-worst").locator("tbody tr")).to_have_count(1)
+
+    # A run announced by the worker shows up and moves on, without a reload.
+    job = RetrainJob.objects.create(
+        project=project, task="sagittal", trigger="lead", base=active, status="running"
+    )
+    with transaction.atomic():
+        job.progress = {"stage": "training", "epoch": 1, "epochs": 3, "loss": 0.25}
+        job.save(update_fields=["progress"])
+        retrain_announce(job)
+    expect(page.get_by_test_id(f"job-{job.pk}-progress")).to_contain_text("epoch 1/3 · loss 0.2500")
+
+    # Promotion asks first, then the candidate is active and the old model retired.
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.get_by_test_id(f"model-{candidate.pk}-promote").click()
+    expect(page.get_by_test_id(f"model-{candidate.pk}-status")).to_have_text("active")
+    assert f"It replaces #{active.pk}" in questions[0]
+    assert ModelVersion.objects.get(pk=active.pk).status == ModelStatus.RETIRED
+
+    # The strategy is saved for the project; its scores are computed in the background.
+    page.get_by_label("Case selection strategy").select_option("uncertainty")
+    page.get_by_test_id("strategy").get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("strategy-state")).to_contain_text("cases scored")
+    assert RetrainPolicy.objects.get(project=project).strategy == Strategy.UNCERTAINTY
+
+    # A new correction recorded by the worker appears live.
+    _corrected_case(project, cast)
+    expect(page.get_by_test_id("corrections-worst").locator("tbody tr")).to_have_count(2)
+    screenshot(page, "models-page")
+
+
+def test_a_reviewer_reads_the_page_but_cannot_act(
+    page_for: Any, asgi_server: Any, project: Project, cast: dict[str, Any], tmp_path: Path
+) -> None:
+    _candidate(tmp_path)
+    page = page_for("reviewer", PASSWORD)
+    page.goto(f"{asgi_server.url}/projects/{project.slug}/models/")
+    expect(page.get_by_test_id("model-versions")).to_be_visible()
+    expect(page.get_by_test_id("models-page").locator("button:enabled")).to_have_count(0)
+    expect(page.get_by_test_id("corrections")).to_contain_text("No corrections yet")

@@ -21,6 +21,7 @@ from annotation.models import Case, Project
 from annotation.services.projects import membership_set, project_create
 from fixtures.demo import DEMO_CASES, DEMO_REAL
 from fixtures.phantom import make_phantom, write_dicom
+from fixtures.real import RealVolume
 from inference.models import PrelabelJob
 from inference.services.registry import shipped_models_register
 
@@ -52,6 +53,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--phantoms", type=int, default=len(DEMO_CASES), help="how many phantom cases to load"
         )
+        parser.add_argument(
+            "--real",
+            nargs="*",
+            choices=[volume.key for volume in DEMO_REAL],
+            default=None,
+            help="which real volumes to load (default: all; none when given without a name)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         project = Project.objects.filter(slug=DEMO_SLUG).first()
@@ -76,7 +84,12 @@ class Command(BaseCommand):
         if Case.objects.filter(project=project).exists() and not options["reimport"]:
             self.stdout.write("the demo project already has cases; nothing imported")
         else:
-            case_ids = self._import(project, phantoms=options["phantoms"])
+            real = (
+                DEMO_REAL
+                if options["real"] is None
+                else [volume for volume in DEMO_REAL if volume.key in options["real"]]
+            )
+            case_ids = self._import(project, phantoms=options["phantoms"], real=real)
             if not options["no_prelabel"]:
                 self._announce_import(project, case_ids)
         self._print_logins()
@@ -86,7 +99,7 @@ class Command(BaseCommand):
         for version in versions:
             self.stdout.write(f"model {version.task}: #{version.pk} {version.status}")
 
-    def _import(self, project: Project, *, phantoms: int) -> list[int]:
+    def _import(self, project: Project, *, phantoms: int, real: list[RealVolume]) -> list[int]:
         case_ids: list[int] = []
         with tempfile.TemporaryDirectory(prefix="demo-") as temp:
             for demo in DEMO_CASES[:phantoms]:
@@ -103,7 +116,7 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"phantom {demo.name}: {summary.images} images in {len(files)} files"
                 )
-        for volume in DEMO_REAL:
+        for volume in real:
             paths = [volume.path, *(mask.path for mask in volume.masks if mask.kind == "binary")]
             summary = ingest_paths(project=project, paths=paths)
             case_ids.extend(case_id for case_id, _, _ in summary.cases)

@@ -6,6 +6,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -78,10 +80,12 @@ class ConnectionApi(APIView):
                 raise serializers.ValidationError("the URL may not have a query or fragment")
             return value
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, slug: str) -> Response:
         project = _lead_project(request, slug)
         return Response(_connection_data(connection_get(project=project)))
 
+    @extend_schema(request=InputSerializer, responses={200: OpenApiTypes.OBJECT})
     def put(self, request: Request, slug: str) -> Response:
         project = _lead_project(request, slug)
         payload = self.InputSerializer(data=request.data)
@@ -123,6 +127,7 @@ class StudySearchApi(APIView):
                 )
             return attrs
 
+    @extend_schema(parameters=[QuerySerializer], responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, slug: str) -> Response:
         project = _lead_project(request, slug)
         payload = self.QuerySerializer(data=request.query_params)
@@ -143,12 +148,14 @@ class ImportListApi(APIView):
             max_length=MAX_STUDIES,
         )
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, slug: str) -> Response:
         project = _lead_project(request, slug)
         return Response(
             {"imports": [import_data(j) for j in pacs_imports_list(project=project)[:50]]}
         )
 
+    @extend_schema(request=InputSerializer, responses={202: OpenApiTypes.OBJECT})
     def post(self, request: Request, slug: str) -> Response:
         project = _lead_project(request, slug)
         payload = self.InputSerializer(data=request.data)
@@ -172,11 +179,15 @@ def _job(request: Request, slug: str, import_id: int) -> PacsImport:
 
 
 class ImportDetailApi(APIView):
+    @extend_schema(
+        operation_id="projects_pacs_import_retrieve", responses={200: OpenApiTypes.OBJECT}
+    )
     def get(self, request: Request, slug: str, import_id: int) -> Response:
         return Response(import_data(_job(request, slug, import_id)))
 
 
 class ImportRetryApi(APIView):
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
     def post(self, request: Request, slug: str, import_id: int) -> Response:
         job = _job(request, slug, import_id)
         try:

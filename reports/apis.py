@@ -7,6 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -91,6 +93,7 @@ class ProjectReportListApi(APIView):
         data = ReportOutputSerializer(rows, many=True).data
         return page_response(request, data, total=total, **params)
 
+    @extend_schema(request=InputSerializer, responses={202: ReportOutputSerializer})
     def post(self, request: Request, slug: str) -> Response:
         project, role = access_project(user=request_user(request), slug=slug)
         _require_report_right(project=project, role=role)
@@ -106,6 +109,7 @@ class ProjectReportListApi(APIView):
 
 
 class ReportDetailApi(APIView):
+    @extend_schema(responses={200: ReportOutputSerializer})
     def get(self, request: Request, report_id: int) -> Response:
         return Response(ReportOutputSerializer(access_report(request, report_id)).data)
 
@@ -120,6 +124,7 @@ def _file(job: ReportJob, relative: str) -> Path:
 
 
 class ReportHtmlApi(APIView):
+    @extend_schema(responses={(200, "text/html"): OpenApiTypes.STR})
     def get(self, request: Request, report_id: int) -> FileResponse:
         job = access_report(request, report_id)
         path = _file(job, job.html_path)
@@ -130,6 +135,7 @@ class ReportHtmlApi(APIView):
 
 
 class ReportCsvApi(APIView):
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request, report_id: int) -> FileResponse:
         job = access_report(request, report_id)
         path = _file(job, job.csv_path)

@@ -78,7 +78,12 @@ class PacsPage {
     this.root.append(this.connectionForm(), this.searchForm(), this.importsTable());
     void this.loadConnection();
     void this.loadImports();
-    new LiveSocket(`/ws/projects/${encodeURIComponent(slug)}/`, (e: LiveEvent) => this.onLive(e));
+    this.root.dataset.live = "off";
+    new LiveSocket(
+      `/ws/projects/${encodeURIComponent(slug)}/`,
+      (e: LiveEvent) => this.onLive(e),
+      (connected) => (this.root.dataset.live = connected ? "on" : "off"),
+    );
   }
 
   private connectionForm(): HTMLElement {

@@ -66,6 +66,21 @@ class AgreementRow(models.Model):
     measurements = models.JSONField(default=dict)
     # {field: [value, reference value]} for categorical case fields.
     case_fields = models.JSONField(default=dict)
+    # The same figures as plain columns (and AgreementArea / AgreementField rows), so that
+    # the dashboards aggregate them in SQL and read only numbers, never JSON.
+    mscc = models.FloatField(null=True, blank=True)
+    mscc_reference = models.FloatField(null=True, blank=True)
+    mcc = models.FloatField(null=True, blank=True)
+    mcc_reference = models.FloatField(null=True, blank=True)
+    ta = models.FloatField(null=True, blank=True)
+    ta_reference = models.FloatField(null=True, blank=True)
+    cr = models.FloatField(null=True, blank=True)
+    cr_reference = models.FloatField(null=True, blank=True)
+    keypoints = models.PositiveIntegerField(default=0)
+    keypoint_error_sum_mm = models.FloatField(default=0.0)
+    keypoint_mean_mm = models.FloatField(null=True, blank=True)
+    keypoints_within_2mm = models.PositiveIntegerField(default=0)
+    keypoints_within_4mm = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["case_id", "kind", "read_id", "model_version_id"]
@@ -76,3 +91,35 @@ class AgreementRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} agreement of read {self.read_id} on case {self.case_id}"
+
+
+class AgreementArea(models.Model):
+    """One structure's overlap in an AgreementRow (the dashboards group these in SQL)."""
+
+    row = models.ForeignKey(AgreementRow, on_delete=models.CASCADE, related_name="area_values")
+    structure = models.CharField(max_length=100)
+    dice = models.FloatField(null=True, blank=True)
+    iou = models.FloatField(null=True, blank=True)
+    hd95_mm = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["row_id", "structure"]
+
+    def __str__(self) -> str:
+        return f"{self.structure} of agreement row {self.row_id}"
+
+
+class AgreementField(models.Model):
+    """One categorical case field of an AgreementRow: the read's and the reference's values
+    (as text; None when missing), counted in SQL for Cohen's kappa."""
+
+    row = models.ForeignKey(AgreementRow, on_delete=models.CASCADE, related_name="field_values")
+    field = models.CharField(max_length=100)
+    value = models.CharField(max_length=200, null=True, blank=True)
+    reference = models.CharField(max_length=200, null=True, blank=True)
+
+    class Meta:
+        ordering = ["row_id", "field"]
+
+    def __str__(self) -> str:
+        return f"{self.field} of agreement row {self.row_id}"

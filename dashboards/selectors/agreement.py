@@ -8,9 +8,9 @@ whatever the number of cases.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
@@ -18,13 +18,15 @@ from django.db.models import Exists, OuterRef, Q
 from annotation.models import Case, CaseState, Project
 from annotation.selectors.agreement import template_structures
 from dashboards.models import AgreementRow, PairKind
-from dashboards.selectors.summaries import (
-    distribution,
-    kappa_summary,
-    keypoint_summary,
-    measurement_summary,
-    not_enough,
+from dashboards.selectors.group_stats import (
+    AREA_METRICS,
+    NEEDS_AREA,
+    area_stats,
+    empty_numbers,
+    kappa_stats,
+    number_stats,
 )
+from dashboards.selectors.summaries import kappa_summary, not_enough
 from dashboards.services.pairs import MEASUREMENTS, categorical_fields
 from inference.models import ModelStatus, ModelVersion, PrelabelJob
 
@@ -124,32 +126,6 @@ def agreement_rows(
     return out
 
 
-def _group(
-    rows: Sequence[tuple[Any, ...]], structures: Sequence[str], fields: Sequence[str]
-) -> dict[str, Any]:
-    """Summary of one group's raw rows (case_id, areas, keypoint errors, measurements,
-    case fields)."""
-    by_structure: dict[str, dict[str, Any]] = {}
-    for name in structures:
-        values = [r[1][name] for r in rows if name in r[1]]
-        by_structure[name] = {
-            "dice": distribution([v[0] for v in values], unit_range=True),
-            "iou": distribution([v[1] for v in values], unit_range=True),
-            "hd95_mm": distribution([v[2] for v in values]),
-        }
-    errors = [e for r in rows for e in r[2]]
-    return {
-        "n_cases": len({r[0] for r in rows}),
-        "n_pairs": len(rows),
-        "structures": by_structure,
-        "keypoints": keypoint_summary(errors),
-        "measurements": {
-            m: measurement_summary([r[3][m] for r in rows if m in r[3]]) for m in MEASUREMENTS
-        },
-        "kappa": {f: kappa_summary([r[4][f] for r in rows if f in r[4]]) for f in fields},
-    }
-
-
 def _version_json(version: ModelVersion) -> dict[str, Any]:
     return {
         "id": version.pk,
@@ -169,7 +145,7 @@ def _trend_point(group: Mapping[str, Any], structures: Sequence[str]) -> dict[st
         "created_at": group["model_version"]["created_at"],
         "n_cases": group["n_cases"],
         "dice": {s: mean(group["structures"][s]["dice"]) for s in structures},
-        "mean_radial_error_mm": mean(group["keypoints"]["radial_error_mm"]),
+        "mean_radial_error_mm": group["keypoints"]["mean_radial_error_mm"],
         "icc2_1": {
             m: (v["icc2_1"]["value"] if v["status"] == "ok" else None)
             for m, v in group["measurements"].items()
@@ -177,12 +153,48 @@ def _trend_point(group: Mapping[str, Any], structures: Sequence[str]) -> dict[st
     }
 
 
-def _structures_of(project: Project, raw: Sequence[tuple[Any, ...]]) -> list[str]:
-    """Stored structure names ("sagittal cord"...) in the template's label order."""
-    areas = template_structures(project.template).areas
-    seen = {name for r in raw for name in r[2]}
-    order = {label: i for i, label in enumerate(areas)}
-    return sorted(seen, key=lambda s: (s.split(" ", 1)[0], order.get(s.split(" ", 1)[-1], 99), s))
+def _rows_q(
+    project: Project,
+    split: str | None,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    prefix: str = "",
+) -> Q:
+    q = Q(**{f"{prefix}project": project})
+    if split is not None:
+        q &= Q(**{f"{prefix}case__split": split})
+    if date_from is not None:
+        q &= Q(**{f"{prefix}reference_at__date__gte": date_from})
+    if date_to is not None:
+        q &= Q(**{f"{prefix}reference_at__date__lte": date_to})
+    return q
+
+
+def _structure_order(project: Project, found: Iterable[str]) -> list[str]:
+    """Stored structure names ("sagittal cord"...): by view, then the template's label order."""
+    order = {label: i for i, label in enumerate(template_structures(project.template).areas)}
+    return sorted(
+        set(found), key=lambda s: (s.split(" ", 1)[0], order.get(s.split(" ", 1)[-1], 99), s)
+    )
+
+
+def _group_body(
+    group: tuple[str, int | None],
+    areas: Mapping[tuple[str, int | None], Mapping[str, Any]],
+    numbers: Mapping[tuple[str, int | None], Mapping[str, Any]],
+    kappas: Mapping[tuple[str, int | None], Mapping[str, Any]],
+    structures: Sequence[str],
+    fields: Sequence[str],
+) -> dict[str, Any]:
+    missing = not_enough(0, NEEDS_AREA)
+    by_structure = areas.get(group, {})
+    return {
+        **(numbers.get(group) or empty_numbers()),
+        "structures": {
+            s: by_structure.get(s) or {m: dict(missing) for m in AREA_METRICS} for s in structures
+        },
+        "kappa": {f: kappas.get(group, {}).get(f) or kappa_summary([]) for f in fields},
+    }
 
 
 def agreement_summary(
@@ -192,62 +204,53 @@ def agreement_summary(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> dict[str, Any]:
-    """The agreement dashboard's JSON (docs/API.md, "Dashboards")."""
-    raw = list(
-        _filtered(project, split, date_from, date_to).values_list(
-            "kind", "model_version_id", "areas", "case_id", "keypoint_errors", "measurements",
-            "case_fields",
-        )
-    )  # fmt: skip
+    """The agreement dashboard's JSON (docs/API.md, "Dashboards"), in a fixed number of
+    queries: areas (4), numbers (1), kappa (1), model versions (1), gold count (1)."""
+    rows = _rows_q(project, split, date_from, date_to)
+    fields = categorical_fields(project.template)
+    areas = area_stats(_rows_q(project, split, date_from, date_to, prefix="row__"))
+    numbers = number_stats(rows)
+    kappas = kappa_stats(_rows_q(project, split, date_from, date_to, prefix="row__"), fields)
+    structures = _structure_order(project, (s for by in areas.values() for s in by))
     gold = Case.objects.filter(project=project, state=CaseState.GOLD)
     if split is not None:
         gold = gold.filter(split=split)
     n_gold = gold.count()
-    structures = _structures_of(project, raw)
-    fields = categorical_fields(project.template)
-    grouped: dict[tuple[str, int | None], list[tuple[Any, ...]]] = defaultdict(list)
-    for kind, version, areas, case_id, errors, measurements, case_fields in raw:
-        grouped[(kind, version)].append((case_id, areas, errors, measurements, case_fields))
     # Every version that pre-labelled a case of the project, or is active, has a group:
     # one without pairs says what it lacks rather than vanishing.
     used = PrelabelJob.objects.filter(case__project=project, model_versions=OuterRef("pk"))
-    versions = {
-        v.pk: v
-        for v in ModelVersion.objects.filter(
-            Q(pk__in=sorted({v for _, v in grouped if v is not None}))
+    versions = list(
+        ModelVersion.objects.filter(
+            Q(pk__in=sorted({v for k, v in numbers if v is not None}))
             | Q(status=ModelStatus.ACTIVE)
             | Q(Exists(used))
-        )
-    }
-    groups: list[dict[str, Any]] = []
-    for version_id in sorted(versions, key=lambda pk: (versions[pk].created_at, pk)):
-        version = versions[version_id]
-        groups.append(
-            {
-                "key": f"model:{version_id}",
-                "kind": PairKind.MODEL.value,
-                "label": f"{version.name} ({version.task} #{version_id}) vs gold",
-                "model_version": _version_json(version),
-                **_group(grouped[(PairKind.MODEL, version_id)], structures, fields),
-            }
-        )
-    for kind in (PairKind.ANNOTATORS, PairKind.READERS):
+        ).order_by("created_at", "id")
+    )
+    body = partial(
+        _group_body, areas=areas, numbers=numbers, kappas=kappas, structures=structures,
+        fields=fields,
+    )  # fmt: skip
+    groups: list[dict[str, Any]] = [
+        {
+            "key": f"model:{version.pk}",
+            "kind": PairKind.MODEL.value,
+            "label": f"{version.name} ({version.task} #{version.pk}) vs gold",
+            "model_version": _version_json(version),
+            **body((PairKind.MODEL.value, version.pk)),
+        }
+        for version in versions
+    ]
+    for kind in (PairKind.ANNOTATORS, PairKind.READERS, PairKind.INTER_READER):
         groups.append(
             {
                 "key": kind.value,
                 "kind": kind.value,
                 "label": GROUP_LABELS[kind],
                 "model_version": None,
-                **_group(grouped[(kind, None)], structures, fields),
+                **body((kind.value, None)),
             }
         )
-    inter = {
-        "key": PairKind.INTER_READER.value,
-        "kind": PairKind.INTER_READER.value,
-        "label": GROUP_LABELS[PairKind.INTER_READER],
-        "model_version": None,
-        **_group(grouped[(PairKind.INTER_READER, None)], structures, fields),
-    }
+    inter = groups.pop()
     empty = None
     if n_gold == 0:
         empty = not_enough(0, "no gold yet: needs at least one signed gold case")

@@ -28,22 +28,18 @@ def _clean(value: float) -> float | None:
 
 
 def distribution(values: Sequence[float | None], *, unit_range: bool = False) -> dict[str, Any]:
-    """Mean ± SD, quartiles and a histogram of the finite values (over [0, 1] for Dice and
+    """Mean ± SD, range and a histogram of the finite values (over [0, 1] for Dice and
     IoU, over [0, max] otherwise)."""
     x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=np.float64)
     if x.size == 0:
         return not_enough(0, "needs at least 1 pair where both reads have it")
     top = 1.0 if unit_range else max(float(x.max()), 1e-9)
     counts, edges = np.histogram(x, bins=HISTOGRAM_BINS, range=(0.0, top))
-    q1, median, q3 = np.percentile(x, [25, 50, 75])
     return {
         "status": "ok",
         "n": int(x.size),
         "mean": float(x.mean()),
         "sd": float(x.std(ddof=1)) if x.size > 1 else None,
-        "median": float(median),
-        "q1": float(q1),
-        "q3": float(q3),
         "min": float(x.min()),
         "max": float(x.max()),
         "histogram": {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]},
@@ -72,6 +68,18 @@ def _icc_json(value: ICCValue) -> dict[str, Any] | None:
         "df1": value.df1,
         "df2": value.df2,
     }
+
+
+# A Bland-Altman chart shows at most this many pairs, evenly spaced through them (bias and
+# limits use every pair).
+MAX_POINTS = 1000
+
+
+def _points(means: Sequence[float], differences: Sequence[float]) -> list[list[float]]:
+    keep = range(len(means))
+    if len(means) > MAX_POINTS:
+        keep = range(0, len(means), math.ceil(len(means) / MAX_POINTS))
+    return [[means[k], differences[k]] for k in keep]
 
 
 NEEDS_PAIRS = "needs at least 2 cases where both reads have the value, and some spread"
@@ -106,7 +114,8 @@ def measurement_summary(pairs: Sequence[Sequence[float | None]]) -> dict[str, An
             "bias_ci": list(ba.bias_ci),
             "loa_low_ci": list(ba.loa_low_ci),
             "loa_high_ci": list(ba.loa_high_ci),
-            "points": [[m, d] for m, d in zip(ba.means, ba.differences, strict=True)],
+            "points": _points(ba.means, ba.differences),
+            "n_points": n,
         },
     }
 

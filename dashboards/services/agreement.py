@@ -29,9 +29,10 @@ from annotation.models import (
 )
 from annotation.selectors.agreement import Grid, MaskCache, template_structures
 from annotation.selectors.geometry import image_geometries
-from dashboards.models import AgreementRow, PairKind
+from dashboards.models import AgreementArea, AgreementField, AgreementRow, PairKind
 from dashboards.services.pairs import RevisionData, categorical_fields, pair_values
 from inference.models import PrelabelJob
+from measurements.core.agreement import success_rates
 from measurements.models import MeasurementResult
 
 
@@ -191,10 +192,52 @@ def agreement_rows_compute(*, case_id: int) -> list[AgreementRow]:
     return rows
 
 
+def _columns(row: AgreementRow) -> None:
+    """Copy the row's figures into its plain columns (keypoint shares by
+    measurements.core's success_rates)."""
+    for key, (value, reference) in row.measurements.items():
+        setattr(row, key, value)
+        setattr(row, f"{key}_reference", reference)
+    errors = row.keypoint_errors
+    row.keypoints = len(errors)
+    row.keypoint_error_sum_mm = float(sum(errors))
+    row.keypoint_mean_mm = row.keypoint_error_sum_mm / len(errors) if errors else None
+    shares = success_rates(errors, (2.0, 4.0))
+    row.keypoints_within_2mm = round(shares[2.0] * len(errors)) if errors else 0
+    row.keypoints_within_4mm = round(shares[4.0] * len(errors)) if errors else 0
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)[:200]
+
+
+def agreement_rows_save(rows: list[AgreementRow], *, batch_size: int = 2000) -> None:
+    """Insert the rows with their plain columns, AgreementArea and AgreementField rows."""
+    for row in rows:
+        _columns(row)
+    AgreementRow.objects.bulk_create(rows, batch_size=batch_size)
+    AgreementArea.objects.bulk_create(
+        (
+            AgreementArea(row=row, structure=name, dice=v[0], iou=v[1], hd95_mm=v[2])
+            for row in rows
+            for name, v in row.areas.items()
+        ),
+        batch_size=batch_size,
+    )
+    AgreementField.objects.bulk_create(
+        (
+            AgreementField(row=row, field=name, value=_text(v[0]), reference=_text(v[1]))
+            for row in rows
+            for name, v in row.case_fields.items()
+        ),
+        batch_size=batch_size,
+    )
+
+
 def agreement_case_refresh(*, case_id: int) -> int:
     """Replace the case's agreement rows by a fresh computation; the number of rows."""
     with transaction.atomic():
         rows = agreement_rows_compute(case_id=case_id)
         AgreementRow.objects.filter(case_id=case_id).delete()
-        AgreementRow.objects.bulk_create(rows)
+        agreement_rows_save(rows)
     return len(rows)

@@ -8,7 +8,7 @@ from django.db import transaction
 from annotation.models import Case, Revision
 from dashboards.models import AgreementRow, CaseActivity
 from dashboards.services.activity import activity_rows_compute
-from dashboards.services.agreement import agreement_rows_compute
+from dashboards.services.agreement import agreement_rows_compute, agreement_rows_save
 
 
 def activity_rebuild(*, project_id: int) -> int:
@@ -32,7 +32,7 @@ def agreement_rebuild(*, project_id: int) -> int:
         rows += agreement_rows_compute(case_id=case_id)
     with transaction.atomic():
         AgreementRow.objects.filter(project_id=project_id).delete()
-        AgreementRow.objects.bulk_create(rows, batch_size=2000)
+        agreement_rows_save(rows)
     return len(rows)
 
 

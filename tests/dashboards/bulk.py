@@ -29,6 +29,7 @@ from annotation.models import (
     Revision,
 )
 from dashboards.models import AgreementRow, CaseActivity
+from dashboards.services.agreement import agreement_rows_save
 from inference.models import ModelVersion
 
 _numbers = itertools.count(1)
@@ -278,4 +279,4 @@ def _agreement(
                     reference_at=signed_at, **_values(rng, group),
                 )
             )  # fmt: skip
-    AgreementRow.objects.bulk_create(agreement, batch_size=5000)
+    agreement_rows_save(agreement, batch_size=5000)

@@ -101,13 +101,15 @@ def test_a_measurement_missing_on_some_reads_counts_only_complete_pairs(cast: An
     rows = list(AgreementRow.objects.filter(kind="model").order_by("case_id"))
     for row in rows[:2]:  # two model reads lack TA (as if their axial cord was not drawn)
         row.measurements["ta"] = [None, row.measurements["ta"][1]]
-        row.save(update_fields=["measurements"])
+        row.ta = None
+        row.save(update_fields=["measurements", "ta"])
     model = _get(study, "agreement")["groups"][0]
     assert model["measurements"]["ta"]["n"] == 2
     assert model["measurements"]["mscc"]["n"] == 4
     for row in rows[2:3]:
         row.measurements["ta"] = [None, None]
-        row.save(update_fields=["measurements"])
+        row.ta = row.ta_reference = None
+        row.save(update_fields=["measurements", "ta", "ta_reference"])
     assert _get(study, "agreement")["groups"][0]["measurements"]["ta"]["message"] == (
         "not enough data (n = 1): needs at least 2 cases where both reads have the value, "
         "and some spread"

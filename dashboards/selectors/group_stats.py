@@ -1,0 +1,156 @@
+"""Per-group figures of the agreement dashboard from the stored rows' plain columns: area
+overlaps averaged and binned in SQL; keypoint and measurement columns read as numbers (no
+JSON) for ICC, Bland-Altman (measurements.core) and the pooled keypoint shares; categorical
+fields counted in SQL for Cohen's kappa. A group is (kind, model version or None).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from django.db.models import Avg, Count, F, IntegerField, Max, Min, Q, StdDev, Value
+from django.db.models.functions import Floor, Least
+
+from dashboards.models import AgreementArea, AgreementField, AgreementRow
+from dashboards.selectors.summaries import (
+    distribution,
+    kappa_summary,
+    measurement_summary,
+    not_enough,
+)
+from dashboards.services.pairs import MEASUREMENTS
+
+Group = tuple[str, int | None]
+AREA_METRICS = ("dice", "iou", "hd95_mm")
+BINS = 10
+HD95_BIN_MM = 1.0
+NEEDS_AREA = "needs at least 1 pair where both reads have it"
+
+
+def _bin(metric: str) -> Any:
+    scale = BINS if metric != "hd95_mm" else 1.0 / HD95_BIN_MM
+    return Least(
+        Floor(F(metric) * Value(float(scale))), Value(BINS - 1), output_field=IntegerField()
+    )
+
+
+def area_stats(rows: Q) -> dict[Group, dict[str, dict[str, Any]]]:
+    """{group: {structure: {metric: Stat}}} in 1 + 3 queries (summary, then one histogram
+    per metric). Dice and IoU are binned over [0, 1] by tenths, HD95 by 1 mm with the last
+    bin open (from 9 mm)."""
+    areas = AgreementArea.objects.filter(rows)
+    keys = ("row__kind", "row__model_version_id", "structure")
+    aggregates: dict[str, Any] = {}
+    for m in AREA_METRICS:
+        aggregates |= {
+            f"n_{m}": Count(m), f"mean_{m}": Avg(m), f"sd_{m}": StdDev(m, sample=True),
+            f"min_{m}": Min(m), f"max_{m}": Max(m),
+        }  # fmt: skip
+    out: dict[Group, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for row in areas.values(*keys).annotate(**aggregates).order_by():
+        group = (row["row__kind"], row["row__model_version_id"])
+        out[group][row["structure"]] = {m: _sql_stat(row, m) for m in AREA_METRICS}
+    for m in AREA_METRICS:
+        for kind, version, structure, k, n in (
+            areas.filter(**{f"{m}__isnull": False})
+            .annotate(bin=_bin(m))
+            .values_list(*keys, "bin")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            stat = out[(kind, version)][structure][m]
+            if stat["status"] == "ok":
+                stat["histogram"]["counts"][int(k)] += n
+    return out
+
+
+def _sql_stat(row: Mapping[str, Any], m: str) -> dict[str, Any]:
+    n = row[f"n_{m}"]
+    if not n:
+        return not_enough(0, NEEDS_AREA)
+    top = BINS * HD95_BIN_MM if m == "hd95_mm" else 1.0
+    edges = [top * k / BINS for k in range(BINS + 1)]
+    if m == "hd95_mm":
+        edges[-1] = max(edges[-1], float(row[f"max_{m}"]))
+    sd = row[f"sd_{m}"]
+    return {
+        "status": "ok",
+        "n": n,
+        "mean": float(row[f"mean_{m}"]),
+        "sd": float(sd) if n > 1 and sd is not None and math.isfinite(sd) else None,
+        "min": float(row[f"min_{m}"]),
+        "max": float(row[f"max_{m}"]),
+        "histogram": {"edges": edges, "counts": [0] * BINS},
+    }
+
+
+NUMBERS = (
+    "kind", "model_version_id", "case_id", "keypoints", "keypoint_error_sum_mm",
+    "keypoint_mean_mm", "keypoints_within_2mm", "keypoints_within_4mm",
+    *(c for m in MEASUREMENTS for c in (m, f"{m}_reference")),
+)  # fmt: skip
+
+
+def number_stats(rows: Q) -> dict[Group, dict[str, Any]]:
+    """{group: {"n_cases", "n_pairs", "keypoints", "measurements"}} from one query."""
+    grouped: dict[Group, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in AgreementRow.objects.filter(rows).values_list(*NUMBERS).order_by():
+        grouped[(row[0], row[1])].append(row[2:])
+    out: dict[Group, dict[str, Any]] = {}
+    for group, values in grouped.items():
+        x = np.asarray([v[1:6] for v in values], dtype=np.float64)  # None -> nan
+        points = float(x[:, 0].sum())
+        out[group] = {
+            "n_cases": len({v[0] for v in values}),
+            "n_pairs": len(values),
+            "keypoints": {
+                "radial_error_mm": distribution(list(x[:, 2])),
+                "mean_radial_error_mm": float(x[:, 1].sum() / points) if points else None,
+                "within_2mm": float(x[:, 3].sum() / points) if points else None,
+                "within_4mm": float(x[:, 4].sum() / points) if points else None,
+                "n_points": int(points),
+            },
+            "measurements": {
+                m: measurement_summary([(v[6 + 2 * i], v[7 + 2 * i]) for v in values])
+                for i, m in enumerate(MEASUREMENTS)
+            },
+        }
+    return out
+
+
+def empty_numbers() -> dict[str, Any]:
+    return {
+        "n_cases": 0,
+        "n_pairs": 0,
+        "keypoints": {
+            "radial_error_mm": distribution([]),
+            "mean_radial_error_mm": None,
+            "within_2mm": None,
+            "within_4mm": None,
+            "n_points": 0,
+        },
+        "measurements": {m: measurement_summary([]) for m in MEASUREMENTS},
+    }
+
+
+def kappa_stats(rows: Q, fields: list[str]) -> dict[Group, dict[str, Any]]:
+    """{group: {field: kappa summary}}: the pairs counted in SQL, then expanded for
+    measurements.core's cohen_kappa."""
+    pairs: dict[Group, dict[str, list[tuple[str | None, str | None]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for kind, version, field, value, reference, n in (
+        AgreementField.objects.filter(rows)
+        .values_list("row__kind", "row__model_version_id", "field", "value", "reference")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        pairs[(kind, version)][field] += [(value, reference)] * n
+    return {
+        group: {f: kappa_summary(by_field.get(f, [])) for f in fields}
+        for group, by_field in pairs.items()
+    }

@@ -22,6 +22,7 @@ export default defineConfig({
         measurements: resolve(import.meta.dirname, "src/pages/measurements.ts"),
         dashboard: resolve(import.meta.dirname, "src/pages/dashboard.ts"),
         profile: resolve(import.meta.dirname, "src/pages/profile.ts"),
+        exports: resolve(import.meta.dirname, "src/pages/exports.ts"),
         models: resolve(import.meta.dirname, "src/pages/models.ts"),
         pacs: resolve(import.meta.dirname, "src/pages/pacs.ts"),
         reports: resolve(import.meta.dirname, "src/pages/reports.ts"),

@@ -115,8 +115,9 @@ class AgreementField(models.Model):
 
     row = models.ForeignKey(AgreementRow, on_delete=models.CASCADE, related_name="field_values")
     field = models.CharField(max_length=100)
-    value = models.CharField(max_length=200, null=True, blank=True)
-    reference = models.CharField(max_length=200, null=True, blank=True)
+    # None: the read did not give the field (kappa drops the pair); "" would be an answer.
+    value = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    reference = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["row_id", "field"]

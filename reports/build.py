@@ -52,6 +52,7 @@ class Report:
     level_charts: list[ChartSlot]
     n_gold: int
     n_compared: int  # gold cases in the split of Tables 2 and 3
+    model_label: str  # the model version of Tables 1-3
 
 
 def _ba_specs(rows: list[AgreementRow]) -> list[tuple[str, str, ChartSpec | NotEnough]]:
@@ -139,4 +140,10 @@ def report_build(
         level_charts=level_slots,
         n_gold=len(data.gold_cases),
         n_compared=columns.n_cases,
+        model_label=_model_label(data, t1.model_version_id),
     )
+
+
+def _model_label(data: ReportData, version_id: int | None) -> str:
+    found = next((m for m in data.model_versions if m.id == version_id), None)
+    return "no model version" if found is None else f"{found.name} ({found.task})"

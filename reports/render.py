@@ -58,7 +58,8 @@ def _table1(report: Report) -> str:
             cells = "".join(f"<td>{_summary(table[(view, label)][s], 2)}</td>" for s in t.splits)
             body.append(f"<tr><td>{view.capitalize()} {label}</td>{cells}</tr>")
     return (
-        '<table id="table1"><caption>Model against gold, per image; mean ± SD.</caption>'
+        f'<table id="table1"><caption>Model {escape(report.model_label)} against gold, per '
+        "case (a structure's images of one view pooled); mean ± SD.</caption>"
         f"<thead><tr><th>Structure</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     )
 

@@ -3,6 +3,7 @@ write its HTML and CSV atomically under DATA_DIR/reports/<id>/ and record the ou
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import tempfile
@@ -25,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 SPLITS = ("test", "tune", "train", "all")
 QUEUE_UNREACHABLE = "the task queue could not be reached; ask for the report again"
+WORKER_STOPPED = "the task worker stopped while generating the report; ask for it again"
+# A 1,000-case report takes seconds: a job running for an hour lost its worker.
+STALE_AFTER = datetime.timedelta(hours=1)
 HTML_NAME = "report.html"
 CSV_NAME = "report.csv"
 
@@ -58,12 +62,27 @@ def report_fail(job: ReportJob, *, reason: str) -> None:
     )
 
 
+def reports_sweep_stale(*, project: Project) -> list[int]:
+    """Jobs left running by a dead worker (the database backend never ends them): failed
+    with the reason, once they have run far longer than any report takes."""
+    cutoff = timezone.now() - STALE_AFTER
+    stale = list(
+        ReportJob.objects.filter(
+            project=project, status=ReportStatus.RUNNING, started_at__lt=cutoff
+        )
+    )
+    for job in stale:
+        report_fail(job, reason=WORKER_STOPPED)
+    return [job.pk for job in stale]
+
+
 def report_request(*, project: Project, requested_by: User | None, split: str) -> ReportJob:
     """A queued job, handed to the task queue once the transaction commits."""
     from reports.tasks import report_task
 
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}")
+    reports_sweep_stale(project=project)
     with transaction.atomic():
         job = ReportJob.objects.create(project=project, requested_by=requested_by, split=split)
         report_announce(job)

@@ -184,3 +184,25 @@ async def test_a_run_announces_its_progress_to_the_project(channel_layer, cast, 
     assert heard[-1]["status"] == "succeeded"
     assert heard[-1]["progress"] == 1.0
     await sync_to_async(connections.close_all)()
+
+
+@pytest.mark.django_db
+def test_a_job_whose_worker_died_is_failed_when_the_next_is_requested(project, cast) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    lost = ReportJob.objects.create(
+        project=project,
+        status=ReportStatus.RUNNING,
+        started_at=timezone.now() - timedelta(hours=2),
+    )
+    recent = ReportJob.objects.create(
+        project=project, status=ReportStatus.RUNNING, started_at=timezone.now()
+    )
+    report_request(project=project, requested_by=cast["lead"], split="test")
+    lost.refresh_from_db()
+    recent.refresh_from_db()
+    assert lost.status == ReportStatus.FAILED
+    assert "worker stopped" in lost.reason
+    assert recent.status == ReportStatus.RUNNING

@@ -12,7 +12,20 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from django.db.models import Avg, Count, F, IntegerField, Max, Min, Q, StdDev, Value
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    Max,
+    Min,
+    Q,
+    StdDev,
+    Value,
+)
 from django.db.models.functions import Floor, Least
 
 from dashboards.models import AgreementArea, AgreementField, AgreementRow
@@ -29,6 +42,34 @@ AREA_METRICS = ("dice", "iou", "hd95_mm")
 BINS = 10
 HD95_BIN_MM = 1.0
 NEEDS_AREA = "needs at least 1 pair where both reads have it"
+
+
+class _Percentile(Aggregate):
+    """PostgreSQL's percentile_cont (linear interpolation, as numpy's default percentile)."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: str, fraction: float) -> None:
+        super().__init__(expression, fraction=fraction)
+
+
+QUARTILES = (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
+
+
+def _quartiles_in_python(areas: Any, keys: tuple[str, ...], out: dict[Any, Any]) -> None:
+    """Where the database has no percentile_cont (SQLite, the embedded demo): the values."""
+    values: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
+    for row in areas.values_list(*keys, *AREA_METRICS).order_by():
+        values[row[:3]].append(row[3:])
+    for (kind, version, structure), rows in values.items():
+        for i, m in enumerate(AREA_METRICS):
+            x = np.asarray([r[i] for r in rows if r[i] is not None], dtype=np.float64)
+            stat = out[(kind, version)][structure][m]
+            if x.size and stat["status"] == "ok":
+                for name, q in QUARTILES:
+                    stat[name] = float(np.percentile(x, 100 * q))
 
 
 def _bin(metric: str) -> Any:
@@ -50,10 +91,16 @@ def area_stats(rows: Q) -> dict[Group, dict[str, dict[str, Any]]]:
             f"n_{m}": Count(m), f"mean_{m}": Avg(m), f"sd_{m}": StdDev(m, sample=True),
             f"min_{m}": Min(m), f"max_{m}": Max(m),
         }  # fmt: skip
+    sql_quartiles = connection.vendor == "postgresql"
+    if sql_quartiles:
+        for m in AREA_METRICS:
+            aggregates |= {f"{name}_{m}": _Percentile(m, q) for name, q in QUARTILES}
     out: dict[Group, dict[str, dict[str, Any]]] = defaultdict(dict)
     for row in areas.values(*keys).annotate(**aggregates).order_by():
         group = (row["row__kind"], row["row__model_version_id"])
         out[group][row["structure"]] = {m: _sql_stat(row, m) for m in AREA_METRICS}
+    if not sql_quartiles:
+        _quartiles_in_python(areas, keys, out)
     for m in AREA_METRICS:
         for kind, version, structure, k, n in (
             areas.filter(**{f"{m}__isnull": False})
@@ -84,8 +131,13 @@ def _sql_stat(row: Mapping[str, Any], m: str) -> dict[str, Any]:
         "sd": float(sd) if n > 1 and sd is not None and math.isfinite(sd) else None,
         "min": float(row[f"min_{m}"]),
         "max": float(row[f"max_{m}"]),
+        **{name: _float(row.get(f"{name}_{m}")) for name, _ in QUARTILES},
         "histogram": {"edges": edges, "counts": [0] * BINS},
     }
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 NUMBERS = (

@@ -28,19 +28,23 @@ def _clean(value: float) -> float | None:
 
 
 def distribution(values: Sequence[float | None], *, unit_range: bool = False) -> dict[str, Any]:
-    """Mean ± SD, range and a histogram of the finite values (over [0, 1] for Dice and
+    """Mean ± SD, quartiles, range and a histogram of the finite values (over [0, 1] for Dice and
     IoU, over [0, max] otherwise)."""
     x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=np.float64)
     if x.size == 0:
         return not_enough(0, "needs at least 1 pair where both reads have it")
     top = 1.0 if unit_range else max(float(x.max()), 1e-9)
     counts, edges = np.histogram(x, bins=HISTOGRAM_BINS, range=(0.0, top))
+    q1, median, q3 = np.percentile(x, [25, 50, 75])
     return {
         "status": "ok",
         "n": int(x.size),
         "mean": float(x.mean()),
         "sd": float(x.std(ddof=1)) if x.size > 1 else None,
         "min": float(x.min()),
+        "q1": float(q1),
+        "median": float(median),
+        "q3": float(q3),
         "max": float(x.max()),
         "histogram": {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]},
     }

@@ -123,6 +123,8 @@ def _check_areas(group: dict[str, Any], pairs: list[tuple[Revision, Revision]]) 
     assert got["iou"]["mean"] == pytest.approx(np.mean(ious), abs=1e-9)
     assert got["hd95_mm"]["mean"] == pytest.approx(np.mean(hds), abs=1e-9)
     assert got["hd95_mm"]["max"] == pytest.approx(max(hds), abs=1e-9)
+    assert got["dice"]["median"] == pytest.approx(np.median(dices), abs=1e-9)
+    assert got["hd95_mm"]["q3"] == pytest.approx(np.percentile(hds, 75), abs=1e-9)
     assert (
         got["dice"]["histogram"]["counts"] == np.histogram(dices, bins=10, range=(0, 1))[0].tolist()
     )

@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ def pacs_import_retry(*, job: PacsImport) -> PacsImport:
     """Queue a finished job again: it fetches what is still missing."""
     with transaction.atomic():
         job = PacsImport.objects.select_for_update().get(pk=job.pk)
-        if job.status not in {ImportStatus.FAILED, ImportStatus.PARTIAL}:
+        if job.status not in {ImportStatus.FAILED, ImportStatus.PARTIAL} and not _stale(job):
             raise PacsError(
                 f"only a failed or partly imported job is retried (this one is {job.status})"
             )
@@ -71,6 +72,15 @@ def pacs_import_retry(*, job: PacsImport) -> PacsImport:
         import_announce(job)
         _enqueue(job)
     return job
+
+
+def _stale(job: PacsImport) -> bool:
+    """A running job whose worker stopped (no heartbeat for TASK_STALE_AFTER_S): the task
+    backend never re-runs it, so the lead may."""
+    if job.status != ImportStatus.RUNNING or job.heartbeat_at is None:
+        return False
+    cutoff = timezone.now() - timedelta(seconds=settings.TASK_STALE_AFTER_S)
+    return job.heartbeat_at < cutoff
 
 
 def _enqueue(job: PacsImport) -> None:

@@ -151,3 +151,31 @@ def test_a_study_without_pixel_data_is_refused_with_the_reason(
     cases = Case.objects.filter(project=project)
     assert [c.pseudonym for c in cases] == [job.summary["cases"][0]["pseudonym"]]
     assert Series.objects.get(case__project=project).description == "T2 SAG real"
+
+
+@pytest.mark.django_db
+def test_an_import_whose_worker_stopped_may_be_retried_once_its_heartbeat_is_stale(
+    project, cast, connect, pacs_server: Pacs, settings
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    connect(pacs_server.url)
+    study = pacs_server.loaded.phantom_uids[1]
+    job = PacsImport.objects.create(
+        project=project,
+        requested_by=cast["lead"],
+        studies=[study],
+        status=ImportStatus.RUNNING,
+        heartbeat_at=timezone.now(),
+    )
+    with pytest.raises(PacsError, match="this one is running"):
+        pacs_import_retry(job=job)
+    settings.TASK_STALE_AFTER_S = 60
+    PacsImport.objects.filter(pk=job.pk).update(
+        heartbeat_at=timezone.now() - dt.timedelta(seconds=61)
+    )
+    job = pacs_import_run(import_id=pacs_import_retry(job=job).pk)
+    assert job.status == ImportStatus.SUCCEEDED, job.errors
+    assert _images(project) == pacs_server.loaded.instances[study]

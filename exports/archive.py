@@ -2,7 +2,8 @@
 
 An archive is written as a hidden temporary file beside its final name and renamed into
 place only once complete, so a reader never sees half an archive, and a failed export
-leaves nothing behind. Expired archives are deleted (the job row stays, answering 410).
+leaves nothing behind. Its memory is the zip's directory (about half a kilobyte a file).
+Expired archives are deleted (the job row stays, answering 410).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -37,6 +39,18 @@ def work_remove(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def _files(folder: Path) -> Iterator[Path]:
+    """The files under ``folder`` in a stable order, one folder listed at a time (a list of
+    every path would grow with the export; the zip's own directory is all that must)."""
+    with os.scandir(folder) as listing:
+        entries = sorted(listing, key=lambda entry: entry.name)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from _files(Path(entry.path))
+        elif entry.is_file(follow_symlinks=False):
+            yield Path(entry.path)
+
+
 def archive_write(*, folder: Path, job_id: int) -> tuple[str, int]:
     """Zip ``folder`` into the job's archive atomically; returns (name, size in bytes)."""
     root = export_root()
@@ -44,9 +58,7 @@ def archive_write(*, folder: Path, job_id: int) -> tuple[str, int]:
     fd, temp_name = tempfile.mkstemp(prefix=f".tmp-{job_id}-", suffix=".zip", dir=root)
     try:
         with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w") as archive:
-            for path in sorted(folder.rglob("*")):
-                if not path.is_file():
-                    continue
+            for path in _files(folder):
                 stored = path.name.endswith(_STORED)
                 archive.write(
                     path,

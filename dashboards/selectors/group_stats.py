@@ -17,16 +17,12 @@ from django.db.models import (
     Aggregate,
     Avg,
     Count,
-    F,
     FloatField,
-    IntegerField,
     Max,
     Min,
     Q,
     StdDev,
-    Value,
 )
-from django.db.models.functions import Floor, Least
 
 from dashboards.models import AgreementArea, AgreementField, AgreementRow
 from dashboards.selectors.summaries import (
@@ -72,21 +68,32 @@ def _quartiles_in_python(areas: Any, keys: tuple[str, ...], out: dict[Any, Any])
                     stat[name] = float(np.percentile(x, 100 * q))
 
 
-def _bin(metric: str) -> Any:
-    scale = BINS if metric != "hd95_mm" else 1.0 / HD95_BIN_MM
-    return Least(
-        Floor(F(metric) * Value(float(scale))), Value(BINS - 1), output_field=IntegerField()
-    )
+def _edges(metric: str) -> list[float]:
+    top = BINS * HD95_BIN_MM if metric == "hd95_mm" else 1.0
+    return [top * k / BINS for k in range(BINS + 1)]
+
+
+def _bin_counts(metric: str) -> dict[str, Any]:
+    """One conditional count per histogram bin (the last bin open above), so that the
+    histogram comes with the summary in the same scan."""
+    edges = _edges(metric)
+    out: dict[str, Any] = {}
+    for k in range(BINS):
+        within = Q(**{f"{metric}__gte": edges[k]})
+        if k < BINS - 1:
+            within &= Q(**{f"{metric}__lt": edges[k + 1]})
+        out[f"bin{k}_{metric}"] = Count("id", filter=within)
+    return out
 
 
 def area_stats(rows: Q) -> dict[Group, dict[str, dict[str, Any]]]:
-    """{group: {structure: {metric: Stat}}} in 1 + 3 queries (summary, then one histogram
-    per metric). Dice and IoU are binned over [0, 1] by tenths, HD95 by 1 mm with the last
-    bin open (from 9 mm)."""
+    """{group: {structure: {metric: Stat}}} in one query. Dice and IoU are binned over
+    [0, 1] by tenths, HD95 by 1 mm with the last bin open (from 9 mm)."""
     areas = AgreementArea.objects.filter(rows)
     keys = ("row__kind", "row__model_version_id", "structure")
     aggregates: dict[str, Any] = {}
     for m in AREA_METRICS:
+        aggregates |= _bin_counts(m)
         aggregates |= {
             f"n_{m}": Count(m), f"mean_{m}": Avg(m), f"sd_{m}": StdDev(m, sample=True),
             f"min_{m}": Min(m), f"max_{m}": Max(m),
@@ -101,17 +108,6 @@ def area_stats(rows: Q) -> dict[Group, dict[str, dict[str, Any]]]:
         out[group][row["structure"]] = {m: _sql_stat(row, m) for m in AREA_METRICS}
     if not sql_quartiles:
         _quartiles_in_python(areas, keys, out)
-    for m in AREA_METRICS:
-        for kind, version, structure, k, n in (
-            areas.filter(**{f"{m}__isnull": False})
-            .annotate(bin=_bin(m))
-            .values_list(*keys, "bin")
-            .annotate(n=Count("id"))
-            .order_by()
-        ):
-            stat = out[(kind, version)][structure][m]
-            if stat["status"] == "ok":
-                stat["histogram"]["counts"][int(k)] += n
     return out
 
 
@@ -119,8 +115,7 @@ def _sql_stat(row: Mapping[str, Any], m: str) -> dict[str, Any]:
     n = row[f"n_{m}"]
     if not n:
         return not_enough(0, NEEDS_AREA)
-    top = BINS * HD95_BIN_MM if m == "hd95_mm" else 1.0
-    edges = [top * k / BINS for k in range(BINS + 1)]
+    edges = _edges(m)
     if m == "hd95_mm":
         edges[-1] = max(edges[-1], float(row[f"max_{m}"]))
     sd = row[f"sd_{m}"]
@@ -132,7 +127,7 @@ def _sql_stat(row: Mapping[str, Any], m: str) -> dict[str, Any]:
         "min": float(row[f"min_{m}"]),
         "max": float(row[f"max_{m}"]),
         **{name: _float(row.get(f"{name}_{m}")) for name, _ in QUARTILES},
-        "histogram": {"edges": edges, "counts": [0] * BINS},
+        "histogram": {"edges": edges, "counts": [row[f"bin{k}_{m}"] for k in range(BINS)]},
     }
 
 

@@ -76,7 +76,7 @@ def _icc_json(value: ICCValue) -> dict[str, Any] | None:
 
 # A Bland-Altman chart shows at most this many pairs, evenly spaced through them (bias and
 # limits use every pair).
-MAX_POINTS = 1000
+MAX_POINTS = 500
 
 
 def _points(means: Sequence[float], differences: Sequence[float]) -> list[list[float]]:

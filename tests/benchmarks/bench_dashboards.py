@@ -90,7 +90,7 @@ async def _listen_and_save(
             refetched.read()
             assert refetched.status == 200
             to_refetch.append((time.perf_counter() - start) * 1000)
-            shapes = {key: [dict(s, points=[[x + (k % 2), y] for x, y in s["points"]])
+            shapes = {key: [dict(s, points=[[x + (1 if k % 2 else -1), y] for x, y in s["points"]])
                             for s in items] for key, items in shapes.items()}  # fmt: skip
     conn.close()
     return to_event, to_refetch

@@ -11,11 +11,33 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.benchmarks.common import django_setup, emit
 
 CASES = 1000
 SHAPE = (256, 256)
+
+
+def _phases(project: Any) -> None:
+    """The phases of the generation, once more, outside the worker."""
+    from django.utils import timezone
+
+    from reports.build import report_build
+    from reports.render import report_html
+    from reports.render_csv import report_csv
+    from reports.selectors import report_data
+
+    start = time.perf_counter()
+    data = report_data(project=project)
+    loaded = time.perf_counter()
+    report = report_build(data, split="test", now=timezone.now(), progress=lambda f, s: None)
+    built = time.perf_counter()
+    report_html(report), report_csv(report)
+    rendered = time.perf_counter()
+    emit("report_phase_data", loaded - start, "s", pairs=len(data.pairs))
+    emit("report_phase_tables_and_charts", built - loaded, "s")
+    emit("report_phase_html_and_csv", rendered - built, "s")
 
 
 def main() -> None:
@@ -26,15 +48,10 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from django.utils import timezone
 
     from annotation.label_templates import cervical_compression_template
     from annotation.models import Membership, Project
-    from reports.build import report_build
     from reports.models import ReportJob
-    from reports.render import report_html
-    from reports.render_csv import report_csv
-    from reports.selectors import report_data
     from tests.reports.builders import study_create
 
     call_command("migrate", verbosity=0)
@@ -95,17 +112,7 @@ def main() -> None:
         load_average=round(os.getloadavg()[0], 1),
     )
 
-    # The phases of the generation, once more, outside the worker.
-    start = time.perf_counter()
-    data = report_data(project=project)
-    loaded = time.perf_counter()
-    report = report_build(data, split="test", now=timezone.now(), progress=lambda f, s: None)
-    built = time.perf_counter()
-    report_html(report), report_csv(report)
-    rendered = time.perf_counter()
-    emit("report_phase_data", loaded - start, "s", pairs=len(data.pairs))
-    emit("report_phase_tables_and_charts", built - loaded, "s")
-    emit("report_phase_html_and_csv", rendered - built, "s")
+    _phases(project)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from measurements.models import Correction
 
 # After-commit subscribers (corrections, pre-label jobs) need real transactions.
 pytestmark = pytest.mark.django_db(transaction=True)
-# Six phantoms and the smallest real volume: 7 cases, 4 train, 2 tune, 1 test (6:2:2 design).
+# Six phantoms and the smallest real volume: 7 cases, 4 train, 1 tune, 2 test (5:2:3 design).
 PHANTOMS, REAL = 6, "sct_testing_t2s"
 
 
@@ -87,19 +87,19 @@ def test_the_campaign_plays_once_through_the_services_and_a_second_run_adds_noth
     output = _run("demo_campaign")
     assert "signed the gold standard" in output
     splits = Counter(Case.objects.filter(project=demo).values_list("split", flat=True))
-    assert splits == {"train": 4, "tune": 2, "test": 1}
+    assert splits == {"train": 4, "tune": 1, "test": 2}
     states = Counter(Case.objects.filter(project=demo).values_list("split", "state"))
     assert states == {
-        ("train", CaseState.GOLD): 3,
+        ("train", CaseState.GOLD): 2,
         ("train", CaseState.RETURNED): 1,
+        ("train", CaseState.SUBMITTED): 1,
         ("tune", CaseState.GOLD): 1,
-        ("tune", CaseState.SUBMITTED): 1,
-        ("test", CaseState.GOLD): 1,
+        ("test", CaseState.GOLD): 2,
     }
     human = Read.objects.filter(case__project=demo, kind=ReadKind.HUMAN)
     assert Counter(human.values_list("author__username", flat=True)) == {
         "annotator": 7,
-        "reader": 1,
+        "reader": 2,
     }
     # Every read started from (or, unaided, stands in for) the pre-label and corrects it.
     for read in human.select_related("head"):
@@ -125,7 +125,7 @@ def test_the_campaign_plays_once_through_the_services_and_a_second_run_adds_noth
     # The worker records the corrections the events queued: one per submission and signature.
     call_command("worker", batch=True, interval=0)
     corrections = Counter(Correction.objects.filter(project=demo).values_list("kind", flat=True))
-    assert corrections == {"human": 8, "gold": 5}
+    assert corrections == {"human": 9, "gold": 5}
     assert Correction.objects.filter(project=demo, magnitude__gt=0).exists()
     # The dashboards' aggregates followed the events.
     assert progress_summary(project=demo)["by_state"]["gold"] == 5

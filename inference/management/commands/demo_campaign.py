@@ -4,7 +4,7 @@ Run after `load_demo` once the task worker has pre-labelled the cases (`make dem
 `manage.py worker --batch` in between). Everything goes through the product's services, so
 every domain event fires as in real use (dashboards, agreement, corrections, live events):
 
-- the lead saves a study design (6:2:2 by seed, the reader unaided; kept when the project
+- the lead saves a study design (5:2:3 by seed, the reader unaided; kept when the project
   has one already);
 - the annotator starts reads from the model's pre-label, corrects them a little (outlines
   pushed in or out by 1-3 px along an arc, a few vertebral corners moved by 1-3 px,
@@ -13,8 +13,11 @@ every domain event fires as in real use (dashboards, agreement, corrections, liv
 - the reviewer takes the review queue: composes the gold standard from the reads, sets
   its case fields and signs it on several train, tune and test cases, and returns one
   train case to its annotator with a pinned comment;
-- afterwards some cases are submitted and wait for review, one test case waits for its
-  reader, and the last train cases stay untouched.
+- afterwards a train case is submitted and waits for review, a test case waits for its
+  reader, and the cases beyond the plan (the last train case of the demo) stay untouched.
+
+On the demo's 10 cases: 6 gold (2 train, 2 tune, 2 test), 1 returned, 1 submitted, 1 in
+annotation, 1 pre-labelled; 11 reads submitted (9 by the annotator, 2 by the reader).
 
 Idempotent: a read the annotator or reader already has is left alone, only planned cases
 still waiting in the review queue are reviewed, the design is saved only if none exists.
@@ -63,11 +66,11 @@ Shapes = dict[str, list[dict[str, Any]]]
 GOLD, RETURN, WAIT, READER_OWED = "gold", "return", "wait", "reader owed"
 # What happens to the pre-labelled cases of each split, in case order; the rest stay untouched.
 FATES: Mapping[str, tuple[str, ...]] = {
-    Split.TRAIN: (GOLD, GOLD, GOLD, RETURN, WAIT),
-    Split.TUNE: (GOLD, WAIT),
-    Split.TEST: (GOLD, READER_OWED),
+    Split.TRAIN: (GOLD, GOLD, RETURN, WAIT),
+    Split.TUNE: (GOLD, GOLD),
+    Split.TEST: (GOLD, GOLD, READER_OWED),
 }
-DESIGN_RATIOS = (6, 2, 2)
+DESIGN_RATIOS = (5, 2, 3)
 RETURN_REASON = "Cord outline needs another look"
 RETURN_COMMENT = (
     "The posterior edge of the cord runs into the CSF here; please re-trace it on this "
@@ -205,7 +208,7 @@ class Campaign:
             # The independent reader reads unaided (seed 003's "manual group").
             aided={**StudyDesign().aided, Role.READER: False},
         )
-        self.log.append("lead: saved the study design (6:2:2, seed 3, reader unaided)")
+        self.log.append("lead: saved the study design (5:2:3, seed 3, reader unaided)")
 
     # ----- reads -----
 

@@ -46,7 +46,7 @@ def test_a_lead_exports_gold_and_downloads_it_from_the_page(
     call_command("worker", batch=True, interval=0)
 
     expect(row).to_have_attribute("data-status", "succeeded")
-    expect(row.get_by_test_id("export-status")).to_contain_text("ready (1 cases")
+    expect(row.get_by_test_id("export-status")).to_contain_text("ready (1 case,")
     screenshot(page, "exports-page-ready")
     with page.expect_download() as info:
         row.get_by_test_id("export-download").click()

@@ -75,6 +75,7 @@ describe("exports model", () => {
     expect(statusText(ready, new Date("2026-12-07T00:00:00Z"))).toBe("ready (50 cases, 3.0 MiB)");
     expect(statusText(ready, new Date("2026-12-10T00:00:00Z"))).toMatch(/expired/);
     expect(sizeText(512)).toBe("512 B");
+    expect(statusText({ ...ready, cases_total: 1 }, new Date("2026-12-07T00:00:00Z"))).toBe("ready (1 case, 3.0 MiB)");
   });
 
   it("names the selection with the page's labels", () => {

@@ -91,13 +91,17 @@ export function statusText(job: ExportJob, now: Date = new Date()): string {
     case "queued":
       return "queued";
     case "running":
-      return `running ${Math.round(job.progress * 100)} % (${job.cases_done} of ${job.cases_total} cases)`;
+      return `running ${Math.round(job.progress * 100)} % (${job.cases_done} of ${casesText(job.cases_total)})`;
     case "failed":
       return `failed: ${job.reason}`;
     case "succeeded":
       if (job.expires_at && new Date(job.expires_at) <= now) return "expired: export again";
-      return `ready (${job.cases_total} cases, ${sizeText(job.size_bytes)})`;
+      return `ready (${casesText(job.cases_total)}, ${sizeText(job.size_bytes)})`;
   }
+}
+
+export function casesText(count: number): string {
+  return `${count} case${count === 1 ? "" : "s"}`;
 }
 
 export function sizeText(bytes: number): string {

@@ -21,6 +21,7 @@ from annotation.models import Case, Project, StudyDesign
 from annotation.models.imaging import CaseState
 from annotation.permissions import (
     may_change_settings,
+    may_export,
     may_import,
     may_prelabel_case,
     may_prelabel_project,
@@ -88,6 +89,7 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
             "may_change_settings": may_change_settings(role=role),
             "may_prelabel_project": may_prelabel_project(role=role),
             "may_view_dashboard": may_view_dashboard(role=role),
+            "may_export": may_export(role=role),
             "rows": CaseRowSerializer(cases, many=True).data,
             "count": count,
             "page": page,

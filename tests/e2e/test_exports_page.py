@@ -28,7 +28,9 @@ def test_a_lead_exports_gold_and_downloads_it_from_the_page(
     page_for: Any, asgi_server: Any, project: Any, tmp_path: Path
 ) -> None:
     page = page_for("lead", PASSWORD)
-    page.goto(f"{asgi_server.url}/projects/{project.slug}/exports")
+    page.goto(f"{asgi_server.url}/projects/{project.slug}/")
+    page.get_by_test_id("exports-link").click()
+    page.wait_for_url(f"{asgi_server.url}/projects/{project.slug}/exports")
     form = page.get_by_test_id("export-form")
     expect(form).to_be_visible()
     # Nothing chosen: the page says what is missing and sends nothing.

@@ -178,6 +178,11 @@ NOT_READ_CONTENT = {
     "api-pacs-imports": "import jobs: counts, pseudonyms, messages (no read); leads only",
     "api-pacs-import": "an import job (no read): leads only",
     "api-pacs-import-retry": "queues an import again (no read): leads only",
+    "api-schema": "the OpenAPI document: routes and shapes, no data",
+    "api-docs": "Swagger UI's page shell (it loads the schema)",
+    "profile": "my projects and my token list",
+    "api-tokens": "my own API tokens (names, prefixes, projects)",
+    "api-token": "DELETE: revokes one of my own tokens",
 }
 
 

@@ -146,4 +146,6 @@ def report_build(
 
 def _model_label(data: ReportData, version_id: int | None) -> str:
     found = next((m for m in data.model_versions if m.id == version_id), None)
-    return "no model version" if found is None else f"{found.name} ({found.task})"
+    if found is None:
+        return "The model (no model version has pre-labelled a gold case yet)"
+    return f"Model {found.name} ({found.task})"

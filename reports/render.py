@@ -58,7 +58,7 @@ def _table1(report: Report) -> str:
             cells = "".join(f"<td>{_summary(table[(view, label)][s], 2)}</td>" for s in t.splits)
             body.append(f"<tr><td>{view.capitalize()} {label}</td>{cells}</tr>")
     return (
-        f'<table id="table1"><caption>Model {escape(report.model_label)} against gold, per '
+        f'<table id="table1"><caption>{escape(report.model_label)} against gold, per '
         "case (a structure's images of one view pooled); mean ± SD.</caption>"
         f"<thead><tr><th>Structure</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     )
@@ -174,6 +174,15 @@ def _figure(slot: ChartSlot) -> str:
     )
 
 
+def _empty(report: Report) -> str:
+    if report.n_gold:
+        return ""
+    return (
+        '<p class="na" data-empty-report>No gold yet: not enough data (n = 0): needs at least '
+        "one case signed as gold by a reviewer. Every table below says what it lacks.</p>"
+    )
+
+
 def report_html(report: Report) -> str:
     methods = "".join(f"<p>{escape(p)}</p>" for p in report.methods)
     ba = "".join(_figure(s) for s in report.bland_altman)
@@ -185,7 +194,7 @@ def report_html(report: Report) -> str:
         f"<title>Study report: {escape(report.project_name)}</title><style>{CSS}</style></head>"
         f"<body><h1>Study report: {escape(report.project_name)}</h1>"
         f'<p class="meta">Generated {when}; {report.n_gold} gold cases, '
-        f"{report.n_compared} in the compared split ({escape(report.split)}).</p>"
+        f"{report.n_compared} in the compared split ({escape(report.split)}).</p>{_empty(report)}"
         f"<h2>Methods</h2>{methods}"
         f"<h2>Table 1. Segmentation: model against gold (DSC and IoU, %)</h2>{_table1(report)}"
         f"<h2>Table 2. Measurements by group</h2>{_table2(report)}"

@@ -65,6 +65,7 @@ def test_a_project_without_gold_gets_a_report_that_says_what_is_missing(project,
     html = (Path(settings.DATA_DIR) / done.html_path).read_text()
     text = _visible_text(html)
     assert "not enough data (n = 0): needs at least 2 gold cases with a model read" in text
+    assert "No gold yet: not enough data (n = 0): needs at least one case signed as gold" in text
     assert "<svg" not in html  # no blank chart: a placeholder saying why instead
     assert html.count('data-empty-chart="') == 12 + 7
     assert not re.search(r"\bnan\b", text, re.IGNORECASE)

@@ -68,6 +68,8 @@ export function mountReportsPage(form: HTMLFormElement, list: HTMLTableElement):
     if (event.type === RECONNECTED) void load().catch((e: unknown) => say(message(e)));
     if (event.type !== "report.progress") return;
     const progress = event as unknown as ReportProgress;
+    if (progress.status === "succeeded") say(`Report ${String(progress.report)} is ready`);
+    if (progress.status === "failed") say(`Report ${String(progress.report)} failed: ${progress.reason}`);
     if (isUnknown(jobs, progress) || progress.status === "succeeded") {
       // A finished job's file links come with the job itself.
       void load().catch((e: unknown) => say(message(e)));

@@ -52,6 +52,7 @@ def test_the_lead_generates_the_report_and_it_opens_with_every_chart_drawn(
     assert job.status == "succeeded", job.reason
     link = page.get_by_test_id("report-list").get_by_role("link", name="HTML")
     expect(link).to_be_visible()  # the page heard the job finish (live, no reload)
+    expect(page.get_by_test_id("report-message")).to_have_text(f"Report {job.pk} is ready")
     screenshot(page, "study-report-page")
 
     requests.clear()

@@ -149,7 +149,7 @@ def number_stats(rows: Q) -> dict[Group, dict[str, Any]]:
         grouped[(row[0], row[1])].append(row[2:])
     out: dict[Group, dict[str, Any]] = {}
     for group, values in grouped.items():
-        x = np.asarray([v[1:6] for v in values], dtype=np.float64)  # None -> nan
+        x = np.asarray([v[1:] for v in values], dtype=np.float64)  # None -> nan
         points = float(x[:, 0].sum())
         out[group] = {
             "n_cases": len({v[0] for v in values}),
@@ -162,7 +162,7 @@ def number_stats(rows: Q) -> dict[Group, dict[str, Any]]:
                 "n_points": int(points),
             },
             "measurements": {
-                m: measurement_summary([(v[6 + 2 * i], v[7 + 2 * i]) for v in values])
+                m: measurement_summary(x[:, 5 + 2 * i : 7 + 2 * i])
                 for i, m in enumerate(MEASUREMENTS)
             },
         }

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from measurements.core.agreement import success_rates
 from measurements.core.stats import ICCValue, bland_altman, cohen_kappa, icc
@@ -89,13 +90,14 @@ def _points(means: Sequence[float], differences: Sequence[float]) -> list[list[f
 NEEDS_PAIRS = "needs at least 2 cases where both reads have the value, and some spread"
 
 
-def measurement_summary(pairs: Sequence[Sequence[float | None]]) -> dict[str, Any]:
-    """ICC(2,1) and ICC(3,1) with CIs and Bland-Altman of (read, reference) value pairs."""
-    complete = [(a, b) for a, b in pairs if a is not None and b is not None]
-    n = len(complete)
+def measurement_summary(pairs: npt.ArrayLike) -> dict[str, Any]:
+    """ICC(2,1) and ICC(3,1) with CIs and Bland-Altman of (read, reference) value pairs
+    (an n x 2 array or a list of pairs; None or NaN marks a missing value)."""
+    x = np.asarray(pairs, dtype=np.float64).reshape(-1, 2)
+    x = x[np.isfinite(x).all(axis=1)]
+    n = len(x)
     if n < 2:
         return not_enough(n, NEEDS_PAIRS)
-    x = np.asarray(complete, dtype=np.float64)
     agreement = icc(x)
     icc2, icc3 = _icc_json(agreement.icc2_1), _icc_json(agreement.icc3_1)
     if icc2 is None or icc3 is None:

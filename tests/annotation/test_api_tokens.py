@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from annotation.models import ApiToken, Project
+from annotation.models import ApiToken, Project, Read, ReadKind
 from annotation.services.projects import membership_set, project_create
 from annotation.services.tokens import LAST_USED_RESOLUTION
 
@@ -159,3 +159,13 @@ def test_projects_unknown_to_the_token_stay_hidden_from_the_project_list(clients
     Project.objects.create(slug="third", name="Third")
     secret = _create(clients["annotator"], name="all")["token"]
     assert [p["slug"] for p in _bearer(secret).get("/api/projects").json()] == ["cervical"]
+
+
+def test_blinding_holds_through_a_token(clients, cast, case) -> None:
+    hidden = Read.objects.create(case=case, kind=ReadKind.HUMAN, author=cast["annotator"])
+    secret = _create(clients["reader"], name="r")["token"]
+    reads = _bearer(secret).get(f"/api/cases/{case.pk}/reads").json()
+    assert hidden.pk not in [r["id"] for r in reads]
+    assert _bearer(secret).get(f"/api/reads/{hidden.pk}").status_code == 404
+    lead = _create(clients["lead"], name="l")["token"]
+    assert _bearer(lead).get(f"/api/reads/{hidden.pk}").status_code == 200

@@ -31,6 +31,14 @@ function overlapTable(a: Agreement, groups: Group[]): HTMLElement {
       tr.dataset.structure = s;
       t.append(tr);
     }
+  if (groups.length === 0 || a.structures.length === 0)
+    t.append(
+      el(
+        "tr",
+        {},
+        el("td", { colspan: "6", class: "dim" }, a.empty?.message ?? "No structure drawn on a gold read yet."),
+      ),
+    );
   return el("div", { class: "dash-scroll" }, t);
 }
 
@@ -65,15 +73,14 @@ function measurementTable(a: Agreement, groups: Group[]): HTMLElement {
       const v = g.measurements[m];
       const tr =
         !v || isNotEnough(v)
-          ? cellRow([
-              g.label,
-              measurementTitle(m),
-              String(v?.n ?? 0),
-              el("span", { class: "dim" }, v?.message ?? "—"),
-              "",
-              "",
-              "",
-            ])
+          ? el(
+              "tr",
+              {},
+              el("td", {}, g.label),
+              el("td", {}, measurementTitle(m)),
+              el("td", {}, String(v?.n ?? 0)),
+              el("td", { colspan: "4", class: "dim dash-why" }, v?.message ?? "—"),
+            )
           : cellRow([
               g.label,
               measurementTitle(m),

@@ -39,7 +39,7 @@ const CONFIG = {
   view: { stroke: "#2c3441" },
 };
 
-function chart(spec: Record<string, unknown>, title: string, width = 420, height = 220): TopLevelSpec {
+function chart(spec: Record<string, unknown>, title: string | string[], width = 420, height = 220): TopLevelSpec {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title,
@@ -257,9 +257,9 @@ export function blandAltmanSpec(g: Group, measurement: string): ChartResult {
           },
         ],
       },
-      `Bland–Altman ${measurementTitle(measurement)} · ${g.label} (n = ${points.length})`,
-      300,
-      200,
+      [`Bland–Altman ${measurementTitle(measurement)} (n = ${points.length})`, g.label],
+      270,
+      180,
     ),
   };
 }

@@ -97,6 +97,16 @@ def _design_dict(project: Project) -> dict[str, Any]:
     }
 
 
+def _flags(meta: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(meta, dict):
+        return {}
+    return {
+        key: dict(entry.get("flags") or {})
+        for key, entry in meta.items()
+        if isinstance(entry, dict) and isinstance(entry.get("flags") or {}, dict)
+    }
+
+
 def _gold_cases(project: Project) -> dict[int, GoldCase]:
     rows = (
         Read.objects.filter(case__project=project, case__state=CaseState.GOLD, kind=ReadKind.GOLD)
@@ -105,18 +115,28 @@ def _gold_cases(project: Project) -> dict[int, GoldCase]:
         .order_by("case_id")
     )
     return {
-        case_id: GoldCase(
-            case_id=case_id,
-            split=split,
-            revision_id=head,
-            image_flags={
-                key: dict(entry.get("flags") or {})
-                for key, entry in (meta or {}).items()
-                if isinstance(entry, dict)
-            },
-        )
+        case_id: GoldCase(case_id=case_id, split=split, revision_id=head, image_flags=_flags(meta))
         for case_id, split, head, meta in rows
     }
+
+
+def _attach_level_flags(project: Project, cases: dict[int, GoldCase]) -> None:
+    """An image without level flags on the gold read takes them from another read of the
+    case (a composed gold keeps no labelme flags; an imported labelme file of a read does)."""
+    rows = (
+        Read.objects.filter(case__project=project, case__state=CaseState.GOLD)
+        .exclude(kind=ReadKind.GOLD)
+        .exclude(head=None)
+        .values_list("case_id", "head__image_meta")
+        .order_by("case_id", "id")
+    )
+    for case_id, meta in rows:
+        case = cases.get(case_id)
+        if case is None:
+            continue
+        for key, flags in _flags(meta).items():
+            if flags and not case.image_flags.get(key):
+                case.image_flags[key] = flags
 
 
 def _attach_results(project: Project, cases: dict[int, GoldCase]) -> set[str]:
@@ -155,6 +175,7 @@ def _counts(project: Project) -> dict[str, dict[str, int]]:
 def report_data(*, project: Project) -> ReportData:
     """Everything the report needs, in a number of queries that does not grow with cases."""
     cases = _gold_cases(project)
+    _attach_level_flags(project, cases)
     versions = _attach_results(project, cases)
     pairs = agreement_rows(project=project, kinds=COMPARED_KINDS)
     reads_per_group = {

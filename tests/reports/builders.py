@@ -160,6 +160,7 @@ def _case(
     reads: list[Read],
     missing_every: int,
     revisions: list[Revision],
+    flags_on: str,
 ) -> list[Result]:
     truth = {
         "mcc": float(rng.uniform(0.1, 0.4)),
@@ -183,7 +184,7 @@ def _case(
             per_group[group].append(v.get(m, float("nan")))
         chosen = {"gold": rects, "model": model_rects}.get(group, {})
         meta: dict[str, object] = {}
-        if group == "gold":
+        if group == flags_on:
             meta = {
                 str(img.pk): {"flags": {lvl: True}, "extra": {}}
                 for img, lvl in zip(images.axial, LEVELS, strict=True)
@@ -226,11 +227,14 @@ def study_create(
     shape: tuple[int, int] = (64, 48),
     missing_every: int = 5,
     rebuild: bool = True,
+    flags_on: str = "gold",
 ) -> Study:
     """`cases` gold cases. Every `missing_every`-th case the reader has no TA (missing
-    measurement); model Dice rectangles are the gold ones jittered by up to 2 pixels. With
-    `rebuild`, the dashboards' agreement rows are computed from scratch at the end (what
-    their subscribers keep up to date as reads are submitted and gold signed)."""
+    measurement); model Dice rectangles are the gold ones jittered by up to 2 pixels.
+    `flags_on` names the read ("gold" or "annotators") whose labelme image flags tag the
+    axial slices with their disc level. With `rebuild`, the dashboards' agreement rows are
+    computed from scratch at the end (what their subscribers keep up to date as reads are
+    submitted and gold signed)."""
     rng = np.random.default_rng(seed)
     study = Study(image_shape=shape)
     tag = next(_counter)
@@ -271,6 +275,7 @@ def study_create(
             reads=reads[ci * 4 : ci * 4 + 4],
             missing_every=missing_every,
             revisions=revisions,
+            flags_on=flags_on,
         )
     saved = Revision.objects.bulk_create(revisions)
     for read, revision in zip(reads, saved, strict=True):

@@ -152,3 +152,18 @@ def test_table4_per_level_means_and_reference_marks(project, cast, study) -> Non
             )
             flag = table[("table4", level, metric, "reference")][0]
             assert flag == ("inside" if low <= x.mean() <= high else "outside")
+
+
+def test_the_levels_may_come_from_another_reads_labelme_flags(project, cast) -> None:
+    """A composed gold keeps no labelme flags: the annotator's imported ones tag the slices."""
+    study = study_create(
+        project=project,
+        annotator=cast["annotator"],
+        reader=cast["reader"],
+        reviewer=cast["reviewer"],
+        cases=6,
+        flags_on="annotators",
+    )
+    _, table = _run(project, cast["lead"])
+    x = np.asarray(study.levels[("C3/4", "cord_area")])
+    assert _num(table, ("table4", "C3/4", "cord_area", "mean")) == pytest.approx(x.mean())

@@ -254,7 +254,10 @@ def main() -> None:
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     slowest = 0.0
+    wanted = os.environ.get("BENCH_EXPORT_FORMATS", "")  # e.g. "labelme,csv"; all if unset
     for name in formats_registered():
+        if wanted and name not in wanted.split(","):
+            continue
         full = _run_child(env, name, "")
         small = _run_child(env, name, "train")
         slowest = max(slowest, full["seconds"])

@@ -54,8 +54,8 @@ class CaseCommentsApi(WorkflowApi):
 
     @extend_schema(
         parameters=[FilterSerializer, *PAGE_HEADERS],
-        responses={200: OpenApiTypes.OBJECT},
-        description="An array of comments (docs/API.md, Comments).",
+        responses={200: {"type": "array", "items": {"type": "object"}}},
+        description="The comments (docs/API.md, Comments), oldest first.",
     )
     def get(self, request: Request, case_id: int) -> Response:
         user = request_user(request)

@@ -21,6 +21,8 @@ SHAPE = (256, 256)
 
 def _phases(project: Any) -> None:
     """The phases of the generation, once more, outside the worker."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from reports.build import report_build
@@ -29,13 +31,15 @@ def _phases(project: Any) -> None:
     from reports.selectors import report_data
 
     start = time.perf_counter()
-    data = report_data(project=project)
+    with CaptureQueriesContext(connection) as captured:
+        data = report_data(project=project)
     loaded = time.perf_counter()
     report = report_build(data, split="test", now=timezone.now(), progress=lambda f, s: None)
     built = time.perf_counter()
     report_html(report), report_csv(report)
     rendered = time.perf_counter()
-    emit("report_phase_data", loaded - start, "s", pairs=len(data.pairs))
+    queries = len(captured.captured_queries)
+    emit("report_phase_data", loaded - start, "s", pairs=len(data.pairs), queries=queries)
     emit("report_phase_tables_and_charts", built - loaded, "s")
     emit("report_phase_html_and_csv", rendered - built, "s")
 
@@ -45,9 +49,7 @@ def main() -> None:
     django_setup(database="spinelabel_bench_report", data_dir=data_dir)
     from django.contrib.auth.models import User
     from django.core.management import call_command
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from annotation.label_templates import cervical_compression_template
     from annotation.models import Membership, Project
@@ -84,8 +86,7 @@ def main() -> None:
     )
     assert answer.status_code == 202, answer.content[:300]
     posted = time.perf_counter()
-    with CaptureQueriesContext(connection) as captured:
-        call_command("db_worker", batch=True, reload=False, startup_delay=False, interval=0)
+    call_command("db_worker", batch=True, reload=False, startup_delay=False, interval=0)
     worked = time.perf_counter()
     html = client.get(f"/api/reports/{answer.json()['id']}/report.html")
     body = html.getvalue()
@@ -106,7 +107,6 @@ def main() -> None:
         get_s=round(time.perf_counter() - worked, 3),
         # CPU seconds of this process (POST, worker, GET): the wall time on an idle core.
         cpu_s=round(cpu_s, 3),
-        worker_queries=len(captured.captured_queries),
         setup_s=round(setup_s, 1),
         cpus=os.cpu_count(),
         load_average=round(os.getloadavg()[0], 1),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -147,11 +148,11 @@ def _floats(ds: Dataset, tag: int, count: int, name: str) -> tuple[float, ...] |
     return numbers
 
 
-def _read_dataset(path: Path) -> Dataset:
+def _read_dataset(path: Path, data: bytes | None = None) -> Dataset:
     try:
-        return dcmread(path)
+        return dcmread(path if data is None else BytesIO(data))
     except InvalidDicomError as exc:
-        if _size(path) == 0:
+        if (_size(path) if data is None else len(data)) == 0:
             raise Refused("empty file") from exc
         raise Refused("not a DICOM file (no DICM prefix in the file meta)") from exc
     except OSError as exc:
@@ -334,13 +335,16 @@ def _frame_slice(
     return stored, geometry
 
 
-def read_dicom(path: Path, *, file: str, sink: SliceSink) -> list[DicomSlice]:
-    """Check and decode one file; its slices' pixels go to ``sink``.
+def read_dicom(
+    path: Path, *, file: str, sink: SliceSink, data: bytes | None = None
+) -> list[DicomSlice]:
+    """Check and decode one file (or its bytes, ``data``, as a PACS sent them: ``path``
+    then only names it); its slices' pixels go to ``sink``.
 
     Raises Refused with the reason when the file cannot be imported. The header is not
     kept: the series re-reads the one instance it stores as its header.
     """
-    ds = _read_dataset(path)
+    ds = _read_dataset(path, data)
     ts = _transfer_syntax(ds)
     rows, columns, frames = _check_image(ds)
     pixels = _decode(ds, ts, rows, columns, frames)

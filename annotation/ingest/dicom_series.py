@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,8 @@ class _Bucket:
     header_path: Path
     rank: tuple[int, str]
     slices: list[DicomSlice] = field(default_factory=list)
+    # The header file's bytes where instances came as bytes (a PACS) and not as files.
+    header_data: bytes | None = None
 
 
 @dataclass
@@ -61,17 +64,20 @@ class DicomCollector:
         # file -> (study UID, slice key): lets a labelme JSON name a DICOM as its image.
         self.keys_by_path: dict[Path, tuple[str, str]] = {}
 
-    def add(self, slices: list[DicomSlice]) -> None:
-        """Take the slices of one file (see dicom_worker.read_dicom_files)."""
+    def add(self, slices: list[DicomSlice], data: bytes | None = None) -> None:
+        """Take the slices of one file (see dicom_worker.read_dicom_files), or of one
+        instance read from its bytes (``data``, kept while it is the series' header)."""
         first = slices[0]
         file = first.file
         bucket_key = (first.study_uid, first.series_uid)
         rank = (first.instance_number, file)
         bucket = self._buckets.get(bucket_key)
         if bucket is None:
-            bucket = self._buckets[bucket_key] = _Bucket(header_path=first.path, rank=rank)
+            bucket = self._buckets[bucket_key] = _Bucket(
+                header_path=first.path, rank=rank, header_data=data
+            )
         elif rank < bucket.rank:
-            bucket.header_path, bucket.rank = first.path, rank
+            bucket.header_path, bucket.rank, bucket.header_data = first.path, rank, data
         fresh = [s for s in slices if (first.study_uid, s.key) not in self._seen]
         if len(fresh) < len(slices):
             self.notes.append(f"{file}: the same instance was given twice; kept once")
@@ -147,7 +153,7 @@ class DicomCollector:
             if stack is None:
                 continue
             uid = replacement_uid(salt=self._salt, original=uid_source)
-            header = self._header(bucket.header_path)
+            header = self._header(bucket.header_path, bucket.header_data)
             planned.append((self._plan_stack(uid, stack, header), [s.file for s in group]))
         if len(ordered) > 1 and planned:
             self.notes.append(
@@ -156,10 +162,10 @@ class DicomCollector:
             )
         return planned
 
-    def _header(self, path: Path) -> Dataset:
+    def _header(self, path: Path, data: bytes | None = None) -> Dataset:
         """The header the series keeps, read again (files are read once for their pixels;
         keeping every dataset in memory would cost more than this one read per series)."""
-        header = dcmread(path, stop_before_pixels=True)
+        header = dcmread(path if data is None else BytesIO(data), stop_before_pixels=True)
         for keyword in _HEADER_DROP:
             if keyword in header:
                 delattr(header, keyword)

@@ -1,8 +1,9 @@
 """Importing studies from the project's PACS (WADO-RS) through the file import's ingest.
 
-Each series is fetched whole into a private temporary folder (every instance written
-atomically) and handed to annotation.ingest only when all of it arrived, so a transfer cut
-midway leaves nothing of that series behind; the series that arrived before are imported.
+Each instance is read by annotation.ingest (DicomStream: the file import's reader and
+de-identification) as it streams in, and a series is stored only when all of it arrived,
+so a transfer cut midway leaves nothing of that series behind (its pixel files are
+deleted); the series that arrived before are imported, one transaction per study.
 Ingest adds to a study only the series it lacks, and series already imported are not
 fetched again, so a retry fetches what is missing and duplicates nothing.
 """
@@ -10,15 +11,14 @@ fetched again, so a retry fetches what is missing and duplicates nothing.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
+from queue import Empty, Queue
 from typing import Any
 
 from dicomweb_client.api import DICOMwebClient
@@ -28,8 +28,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotation.domain_events import CasesImported, publish
-from annotation.ingest import ImportSummary, ingest_paths
+from annotation.ingest import ImportSummary
 from annotation.ingest.deid import replacement_uid
+from annotation.ingest.stream import DicomStream
+from annotation.ingest.types import CaseAdditions
 from annotation.models import Project, Series
 from pacs.announcements import import_announce
 from pacs.client import PacsError, client_for, pacs_faults
@@ -41,6 +43,8 @@ logger = logging.getLogger(__name__)
 QUEUE_UNREACHABLE = "the task queue could not be reached; retry the import"
 INTERNAL_ERROR = "an internal error stopped the import (the server log has the details)"
 ANNOUNCE_EVERY_S = 0.5
+# Instances received ahead of the one being read (bounds the memory the transfer may take).
+PREFETCH_PARTS = 8
 
 
 @dataclass
@@ -227,28 +231,23 @@ def _import_study(
     summary: ImportSummary,
 ) -> None:
     project = job.project
-    root = Path(settings.DATA_DIR) / "tmp"
-    root.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="pacs-", dir=root))
     fault: PacsError | None = None
-    try:
-        folders: list[Path] = []
+    with DicomStream(project=project) as stream:
         for number, series in enumerate(plan, start=1):
             if _already_imported(project, series.uid):
                 progress.step(series.instances)
                 continue
-            folder = workdir / f"series-{number}"
             try:
-                _fetch_series(connection, client, study_uid, series, folder, number, progress)
+                _fetch_series(
+                    connection, client, study_uid, series, stream, label, number, progress
+                )
             except PacsError as exc:
                 fault = exc
-                shutil.rmtree(folder, ignore_errors=True)
+                stream.drop()
                 break
-            folders.append(folder)
-        if folders:
-            _ingest_study(project, workdir, folders, label, summary, plan)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+            stream.keep()
+        result = stream.store()
+    _merge(result, label, summary, plan)
     if fault is not None:
         raise fault
 
@@ -258,17 +257,18 @@ def _fetch_series(
     client: DICOMwebClient,
     study_uid: str,
     series: _Series,
-    folder: Path,
+    stream: DicomStream,
+    label: str,
     number: int,
     progress: _Progress,
 ) -> None:
-    """All instances of the series as files, or a PacsError (the caller drops the folder)."""
-    folder.mkdir()
+    """Read every instance of the series into the stream's open batch as it arrives, or
+    raise a PacsError (the caller drops the batch: nothing of the series is stored)."""
     received = 0
     with pacs_faults(connection):
-        for part in _series_parts(client, study_uid, series.uid):
+        for part in _prefetched(_series_parts(client, study_uid, series.uid)):
             received += 1
-            _write_atomic(folder / f"{received:05d}.dcm", part)
+            stream.add(part, file=f"{label}/series-{number}/{received:05d}.dcm")
             progress.step()
     if series.instances and received < series.instances:
         raise PacsError(
@@ -280,8 +280,8 @@ def _series_parts(client: DICOMwebClient, study_uid: str, series_uid: str) -> It
     """The series' instances as the PACS stored them, each as its file's bytes.
 
     dicomweb-client's public retrieve parses every instance into a pydicom Dataset, which
-    ingest would only write back to a file and parse again; its own multipart reader (pinned
-    version, pyproject) hands over the bytes as they stream in."""
+    ingest would only parse again; its own multipart reader (pinned version, pyproject)
+    hands over the bytes as they stream in."""
     url = f"{client.base_url}/studies/{study_uid}/series/{series_uid}"
     accept = 'multipart/related; type="application/dicom"; transfer-syntax=*'
     response = client._http_get(url, headers={"Accept": accept}, stream=True)
@@ -292,31 +292,47 @@ def _series_parts(client: DICOMwebClient, study_uid: str, series_uid: str) -> It
     yield from client._decode_multipart_message(response, stream=True)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+def _prefetched(parts: Iterator[bytes]) -> Iterator[bytes]:
+    """The parts, received on a thread of their own: the transfer goes on (the socket read
+    releases the GIL) while this thread reads and stores the part before. A fault of the
+    transfer is raised here, where the caller turns it into a PacsError."""
+    queue: Queue[tuple[bytes | None, BaseException | None]] = Queue(maxsize=PREFETCH_PARTS)
+    stop = threading.Event()
+
+    def pump() -> None:
+        try:
+            for part in parts:
+                queue.put((part, None))
+                if stop.is_set():
+                    return
+            queue.put((None, None))
+        except BaseException as exc:  # handed to the consumer, which raises it
+            queue.put((None, exc))
+
+    thread = threading.Thread(target=pump, name="pacs-fetch", daemon=True)
+    thread.start()
     try:
-        with os.fdopen(fd, "wb") as sink:
-            sink.write(data)
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        while True:
+            part, fault = queue.get()
+            if fault is not None:
+                raise fault
+            if part is None:
+                return
+            yield part
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a pump waiting to put, until it sees stop
+            with suppress(Empty):
+                queue.get(timeout=0.1)
+        thread.join()
 
 
-def _ingest_study(
-    project: Project,
-    workdir: Path,
-    folders: list[Path],
-    label: str,
-    summary: ImportSummary,
-    plan: list[_Series],
-) -> None:
-    result = ingest_paths(project=project, paths=folders)
-    prefix = str(workdir)
-    for skipped in result.skipped:
-        name = skipped.file.replace(prefix, label, 1)
-        summary.skip(name, skipped.reason)
+def _merge(result: ImportSummary, label: str, summary: ImportSummary, plan: list[_Series]) -> None:
+    summary.skipped.extend(result.skipped)
     summary.cases.extend(result.cases)
+    for case_id, added in result.additions.items():
+        before = summary.additions.get(case_id, CaseAdditions())
+        summary.additions[case_id] = before.plus(added.series, added.images, added.reads)
     summary.series += result.series
     summary.images += result.images
     summary.notes.extend(result.notes)

@@ -236,6 +236,21 @@ def phantom_study(tmp_path_factory: pytest.TempPathFactory) -> PhantomStudy:
     return PhantomStudy(phantom=phantom, folder=folder)
 
 
+def case_image(case: Any, orientation: str, index: int) -> Any:
+    """The case's image of that orientation and slice index."""
+    from annotation.models import Image
+
+    return Image.objects.get(series__case=case, series__orientation=orientation, index=index)
+
+
+def shifted_shapes(shapes: list[dict[str, Any]], dx: float) -> list[dict[str, Any]]:
+    """A copy of labelme shapes moved `dx` pixels along x (a second reader's near-miss)."""
+    moved = [dict(shape) for shape in shapes]
+    for shape in moved:
+        shape["points"] = [[x + dx, y] for x, y in shape["points"]]
+    return moved
+
+
 def import_study(project: Any, folder: Path) -> Any:
     """Import DICOM files through the real ingest (as the upload page and the CLI do)."""
     from annotation.ingest import ingest_paths

@@ -5,13 +5,12 @@ only their own read and the model's."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from annotation.models import Case, CaseState, Image, Read, ReadKind
+from annotation.models import Case, CaseState, Read, ReadKind
 from annotation.services.gold import gold_read_get_or_create, gold_sign
 from annotation.services.revisions import revision_create
 from fixtures.phantom import labelme_truth
@@ -20,7 +19,9 @@ from tests.e2e.conftest import (
     PhantomStudy,
     api_get,
     canvas_signature,
+    case_image,
     screenshot,
+    shifted_shapes,
     wait_canvas_changed,
 )
 
@@ -33,22 +34,11 @@ pytestmark = [
 KEYS = ("mscc_percent", "mcc_percent", "d_i_level", "d_i", "D_i", "ta", "cr")
 
 
-def _image(case: Case, orientation: str, index: int) -> Image:
-    return Image.objects.get(series__case=case, series__orientation=orientation, index=index)
-
-
-def _shifted(shapes: list[dict[str, Any]], dx: float) -> list[dict[str, Any]]:
-    moved = copy.deepcopy(shapes)
-    for shape in moved:
-        shape["points"] = [[x + dx, y] for x, y in shape["points"]]
-    return moved
-
-
 def _reads(case: Case, phantom: Any, cast: dict[str, Any]) -> dict[str, Read]:
     sagittal = labelme_truth(phantom, view="sagittal", image_path="s.png")
     axial = labelme_truth(phantom, view="axial", image_path="a.png")
-    sag = _image(case, "sagittal", phantom.sagittal_truth.mid_index)
-    ax = _image(case, "axial", phantom.axial_truth.narrowest_index)
+    sag = case_image(case, "sagittal", phantom.sagittal_truth.mid_index)
+    ax = case_image(case, "axial", phantom.axial_truth.narrowest_index)
     reads = {}
     for name, kind, author, dx in (
         ("annotator", ReadKind.HUMAN, cast["annotator"], 0.0),
@@ -56,14 +46,14 @@ def _reads(case: Case, phantom: Any, cast: dict[str, Any]) -> dict[str, Read]:
     ):
         read = Read.objects.create(case=case, kind=kind, author=author, name="" if author else "v1")
         shapes = {
-            str(sag.pk): _shifted(sagittal["shapes"], dx),
-            str(ax.pk): _shifted(axial["shapes"], dx),
+            str(sag.pk): shifted_shapes(sagittal["shapes"], dx),
+            str(ax.pk): shifted_shapes(axial["shapes"], dx),
         }
         revision_create(read=read, parent_id=None, shapes=shapes, author=author)
         reads[name] = read
     Case.objects.filter(pk=case.pk).update(state=CaseState.IN_REVIEW)
     gold, _ = gold_read_get_or_create(case=case, user=cast["lead"], role="lead")
-    shapes = {str(sag.pk): _shifted(sagittal["shapes"], 1.0), str(ax.pk): axial["shapes"]}
+    shapes = {str(sag.pk): shifted_shapes(sagittal["shapes"], 1.0), str(ax.pk): axial["shapes"]}
     head = revision_create(read=gold, parent_id=None, shapes=shapes, author=cast["lead"])
     gold_sign(case=case, user=cast["lead"], role="lead", revision_id=head.pk)
     reads["gold"] = gold
@@ -116,7 +106,7 @@ def test_every_visible_read_side_by_side_equal_to_the_api_and_linked_to_its_chor
     page.locator(f"td[data-cell='mscc_percent|{annotator}'] button").click()
     app = page.locator("#measurements-app")
     expect(app).to_have_attribute("data-overlay", "ready")
-    sag = _image(phantom_case, "sagittal", phantom_study.phantom.sagittal_truth.mid_index)
+    sag = case_image(phantom_case, "sagittal", phantom_study.phantom.sagittal_truth.mid_index)
     expect(app).to_have_attribute("data-selected-image", str(sag.pk))
     expect(page.get_by_test_id("viewport-sagittal")).to_have_attribute(
         "data-slice-index", str(phantom_study.phantom.sagittal_truth.mid_index)
@@ -128,7 +118,7 @@ def test_every_visible_read_side_by_side_equal_to_the_api_and_linked_to_its_chor
     # The model's TA opens the axial slice at the narrowest level.
     before = canvas_signature(page, "viewport-axial")["hash"]
     page.locator(f"td[data-cell='ta|{reads['model'].pk}'] button").click()
-    ax = _image(phantom_case, "axial", phantom_study.phantom.axial_truth.narrowest_index)
+    ax = case_image(phantom_case, "axial", phantom_study.phantom.axial_truth.narrowest_index)
     expect(app).to_have_attribute("data-selected-image", str(ax.pk))
     wait_canvas_changed(page, "viewport-axial", before)
 

@@ -47,11 +47,16 @@ def _study() -> tuple[Study, Case]:
         author=study.user("reviewer"),
     )
     study.new_case(split="train")  # not started: the backlog
-    for role in ("lead", "reviewer", "annotator"):
+    _passwords(study, "lead", "reviewer", "annotator")
+    return study, pending
+
+
+def _passwords(study: Study, *roles: str) -> None:
+    """The study's people sign in with the suite's password."""
+    for role in roles:
         user = study.user(role)
         user.set_password(PASSWORD)
         user.save(update_fields=["password"])
-    return study, pending
 
 
 def _open(page: Any, url: str) -> None:
@@ -88,10 +93,12 @@ def _downloads_of_every_chart(page: Any, out: Path) -> int:
     return len(names)
 
 
-def _no_nan(page: Any) -> None:
+def _shown(page: Any, name: str) -> None:
+    """Nothing on the page reads NaN or undefined; a 1440 x 900 screenshot for the record."""
     text = page.get_by_test_id("dashboard").inner_text()
     assert "NaN" not in text
     assert "undefined" not in text
+    screenshot(page, name)
 
 
 def test_a_leads_dashboard_updates_when_another_browser_signs_a_gold_read(
@@ -121,8 +128,7 @@ def test_a_leads_dashboard_updates_when_another_browser_signs_a_gold_read(
     assert lead.evaluate("() => window.dashUiNoReload === true")
     assert int(lead.get_by_test_id("dashboard").get_attribute("data-version") or 0) > version
     expect(lead.get_by_test_id("dashboard")).to_have_attribute("data-charts", "ready")
-    _no_nan(lead)
-    screenshot(lead, "dashboard_progress")
+    _shown(lead, "dashboard_progress")
     assert _downloads_of_every_chart(lead, tmp_path) >= 3
 
     # Model agreement: groups against gold, charts drawn, each downloadable.
@@ -130,8 +136,7 @@ def test_a_leads_dashboard_updates_when_another_browser_signs_a_gold_read(
     expect(lead.get_by_test_id("kpi-n-gold-value")).to_have_text("9")
     expect(lead.get_by_test_id("overlap-table")).to_contain_text("unet v1")
     expect(lead.get_by_test_id("icc-table")).to_contain_text("MSCC")
-    _no_nan(lead)
-    screenshot(lead, "dashboard_agreement")
+    _shown(lead, "dashboard_agreement")
     lead.locator("[data-chart^=ba-]").first.scroll_into_view_if_needed()
     screenshot(lead, "dashboard_agreement_bland_altman")
     assert _downloads_of_every_chart(lead, tmp_path) >= 4
@@ -152,22 +157,17 @@ def test_an_empty_project_says_what_is_missing_and_an_annotator_is_refused(
 ) -> None:
     study = study_create(seed=3, versions=1)
     study.new_case(split="test")
-    for role in ("lead", "annotator"):
-        user = study.user(role)
-        user.set_password(PASSWORD)
-        user.save(update_fields=["password"])
+    _passwords(study, "lead", "annotator")
     slug = study.project.slug
     lead = page_for(study.user("lead").username, PASSWORD)
     _open(lead, f"{asgi_server.url}/projects/{slug}/dashboards/agreement")
     expect(lead.get_by_test_id("agreement-empty")).to_contain_text("no gold yet")
     expect(lead.get_by_test_id("chart-dice-empty")).to_contain_text("not enough data (n = 0)")
     expect(lead.get_by_test_id("chart-trend-empty")).to_contain_text("needs two model versions")
-    _no_nan(lead)
-    screenshot(lead, "dashboard_agreement_empty")
+    _shown(lead, "dashboard_agreement_empty")
     _open(lead, f"{asgi_server.url}/projects/{slug}/dashboards/progress")
     expect(lead.get_by_test_id("kpi-forecast-value")).to_contain_text("not enough data")
-    _no_nan(lead)
-    screenshot(lead, "dashboard_progress_empty")
+    _shown(lead, "dashboard_progress_empty")
 
     annotator = page_for(
         study.user("annotator").username, PASSWORD, allow=(r"403.*/dashboards/progress",)

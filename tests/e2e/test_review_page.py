@@ -5,14 +5,13 @@ sagittal slice, the gold signed; a second reviewer who signs too sees the 409 ex
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from annotation.models import Case, CaseState, GoldSignature, Image, Read, ReadKind
+from annotation.models import Case, CaseState, GoldSignature, Read, ReadKind
 from annotation.services.revisions import revision_create
 from fixtures.phantom import labelme_truth
 from tests.conftest import PASSWORD
@@ -21,7 +20,9 @@ from tests.e2e.conftest import (
     allow_errors,
     api_get,
     canvas_signature,
+    case_image,
     screenshot,
+    shifted_shapes,
     to_client,
     wait_canvas_changed,
 )
@@ -33,22 +34,11 @@ pytestmark = [
 ]
 
 
-def _image(case: Case, orientation: str, index: int) -> Image:
-    return Image.objects.get(series__case=case, series__orientation=orientation, index=index)
-
-
-def _shifted(shapes: list[dict[str, Any]], dx: float) -> list[dict[str, Any]]:
-    moved = copy.deepcopy(shapes)
-    for shape in moved:
-        shape["points"] = [[x + dx, y] for x, y in shape["points"]]
-    return moved
-
-
 def _reads(case: Case, phantom: Any, annotator: Any) -> dict[str, Read]:
     sagittal = labelme_truth(phantom, view="sagittal", image_path="s.png")
     axial = labelme_truth(phantom, view="axial", image_path="a.png")
-    sag = _image(case, "sagittal", phantom.sagittal_truth.mid_index)
-    ax = _image(case, "axial", phantom.axial_truth.narrowest_index)
+    sag = case_image(case, "sagittal", phantom.sagittal_truth.mid_index)
+    ax = case_image(case, "axial", phantom.axial_truth.narrowest_index)
     reads = {}
     for name, kind, author, dx in (
         ("annotator", ReadKind.HUMAN, annotator, 0.0),
@@ -57,8 +47,8 @@ def _reads(case: Case, phantom: Any, annotator: Any) -> dict[str, Read]:
         label = "" if author else "model · sagittal"
         read = Read.objects.create(case=case, kind=kind, author=author, name=label)
         shapes = {
-            str(sag.pk): _shifted(sagittal["shapes"], dx),
-            str(ax.pk): _shifted(axial["shapes"], dx),
+            str(sag.pk): shifted_shapes(sagittal["shapes"], dx),
+            str(ax.pk): shifted_shapes(axial["shapes"], dx),
         }
         revision_create(read=read, parent_id=None, shapes=shapes, author=author)
         reads[name] = read

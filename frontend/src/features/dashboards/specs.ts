@@ -18,6 +18,8 @@ const CONFIG = {
   font: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
   range: { category: OKABE_ITO },
   axis: {
+    // Long names (people, groups) are cut with an ellipsis: the chart keeps within its card.
+    labelLimit: 150,
     labelColor: "#d8dee9",
     titleColor: "#d8dee9",
     gridColor: "#2c3441",
@@ -132,7 +134,7 @@ export function returnedRateSpec(p: Progress): ChartResult {
         },
       },
       "Returned-case rate per annotator",
-      420,
+      320,
       Math.max(60, 22 * values.length),
     ),
   };
@@ -156,7 +158,7 @@ export function activeTimeSpec(p: Progress): ChartResult {
         },
       },
       "Active time per case (idle gaps over 5 minutes excluded)",
-      420,
+      320,
       Math.max(60, 22 * values.length),
     ),
   };
@@ -207,7 +209,7 @@ export function overlapSpec(a: Agreement, metric: "dice" | "iou"): ChartResult {
         ],
       },
       `${name} per structure (box: quartiles, tick: median, ◆: mean)`,
-      380,
+      340,
       Math.max(60, 12 * groups * structures),
     ),
   };
@@ -317,7 +319,7 @@ export function keypointSpec(a: Agreement): ChartResult {
         ],
       },
       "Keypoint mean radial error",
-      360,
+      300,
       Math.max(40, 26 * values.length),
     ),
   };

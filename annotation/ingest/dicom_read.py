@@ -30,7 +30,6 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
-from annotation.ingest.imaging import subsample
 from annotation.ingest.pixelstore import SliceSink, StoredSlice
 from annotation.ingest.types import Refused
 from annotation.pixels import normalise_dtype
@@ -78,7 +77,6 @@ class DicomSlice:
     series_number: int
     window: tuple[float, float] | None
     dtype: str
-    sample: np.ndarray
     # A Future while the write is queued in this process; the result once it crossed from
     # a worker process (futures cannot be pickled).
     pending: Future[StoredSlice] | StoredSlice
@@ -86,6 +84,12 @@ class DicomSlice:
     @property
     def key(self) -> str:
         return self.sop_uid if self.frame is None else f"{self.sop_uid}#{self.frame}"
+
+    @property
+    def sample(self) -> np.ndarray:
+        """Pixels for the series' default window (taken when the slice was stored)."""
+        sample = self.stored().sample
+        return sample if sample is not None else np.zeros(0, np.float32)
 
     def stored(self) -> StoredSlice:
         return self.pending if isinstance(self.pending, StoredSlice) else self.pending.result()
@@ -374,7 +378,6 @@ def read_dicom(
             instance_number=instance_number,
             series_number=series_number,
             dtype=stored.dtype.name,
-            sample=subsample(stored),
             pending=sink.submit(stored),
             **geometry,
         )

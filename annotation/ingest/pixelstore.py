@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol
 
 import numpy as np
 
+from annotation.ingest.imaging import subsample
 from annotation.pixels import pixel_delete, pixel_write
 
 # Enough threads to keep hashing and writing off the parsing thread; bounded so a fast
@@ -32,6 +33,9 @@ class StoredSlice:
     min_value: float
     max_value: float
     created: bool = False  # this write made the file (it did not exist before)
+    # A few thousand of the slice's pixels for the series' default window, taken on the
+    # writer's thread (the reading thread is the one an import waits on).
+    sample: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 class SliceSink(Protocol):
@@ -43,7 +47,14 @@ class SliceSink(Protocol):
 def store_slice(array: np.ndarray) -> StoredSlice:
     low, high = (float(array.min()), float(array.max())) if array.size else (0.0, 0.0)
     path, digest, created = pixel_write(array)
-    return StoredSlice(path=path, sha256=digest, min_value=low, max_value=high, created=created)
+    return StoredSlice(
+        path=path,
+        sha256=digest,
+        min_value=low,
+        max_value=high,
+        created=created,
+        sample=subsample(array),
+    )
 
 
 class SyncSink:

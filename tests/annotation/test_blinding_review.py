@@ -163,7 +163,7 @@ NOT_READ_CONTENT = {
     "project-settings": "settings",
     "project-models": "the models page shell, leads and reviewers only (figures: the API)",
     "api-project-strategy": "the project's selection strategy and how many cases are scored",
-    "api-project-corrections": "corrections of pre-labels: leads and reviewers only (never blinded)",
+    "api-project-corrections": "corrections of pre-labels: leads and reviewers only",
     "dashboard-progress": "the page shell, leads and reviewers only (figures: the API)",
     "dashboard-agreement": "the page shell, leads and reviewers only (figures: the API)",
     "api-report": "a study report: refused to whoever may not see every read (may_request_report)",

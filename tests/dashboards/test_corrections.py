@@ -59,7 +59,8 @@ def test_recording_twice_keeps_one_row(project: Project, cast) -> None:
     revision = _head(review.annotator)
     first = correction_record(read_id=review.annotator.pk, revision_id=revision)
     second = correction_record(read_id=review.annotator.pk, revision_id=revision)
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert first.pk == second.pk
     assert Correction.objects.count() == 1
 
@@ -88,12 +89,13 @@ def test_a_submission_records_its_correction_through_the_task_queue(project: Pro
 def test_the_summary_ranks_the_worst_and_averages_by_structure_and_corner(
     project: Project, cast
 ) -> None:
-    magnitudes = []
+    magnitudes: list[float] = []
     for _ in range(3):
         review = _reviewed_case(project, cast)
         for read in (review.annotator, review.reader):
             found = correction_record(read_id=read.pk, revision_id=_head(read))
             assert found is not None
+            assert found.magnitude is not None
             magnitudes.append(found.magnitude)
     summary = corrections_summary(project=project, limit=4)
     assert summary["n"] == 6

@@ -78,7 +78,12 @@ def test_a_lead_promotes_follows_a_run_and_sees_corrections_live(
 
     # Promotion asks first, then the candidate is active and the old model retired.
     questions: list[str] = []
-    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+
+    def answer(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", answer)
     page.get_by_test_id(f"model-{candidate.pk}-promote").click()
     expect(page.get_by_test_id(f"model-{candidate.pk}-status")).to_have_text("active")
     assert f"It replaces #{active.pk}" in questions[0]

@@ -5,6 +5,7 @@ through the API with the scores computed by the real task backend."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +92,7 @@ def test_uncertainty_is_the_mean_over_the_slices_of_the_latest_pre_label(
         case=cases[0],
         status=JobStatus.SUCCEEDED,
         uncertainty={"1": 0.2, "2": 0.4},
-        finished_at=now + timezone.timedelta(seconds=1),
+        finished_at=now + timedelta(seconds=1),
     )
     PrelabelJob.objects.create(case=cases[1], status=JobStatus.FAILED, uncertainty={"1": 1.0})
     scores = uncertainty_scores(project, [c.pk for c in cases])
@@ -212,7 +213,7 @@ def test_outliers_score_the_robust_z_of_mscc_and_cr_against_the_cohort(
     def z(values: list[float]) -> np.ndarray:
         x = np.array(values)
         mad = np.median(np.abs(x - np.median(x))) * 1.4826
-        return np.abs(x - np.median(x)) / mad
+        return np.asarray(np.abs(x - np.median(x)) / mad)
 
     expected = np.maximum(z(mscc), z(cr))
     assert [scores[c.pk][0] for c in cases] == pytest.approx(list(expected), rel=1e-3)

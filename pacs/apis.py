@@ -13,12 +13,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation.apis.pagination import (
+    MAX_LIMIT,
+    DateRangeParams,
+    list_response,
+    page_params,
+    paginated,
+)
 from annotation.auth import request_user
 from annotation.models import Project
 from annotation.permissions import may_use_pacs, require
 from annotation.selectors.access import access_project
 from pacs.client import PacsError
-from pacs.models import PacsConnection, PacsImport
+from pacs.models import ImportStatus, PacsConnection, PacsImport
 from pacs.selectors import (
     StudyQuery,
     connection_get,
@@ -26,7 +33,7 @@ from pacs.selectors import (
     pacs_imports_list,
     pacs_study_search,
 )
-from pacs.serializers import import_data
+from pacs.serializers import IMPORT_SCHEMA, import_data
 from pacs.services.connection import connection_set
 from pacs.services.imports import pacs_import_create, pacs_import_retry
 
@@ -148,11 +155,24 @@ class ImportListApi(APIView):
             max_length=MAX_STUDIES,
         )
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    class FilterSerializer(DateRangeParams):
+        limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=50)
+        status = serializers.ChoiceField(choices=ImportStatus.choices, required=False)
+
+    @paginated(IMPORT_SCHEMA, params=FilterSerializer)
     def get(self, request: Request, slug: str) -> Response:
+        """The project's import jobs, newest first (50 unless ``limit`` asks for more)."""
         project = _lead_project(request, slug)
-        return Response(
-            {"imports": [import_data(j) for j in pacs_imports_list(project=project)[:50]]}
+        params = page_params(request, self.FilterSerializer)
+        jobs = pacs_imports_list(project=project)
+        if params.get("status"):
+            jobs = jobs.filter(status=params["status"])
+        if params.get("created_after"):
+            jobs = jobs.filter(created_at__gte=params["created_after"])
+        if params.get("created_before"):
+            jobs = jobs.filter(created_at__lt=params["created_before"])
+        return list_response(
+            request, jobs, params=params, serialize=lambda rows: [import_data(j) for j in rows]
         )
 
     @extend_schema(request=InputSerializer, responses={202: OpenApiTypes.OBJECT})

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+
 from pacs.models import PacsImport
 
 
@@ -28,3 +31,27 @@ def import_data(job: PacsImport) -> dict[str, Any]:
         "created_at": job.created_at.isoformat() if job.created_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
+
+
+# The schema of `import_data` (the list and the live events carry the same shape); inline,
+# because a declared Serializer may not have a field named "errors".
+IMPORT_SCHEMA = inline_serializer(
+    name="PacsImport",
+    fields={
+        "id": serializers.IntegerField(),
+        "status": serializers.CharField(),
+        "studies": serializers.IntegerField(help_text="how many studies the job imports"),
+        "instances_total": serializers.IntegerField(),
+        "instances_done": serializers.IntegerField(),
+        "cases": serializers.ListField(child=serializers.CharField(), help_text="pseudonyms"),
+        "series": serializers.IntegerField(),
+        "images": serializers.IntegerField(),
+        "skipped": serializers.ListField(child=serializers.JSONField()),
+        "notes": serializers.ListField(child=serializers.JSONField()),
+        "errors": serializers.ListField(child=serializers.JSONField()),
+        "attempts": serializers.IntegerField(),
+        "created_at": serializers.CharField(allow_null=True),
+        "finished_at": serializers.CharField(allow_null=True),
+    },
+    many=True,
+)

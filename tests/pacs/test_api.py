@@ -176,3 +176,23 @@ async def test_import_progress_is_published_live_on_the_project_socket(
     assert seen[-1]["cases"][0].startswith(project.pseudonym_prefix)
     # Pseudonyms and counts only: not the study UIDs the lead picked.
     assert pacs_server.loaded.phantom_uids[0] not in json.dumps(seen)
+
+
+@pytest.mark.django_db
+def test_the_import_list_pages_and_filters_like_every_list(project, clients) -> None:
+    from pacs.models import ImportStatus, PacsImport
+
+    for status in (ImportStatus.FAILED, ImportStatus.SUCCEEDED, ImportStatus.SUCCEEDED):
+        PacsImport.objects.create(project=project, studies=["1.2.3"], status=status)
+    url = f"/api/projects/{project.slug}/pacs/imports"
+    lead = clients["lead"]
+    page = lead.get(url, {"limit": 2})
+    assert page.status_code == 200
+    assert page["X-Total-Count"] == "3"
+    assert [job["status"] for job in page.json()] == ["succeeded", "succeeded"]
+    assert 'rel="next"' in page["Link"]
+    failed = lead.get(url, {"status": "failed"})
+    assert [job["status"] for job in failed.json()] == ["failed"]
+    bad = lead.get(url, {"status": "lost"})
+    assert bad.status_code == 400
+    assert "status" in bad.json()

@@ -246,7 +246,7 @@ class PacsPage {
 
   private async loadImports(): Promise<void> {
     try {
-      this.imports = (await getJSON<{ imports: PacsImport[] }>(`${this.base}/imports`)).imports;
+      this.imports = await getJSON<PacsImport[]>(`${this.base}/imports`);
       this.renderImports();
     } catch (e) {
       toast(`Imports could not be loaded: ${message(e)}`, "error");

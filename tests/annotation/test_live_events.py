@@ -124,10 +124,14 @@ def test_the_worker_writes_to_the_outbox_when_it_cannot_reach_the_server(
 ) -> None:
     settings.LIVE_OUTBOX_ENABLED = True
     _annotate(clients["annotator"], case)
-    events = list(LiveEvent.objects.order_by("id"))
-    assert [e.group for e in events] == [f"case.{case.pk}"] * 2
-    # The measurements of a save made away from the server reach browsers the same way.
-    assert [e.type for e in events] == ["revision.saved", "measurement.updated"]
+    events = [(e.group, e.type) for e in LiveEvent.objects.order_by("id")]
+    # The measurements of a save made away from the server reach browsers the same way, and
+    # so does the dashboards' notice to the project.
+    assert events == [
+        (f"case.{case.pk}", "revision.saved"),
+        (f"case.{case.pk}", "measurement.updated"),
+        (f"project.{case.project_id}", "dashboard.changed"),
+    ]
 
 
 @pytest.mark.asyncio
@@ -144,7 +148,8 @@ async def test_a_save_away_from_the_server_reaches_open_sockets(
         await _expect_revision_events(viewer, saved)
         await viewer.disconnect()
     rows = await sync_to_async(LiveEvent.objects.count)()
-    assert rows == (2 if channel_layer == "memory" else 0)
+    # revision.saved, measurement.updated and the project's dashboard.changed.
+    assert rows == (3 if channel_layer == "memory" else 0)
 
 
 @pytest.mark.asyncio

@@ -24,6 +24,20 @@ export function maskFromShape(shape: Shape): PlacedMask {
 }
 
 /** Tighten a placed mask to the bbox of its set pixels; null when empty. */
+const decoded = new WeakMap<Shape, PlacedMask | null>();
+
+/** maskFromShape, decoded once per shape object; null for a mask that does not decode (drawn as nothing). */
+export function cachedMaskOf(shape: Shape): PlacedMask | null {
+  if (!decoded.has(shape)) {
+    try {
+      decoded.set(shape, maskFromShape(shape));
+    } catch {
+      decoded.set(shape, null);
+    }
+  }
+  return decoded.get(shape) ?? null;
+}
+
 export function cropMask(m: PlacedMask): PlacedMask | null {
   let x0 = Infinity;
   let y0 = Infinity;

@@ -18,7 +18,7 @@ import { ToolBox } from "./tools";
 export { AnnotationStore } from "./store";
 // The review page draws every read with the annotator's renderer.
 export type { DrawOptions } from "./render";
-export { drawChords, drawShapes } from "./render";
+export { drawChords, drawShapes, tintedTemplate } from "./render";
 export type { ToolName } from "./tools";
 
 export interface AnnotatorParts {

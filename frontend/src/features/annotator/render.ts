@@ -88,6 +88,15 @@ function haloStroke(ctx: CanvasRenderingContext2D): void {
   ctx.strokeStyle = c;
 }
 
+/** The template with every label and keypoint set in one colour: a read drawn in its legend colour. */
+export function tintedTemplate(template: Template, colour: string): Template {
+  return {
+    ...template,
+    labels: (template.labels ?? []).map((l) => ({ ...l, color: colour })),
+    keypoint_sets: (template.keypoint_sets ?? []).map((k) => ({ ...k, color: colour })),
+  };
+}
+
 export function drawShapes(
   ctx: CanvasRenderingContext2D,
   vp: Viewport,

@@ -2,15 +2,15 @@
  * per-level table); a click on a value shows the image it was measured on with that read's shapes and the chords
  * that produced it. Live: a save or a signature on the case reloads the table. */
 
+import { coalesced } from "../../core/coalesce";
 import "./caseMeasurements.css";
 
 import { getJSON } from "../../api/client";
 import type { LiveEvent } from "../../api/live";
 import { LiveSocket } from "../../api/live";
-import type { CaseInfo, Revision, Shape, Template } from "../../contract/types";
-import type { PlacedMask } from "../../core/mask";
-import { maskFromShape } from "../../core/mask";
-import { drawChords, drawShapes } from "../annotator";
+import type { CaseInfo, Revision, Shape } from "../../contract/types";
+import { cachedMaskOf } from "../../core/mask";
+import { drawChords, drawShapes, tintedTemplate } from "../annotator";
 import { imageLabel } from "../measure";
 import { clear, el, toast } from "../ui";
 import type { Viewport } from "../viewer";
@@ -19,26 +19,6 @@ import type { CaseMeasurements, CaseRead, Cell, Section } from "./model";
 import { chordsOf, readHeading, sections } from "./model";
 
 export type { CaseMeasurements, CaseRead } from "./model";
-
-const masks = new WeakMap<Shape, PlacedMask | null>();
-function maskOf(s: Shape): PlacedMask | null {
-  if (!masks.has(s)) {
-    try {
-      masks.set(s, maskFromShape(s));
-    } catch {
-      masks.set(s, null);
-    }
-  }
-  return masks.get(s) ?? null;
-}
-
-function tinted(template: Template, colour: string): Template {
-  return {
-    ...template,
-    labels: (template.labels ?? []).map((l) => ({ ...l, color: colour })),
-    keypoint_sets: (template.keypoint_sets ?? []).map((k) => ({ ...k, color: colour })),
-  };
-}
 
 interface Selection {
   read: number;
@@ -54,8 +34,6 @@ class CaseMeasurementsPage {
   readonly caption = el("div", { class: "cm-caption", "data-testid": "overlay-caption" }, "Click a value to see it.");
   private readonly revisions = new Map<number, Promise<Revision>>();
   private shapes: Shape[] = [];
-  private reloading: Promise<void> | null = null;
-  private again = false;
 
   constructor(
     readonly info: CaseInfo,
@@ -75,12 +53,12 @@ class CaseMeasurementsPage {
     const read = this.read(sel.read);
     if (!read) return;
     drawShapes(ctx, vp, this.shapes, {
-      template: tinted(this.info.project.template ?? { labels: [] }, read.colour),
+      template: tintedTemplate(this.info.project.template ?? { labels: [] }, read.colour),
       opacity: 0.12,
       selected: null,
       hoverVertex: null,
       visible: () => true,
-      maskOf,
+      maskOf: cachedMaskOf,
       warnLabels: new Set(),
       invalid: new Set(),
       nextKeypoint: null,
@@ -130,20 +108,7 @@ class CaseMeasurementsPage {
     for (const vp of this.layout.viewports) vp.invalidate(false);
   }
 
-  reload(): Promise<void> {
-    if (this.reloading) {
-      this.again = true;
-      return this.reloading;
-    }
-    this.reloading = this.load().finally(() => {
-      this.reloading = null;
-      if (this.again) {
-        this.again = false;
-        void this.reload();
-      }
-    });
-    return this.reloading;
-  }
+  readonly reload = coalesced(() => this.load());
 
   private async load(): Promise<void> {
     this.data = await getJSON<CaseMeasurements>(`/api/cases/${this.info.id}/measurements`);

@@ -2,6 +2,7 @@
  * the URL), with charts loaded only here; a save, submission or signature anywhere in the project refetches the part
  * it changed (the project socket's `dashboard.changed`), without a reload. */
 
+import { coalesced } from "../../core/coalesce";
 import "./dashboards.css";
 
 import { ApiError } from "../../api/client";
@@ -27,8 +28,6 @@ class DashboardPage {
   readonly body = el("div", { class: "dash-body", "data-testid": "dash-body" });
   readonly status = el("span", { class: "dim", "data-testid": "dash-status" });
   private charts: ChartHandle[] = [];
-  private loading: Promise<void> | null = null;
-  private again = false;
   version = 0;
 
   constructor(
@@ -105,20 +104,7 @@ class DashboardPage {
   }
 
   /** Fetch and draw; calls while one is in flight coalesce into one more. */
-  reload(): Promise<void> {
-    if (this.loading) {
-      this.again = true;
-      return this.loading;
-    }
-    this.loading = this.load().finally(() => {
-      this.loading = null;
-      if (this.again) {
-        this.again = false;
-        void this.reload();
-      }
-    });
-    return this.loading;
-  }
+  readonly reload = coalesced(() => this.load());
 
   private async load(): Promise<void> {
     this.root.dataset.state = "loading";

@@ -3,6 +3,7 @@
  * may see (the server applies blinding), kept live, and the diff of any two revisions.
  */
 
+import { coalesced } from "../../core/coalesce";
 import { ApiError, getJSON } from "../../api/client";
 import { DENIED, LiveSocket } from "../../api/live";
 import type { CaseInfo, ReadInfo, Revision, RevisionSummary } from "../../contract/types";
@@ -74,8 +75,6 @@ export class HistoryPage {
   private readonly to: HTMLSelectElement;
   private readonly result: HTMLElement;
   private readonly places;
-  private reloading: Promise<void> | null = null;
-  private again = false;
 
   constructor(
     private readonly root: HTMLElement,
@@ -100,20 +99,7 @@ export class HistoryPage {
   }
 
   /** Fetch the history again; calls during a fetch coalesce into one more fetch. */
-  reload(): Promise<void> {
-    if (this.reloading) {
-      this.again = true;
-      return this.reloading;
-    }
-    this.reloading = this.fetch().finally(() => {
-      this.reloading = null;
-      if (this.again) {
-        this.again = false;
-        void this.reload();
-      }
-    });
-    return this.reloading;
-  }
+  readonly reload = coalesced(() => this.fetch());
 
   private async fetch(): Promise<void> {
     const history = await getJSON<CaseHistory>(`/api/cases/${this.info.id}/history`);

@@ -1,6 +1,7 @@
 /** Review page: every read the reviewer may see over one viewer, agreement and measurements side by side, gold
  * composed per structure, comment pins, return and sign (docs/API.md, "Review and gold standard"). */
 
+import { coalesced } from "../../core/coalesce";
 import "./review.css";
 
 export { mountCommentPins } from "./pins";
@@ -73,8 +74,6 @@ class ReviewPage {
     { "data-testid": "pin-mode", title: "Click on the image to pin a comment" },
     "Pin comment",
   );
-  private reloading: Promise<void> | null = null;
-  private again = false;
 
   constructor(
     readonly info: CaseInfo,
@@ -144,20 +143,7 @@ class ReviewPage {
   }
 
   /** Reload everything the page shows (after an action or a live event); overlapping calls coalesce. */
-  reload(): Promise<void> {
-    if (this.reloading) {
-      this.again = true;
-      return this.reloading;
-    }
-    this.reloading = this.load().finally(() => {
-      this.reloading = null;
-      if (this.again) {
-        this.again = false;
-        void this.reload();
-      }
-    });
-    return this.reloading;
-  }
+  readonly reload = coalesced(() => this.load());
 
   private async load(): Promise<void> {
     const id = this.info.id;

@@ -1,33 +1,10 @@
 /** Every shown read drawn over each viewport in its legend colour (the annotator's renderer), and the comment pins. */
 
-import type { Shape, Template } from "../../contract/types";
-import type { PlacedMask } from "../../core/mask";
-import { maskFromShape } from "../../core/mask";
-import { drawShapes } from "../annotator";
+import type { Template } from "../../contract/types";
+import { cachedMaskOf } from "../../core/mask";
+import { drawShapes, tintedTemplate } from "../annotator";
 import type { PointerInfo, Viewport, ViewportTool } from "../viewer";
 import type { Comment, ReviewRead } from "./api";
-
-/** The template with every label and keypoint set in one colour: a read's shapes all take its legend colour. */
-function tinted(template: Template, colour: string): Template {
-  return {
-    ...template,
-    labels: template.labels.map((l) => ({ ...l, color: colour })),
-    keypoint_sets: (template.keypoint_sets ?? []).map((k) => ({ ...k, color: colour })),
-  };
-}
-
-const masks = new WeakMap<Shape, PlacedMask | null>();
-
-function maskOf(s: Shape): PlacedMask | null {
-  if (!masks.has(s)) {
-    try {
-      masks.set(s, maskFromShape(s));
-    } catch {
-      masks.set(s, null);
-    }
-  }
-  return masks.get(s) ?? null;
-}
 
 export interface OverlayState {
   reads: () => readonly ReviewRead[];
@@ -44,12 +21,12 @@ export function drawReads(ctx: CanvasRenderingContext2D, vp: Viewport, template:
     const shapes = read.revision?.shapes[String(image)] ?? [];
     if (shapes.length === 0) continue;
     drawShapes(ctx, vp, shapes, {
-      template: tinted(template, read.colour),
+      template: tintedTemplate(template, read.colour),
       opacity: read.kind === "gold" ? 0.22 : 0.08,
       selected: null,
       hoverVertex: null,
       visible: () => true,
-      maskOf,
+      maskOf: cachedMaskOf,
       warnLabels: new Set(),
       invalid: new Set(),
       nextKeypoint: null,

@@ -352,7 +352,10 @@ def start_my_read(page: Any) -> int:
                    const o = s && s.selectedOptions[0];
                    return o && /· human/.test(o.text); }"""
     )
-    return int(page.get_by_test_id("read-select").input_value())
+    read_id = int(page.get_by_test_id("read-select").input_value())
+    # Shown, not only listed: an edit made before the read has loaded would be replaced by it.
+    expect(page.get_by_test_id("save-status")).to_have_attribute("data-read", str(read_id))
+    return read_id
 
 
 def draft_status(page: Any) -> str:

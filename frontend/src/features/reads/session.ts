@@ -169,6 +169,9 @@ export class ReadSession {
 
   async open(readId: number): Promise<void> {
     if (this.autosave?.dirty) await this.autosave.flush();
+    // Nothing drawn while a read loads would survive its load: refuse edits until it is shown.
+    this.store.editable = false;
+    delete this.statusPill.dataset.read;
     const read = await getRead(readId);
     this.read = read;
     this.readSelect.value = String(read.id);
@@ -211,6 +214,8 @@ export class ReadSession {
         this.onSaveState("conflict", this.autosave);
       }
     }
+    // The read shown is loaded (drafts included): what the page and its tests wait on.
+    this.statusPill.dataset.read = String(read.id);
   }
 
   /** Called by the annotator after each committed edit. */

@@ -1,0 +1,220 @@
+"""Which axial image sits at which disc level, from a read's sagittal vertebral corners.
+
+The label template has the 20 corners C3_AS, C3_AI, C3_PS, C3_PI … C7_PI (anterior/posterior,
+superior/inferior) and no C2 or T1 corners. In patient space (LPS mm, see
+measurements.core.patient):
+
+- a vertebra's superior endplate runs from its AS to its PS corner, its inferior endplate
+  from AI to PI; an endplate's centre is the mean of its two corners;
+- disc Cn/n+1 (C3/4 … C6/7) is centred at the mean of Cn's inferior and Cn+1's superior
+  corners; its axis is the mean of the two endplates' normals (each endplate's normal lies in
+  the plane of the endplate and the line joining the endplate centres, pointing inferior),
+  and its height the distance between the endplate centres along that axis;
+- C2/3 has no C2 corners to measure: its centre is placed above C3's superior endplate by
+  half the mean measured disc height, along that endplate's normal; C7/T1 likewise below
+  C7's inferior endplate. Both are marked ``estimated``; without a measured disc they are
+  not placed.
+
+Each level takes the axial image whose plane passes closest to the disc centre (distance
+along the plane's own normal, so oblique stacks work), provided that distance is within
+``tolerance = half the disc height + half the slice spacing`` (LEVEL_TOLERANCE), the plane
+faces the spine (its normal within MAX_TILT_DEG of the disc axis) and the centre projects
+into the image. An image takes at most one level (the closest first).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from measurements.core.patient import SliceGeometry
+
+VERTEBRAE: tuple[str, ...] = ("C3", "C4", "C5", "C6", "C7")
+# The discs the corners measure: (upper, lower) vertebra.
+MEASURED: tuple[tuple[str, str], ...] = tuple(
+    (VERTEBRAE[i], VERTEBRAE[i + 1]) for i in range(len(VERTEBRAE) - 1)
+)
+LEVEL_TOLERANCE = "half the disc height + half the slice spacing"
+# An axial plane tilted further than this from the disc does not cut it (a sagittal or
+# coronal image passed by mistake never takes a level).
+MAX_TILT_DEG = 45.0
+
+
+@dataclass(frozen=True)
+class Disc:
+    level: str  # "C2/3" … "C7/T1"
+    centre: tuple[float, float, float]  # LPS mm
+    axis: tuple[float, float, float]  # unit, pointing inferior
+    height_mm: float
+    estimated: bool  # C2/3 and C7/T1: placed from the mean disc height
+
+
+@dataclass(frozen=True)
+class AxialPlane:
+    image_id: int
+    geometry: SliceGeometry
+    slice_spacing_mm: float | None  # of its series (None: unknown, counted as 0)
+
+
+@dataclass(frozen=True)
+class LevelAssignment:
+    level: str
+    image_id: int
+    distance_mm: float  # from the disc centre to the image plane
+    tolerance_mm: float
+    estimated: bool
+
+
+@dataclass(frozen=True)
+class DiscLevels:
+    discs: tuple[Disc, ...]
+    assignments: tuple[LevelAssignment, ...]
+    notes: tuple[str, ...]  # why a level has no image, or why there are no discs at all
+
+    def by_image(self) -> dict[int, LevelAssignment]:
+        return {a.image_id: a for a in self.assignments}
+
+
+def _unit(v: np.ndarray) -> np.ndarray | None:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 1e-9 and math.isfinite(n) else None
+
+
+def _endplate(
+    corners: Mapping[str, np.ndarray], vertebra: str, side: str
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(centre, anterior→posterior vector) of a vertebra's superior ("S") or inferior ("I")
+    endplate, or None when a corner is missing."""
+    a, p = corners.get(f"{vertebra}_A{side}"), corners.get(f"{vertebra}_P{side}")
+    if a is None or p is None:
+        return None
+    return (a + p) / 2.0, p - a
+
+
+def _normal(along: np.ndarray, towards: np.ndarray) -> np.ndarray | None:
+    """The unit normal of an endplate (vector `along`) in the plane it spans with `towards`,
+    on the side of `towards`."""
+    e = _unit(along)
+    if e is None:
+        return None
+    return _unit(towards - float(np.dot(towards, e)) * e)
+
+
+def _tuple(v: np.ndarray) -> tuple[float, float, float]:
+    return (float(v[0]), float(v[1]), float(v[2]))
+
+
+def _measured_discs(corners: Mapping[str, np.ndarray]) -> tuple[list[Disc], list[str]]:
+    discs: list[Disc] = []
+    notes: list[str] = []
+    for upper, lower in MEASURED:
+        level = f"{upper}/{lower[1:]}"
+        top, bottom = _endplate(corners, upper, "I"), _endplate(corners, lower, "S")
+        if top is None or bottom is None:
+            notes.append(f"{level}: corners of {upper}'s inferior or {lower}'s superior missing")
+            continue
+        gap = bottom[0] - top[0]
+        n1, n2 = _normal(top[1], gap), _normal(bottom[1], gap)
+        axis = _unit(n1 + n2) if n1 is not None and n2 is not None else None
+        if axis is None:
+            notes.append(f"{level}: the corners are degenerate (coincident points)")
+            continue
+        discs.append(
+            Disc(
+                level=level,
+                centre=_tuple((top[0] + bottom[0]) / 2.0),
+                axis=_tuple(axis),
+                height_mm=abs(float(np.dot(gap, axis))),
+                estimated=False,
+            )
+        )
+    return discs, notes
+
+
+def _end_disc(
+    corners: Mapping[str, np.ndarray], *, vertebra: str, side: str, level: str, height: float
+) -> Disc | None:
+    """C2/3 above C3 (side "S") or C7/T1 below C7 (side "I"), half a disc height away."""
+    opposite = "I" if side == "S" else "S"
+    plate, other = _endplate(corners, vertebra, side), _endplate(corners, vertebra, opposite)
+    if plate is None or other is None:
+        return None
+    # Towards the vertebra's other endplate, so "inferior" for C7's body seen from C3's.
+    inward = _normal(plate[1], other[0] - plate[0])
+    if inward is None:
+        return None
+    outward = -inward
+    centre = plate[0] + outward * (height / 2.0)
+    axis = inward if side == "S" else outward  # pointing inferior
+    return Disc(level, _tuple(centre), _tuple(axis), height, estimated=True)
+
+
+def disc_centres(corners: Mapping[str, Sequence[float]]) -> tuple[list[Disc], list[str]]:
+    """The discs C2/3 … C7/T1 that the corners place (LPS mm), and notes on those they do not."""
+    pts = {k: np.asarray(v, dtype=np.float64) for k, v in corners.items()}
+    pts = {k: v for k, v in pts.items() if v.shape == (3,) and bool(np.all(np.isfinite(v)))}
+    measured, notes = _measured_discs(pts)
+    if not measured:
+        return [], [*notes, "C2/3, C7/T1: no measured disc height to place them by"]
+    height = float(np.mean([d.height_mm for d in measured]))
+    out: list[Disc] = []
+    for vertebra, side, level in (("C3", "S", "C2/3"), ("C7", "I", "C7/T1")):
+        disc = _end_disc(pts, vertebra=vertebra, side=side, level=level, height=height)
+        if disc is None:
+            notes.append(f"{level}: {vertebra}'s corners missing")
+        else:
+            out.append(disc)
+    discs = sorted([*measured, *out], key=lambda d: _ORDER.index(d.level))
+    return discs, notes
+
+
+_ORDER: tuple[str, ...] = ("C2/3", "C3/4", "C4/5", "C5/6", "C6/7", "C7/T1")
+
+
+def _candidate(disc: Disc, plane: AxialPlane) -> tuple[float, float] | None:
+    """(distance, tolerance) of a plane for a disc, or None when the plane cannot cut it."""
+    centre = np.asarray(disc.centre)
+    normal = plane.geometry.normal
+    cos_tilt = abs(float(np.dot(normal, np.asarray(disc.axis))))
+    if cos_tilt < math.cos(math.radians(MAX_TILT_DEG)):
+        return None
+    if not plane.geometry.contains_projection(centre):
+        return None
+    spacing = plane.slice_spacing_mm if plane.slice_spacing_mm is not None else 0.0
+    tolerance = disc.height_mm / 2.0 + max(spacing, 0.0) / 2.0
+    return abs(plane.geometry.signed_distance(centre)), tolerance
+
+
+def assign_levels(
+    corners: Mapping[str, Sequence[float]], planes: Sequence[AxialPlane]
+) -> DiscLevels:
+    """Per disc level, the axial image closest to its centre within tolerance (see module)."""
+    discs, notes = disc_centres(corners)
+    candidates: list[tuple[float, int, LevelAssignment]] = []
+    for disc in discs:
+        for plane in planes:
+            found = _candidate(disc, plane)
+            if found is None or found[0] > found[1]:
+                continue
+            distance, tolerance = found
+            assignment = LevelAssignment(
+                disc.level, plane.image_id, distance, tolerance, disc.estimated
+            )
+            candidates.append((distance, plane.image_id, assignment))
+    taken_levels: set[str] = set()
+    taken_images: set[int] = set()
+    chosen: list[LevelAssignment] = []
+    for _, image_id, assignment in sorted(candidates, key=lambda c: (c[0], c[1])):
+        if assignment.level in taken_levels or image_id in taken_images:
+            continue
+        taken_levels.add(assignment.level)
+        taken_images.add(image_id)
+        chosen.append(assignment)
+    for disc in discs:
+        if disc.level not in taken_levels:
+            notes.append(f"{disc.level}: no axial image within {LEVEL_TOLERANCE}")
+    chosen.sort(key=lambda a: _ORDER.index(a.level))
+    return DiscLevels(discs=tuple(discs), assignments=tuple(chosen), notes=tuple(notes))

@@ -32,6 +32,7 @@ from annotation.selectors.geometry import image_geometries
 from dashboards.models import AgreementArea, AgreementField, AgreementRow, PairKind
 from dashboards.services.pairs import RevisionData, categorical_fields, pair_values
 from inference.models import PrelabelJob
+from inference.services.prelabel import TASK_FOR_ORIENTATION
 from measurements.core.agreement import success_rates
 from measurements.models import MeasurementResult
 
@@ -44,7 +45,8 @@ class Counted:
     revision_id: int
     kind: str
     at: datetime
-    model_version_ids: tuple[int, ...] = ()
+    # (model version, the orientations it read) of a model read.
+    model_versions: tuple[tuple[int, frozenset[str]], ...] = ()
 
 
 def _gold(case: Case, reads: list[Read]) -> tuple[Read, int, datetime] | None:
@@ -93,16 +95,21 @@ def _model_reads(reads: list[Read]) -> list[Counted]:
     models = {r.pk: r for r in reads if r.kind == ReadKind.MODEL and r.head_id is not None}
     if not models:
         return []
-    versions: dict[int, set[int]] = defaultdict(set)
-    for read_id, version_id in PrelabelJob.objects.filter(
+    versions: dict[int, set[tuple[int, frozenset[str]]]] = defaultdict(set)
+    for read_id, version_id, task in PrelabelJob.objects.filter(
         read_id__in=models, model_versions__isnull=False
-    ).values_list("read_id", "model_versions"):
-        versions[read_id].add(version_id)
+    ).values_list("read_id", "model_versions", "model_versions__task"):
+        versions[read_id].add((version_id, _views(task)))
     return [
         Counted(r, r.head_id or 0, PairKind.MODEL, r.created_at, tuple(sorted(versions[r.pk])))
         for r in models.values()
         if versions[r.pk]
     ]
+
+
+def _views(task: str) -> frozenset[str]:
+    """The orientations whose series a model version of this task pre-labels."""
+    return frozenset(o for o, t in TASK_FOR_ORIENTATION.items() if t == task)
 
 
 def revision_data(case_id: int, revision_ids: set[int]) -> dict[int, RevisionData]:
@@ -165,15 +172,19 @@ def agreement_rows_compute(*, case_id: int) -> list[AgreementRow]:
     fields = categorical_fields(case.project.template)
     rows: list[AgreementRow] = []
     for counted, (reference, reference_revision, at) in pairs:
-        values = pair_values(
-            cache=cache,
-            geometries=geometries,
-            structures=structures,
-            fields=fields,
-            a=revisions[counted.revision_id],
-            b=revisions[reference_revision],
-        )
-        for version in counted.model_version_ids or (None,):
+        # A model read made by several versions (the sagittal model's shapes and the axial
+        # model's) gives each version the part it produced; one version made all of it.
+        shared = len(counted.model_versions) > 1
+        for version, views in counted.model_versions or ((None, None),):
+            values = pair_values(
+                cache=cache,
+                geometries=geometries,
+                structures=structures,
+                fields=fields,
+                a=revisions[counted.revision_id],
+                b=revisions[reference_revision],
+                views=views if shared else None,
+            )
             rows.append(
                 AgreementRow(
                     project_id=case.project_id,

@@ -101,6 +101,11 @@ def _axial_pair(a: RevisionData, b: RevisionData, key: str) -> list[float | None
     return [_first_value(a.axial, key), _first_value(b.axial, key)]
 
 
+def measurement_view(key: str) -> str:
+    """The orientation a measurement is read on."""
+    return "sagittal" if key in SAGITTAL_MEASUREMENTS else "axial"
+
+
 def measurement_pairs(a: RevisionData, b: RevisionData) -> dict[str, list[float | None]]:
     out: dict[str, list[float | None]] = {}
     for key in MEASUREMENTS:
@@ -129,12 +134,17 @@ def pair_values(
     fields: Sequence[str],
     a: RevisionData,
     b: RevisionData,
+    views: frozenset[str] | None = None,
 ) -> dict[str, Any]:
-    """Everything an AgreementRow stores about the pair (a = the read, b = its reference)."""
+    """Everything an AgreementRow stores about the pair (a = the read, b = its reference).
+
+    `views` keeps only what was drawn on images of those orientations, and the measurements
+    read there (MSCC and MCC sagittal, TA and CR axial): the part of a model read that one of
+    its model versions produced (None: everything)."""
     drawn = sorted(set(a.shapes) | set(b.shapes), key=str)
     by_view: dict[str, list[str]] = {}
     for image in drawn:
-        if image in geometries:
+        if image in geometries and (views is None or geometries[image].orientation in views):
             by_view.setdefault(geometries[image].orientation, []).append(image)
     areas: dict[str, list[float | None]] = {}
     for view, images in sorted(by_view.items()):
@@ -145,7 +155,10 @@ def pair_values(
     errors: list[float] = []
     if structures.keypoints:
         grids: Mapping[str, Grid] = cache.grids
-        found = keypoint_agreement(grids=grids, a=a.shapes, b=b.shapes, structures=structures)
+        kept = {image for images in by_view.values() for image in images}
+        shapes_a = a.shapes if views is None else {k: v for k, v in a.shapes.items() if k in kept}
+        shapes_b = b.shapes if views is None else {k: v for k, v in b.shapes.items() if k in kept}
+        found = keypoint_agreement(grids=grids, a=shapes_a, b=shapes_b, structures=structures)
         errors = [float(v) for v in found["errors_mm"].values() if v is not None]
     case_fields = {
         name: [a.case_fields.get(name), b.case_fields.get(name)]
@@ -155,6 +168,10 @@ def pair_values(
     return {
         "areas": areas,
         "keypoint_errors": errors,
-        "measurements": measurement_pairs(a, b),
+        "measurements": {
+            key: pair
+            for key, pair in measurement_pairs(a, b).items()
+            if views is None or measurement_view(key) in views
+        },
         "case_fields": case_fields,
     }

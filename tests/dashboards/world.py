@@ -130,8 +130,9 @@ class Study:
         read = Read.objects.get(case=case, author=author, kind=ReadKind.HUMAN)
         read_submit(read=read, user=author, override_reason="dashboard fixture")
 
-    def model_read(self, case: Case, version: ModelVersion) -> Read:
-        """A model read written as the pre-label job writes it (read, revision, job, event)."""
+    def model_read(self, case: Case, version: ModelVersion, *also: ModelVersion) -> Read:
+        """A model read written as the pre-label job writes it (read, revision, job, event);
+        `also`: more versions the job used (an axial model beside the sagittal one)."""
         with transaction.atomic():
             read = Read.objects.create(case=case, kind=ReadKind.MODEL, name=f"model #{version.pk}")
             revision_create(
@@ -142,7 +143,7 @@ class Study:
                 message="pre-label",
             )
             job = PrelabelJob.objects.create(case=case, status=JobStatus.SUCCEEDED, read=read)
-            job.model_versions.set([version])
+            job.model_versions.set([version, *also])
             publish(
                 JobFinished(
                     job_id=job.pk,

@@ -88,7 +88,9 @@ def _level_specs(
         key = f"per_level_{metric}"
         if not any(isinstance(c, Summary) for c in cells):
             n = max((c.n for c in cells), default=0)
-            missing = NotEnough(n, "at least 2 gold axial slices tagged with one disc level")
+            missing = NotEnough(
+                n, "at least 2 gold axial slices at one disc level (image flag or sagittal corners)"
+            )
             out.append((key, reference.title, missing))
             continue
         kwargs = {

@@ -87,7 +87,12 @@ STATISTICS = (
     "that of the ICC's F test against ICC = 0, as in seed 003's Table 2. Bland–Altman "
     "analysis gives the mean difference (bias) and the 95 % limits of agreement (bias ± "
     "1.96 SD). Cases without a value in every compared group are left out of that "
-    "comparison (the n given)."
+    "comparison (the n given). In Table 4 an axial slice's disc level is its labelme image "
+    "flag where one is set, otherwise the level whose disc centre (the mean of the adjacent "
+    "endplates' vertebral corners on the gold read's sagittal image, mapped to patient "
+    "coordinates) lies closest to the slice plane, within half the disc height plus half "
+    "the slice spacing; C2/3 and C7/T1 are placed half the mean disc height beyond C3 and "
+    "C7, as the template has no C2 or T1 corners."
 )
 
 

@@ -127,6 +127,18 @@ def _table3(report: Report) -> str:
     )
 
 
+def _level_source(report: Report, level: str) -> str:
+    """Where the row's slices got their level: image flags, sagittal corners, or both."""
+    cells = report.levels[level].values()
+    flags = max((c.from_flags for c in cells), default=0)
+    corners = max((c.from_corners for c in cells), default=0)
+    parts = [f"{flags} by image flag"] if flags else []
+    parts += [f"{corners} from the gold reads' sagittal corners"] if corners else []
+    if not parts:
+        return ""
+    return f'<br><small class="level-source">slices: {escape(", ".join(parts))}</small>'
+
+
 def _table4(report: Report) -> str:
     head = "".join(
         f"<th>{escape(HEALTHY_ADULTS.ranges[m].title)}"
@@ -146,10 +158,11 @@ def _table4(report: Report) -> str:
                 else ""
             )
             cells.append(f"<td{mark}>{text}{' ▲' if cell.outside_reference else ''}</td>")
-        rows.append(f"<tr><td>{level}</td>{''.join(cells)}</tr>")
+        rows.append(f"<tr><td>{level}{_level_source(report, level)}</td>{''.join(cells)}</tr>")
     return (
-        '<table id="table4"><caption>Gold reads, axial slices tagged with their disc level; '
-        "mean ± SD. Under each heading the healthy range (seed 000: "
+        '<table id="table4"><caption>Gold reads, axial slices at their disc level (a labelme '
+        "image flag, else the level the gold read's own sagittal vertebral corners place the "
+        "slice at); mean ± SD. Under each heading the healthy range (seed 000: "
         f"{escape(HEALTHY_ADULTS.population)}); ▲ a mean outside it. "
         f"{escape(HEALTHY_ADULTS.citation)} doi:{escape(HEALTHY_ADULTS.doi)}</caption>"
         f"<thead><tr><th>Level</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -81,6 +81,12 @@ def _rows(report: Report) -> Iterator[Row]:
             flag = "outside" if cell.outside_reference else "inside"
             if isinstance(cell.summary, Summary):
                 yield ("table4", level, metric, "reference", flag, str(cell.summary.n), note)
+                n = str(cell.summary.n)
+                yield ("table4", level, metric, "from_image_flags", str(cell.from_flags), n, "")
+                yield (
+                    "table4", level, metric, "from_sagittal_corners", str(cell.from_corners), n,
+                    "the gold read's own sagittal vertebral corners",
+                )  # fmt: skip
 
 
 def report_csv(report: Report) -> str:

@@ -2,9 +2,11 @@
 
 The dashboards' agreement pairs (each read of a group against its case's gold, with Dice,
 IoU and the paired MSCC/MCC/TA/CR values: dashboards.selectors.agreement, one
-implementation), the gold reads' stored results and image flags (seed 000's per-level
-table), the model versions, the study design and the case counts. Everything comes back as
-plain data: the report's computations never touch the ORM.
+implementation), the gold reads' stored results and the disc level of their axial images
+(seed 000's per-level table: labelme image flags first, else from the gold read's sagittal
+vertebral corners, measurements.levels), the model versions, the study design and the
+case counts. Everything comes back as plain data: the report's computations never touch
+the ORM.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from annotation.selectors.design import design_of
 from dashboards.models import PairKind
 from dashboards.selectors.agreement import AgreementPair, agreement_rows
 from inference.models import ModelVersion
+from measurements.core.levels import ImageLevel, flag_levels
+from measurements.levels import case_images, corner_image_ids, image_flags, read_levels
 from measurements.models import MeasurementResult
 
 # Reader groups of the report (seed 003): the annotators' reads before review, the
@@ -50,14 +54,18 @@ class MeasuredImage:
 
 @dataclass
 class GoldCase:
-    """A gold case's signed read: its stored results and its image flags (labelme "flags"
-    per image: the disc level of an axial slice), for seed 000's per-level table."""
+    """A gold case's signed read: its stored results, its image flags (labelme "flags" per
+    image: the disc level of an axial slice) and the disc level of each axial image (flags
+    first, else from the gold read's sagittal corners), for seed 000's per-level table."""
 
     case_id: int
     split: str  # "" when the case is in no split yet
     revision_id: int
+    read_id: int = 0
     results: list[MeasuredImage] = field(default_factory=list)
     image_flags: dict[str, dict[str, Any]] = field(default_factory=dict)
+    levels: dict[int, ImageLevel] = field(default_factory=dict)
+    level_notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,27 +105,44 @@ def _design_dict(project: Project) -> dict[str, Any]:
     }
 
 
-def _flags(meta: Any) -> dict[str, dict[str, Any]]:
-    if not isinstance(meta, dict):
-        return {}
-    return {
-        key: dict(entry.get("flags") or {})
-        for key, entry in meta.items()
-        if isinstance(entry, dict) and isinstance(entry.get("flags") or {}, dict)
-    }
+_flags = image_flags
 
 
-def _gold_cases(project: Project) -> dict[int, GoldCase]:
+def _gold_cases(project: Project) -> tuple[dict[int, GoldCase], dict[int, dict[str, Any]]]:
+    """The gold cases, and each one's gold head shapes (for its sagittal corners)."""
     rows = (
         Read.objects.filter(case__project=project, case__state=CaseState.GOLD, kind=ReadKind.GOLD)
         .exclude(head=None)
-        .values_list("case_id", "case__split", "head_id", "head__image_meta")
+        .values_list("case_id", "case__split", "id", "head_id", "head__image_meta", "head__shapes")
         .order_by("case_id")
     )
-    return {
-        case_id: GoldCase(case_id=case_id, split=split, revision_id=head, image_flags=_flags(meta))
-        for case_id, split, head, meta in rows
-    }
+    cases: dict[int, GoldCase] = {}
+    shapes: dict[int, dict[str, Any]] = {}
+    for case_id, split, read_id, head, meta, head_shapes in rows:
+        cases[case_id] = GoldCase(
+            case_id=case_id,
+            split=split,
+            revision_id=head,
+            read_id=read_id,
+            image_flags=_flags(meta),
+        )
+        shapes[case_id] = head_shapes if isinstance(head_shapes, dict) else {}
+    return cases, shapes
+
+
+def _attach_levels(cases: dict[int, GoldCase], shapes: dict[int, dict[str, Any]]) -> None:
+    """Each gold case's axial image levels: image flags win, the rest from the gold read's
+    own sagittal corners (measurements.levels, one query for every case)."""
+    sagittal = {i for case_shapes in shapes.values() for i in corner_image_ids(case_shapes)}
+    images = case_images(case_ids=cases, sagittal_ids=sagittal)
+    for case_id, case in cases.items():
+        found = read_levels(
+            flags=flag_levels(case.image_flags),
+            own=(case.read_id, shapes.get(case_id, {})),
+            fallback=None,
+            images=images[case_id],
+        )
+        case.levels, case.level_notes = found.levels, found.notes
 
 
 def _attach_level_flags(project: Project, cases: dict[int, GoldCase]) -> None:
@@ -174,8 +199,10 @@ def _counts(project: Project) -> dict[str, dict[str, int]]:
 
 def report_data(*, project: Project) -> ReportData:
     """Everything the report needs, in a number of queries that does not grow with cases."""
-    cases = _gold_cases(project)
+    cases, shapes = _gold_cases(project)
     _attach_level_flags(project, cases)
+    _attach_levels(cases, shapes)
+    del shapes
     versions = _attach_results(project, cases)
     pairs = agreement_rows(project=project, kinds=COMPARED_KINDS)
     reads_per_group = {

@@ -5,7 +5,8 @@ Table 1: Dice and IoU (%) of the model against gold, by split and structure (see
 Table 2: MCC, MSCC, CR and TA by group as mean ± SD, and the ICC(2,1) of the independent
 readers, the model and gold together with its 95 % CI and the P value of its F test
 (H0: ICC = 0), as seed 003 reports it. Table 3: each group against gold (ICC(2,1), ICC(3,1),
-Bland–Altman). Table 4: seed 000's per-level morphometry of the gold reads. Where a number
+Bland–Altman). Table 4: seed 000's per-level morphometry of the gold reads (the level of
+an axial slice from its image flag, else from the gold read's sagittal corners). Where a number
 cannot be computed, a NotEnough says how many values there were and what is needed.
 """
 
@@ -18,10 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dashboards.selectors.agreement import AgreementPair
+from measurements.core.levels import CORNERS, FLAG
 from measurements.core.stats import BlandAltmanResult, ICCResult, bland_altman, icc
 from reports.references import HEALTHY_ADULTS, PER_LEVEL_METRICS, REPORT_LEVELS
 from reports.selectors import ANNOTATORS, GOLD, MODEL, READERS, ReportData
-from reports.values import MEASURES, image_levels
+from reports.values import MEASURES
 
 SPLITS: tuple[str, ...] = ("train", "tune", "test", "unassigned")
 STRUCTURES: tuple[tuple[str, str], ...] = (
@@ -264,30 +266,43 @@ _STORED: dict[str, str] = {
 class LevelCell:
     summary: Summary | NotEnough
     outside_reference: bool  # the mean lies outside the healthy range
+    # Where the values' disc levels came from: slices tagged by a labelme image flag, and
+    # slices placed by the gold read's own sagittal vertebral corners.
+    from_flags: int = 0
+    from_corners: int = 0
 
 
 def level_table(data: ReportData) -> dict[str, dict[str, LevelCell]]:
-    """{level: {metric: cell}} over the gold reads' level-tagged axial slices."""
+    """{level: {metric: cell}} over the gold reads' axial slices with a disc level (an image
+    flag, else the level the gold read's sagittal corners give the slice)."""
     found: dict[tuple[str, str], list[float]] = {}
+    sources: dict[tuple[str, str], dict[str, int]] = {}
     for case in data.gold_cases:
-        levels = image_levels(case.image_flags)
         for result in case.results:
-            level = levels.get(result.image_id)
-            if result.view != "axial" or level is None:
+            placed = case.levels.get(result.image_id)
+            if result.view != "axial" or placed is None:
                 continue
             for metric, key in _STORED.items():
                 v = result.values.get(key)
                 if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
-                    found.setdefault((level, metric), []).append(float(v))
+                    found.setdefault((placed.level, metric), []).append(float(v))
+                    by = sources.setdefault((placed.level, metric), {})
+                    by[placed.source] = by.get(placed.source, 0) + 1
     table: dict[str, dict[str, LevelCell]] = {}
     for level in REPORT_LEVELS:
         row: dict[str, LevelCell] = {}
         for metric in PER_LEVEL_METRICS:
             s = summarize(found.get((level, metric), []))
             if isinstance(s, NotEnough):
-                s = NotEnough(s.n, f"at least 2 gold axial slices tagged {level}")
+                s = NotEnough(s.n, f"at least 2 gold axial slices at {level}")
             low, high = HEALTHY_ADULTS.ranges[metric].low, HEALTHY_ADULTS.ranges[metric].high
             outside = isinstance(s, Summary) and not low <= s.mean <= high
-            row[metric] = LevelCell(summary=s, outside_reference=outside)
+            by = sources.get((level, metric), {})
+            row[metric] = LevelCell(
+                summary=s,
+                outside_reference=outside,
+                from_flags=by.get(FLAG, 0),
+                from_corners=by.get(CORNERS, 0),
+            )
         table[level] = row
     return table

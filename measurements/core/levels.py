@@ -27,9 +27,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from measurements.core.labelme import KEYPOINT_PATTERN
+from measurements.core.morphometry import normalise_level
 from measurements.core.patient import SliceGeometry
 
 VERTEBRAE: tuple[str, ...] = ("C3", "C4", "C5", "C6", "C7")
@@ -218,3 +221,85 @@ def assign_levels(
             notes.append(f"{disc.level}: no axial image within {LEVEL_TOLERANCE}")
     chosen.sort(key=lambda a: _ORDER.index(a.level))
     return DiscLevels(discs=tuple(discs), assignments=tuple(chosen), notes=tuple(notes))
+
+
+def _corner_point(shape: object) -> tuple[str, float, float] | None:
+    if not isinstance(shape, Mapping) or shape.get("shape_type", "point") != "point":
+        return None
+    label, points = shape.get("label"), shape.get("points")
+    if not isinstance(label, str) or not KEYPOINT_PATTERN.match(label):
+        return None
+    if not isinstance(points, Sequence) or len(points) != 1:
+        return None
+    xy = points[0]
+    if not isinstance(xy, Sequence) or len(xy) != 2:
+        return None
+    try:
+        x, y = float(xy[0]), float(xy[1])
+    except (TypeError, ValueError):
+        return None
+    return (label, x, y) if math.isfinite(x) and math.isfinite(y) else None
+
+
+def corners_in_patient_space(
+    shapes: Mapping[str, object], sagittal: Mapping[int, SliceGeometry | str]
+) -> tuple[dict[str, list[float]], list[str]]:
+    """The vertebral corners (point shapes C3_AS … C7_PI) a read placed on its sagittal
+    images, in LPS mm; a corner placed on several sagittal images is their mean. `shapes`
+    is a revision's {"<image id>": [labelme shape, ...]}; `sagittal` the geometry (or why
+    there is none) of the sagittal images. Notes say which corners could not be placed."""
+    found: dict[str, list[np.ndarray]] = {}
+    notes: list[str] = []
+    for key, image_shapes in shapes.items():
+        if not key.isdigit() or int(key) not in sagittal or not isinstance(image_shapes, list):
+            continue
+        points = [p for p in (_corner_point(s) for s in image_shapes) if p is not None]
+        geometry = sagittal[int(key)]
+        if points and isinstance(geometry, str):
+            notes.append(f"corners on image {key} not placed: {geometry}")
+            continue
+        if not isinstance(geometry, SliceGeometry):
+            continue
+        for label, x, y in points:
+            found.setdefault(label, []).append(geometry.to_patient(x, y))
+    corners = {k: [float(c) for c in np.mean(v, axis=0)] for k, v in sorted(found.items())}
+    return corners, notes
+
+
+def flag_levels(flags: Mapping[str, Mapping[str, Any]]) -> dict[int, str]:
+    """{image id: disc level} from labelme image flags named like a level and set true
+    ({"<image id>": {"C4/5": true}}), as a labelme file or a person tags an axial slice."""
+    levels: dict[int, str] = {}
+    for key, entry in flags.items():
+        for name, on in entry.items():
+            level = normalise_level(str(name)) if on is True else None
+            if level is not None and key.isdigit():
+                levels[int(key)] = level
+    return levels
+
+
+FLAG = "flag"
+CORNERS = "corners"
+
+
+@dataclass(frozen=True)
+class ImageLevel:
+    """The disc level of one axial image and where it came from."""
+
+    level: str
+    source: str  # FLAG (a labelme image flag) or CORNERS (assign_levels)
+    distance_mm: float | None = None  # CORNERS: disc centre to image plane
+    estimated: bool = False  # CORNERS: C2/3 or C7/T1, placed from the mean disc height
+
+
+def merged_levels(flags: Mapping[int, str], auto: DiscLevels) -> dict[int, ImageLevel]:
+    """{image id: level}: explicit image flags win. An image that is flagged, or a level that
+    is flagged on any image, takes nothing from the corners."""
+    flagged = set(flags.values())
+    out = {
+        a.image_id: ImageLevel(a.level, CORNERS, a.distance_mm, a.estimated)
+        for a in auto.assignments
+        if a.image_id not in flags and a.level not in flagged
+    }
+    out.update({image: ImageLevel(level, FLAG) for image, level in flags.items()})
+    return out

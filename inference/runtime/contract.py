@@ -3,6 +3,7 @@ checked against the ONNX graph before a model is registered."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -10,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
+
+from inference.runtime.calibration import IsotonicMap
 
 CONTRACT_FORMAT = "spinelabel-model-contract"
 CONTRACT_VERSION = 1
@@ -112,6 +115,27 @@ class Postprocessing:
 
 
 @dataclass(frozen=True)
+class CalibrationMap:
+    """Raw score -> P(right), and the calibrated probability under which a pre-label of this
+    kind is withheld as a suggestion."""
+
+    map: IsotonicMap
+    threshold: float
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Per kind (None: the model has no such output). Right means a keypoint within
+    `keypoint_radius_mm` of the reference, a structure with a Dice of at least
+    `structure_min_dice` against the reference mask."""
+
+    keypoint: CalibrationMap | None = None
+    structure: CalibrationMap | None = None
+    keypoint_radius_mm: float = 4.0
+    structure_min_dice: float = 0.8
+
+
+@dataclass(frozen=True)
 class ModelContract:
     task: Task
     input: InputSpec
@@ -121,6 +145,8 @@ class ModelContract:
     heatmap: HeatmapSpec | None = None
     postprocessing: Postprocessing = field(default_factory=Postprocessing)
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    # None (older contracts): confidences are raw and nothing is withheld.
+    calibration: Calibration | None = None
 
 
 class _Reader:
@@ -315,12 +341,78 @@ def _read_heatmap(r: _Reader, raw: object, input_spec: InputSpec) -> HeatmapSpec
     )
 
 
+def _read_map(r: _Reader, raw: object, path: str, extra: str) -> CalibrationMap | None:
+    if raw is None:
+        return None
+    d = r.obj(raw, path, {"x", "y", "threshold", extra})
+    xs, ys = d.get("x"), d.get("y")
+    numbers = (
+        isinstance(xs, list)
+        and isinstance(ys, list)
+        and 0 < len(xs) == len(ys)
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in [*xs, *ys])
+        and all(math.isfinite(float(v)) for v in xs)
+    )
+    threshold = r.number(d, "threshold", path, None, low=0.0, high=1.0)
+    if not numbers:
+        r.errors.append(f"{path}: x and y must be two non-empty lists of numbers, equally long")
+        return None
+    x, y = [float(v) for v in cast("list[float]", xs)], [float(v) for v in cast("list[float]", ys)]
+    if any(b <= a for a, b in itertools.pairwise(x)):
+        r.errors.append(f"{path}.x: must be strictly increasing")
+    if any(b < a for a, b in itertools.pairwise(y)) or not all(0 <= v <= 1 for v in y):
+        r.errors.append(f"{path}.y: must be non-decreasing probabilities in [0, 1]")
+    return CalibrationMap(map=IsotonicMap(x=tuple(x), y=tuple(y)), threshold=threshold)
+
+
+def _read_calibration(r: _Reader, raw: object, heatmap: HeatmapSpec | None) -> Calibration | None:
+    """The optional `calibration` block (see CONTRACT.md)."""
+    if raw is None:
+        return None
+    path = "calibration"
+    d = r.obj(raw, path, {"method", "keypoint", "structure"})
+    r.choice(d, "method", path, ("isotonic",), "isotonic")
+    keypoint = _read_map(r, d.get("keypoint"), f"{path}.keypoint", "correct_within_mm")
+    structure = _read_map(r, d.get("structure"), f"{path}.structure", "correct_dice")
+    if d.get("keypoint") is None and d.get("structure") is None:
+        r.errors.append(f"{path}: needs a keypoint or a structure map")
+    if d.get("keypoint") is not None and heatmap is None:
+        r.errors.append(f"{path}.keypoint: the model has no heatmap output")
+    radius, dice = 4.0, 0.8
+    if isinstance(d.get("keypoint"), dict):
+        radius = r.number(d["keypoint"], "correct_within_mm", f"{path}.keypoint", 4.0, low=0.0)
+    if isinstance(d.get("structure"), dict):
+        dice = r.number(d["structure"], "correct_dice", f"{path}.structure", 0.8, low=0, high=1)
+    return Calibration(
+        keypoint=keypoint, structure=structure, keypoint_radius_mm=radius, structure_min_dice=dice
+    )
+
+
+def calibration_to_dict(calibration: Calibration) -> dict[str, Any]:
+    """The JSON form of a calibration block (what `_read_calibration` reads back)."""
+    c = calibration
+    out: dict[str, Any] = {"method": "isotonic"}
+    kinds = (
+        ("keypoint", c.keypoint, "correct_within_mm", c.keypoint_radius_mm),
+        ("structure", c.structure, "correct_dice", c.structure_min_dice),
+    )
+    for kind, part, key, value in kinds:
+        if part is not None:
+            out[kind] = {
+                key: value,
+                "threshold": part.threshold,
+                "x": list(part.map.x),
+                "y": list(part.map.y),
+            }
+    return out
+
+
 def contract_from_dict(data: object) -> ModelContract:
     """Validates a parsed contract; raises ContractError listing every field-level problem."""
     r = _Reader()
     known = {
         "format", "version", "task", "input", "normalisation", "preprocessing", "outputs",
-        "postprocessing", "metadata",
+        "postprocessing", "metadata", "calibration",
     }  # fmt: skip
     d = r.obj(data, "contract", known)
     if not d and r.errors:
@@ -363,6 +455,7 @@ def contract_from_dict(data: object) -> ModelContract:
     metadata = d.get("metadata", {})
     if not isinstance(metadata, dict):
         r.errors.append("metadata: must be an object")
+    calibration = _read_calibration(r, d.get("calibration"), heatmap)
     if r.errors:
         raise ContractError(r.errors)
     return ModelContract(
@@ -374,6 +467,7 @@ def contract_from_dict(data: object) -> ModelContract:
         heatmap=heatmap,
         postprocessing=postprocessing,
         metadata=cast("dict[str, Any]", metadata),
+        calibration=calibration,
     )
 
 
@@ -431,6 +525,8 @@ def contract_to_dict(contract: ModelContract) -> dict[str, Any]:
         },
         "metadata": dict(c.metadata),
     }
+    if c.calibration is not None:
+        out["calibration"] = calibration_to_dict(c.calibration)
     return out
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from inference.runtime.contract import contract_to_dict
 from inference.runtime.preprocess import preprocess
 from inference.runtime.sessions import create_session, file_sha256
+from inference.training.calibrate import calibrate_files
 from inference.training.data import Task, TrainingSlice, phantom_slices, real_slices
 from inference.training.evaluate import evaluate_model
 from inference.training.export import export_and_verify
@@ -87,7 +88,8 @@ def train_and_export(
 ) -> BuildResult:
     """Trains (see `train`), exports one ONNX file, checks ONNX Runtime against torch on
     random and real inputs (ExportError at 1e-4 or more) and the contract against the graph,
-    evaluates on the held-out sets through ONNX Runtime, and writes the four files."""
+    evaluates on the held-out sets through ONNX Runtime, writes the four files, and calibrates
+    the confidences on the held-out sets (`calibrate_files`)."""
     started = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -153,6 +155,10 @@ def train_and_export(
     contract_path, metrics_path = out / f"{stem}.contract.json", out / f"{stem}.metrics.json"
     write_atomic(contract_path, json.dumps(contract, indent=2) + "\n")
     write_atomic(metrics_path, json.dumps(info, indent=2) + "\n")
+    # Calibrated confidences and withholding thresholds on the same held-out data.
+    calibrate_files(out / stem)
+    contract = json.loads(contract_path.read_text(encoding="utf-8"))
+    info = json.loads(metrics_path.read_text(encoding="utf-8"))
     return BuildResult(
         onnx_path=onnx_path,
         checkpoint_path=checkpoint,

@@ -1,0 +1,262 @@
+"""Calibrate a model's confidences on held-out data it never trained on, and write the fitted
+maps and threshold into its `.contract.json` and the report (ECE) into its `.metrics.json`.
+
+Data: the held-out phantoms (seeds 9000-9007) and real slices of the model's `.metrics.json`,
+each as predicted and in `VARIANTS` perturbed copies (a smaller field of view that cuts
+vertebrae off, noise, lower resolution: what real scans do to a model trained on phantoms),
+so that the map also sees the model being wrong. A keypoint is right within
+`KEYPOINT_RADIUS_MM` of its reference (one cut out of the field of view is never right), a
+structure with a Dice of at least `STRUCTURE_MIN_DICE`. ECE over `ECE_BINS` equal-width bins,
+of the raw scores, of the fitted map on its own data and cross-validated (leave one phantom
+or real volume out).
+
+    python -m inference.training.calibrate inference/shipped/sagittal inference/shipped/axial
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from inference.runtime.calibration import (
+    ECE_BINS,
+    choose_threshold,
+    expected_calibration_error,
+    fit_isotonic,
+)
+from inference.runtime.contract import Calibration, CalibrationMap, ModelContract, load_contract
+from inference.runtime.predict import predict_slices
+from inference.training.data import TrainingSlice, phantom_slices, real_slices
+from inference.training.evaluate import dice
+
+KEYPOINT_RADIUS_MM = 4.0
+STRUCTURE_MIN_DICE = 0.8
+VARIANTS = 5
+SEED = 7
+# The share of shown pre-labels that must be right: keypoints as issue 14 asks; a structure is
+# rarely all wrong, and withholding a cord that is right four times in five costs more
+# (drawing it again) than correcting it.
+TARGETS = {"keypoint": 0.95, "structure": 0.8}
+
+
+@dataclass
+class Samples:
+    raw: list[float] = field(default_factory=list)
+    correct: list[bool] = field(default_factory=list)
+    group: list[str] = field(default_factory=list)
+    perturbed: list[bool] = field(default_factory=list)
+
+
+def _group(source: str) -> str:
+    kind, name = source.split(":")[:2]
+    return f"{kind}:{name}"
+
+
+def perturb(item: TrainingSlice, rng: np.random.Generator, variant: int) -> TrainingSlice:
+    """A copy with a cut field of view (rows; keypoints outside become NaN), noise and lower
+    resolution, each drawn at random."""
+    image: np.ndarray = item.image.astype(np.float32)
+    masks = dict(item.masks)
+    keypoints = None if item.keypoints is None else item.keypoints.astype(np.float64).copy()
+    rows = image.shape[0]
+    if rng.random() < 0.6:
+        height = int(rows * rng.uniform(0.35, 0.8))
+        top = int(rng.integers(0, rows - height + 1))
+        image = image[top : top + height]
+        masks = {k: None if m is None else m[top : top + height] for k, m in masks.items()}
+        if keypoints is not None:
+            keypoints[:, 1] -= top
+            outside = (keypoints[:, 1] < 0) | (keypoints[:, 1] >= height)
+            keypoints[outside] = np.nan
+    span = float(np.percentile(image, 99) - np.percentile(image, 1)) or 1.0
+    if rng.random() < 0.4:
+        factor = rng.uniform(2.0, 4.0)
+        small = (max(8, int(image.shape[1] / factor)), max(8, int(image.shape[0] / factor)))
+        image = cv2.resize(cv2.resize(image, small, interpolation=cv2.INTER_AREA),
+                           image.shape[::-1], interpolation=cv2.INTER_LINEAR)  # fmt: skip
+    if rng.random() < 0.7:
+        image = image + rng.normal(0.0, rng.uniform(0.02, 0.15) * span, image.shape)
+    return dataclasses.replace(
+        item,
+        image=np.clip(image, 0, None).astype(np.float32),
+        masks=masks,
+        keypoints=keypoints,
+        source=f"{item.source}:v{variant}",
+        valid=None,
+    )
+
+
+def _collect(
+    session: Any,
+    contract: ModelContract,
+    slices: Sequence[TrainingSlice],
+    keypoints: Samples,
+    structures: Samples,
+) -> None:
+    predictions = predict_slices(
+        session, contract, [s.image for s in slices], [s.spacing for s in slices]
+    )
+    names = contract.heatmap.keypoints if contract.heatmap is not None else ()
+    for item, pred in zip(slices, predictions, strict=True):
+        group, perturbed = _group(item.source), ":v" in item.source
+        for label, truth in item.masks.items():
+            if truth is None or pred.polygons.get(label) is None:
+                continue  # nothing drawn: nothing to calibrate
+            structures.raw.append(pred.shape_confidence[label])
+            structures.correct.append(dice(pred.masks[label], truth) >= STRUCTURE_MIN_DICE)
+            structures.group.append(group)
+            structures.perturbed.append(perturbed)
+        if item.keypoints is None or not pred.keypoints:
+            continue
+        scale = np.array([item.spacing[1], item.spacing[0]])
+        for name, truth_xy in zip(names, item.keypoints, strict=True):
+            point = pred.keypoints[name]
+            error = float(np.hypot(*((np.array([point.x, point.y]) - truth_xy) * scale)))
+            keypoints.raw.append(point.confidence)
+            keypoints.correct.append(bool(np.isfinite(error) and error <= KEYPOINT_RADIUS_MM))
+            keypoints.group.append(group)
+            keypoints.perturbed.append(perturbed)
+
+
+def calibration_data(
+    session: Any, contract: ModelContract, held_out: dict[str, list[str]]
+) -> tuple[Samples, Samples]:
+    """Keypoint and structure samples on the held-out slices named in a `.metrics.json`."""
+    task = contract.task
+    seeds = sorted({int(s.split(":")[1]) for s in held_out.get("phantom", [])})
+    volumes = sorted({s.split(":")[1] for s in held_out.get("real", [])})
+    wanted = set(held_out.get("real", []))
+    phantoms = phantom_slices(task, seeds, sagittal_offsets=(0,))
+    real = [s for s in real_slices(task, volumes) if s.source in wanted]
+    rng = np.random.default_rng(SEED)
+    keypoints, structures = Samples(), Samples()
+    # Real masks cover the whole visible cord: the extent rule off, as in evaluate_model.
+    full = dataclasses.replace(
+        contract, postprocessing=dataclasses.replace(contract.postprocessing, extent="full")
+    )
+    for slices, used in ((phantoms, contract), (real, full)):
+        variants = [perturb(s, rng, v) for v in range(VARIANTS) for s in slices]
+        _collect(session, used, [*slices, *variants], keypoints, structures)
+    return keypoints, structures
+
+
+def _out_of_fold(samples: Samples) -> np.ndarray:
+    """Each sample's calibrated probability from a map fitted without its group."""
+    groups = np.array(samples.group)
+    raw, correct = np.array(samples.raw), np.array(samples.correct)
+    out = np.zeros(len(raw))
+    for group in sorted(set(samples.group)):
+        held = groups == group
+        if held.all():
+            return np.asarray(fit_isotonic(raw, correct).apply(raw))
+        out[held] = fit_isotonic(raw[~held], correct[~held]).apply(raw[held])
+    return out
+
+
+def _report(
+    samples: Samples, threshold: float, calibrated: np.ndarray, oof: np.ndarray
+) -> dict[str, Any]:
+    raw, correct = np.array(samples.raw), np.array(samples.correct, dtype=bool)
+    clean = ~np.array(samples.perturbed, dtype=bool)
+
+    def shown(p: np.ndarray, where: np.ndarray) -> dict[str, float]:
+        keep = (p >= threshold) & where
+        return {
+            "n": int(where.sum()),
+            "shown_share": float(keep.sum() / max(where.sum(), 1)),
+            "shown_right_share": float(correct[keep].mean()) if keep.any() else 1.0,
+            "right_share_all": float(correct[where].mean()) if where.any() else 1.0,
+        }
+
+    return {
+        "n": len(raw),
+        "right_share": float(correct.mean()),
+        "ece_raw": expected_calibration_error(raw, correct),
+        "ece_fitted": expected_calibration_error(calibrated, correct),
+        "ece_cross_validated": expected_calibration_error(oof, correct),
+        "all": shown(calibrated, np.ones(len(raw), dtype=bool)),
+        "all_cross_validated": shown(oof, np.ones(len(raw), dtype=bool)),
+        "unperturbed": shown(calibrated, clean),
+    }
+
+
+def fit_calibration(keypoints: Samples, structures: Samples) -> tuple[Calibration, dict[str, Any]]:
+    """The maps, each kind's threshold (the lowest at which what is shown is right at least
+    the kind's target share of the time) and the report."""
+    parts: dict[str, CalibrationMap | None] = {}
+    report: dict[str, Any] = {"method": "isotonic", "ece_bins": ECE_BINS}
+    for kind, samples in (("keypoint", keypoints), ("structure", structures)):
+        if not samples.raw:
+            parts[kind] = None
+            continue
+        mapping = fit_isotonic(samples.raw, samples.correct)
+        calibrated = mapping.apply(np.array(samples.raw))
+        threshold = choose_threshold(calibrated, samples.correct, target=TARGETS[kind])
+        parts[kind] = CalibrationMap(map=mapping, threshold=threshold)
+        report[kind] = {
+            "threshold": threshold,
+            "target_right_share_shown": TARGETS[kind],
+            **_report(samples, threshold, calibrated, _out_of_fold(samples)),
+        }
+    calibration = Calibration(
+        keypoint=parts["keypoint"],
+        structure=parts["structure"],
+        keypoint_radius_mm=KEYPOINT_RADIUS_MM,
+        structure_min_dice=STRUCTURE_MIN_DICE,
+    )
+    report["keypoint_right"] = f"within {KEYPOINT_RADIUS_MM:g} mm of the reference"
+    report["structure_right"] = f"Dice >= {STRUCTURE_MIN_DICE:g} against the reference mask"
+    report["data"] = f"held-out slices as predicted and {VARIANTS} perturbed copies of each"
+    return calibration, report
+
+
+def calibrate_files(stem: str | Path) -> dict[str, Any]:
+    """Calibrates <stem>.onnx and rewrites <stem>.contract.json and <stem>.metrics.json."""
+    from inference.runtime.contract import calibration_to_dict
+    from inference.runtime.sessions import create_session
+    from inference.training.pipeline import write_atomic
+
+    base = Path(stem)
+    contract_path = base.with_name(base.name + ".contract.json")
+    metrics_path = base.with_name(base.name + ".metrics.json")
+    contract_json = json.loads(contract_path.read_text(encoding="utf-8"))
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    contract = load_contract(contract_json)
+    session = create_session(base.with_name(base.name + ".onnx"))
+    calibration, report = fit_calibration(*calibration_data(session, contract, metrics["held_out"]))
+    if calibration.keypoint is None and calibration.structure is None:
+        # No held-out data: an uncalibrated model withholds nothing, and says so.
+        contract_json.pop("calibration", None)
+        report["skipped"] = "no held-out slice with a reference: nothing is withheld"
+    else:
+        contract_json["calibration"] = calibration_to_dict(calibration)
+    load_contract(contract_json)  # what we write must read back
+    metrics["calibration"] = report
+    write_atomic(contract_path, json.dumps(contract_json, indent=2) + "\n")
+    write_atomic(metrics_path, json.dumps(metrics, indent=2) + "\n")
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "stems", nargs="+", help="model path without .onnx (inference/shipped/sagittal)"
+    )
+    args = parser.parse_args(argv)
+    for stem in args.stems:
+        report = calibrate_files(stem)
+        print(json.dumps({"model": stem, **report}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Calibrated confidence: the isotonic map against scikit-learn, the ECE against a
+computation written here, the threshold rule, the contract block and the shipped models'
+calibration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.isotonic import IsotonicRegression  # type: ignore[import-untyped]
+
+from inference.runtime.calibration import (
+    IsotonicMap,
+    choose_threshold,
+    expected_calibration_error,
+    fit_isotonic,
+)
+from inference.runtime.contract import ContractError, contract_from_dict, contract_to_dict
+from inference.training.calibrate import Samples, fit_calibration
+from tests.inference.test_contract import sagittal_contract
+
+SHIPPED = Path(__file__).resolve().parents[2] / "inference" / "shipped"
+
+
+def _noisy(seed: int, n: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    # Rounded scores: many ties, as heatmap peaks near 1 have.
+    scores = np.round(rng.random(n), 2)
+    outcomes = rng.random(n) < scores**2
+    return scores, outcomes
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_isotonic_map_is_scikit_learns(seed: int) -> None:
+    scores, outcomes = _noisy(seed)
+    ours = fit_isotonic(scores, outcomes)
+    theirs = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, outcomes)
+    np.testing.assert_allclose(ours.x, theirs.X_thresholds_, atol=1e-12)
+    np.testing.assert_allclose(ours.y, theirs.y_thresholds_, atol=1e-12)
+    grid = np.linspace(-0.5, 1.5, 401)
+    np.testing.assert_allclose(ours.apply(grid), theirs.predict(grid), atol=1e-12)
+    assert ours(0.37) == pytest.approx(float(theirs.predict([0.37])[0]))
+
+
+def test_the_map_is_monotone_and_a_constant_when_all_agree() -> None:
+    scores, outcomes = _noisy(3)
+    values = fit_isotonic(scores, outcomes).apply(np.linspace(0, 1, 101))
+    assert (np.diff(values) >= 0).all()
+    assert values.min() >= 0
+    assert values.max() <= 1
+    always = fit_isotonic([0.2, 0.5, 0.9], [True, True, True])
+    assert always(0.0) == always(1.0) == 1.0
+    single = IsotonicMap(x=(0.5,), y=(0.7,))
+    assert single(0.1) == single(0.9) == 0.7
+
+
+def test_fitting_refuses_empty_or_mismatched_data() -> None:
+    with pytest.raises(ValueError, match="same length"):
+        fit_isotonic([], [])
+    with pytest.raises(ValueError, match="same length"):
+        fit_isotonic([0.1, 0.2], [True])
+    with pytest.raises(ValueError, match="finite"):
+        fit_isotonic([float("nan")], [True])
+
+
+def _ece_by_hand(p: list[float], y: list[bool], bins: int) -> float:
+    total = 0.0
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        members = [i for i, v in enumerate(p) if low <= v < high or (b == bins - 1 and v == 1.0)]
+        if members:
+            confidence = sum(p[i] for i in members) / len(members)
+            accuracy = sum(1.0 for i in members if y[i]) / len(members)
+            total += len(members) / len(p) * abs(accuracy - confidence)
+    return total
+
+
+@pytest.mark.parametrize("bins", [5, 10, 15])
+def test_the_ece_is_the_textbook_one(bins: int) -> None:
+    rng = np.random.default_rng(bins)
+    p = [float(v) for v in np.round(rng.random(300), 3)] + [1.0, 0.0]
+    y = [bool(v) for v in rng.random(302) < 0.6]
+    assert expected_calibration_error(p, y, bins=bins) == pytest.approx(_ece_by_hand(p, y, bins))
+    # Perfectly calibrated: one bin at 0.25 right a quarter of the time.
+    assert expected_calibration_error([0.25] * 4, [True, False, False, False]) == 0.0
+    assert expected_calibration_error([], []) == 0.0
+
+
+def test_the_threshold_is_the_lowest_at_which_what_is_shown_is_right_often_enough() -> None:
+    p = np.array([0.55, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99])
+    y = np.array([False, False, True, False, True, True, True])
+    t = choose_threshold(p, y, target=0.75)
+    assert t == 0.7  # shown 0.7 ... 0.99: 4 of 5 right
+    assert y[p >= t].mean() >= 0.75
+    assert y[p >= 0.6].mean() < 0.75
+    assert choose_threshold(p, y, target=1.0) == 0.9
+    assert choose_threshold([0.9, 0.95], [False, False]) == 1.0  # never right: withhold all
+    assert choose_threshold([0.1, 0.2], [True, True]) == 0.5  # the floor
+
+
+def _calibration_block() -> dict[str, Any]:
+    return {
+        "method": "isotonic",
+        "keypoint": {"correct_within_mm": 4.0, "threshold": 0.9, "x": [0.2, 0.9], "y": [0, 1]},
+        "structure": {"correct_dice": 0.8, "threshold": 0.6, "x": [0.5], "y": [0.9]},
+    }
+
+
+def test_the_contract_carries_and_round_trips_a_calibration() -> None:
+    data = sagittal_contract() | {"calibration": _calibration_block()}
+    contract = contract_from_dict(data)
+    assert contract.calibration is not None
+    assert contract.calibration.keypoint is not None
+    assert contract.calibration.keypoint.threshold == 0.9
+    assert contract.calibration.keypoint.map(0.55) == pytest.approx(0.5)
+    again = contract_from_dict(json.loads(json.dumps(contract_to_dict(contract))))
+    assert again == contract
+    assert contract_from_dict(sagittal_contract()).calibration is None
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c["keypoint"].update(x=[0.9, 0.2]), "calibration.keypoint.x: must be strictly"),
+        (lambda c: c["keypoint"].update(y=[0.5, 1.5]), "calibration.keypoint.y: must be non-dec"),
+        (lambda c: c["keypoint"].update(y=[0.5]), "x and y must be two non-empty lists"),
+        (lambda c: c["structure"].update(threshold=1.2), "calibration.structure.threshold"),
+        (lambda c: c["structure"].update(correct_dice="high"), "structure.correct_dice"),
+        (lambda c: c.update(method="platt"), "calibration.method"),
+        (lambda c: c.update(ece=0.1), "calibration.ece: unknown field"),
+        (lambda c: (c.pop("keypoint"), c.pop("structure")), "needs a keypoint or a structure"),
+    ],
+)
+def test_a_bad_calibration_block_is_refused_naming_the_field(change: Any, message: str) -> None:
+    block = _calibration_block()
+    change(block)
+    with pytest.raises(ContractError, match=message):
+        contract_from_dict(sagittal_contract() | {"calibration": block})
+
+
+def test_a_keypoint_calibration_needs_a_heatmap() -> None:
+    data = sagittal_contract() | {"calibration": _calibration_block()}
+    data["outputs"]["heatmap"] = None
+    data["postprocessing"] = {"extent": "full"}
+    with pytest.raises(ContractError, match=r"calibration\.keypoint: the model has no heatmap"):
+        contract_from_dict(data)
+
+
+def test_fitting_a_calibration_reports_ece_and_what_would_be_shown() -> None:
+    scores, outcomes = _noisy(5, n=600)
+    keypoints = Samples(
+        raw=[float(v) for v in scores],
+        correct=[bool(v) for v in outcomes],
+        group=[f"phantom:{i % 6}" for i in range(600)],
+        perturbed=[i % 2 == 1 for i in range(600)],
+    )
+    calibration, report = fit_calibration(keypoints, Samples())
+    assert calibration.structure is None
+    assert calibration.keypoint is not None
+    kp = report["keypoint"]
+    assert kp["ece_raw"] == pytest.approx(expected_calibration_error(scores, outcomes))
+    assert kp["ece_fitted"] < kp["ece_raw"]
+    assert kp["all"]["shown_right_share"] >= 0.95
+    shown = calibration.keypoint.map.apply(scores) >= calibration.keypoint.threshold
+    assert kp["all"]["shown_share"] == pytest.approx(shown.mean())
+    assert report["ece_bins"] == 10
+
+
+@pytest.mark.parametrize("task", ["sagittal", "axial"])
+def test_the_shipped_models_are_calibrated_and_report_their_ece(task: str) -> None:
+    contract = contract_from_dict(
+        json.loads((SHIPPED / f"{task}.contract.json").read_text(encoding="utf-8"))
+    )
+    metrics = json.loads((SHIPPED / f"{task}.metrics.json").read_text(encoding="utf-8"))
+    assert contract.calibration is not None
+    assert contract.calibration.structure is not None
+    assert (contract.calibration.keypoint is not None) == (task == "sagittal")
+    report = metrics["calibration"]
+    assert report["ece_bins"] == 10
+    for kind in ("keypoint", "structure") if task == "sagittal" else ("structure",):
+        assert 0 <= report[kind]["ece_cross_validated"] < 0.3
+        assert report[kind]["all"]["shown_right_share"] >= report[kind]["target_right_share_shown"]

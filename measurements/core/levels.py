@@ -18,8 +18,9 @@ measurements.core.patient):
 Each level takes the axial image whose plane passes closest to the disc centre (distance
 along the plane's own normal, so oblique stacks work), provided that distance is within
 ``tolerance = half the disc height + half the slice spacing`` (LEVEL_TOLERANCE), the plane
-faces the spine (its normal within MAX_TILT_DEG of the disc axis) and the centre projects
-into the image. An image takes at most one level (the closest first).
+faces the spine (its normal within MAX_TILT_DEG of the disc axis) and the disc's posterior
+margin (at the canal, which an axial image of the cord shows) projects into the image.
+An image takes at most one level (the closest first).
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ class Disc:
     axis: tuple[float, float, float]  # unit, pointing inferior
     height_mm: float
     estimated: bool  # C2/3 and C7/T1: placed from the mean disc height
+    # The disc's posterior margin (mean of its posterior corners), at the canal: every axial
+    # image of the cord shows it, even one whose field of view leaves the disc centre out.
+    posterior: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -88,13 +92,13 @@ def _unit(v: np.ndarray) -> np.ndarray | None:
 
 def _endplate(
     corners: Mapping[str, np.ndarray], vertebra: str, side: str
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """(centre, anterior→posterior vector) of a vertebra's superior ("S") or inferior ("I")
-    endplate, or None when a corner is missing."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(centre, anterior→posterior vector, posterior corner) of a vertebra's superior ("S")
+    or inferior ("I") endplate, or None when a corner is missing."""
     a, p = corners.get(f"{vertebra}_A{side}"), corners.get(f"{vertebra}_P{side}")
     if a is None or p is None:
         return None
-    return (a + p) / 2.0, p - a
+    return (a + p) / 2.0, p - a, p
 
 
 def _normal(along: np.ndarray, towards: np.ndarray) -> np.ndarray | None:
@@ -132,6 +136,7 @@ def _measured_discs(corners: Mapping[str, np.ndarray]) -> tuple[list[Disc], list
                 axis=_tuple(axis),
                 height_mm=abs(float(np.dot(gap, axis))),
                 estimated=False,
+                posterior=_tuple((top[2] + bottom[2]) / 2.0),
             )
         )
     return discs, notes
@@ -152,7 +157,8 @@ def _end_disc(
     outward = -inward
     centre = plate[0] + outward * (height / 2.0)
     axis = inward if side == "S" else outward  # pointing inferior
-    return Disc(level, _tuple(centre), _tuple(axis), height, estimated=True)
+    posterior = plate[2] + outward * (height / 2.0)
+    return Disc(level, _tuple(centre), _tuple(axis), height, True, _tuple(posterior))
 
 
 def disc_centres(corners: Mapping[str, Sequence[float]]) -> tuple[list[Disc], list[str]]:
@@ -184,7 +190,8 @@ def _candidate(disc: Disc, plane: AxialPlane) -> tuple[float, float] | None:
     cos_tilt = abs(float(np.dot(normal, np.asarray(disc.axis))))
     if cos_tilt < math.cos(math.radians(MAX_TILT_DEG)):
         return None
-    if not plane.geometry.contains_projection(centre):
+    # The field of view must reach the canal behind the disc (a disc height of slack).
+    if not plane.geometry.contains_projection(np.asarray(disc.posterior), margin_mm=disc.height_mm):
         return None
     spacing = plane.slice_spacing_mm if plane.slice_spacing_mm is not None else 0.0
     tolerance = disc.height_mm / 2.0 + max(spacing, 0.0) / 2.0

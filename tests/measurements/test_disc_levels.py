@@ -222,10 +222,36 @@ def test_a_sagittal_image_through_the_disc_takes_no_level():
     assert result.assignments == ()
 
 
-def test_an_image_that_does_not_cover_the_spine_takes_no_level():
+def test_an_image_must_reach_the_canal_behind_the_disc():
+    """The field of view must show the disc's posterior margin (a disc height of slack), not
+    necessarily the disc centre: a small cord-centred image still takes its level."""
     spine = Spine(np.eye(3))
-    plane = plane_through(spine, 1, spine.disc_s()["C4/5"], shape=(20, 20))  # 10 mm square
-    assert assign_levels(spine.corners(), [plane]).assignments == ()
+    s = spine.disc_s()["C4/5"]  # disc height 6 mm
+    full = plane_through(spine, 1, s)
+    g = full.geometry
+
+    def square(image_id: int, centre: np.ndarray, half_mm: float) -> AxialPlane:
+        ipp = (
+            centre
+            - half_mm * np.asarray(g.row_direction)
+            - half_mm * np.asarray(g.column_direction)
+        )
+        n = int(2 * half_mm / 0.5)
+        geom = SliceGeometry(
+            image_position=(float(ipp[0]), float(ipp[1]), float(ipp[2])),
+            row_direction=g.row_direction,
+            column_direction=g.column_direction,
+            spacing=(0.5, 0.5),
+            shape=(n, n),
+        )
+        return AxialPlane(image_id, geom, 3.0)
+
+    behind = spine.point(s, DEPTH_MM + 8.0)  # the cord, 8 mm behind the disc
+    assert assigned(assign_levels(spine.corners(), [square(1, behind, 5.0)])) == {1: "C4/5"}
+    far = spine.point(s, DEPTH_MM + 20.0)  # 20 mm behind: 15 mm from the margin, > 5 + 6
+    assert assign_levels(spine.corners(), [square(2, far, 5.0)]).assignments == ()
+    front = spine.point(s, -30.0)  # in front of the vertebral body
+    assert assign_levels(spine.corners(), [square(3, front, 5.0)]).assignments == ()
     plane = plane_through(spine, 1, spine.disc_s()["C4/5"], shape=None)  # size unknown: kept
     assert assigned(assign_levels(spine.corners(), [plane])) == {1: "C4/5"}
 

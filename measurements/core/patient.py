@@ -86,10 +86,10 @@ def slice_geometry(
     no orientation, for instance)."""
     position = _vector(image_position)
     row, column = _vector(row_direction), _vector(column_direction)
-    if position is None:
-        return "the image has no patient position"
     if row is None or column is None:
         return "the series has no orientation (direction cosines)"
+    if position is None:
+        return "the image has no patient position"
     r, c = np.asarray(row), np.asarray(column)
     if (
         abs(float(np.linalg.norm(r)) - 1.0) > _COSINE_TOLERANCE

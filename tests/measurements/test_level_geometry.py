@@ -1,0 +1,103 @@
+"""The stored geometry that disc levels map through (measurements.levels): NIfTI series give
+the same patient space in both of their views, DICOM series too, and a series without
+orientation (a labelme folder) gives no levels and says why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from annotation.ingest import ingest_paths
+from annotation.models import Case, Image, Project, Series
+from annotation.pixels import pixel_read
+from fixtures.dicom_io import write_dicom
+from fixtures.phantom import make_phantom
+from fixtures.phantom_types import PhantomSpec
+from measurements.core.patient import SliceGeometry
+from measurements.levels import auto_levels, case_images
+
+pytestmark = pytest.mark.django_db
+
+T2 = Path(__file__).resolve().parents[2] / "fixtures" / "data" / "sct_testing_data" / "t2"
+
+
+def _pixels(series: Series, image: Image) -> np.ndarray:
+    return pixel_read(
+        image.pixel_path, dtype=series.dtype, rows=series.rows, columns=series.columns
+    )
+
+
+def test_a_nifti_volumes_two_views_share_one_patient_space(project: Project) -> None:
+    """A point on a sagittal image, mapped to LPS through its stored geometry, lies on one
+    axial image's plane, and the pixel there holds the same voxel value."""
+    summary = ingest_paths(project=project, paths=[T2 / "t2.nii.gz"])
+    case_id = summary.cases[0].id
+    sagittal = Series.objects.get(case_id=case_id, orientation="sagittal")
+    axial = Series.objects.get(case_id=case_id, orientation="axial")
+    images = case_images(
+        case_ids=[case_id], sagittal_ids=sagittal.images.values_list("id", flat=True)
+    )[case_id]
+    assert not images.axial_problems
+    assert len(images.axial) == axial.images.count()
+    planes = {p.image_id: p for p in images.axial}
+    sag_image = sagittal.images.order_by("index")[sagittal.images.count() // 2]
+    sag_geometry = images.sagittal[sag_image.pk]
+    assert isinstance(sag_geometry, SliceGeometry)
+    sag_pixels = _pixels(sagittal, sag_image)
+    rng = np.random.default_rng(3)
+    checked = 0
+    for _ in range(40):
+        row, col = int(rng.integers(sagittal.rows)), int(rng.integers(sagittal.columns))
+        point = sag_geometry.to_patient(col + 0.5, row + 0.5)  # labelme pixel centre
+        on = [p for p in planes.values() if abs(p.geometry.signed_distance(point)) < 1e-3]
+        if not on:
+            continue
+        (plane,) = on
+        g = plane.geometry
+        d = point - np.asarray(g.image_position)
+        ax_col = float(np.dot(d, g.row_direction)) / g.spacing[1]
+        ax_row = float(np.dot(d, g.column_direction)) / g.spacing[0]
+        assert ax_col == pytest.approx(round(ax_col), abs=1e-3)
+        assert ax_row == pytest.approx(round(ax_row), abs=1e-3)
+        ax_image = Image.objects.get(pk=plane.image_id)
+        value = _pixels(axial, ax_image)[round(ax_row), round(ax_col)]
+        assert value == sag_pixels[row, col]
+        checked += 1
+    assert checked >= 30
+
+
+def test_dicom_series_store_the_phantoms_geometry(project: Project, tmp_path: Path) -> None:
+    spec = PhantomSpec(seed=43, n_sagittal_slices=3, axial_shape=(96, 96), tilt_deg=5.0)
+    phantom = make_phantom(spec)
+    write_dicom(phantom, tmp_path / "p", patient_name="Doe^Jane", patient_id="P43")
+    case_id = ingest_paths(project=project, paths=[tmp_path / "p"]).cases[0].id
+    images = case_images(case_ids=[case_id], sagittal_ids=[])[case_id]
+    by_position = sorted(images.axial, key=lambda p: p.geometry.image_position[2])
+    expected = sorted(phantom.axial.slice_positions, key=lambda p: p[2])
+    for plane, position in zip(by_position, expected, strict=True):
+        assert plane.geometry.image_position == pytest.approx(position)
+        assert plane.geometry.row_direction == pytest.approx(phantom.axial.row_direction)
+        assert plane.geometry.column_direction == pytest.approx(phantom.axial.column_direction)
+        assert plane.geometry.spacing == pytest.approx(phantom.axial.pixel_spacing)
+
+
+def test_a_series_without_orientation_gives_no_levels_and_says_why(
+    project: Project, case: Case
+) -> None:
+    sagittal = Series.objects.filter(case=case, orientation="sagittal").first()
+    assert sagittal is not None
+    image = sagittal.images.first()
+    assert image is not None
+    Series.objects.filter(case=case).update(row_direction=[], column_direction=[])
+    shapes = {
+        str(image.pk): [
+            {"label": "C3_AS", "shape_type": "point", "points": [[10, 10]]},
+            {"label": "C3_AI", "shape_type": "point", "points": [[10, 20]]},
+        ]
+    }
+    images = case_images(case_ids=[case.pk], sagittal_ids=[image.pk])[case.pk]
+    found = auto_levels(shapes, images)
+    assert found.assignments == ()
+    assert any("no orientation" in n for n in found.notes)

@@ -3,6 +3,12 @@ fixed seeds, export to ONNX, check ONNX Runtime against torch, evaluate on the h
 and write inference/shipped/{task}.onnx, .pt, .contract.json, .metrics.json and MODEL_CARD.md.
 
     python scripts/make_models.py [--task sagittal|axial|both] [--device auto|cpu|cuda]
+    python scripts/make_models.py --lovo [--no-final] [--work-dir var/lovo]
+
+--lovo (issue 14): leave-one-volume-out over every real volume of the view from one shared
+phantom-pretrained checkpoint (inference/training/lovo.py), then the final model on all real
+volumes into inference/shipped (not with --no-final); the folds' JSON is copied to
+inference/shipped/lovo/{task}.json and the worst fold's picture to inference/shipped/card/.
 """
 
 from __future__ import annotations
@@ -120,6 +126,19 @@ def write_card() -> None:
     write_atomic(SHIPPED / "MODEL_CARD.md", card)
 
 
+def build_lovo(task: Task, *, device: str, work_dir: Path, final: bool) -> dict[str, Any]:
+    from inference.training.card import publish_lovo
+    from inference.training.lovo import RECIPES, LovoRun, run_lovo
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    run = LovoRun(task=task, recipe=RECIPES[task], work_dir=work_dir, device=device, log=log)
+    summary = run_lovo(run, final_dir=SHIPPED if final else None)
+    publish_lovo(run.dir, SHIPPED, shipped_final=final)
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--task", choices=("sagittal", "axial", "both"), default="both")
@@ -127,9 +146,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="smoke run into var/training, not shipped"
     )
+    parser.add_argument("--lovo", action="store_true", help="leave-one-volume-out, then final")
+    parser.add_argument("--no-final", action="store_true", help="with --lovo: folds only")
+    parser.add_argument("--work-dir", default=str(ROOT / "var" / "lovo"))
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "2")
     tasks: tuple[Task, ...] = ("sagittal", "axial") if args.task == "both" else (args.task,)
+    if args.lovo:
+        import time
+
+        started = time.perf_counter()
+        for task in tasks:
+            build_lovo(
+                task, device=args.device, work_dir=Path(args.work_dir), final=not args.no_final
+            )
+        from inference.training.card import record_duration, write_lovo_section
+
+        if not args.no_final:  # only a run that ships models is `make models`
+            record_duration(SHIPPED, tasks=tasks, seconds=time.perf_counter() - started)
+            write_card()
+        write_lovo_section(SHIPPED)
+        return 0
     for task in tasks:
         build(task, device=args.device, quick=args.quick)
     if not args.quick:

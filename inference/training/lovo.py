@@ -1,0 +1,421 @@
+"""Leave-one-volume-out (LOVO) evaluation over every real volume with a manual mask, then the
+final model trained on all of them (issue 14 §2).
+
+The recipe fits `make models` into 90 minutes on two CPU cores by sharing work between folds:
+one network per view is first trained on phantoms only (no real volume, so no fold can leak
+through it), and every fold, and the final model, fine-tunes that checkpoint for a few steps on
+the real volumes it may see plus a rehearsal of the phantoms. A fold's score is therefore the
+score of exactly the recipe that makes the shipped model, less the one volume.
+
+Each fold is scored on its held-out volume through ONNX Runtime and the product's prediction
+path (`predict_slices`), with the sagittal extent rule off because the manual masks cover the
+whole visible cord. Outputs, under `work_dir/<task>/`: `pretrain/` (the shared checkpoint and
+its JSON), `fold-<volume>/` (ONNX, contract, metrics, `fold.json`, `worst.npz`) and `lovo.json`
+(every fold and the means). Finished steps are reused when their recipe is unchanged, so an
+interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inference.runtime.contract import ModelContract, load_contract
+from inference.runtime.predict import predict_slices
+from inference.runtime.sessions import create_session
+from inference.training.data import (
+    REAL_VOLUMES,
+    SAGITTAL_VOLUMES,
+    Task,
+    TrainingSlice,
+    real_slices,
+)
+from inference.training.evaluate import dice, radial_errors_mm
+
+SCHEMA = 1
+# The real volumes with a manual cord mask, per view (sagittal needs thin left-right slices).
+VIEW_VOLUMES: dict[str, tuple[str, ...]] = {
+    "sagittal": SAGITTAL_VOLUMES,
+    "axial": tuple(REAL_VOLUMES),
+}
+CONTRASTS: dict[str, str] = {
+    "t2": "T2",
+    "t1": "T1",
+    "t2s": "T2*",
+    "mt": "MT (gradient echo, magnetisation transfer)",
+}
+
+
+class FoldLeakError(RuntimeError):
+    """A fold's training list holds a slice of the volume it is scored on."""
+
+
+@dataclass(frozen=True)
+class LovoRecipe:
+    """The steps of one view's LOVO run and final model; `overrides` go to `train` as they
+    are (input size, widths, threads: the tests' tiny networks)."""
+
+    batch_size: int
+    pretrain_steps: int
+    finetune_steps: int
+    seed: int = 2024
+    pretrain_phantoms: tuple[int, ...] = tuple(range(1000, 1040))
+    # Phantoms seen again while fine-tuning, so that the canal and the corners (which real
+    # volumes do not annotate) are not forgotten.
+    rehearsal_phantoms: tuple[int, ...] = tuple(range(1000, 1012))
+    monitor_phantoms: tuple[int, ...] = tuple(range(9000, 9008))
+    finetune_lr: float = 1e-3
+    finetune_warmup: int = 10
+    real_fraction: float = 0.5
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(dataclasses.asdict(self), default=list))  # type: ignore[no-any-return]
+
+
+# Sized on this 2-core machine (uncontended: ~3 s a sagittal step of 8 at 256 px, ~2.2 s an
+# axial step of 12 at 160 px): pretraining 18 + 11 min, 3 sagittal and 5 axial fine-tunes of
+# 6 and 4 min, about 70 min of steps and 10 of phantoms, export and scoring.
+RECIPES: dict[str, LovoRecipe] = {
+    "sagittal": LovoRecipe(batch_size=8, pretrain_steps=360, finetune_steps=120),
+    "axial": LovoRecipe(batch_size=12, pretrain_steps=300, finetune_steps=100),
+}
+
+
+def fold_volumes(task: Task, held_out: str, volumes: Sequence[str] | None = None) -> list[str]:
+    """The real volumes a fold trains on: all of the view's but the held-out one."""
+    pool = list(VIEW_VOLUMES[task] if volumes is None else volumes)
+    if held_out not in pool:
+        raise ValueError(f"{held_out!r} is not a {task} volume; known: {pool}")
+    return [v for v in pool if v != held_out]
+
+
+def check_no_leak(held_out: str, train_sources: Sequence[str]) -> None:
+    """Raises FoldLeakError when a training source comes from the held-out volume."""
+    leaked = [s for s in train_sources if s.startswith(f"real:{held_out}:")]
+    if leaked:
+        raise FoldLeakError(f"fold {held_out}: {len(leaked)} training slices from it: {leaked[:3]}")
+
+
+def _summary(values: Sequence[float]) -> dict[str, Any]:
+    arr = np.asarray(values, dtype=np.float64)
+    return {
+        "mean": float(arr.mean()),
+        "sd": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
+        "min": float(arr.min()),
+        "max": float(arr.max()),
+        "n": len(arr),
+    }
+
+
+def _full_extent(contract: ModelContract) -> ModelContract:
+    post = dataclasses.replace(contract.postprocessing, extent="full")
+    return dataclasses.replace(contract, postprocessing=post)
+
+
+def score_slices(
+    onnx_path: Path, contract: ModelContract, slices: Sequence[TrainingSlice]
+) -> tuple[dict[str, Any], dict[str, np.ndarray] | None]:
+    """Metrics of the held-out slices through ONNX Runtime (per slice and pooled Dice of each
+    annotated structure, keypoint errors where the reference has corners) and the worst cord
+    slice (image, reference, prediction) for the model card's pictures."""
+    session = create_session(onnx_path, providers=["CPUExecutionProvider"])
+    predictions = predict_slices(
+        session, _full_extent(contract), [s.image for s in slices], [s.spacing for s in slices]
+    )
+    metrics: dict[str, Any] = {}
+    worst: dict[str, np.ndarray] | None = None
+    for label in ("cord", "canal"):
+        per_slice: list[dict[str, Any]] = []
+        inter = total = 0
+        for item, pred in zip(slices, predictions, strict=True):
+            truth = item.masks.get(label)
+            if truth is None:
+                continue
+            got = pred.masks.get(label, np.zeros_like(truth))
+            per_slice.append({"source": item.source, "dice": dice(got, truth)})
+            inter += int((got & truth).sum())
+            total += int(got.sum()) + int(truth.sum())
+        if not per_slice:
+            continue
+        metrics[f"{label}_dice"] = _summary([p["dice"] for p in per_slice])
+        metrics[f"{label}_dice_pooled"] = 2.0 * inter / total if total else 1.0
+        metrics[f"{label}_dice_per_slice"] = per_slice
+        if label == "cord":
+            index = int(np.argmin([p["dice"] for p in per_slice]))
+            item, pred = slices[index], predictions[index]
+            truth = item.masks["cord"]
+            assert truth is not None
+            worst = {
+                "image": np.asarray(item.image, dtype=np.float32),
+                "reference": truth,
+                "prediction": pred.masks.get("cord", np.zeros_like(truth)),
+                "source": np.array(item.source),
+                "dice": np.array(per_slice[index]["dice"]),
+                "spacing": np.array(item.spacing),
+            }
+    errors = [
+        radial_errors_mm(pred, item.keypoints, item.spacing)
+        for item, pred in zip(slices, predictions, strict=True)
+        if item.keypoints is not None and pred.keypoints
+    ]
+    if errors:
+        flat = np.concatenate(errors)
+        metrics["keypoint_mre_mm"] = float(flat.mean())
+        metrics["keypoint_within_4mm"] = float((flat <= 4.0).mean())
+    return metrics, worst
+
+
+@dataclass
+class LovoRun:
+    """One view's run: where it writes, the recipe, the device and a log function."""
+
+    task: Task
+    recipe: LovoRecipe
+    work_dir: Path
+    device: str = "cpu"
+    volumes: tuple[str, ...] | None = None
+    log: Callable[[str], None] = print
+    # Slices of a held-out volume to score (default: its real slices with the cord mask).
+    held_out_slices: Callable[[Task, str], list[TrainingSlice]] = field(
+        default=lambda task, volume: real_slices(task, [volume])
+    )
+
+    # Log every this many training steps (0: never).
+    log_every: int = 0
+
+    def progress(self, stage: str) -> Callable[[Any], None] | None:
+        if self.log_every <= 0:
+            return None
+
+        def report(event: Any) -> None:
+            if event.step % self.log_every == 0 or event.step == event.steps:
+                self.log(
+                    f"[{self.task}] {stage}: step {event.step}/{event.steps} loss {event.loss:.4f}"
+                )
+
+        return report
+
+    @property
+    def dir(self) -> Path:
+        return self.work_dir / self.task
+
+    @property
+    def all_volumes(self) -> tuple[str, ...]:
+        return tuple(VIEW_VOLUMES[self.task] if self.volumes is None else self.volumes)
+
+
+def _reuse(path: Path, recipe: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored JSON at `path` when it was made with `recipe`."""
+    if not path.exists():
+        return None
+    stored: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return stored if stored.get("recipe") == recipe else None
+
+
+def _write_json(path: Path, data: Mapping[str, Any]) -> None:
+    from inference.training.pipeline import write_atomic
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def pretrain(run: LovoRun) -> Path:
+    """The view's phantom-only checkpoint (shared by every fold and the final model)."""
+    from inference.training.train import default_config, save_checkpoint, train
+
+    out = run.dir / "pretrain"
+    recipe = run.recipe.as_dict()
+    checkpoint = out / "checkpoint.pt"
+    if _reuse(out / "pretrain.json", recipe) is not None and checkpoint.exists():
+        run.log(f"[{run.task}] pretrain: reusing {checkpoint}")
+        return checkpoint
+    started = time.perf_counter()
+    result = train(
+        task=run.task,
+        epochs=1,
+        steps_per_epoch=run.recipe.pretrain_steps,
+        batch_size=run.recipe.batch_size,
+        seed=run.recipe.seed,
+        device=run.device,
+        out_dir=out,
+        progress=run.progress("pretrain"),
+        config=default_config(run.task),
+        real_train=(),
+        real_val=(),
+        phantom_train_seeds=run.recipe.pretrain_phantoms,
+        phantom_val_seeds=run.recipe.monitor_phantoms[:4],
+        **dict(run.recipe.overrides),
+    )
+    if any(s.startswith("real:") for s in result.data["train"]):
+        raise FoldLeakError("the shared pretraining saw a real volume")
+    save_checkpoint(checkpoint, result.model, result.config, result.contract, result.history)
+    seconds = time.perf_counter() - started
+    _write_json(
+        out / "pretrain.json",
+        {
+            "task": run.task,
+            "recipe": recipe,
+            "steps": run.recipe.pretrain_steps,
+            "seconds": round(seconds, 1),
+            "seconds_per_step": round(result.seconds / max(1, run.recipe.pretrain_steps), 3),
+            "phantom_monitor": result.metrics.get("phantom", {}),
+            "train": result.data["train"],
+        },
+    )
+    run.log(f"[{run.task}] pretrain: {run.recipe.pretrain_steps} steps in {seconds:.0f} s")
+    return checkpoint
+
+
+def _finetune(
+    run: LovoRun, *, init_from: Path, out: Path, real_train: Sequence[str], held_out: str | None
+) -> Any:
+    from inference.training.pipeline import train_and_export
+    from inference.training.train import default_config
+
+    r = run.recipe
+    return train_and_export(
+        task=run.task,
+        out_dir=out,
+        epochs=1,
+        steps_per_epoch=r.finetune_steps,
+        batch_size=r.batch_size,
+        seed=r.seed,
+        device=run.device,
+        init_from=init_from,
+        progress=run.progress(held_out or "final"),
+        config=default_config(run.task),
+        real_train=tuple(real_train),
+        real_val=() if held_out is None else (held_out,),
+        phantom_train_seeds=r.rehearsal_phantoms,
+        # The final model is checked on the monitor phantoms; folds only on their volume.
+        phantom_val_seeds=r.monitor_phantoms if held_out is None else (),
+        lr=r.finetune_lr,
+        warmup_steps=r.finetune_warmup,
+        real_fraction=r.real_fraction,
+        **dict(r.overrides),
+    )
+
+
+def run_fold(run: LovoRun, held_out: str, init_from: Path) -> dict[str, Any]:
+    """Fine-tunes without `held_out`, scores it through ONNX Runtime; the fold's JSON."""
+    recipe = run.recipe.as_dict()
+    out = run.dir / f"fold-{held_out}"
+    stored = _reuse(out / "fold.json", recipe)
+    if stored is not None and "error" not in stored:
+        run.log(f"[{run.task}] fold {held_out}: reusing {out / 'fold.json'}")
+        return stored
+    started = time.perf_counter()
+    train_on = fold_volumes(run.task, held_out, run.all_volumes)
+    result = _finetune(run, init_from=init_from, out=out, real_train=train_on, held_out=held_out)
+    train_sources: list[str] = result.info["training"]["data"]["train"]
+    check_no_leak(held_out, train_sources)
+    slices = run.held_out_slices(run.task, held_out)
+    metrics, worst = score_slices(result.onnx_path, load_contract(result.contract_path), slices)
+    if worst is not None:
+        np.savez_compressed(out / "worst.npz", **worst)  # type: ignore[arg-type]
+    seconds = time.perf_counter() - started
+    fold = {
+        "schema": SCHEMA,
+        "task": run.task,
+        "fold": held_out,
+        "contrast": CONTRASTS.get(held_out, held_out),
+        "train_volumes": train_on,
+        "train_sources": len(train_sources),
+        "held_out_sources": [s.source for s in slices],
+        "slices": len(slices),
+        "metrics": metrics,
+        "recipe": recipe,
+        "steps": run.recipe.finetune_steps,
+        "seconds": round(seconds, 1),
+        "train_seconds": result.info["training"]["seconds"],
+        "onnx": result.onnx_path.name,
+        "worst": "worst.npz" if worst is not None else None,
+    }
+    _write_json(out / "fold.json", fold)
+    cord = metrics.get("cord_dice", {})
+    run.log(
+        f"[{run.task}] fold {held_out}: cord Dice {100 * cord.get('mean', float('nan')):.1f} % "
+        f"over {len(slices)} slices, pooled {100 * metrics.get('cord_dice_pooled', 0):.1f} % "
+        f"({seconds:.0f} s)"
+    )
+    return fold
+
+
+def aggregate(task: str, folds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Means over the folds that finished (each fold counts once, whatever its slice count),
+    every fold listed, the failed ones with their error."""
+    done = [f for f in folds if "error" not in f]
+    out: dict[str, Any] = {
+        "schema": SCHEMA,
+        "task": task,
+        "folds": list(folds),
+        "finished": len(done),
+        "failed": [f["fold"] for f in folds if "error" in f],
+    }
+    for key in ("cord_dice", "canal_dice"):
+        means = [f["metrics"][key]["mean"] for f in done if key in f["metrics"]]
+        pooled = [f["metrics"][f"{key}_pooled"] for f in done if key in f["metrics"]]
+        if means:
+            out[f"{key}_mean"] = float(np.mean(means))
+            out[f"{key}_sd"] = float(np.std(means, ddof=1)) if len(means) > 1 else 0.0
+            out[f"{key}_min"] = float(np.min(means))
+            out[f"{key}_pooled_mean"] = float(np.mean(pooled))
+            out[f"{key}_folds"] = len(means)
+    mre = [f["metrics"]["keypoint_mre_mm"] for f in done if "keypoint_mre_mm" in f["metrics"]]
+    if mre:
+        out["keypoint_mre_mm_mean"] = float(np.mean(mre))
+    return out
+
+
+def run_lovo(run: LovoRun, *, final_dir: Path | None = None) -> dict[str, Any]:
+    """Pretrain, every fold (a failing fold is recorded, not fatal), the aggregate and, with
+    `final_dir`, the final model on all the view's volumes (its files land there)."""
+    run_started = time.perf_counter()
+    checkpoint = pretrain(run)
+    pretrain_info = json.loads((run.dir / "pretrain" / "pretrain.json").read_text("utf-8"))
+    folds: list[dict[str, Any]] = []
+    for volume in run.all_volumes:
+        try:
+            folds.append(run_fold(run, volume, checkpoint))
+        except FoldLeakError:
+            raise
+        except Exception as exc:  # a fold that fails is reported, the others still run
+            run.log(f"[{run.task}] fold {volume} FAILED: {exc}")
+            failure = {
+                "schema": SCHEMA,
+                "task": run.task,
+                "fold": volume,
+                "contrast": CONTRASTS.get(volume, volume),
+                "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(limit=5),
+                "recipe": run.recipe.as_dict(),
+            }
+            _write_json(run.dir / f"fold-{volume}" / "fold.json", failure)
+            folds.append(failure)
+    summary = aggregate(run.task, folds)
+    summary["recipe"] = run.recipe.as_dict()
+    summary["pretrain_seconds"] = pretrain_info["seconds"]
+    summary["pretrain_seconds_per_step"] = pretrain_info["seconds_per_step"]
+    if final_dir is not None:
+        started = time.perf_counter()
+        result = _finetune(
+            run, init_from=checkpoint, out=final_dir, real_train=run.all_volumes, held_out=None
+        )
+        summary["final"] = {
+            "file": result.onnx_path.name,
+            "sha256": result.info["sha256"],
+            "train_volumes": list(run.all_volumes),
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+    summary["seconds"] = round(time.perf_counter() - run_started, 1)
+    _write_json(run.dir / "lovo.json", summary)
+    return summary

@@ -1,0 +1,103 @@
+"""Issue 14's targets from the stored leave-one-volume-out results and the shipped files.
+
+Per fold and mean cord Dice (and canal Dice, keypoint error where real references were
+scored) from inference/shipped/lovo/<task>.json; ms per slice of the shipped ONNX models
+through the whole prediction path on this CPU (one real `t2` slice, median of
+BENCH_LOVO_REPEATS runs); the shipped ONNX files' total size; how long `make models --lovo`
+took (inference/shipped/lovo/make_models.json). A target with nothing stored is reported
+as NaN with `"measured": false`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.benchmarks.common import emit
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "inference" / "shipped"
+REPEATS = int(os.environ.get("BENCH_LOVO_REPEATS", "20"))
+NAN = float("nan")
+
+
+def bench_folds() -> None:
+    from inference.training.card import TARGETS, load_lovo
+
+    goals = {t.key: t.text for t in TARGETS}
+    lovo = load_lovo(SHIPPED)
+    for task in ("sagittal", "axial"):
+        target = goals[f"{task}_cord_dice"]
+        result = lovo.get(task)
+        if result is None:
+            emit(f"lovo.{task}.cord_dice_mean", NAN, "%", target, measured=False)
+            continue
+        shipped = bool(result.get("shipped_final"))
+        for fold in result["folds"]:
+            name = f"lovo.{task}.fold.{fold['fold']}.cord_dice"
+            if "error" in fold:
+                emit(name, NAN, "%", "", failed=fold["error"])
+                continue
+            cord = fold["metrics"]["cord_dice"]
+            emit(
+                name,
+                100 * cord["mean"],
+                "%",
+                "",
+                contrast=fold["contrast"],
+                slices=fold["slices"],
+                pooled=round(100 * fold["metrics"]["cord_dice_pooled"], 2),
+            )
+        emit(
+            f"lovo.{task}.cord_dice_mean",
+            100 * result.get("cord_dice_mean", NAN),
+            "%",
+            target,
+            folds=result.get("cord_dice_folds", 0),
+            failed=result.get("failed", []),
+            shipped_model_is_this_recipe=shipped,
+        )
+    canal = lovo.get("sagittal", {}).get("canal_dice_mean")
+    emit(
+        "lovo.sagittal.canal_dice_mean",
+        NAN if canal is None else 100 * canal,
+        "%",
+        goals["sagittal_canal_dice"],
+        measured=canal is not None,
+    )
+    mre = [v["keypoint_mre_mm_mean"] for v in lovo.values() if "keypoint_mre_mm_mean" in v]
+    emit(
+        "lovo.keypoint_mre",
+        sum(mre) / len(mre) if mre else NAN,
+        "mm",
+        goals["keypoint_mre_mm"],
+        measured=bool(mre),
+    )
+
+
+def bench_speed_and_size() -> None:
+    from inference.training.card import TARGETS, load_duration, ms_per_slice, onnx_megabytes
+
+    goals = {t.key: t.text for t in TARGETS}
+    for task in ("sagittal", "axial"):
+        ms = ms_per_slice(SHIPPED, task, repeats=REPEATS)
+        emit(f"lovo.{task}.ms_per_slice", ms, "ms", goals[f"{task}_ms"], slice="real t2")
+    emit("lovo.total_onnx_size", onnx_megabytes(SHIPPED), "MB", goals["onnx_mb"])
+    duration = load_duration(SHIPPED)
+    complete = duration is not None and set(duration["tasks"]) == {"sagittal", "axial"}
+    emit(
+        "lovo.make_models_duration",
+        float(duration["seconds"]) / 60 if duration is not None and complete else NAN,
+        "min",
+        goals["make_models_min"],
+        measured=complete,
+    )
+
+
+def main() -> None:
+    bench_folds()
+    bench_speed_and_size()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Leave-one-volume-out harness (issue 14 §2) with a tiny recipe on real volumes, and the
+model card's generated section (§6) from fixture results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from inference.training.card import (
+    END,
+    START,
+    TARGETS,
+    lovo_section,
+    publish_lovo,
+    replace_section,
+    target_values,
+)
+from inference.training.lovo import (
+    SCHEMA,
+    FoldLeakError,
+    LovoRecipe,
+    LovoRun,
+    aggregate,
+    check_no_leak,
+    fold_volumes,
+    run_lovo,
+)
+
+TINY = {"input_size": (64, 64), "widths": (8, 16, 32), "heatmap_level": 1, "threads": 1}
+# The two smallest axial volumes (9 and 5 slices with a cord mask).
+VOLUMES = ("t2s", "mt")
+FOLD_KEYS = {
+    "schema", "task", "fold", "contrast", "train_volumes", "train_sources", "held_out_sources",
+    "slices", "metrics", "recipe", "steps", "seconds", "train_seconds", "onnx", "worst",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    work = tmp_path_factory.mktemp("lovo")
+    recipe = LovoRecipe(
+        batch_size=2, pretrain_steps=1, finetune_steps=1, pretrain_phantoms=(21,),
+        rehearsal_phantoms=(21,), monitor_phantoms=(), overrides=TINY,
+    )  # fmt: skip
+    run = LovoRun(task="axial", recipe=recipe, work_dir=work, volumes=VOLUMES, log=lambda _: None)
+    summary = run_lovo(run, final_dir=work / "final")
+    return work, summary
+
+
+def test_fold_volumes_leave_exactly_the_held_out_volume_out():
+    assert fold_volumes("axial", "t2s") == ["t2", "t1", "mt"]
+    assert fold_volumes("sagittal", "t2") == ["t1"]
+    with pytest.raises(ValueError, match="not a sagittal volume"):
+        fold_volumes("sagittal", "t2s")
+
+
+def test_a_training_list_with_a_held_out_slice_is_refused():
+    check_no_leak("t2", ["real:t1:axial:3", "phantom:21:axial:0", "real:t2s:axial:1"])
+    with pytest.raises(FoldLeakError, match="fold t2"):
+        check_no_leak("t2", ["real:t1:axial:3", "real:t2:axial:7"])
+
+
+def test_no_fold_trains_on_the_volume_it_is_scored_on(tiny_run):
+    work, summary = tiny_run
+    assert [f["fold"] for f in summary["folds"]] == list(VOLUMES)
+    for fold in summary["folds"]:
+        held, other = fold["fold"], next(v for v in VOLUMES if v != fold["fold"])
+        metrics = json.loads((work / "axial" / f"fold-{held}" / "axial.metrics.json").read_text())
+        train = metrics["training"]["data"]["train"]
+        assert not [s for s in train if s.startswith(f"real:{held}:")]
+        assert any(s.startswith(f"real:{other}:") for s in train)
+        assert fold["train_volumes"] == [other]
+        assert fold["held_out_sources"]
+        assert all(s.startswith(f"real:{held}:axial:") for s in fold["held_out_sources"])
+    pretrain = json.loads((work / "axial" / "pretrain" / "pretrain.json").read_text())
+    assert not [s for s in pretrain["train"] if s.startswith("real:")]
+    final = json.loads((work / "final" / "axial.metrics.json").read_text())
+    final_train = final["training"]["data"]["train"]
+    assert {s.split(":")[1] for s in final_train if s.startswith("real:")} == set(VOLUMES)
+    assert summary["final"]["train_volumes"] == list(VOLUMES)
+
+
+def test_each_fold_writes_its_json_with_per_slice_scores(tiny_run):
+    work, summary = tiny_run
+    for fold in summary["folds"]:
+        stored = json.loads((work / "axial" / f"fold-{fold['fold']}" / "fold.json").read_text())
+        assert stored == fold
+        assert set(fold) == FOLD_KEYS
+        assert fold["schema"] == SCHEMA
+        assert fold["contrast"] in ("T2*", "MT (gradient echo, magnetisation transfer)")
+        per_slice = fold["metrics"]["cord_dice_per_slice"]
+        assert [p["source"] for p in per_slice] == fold["held_out_sources"]
+        assert fold["slices"] == len(per_slice)
+        dices = np.array([p["dice"] for p in per_slice])
+        assert fold["metrics"]["cord_dice"]["mean"] == pytest.approx(dices.mean())
+        assert 0.0 <= fold["metrics"]["cord_dice_pooled"] <= 1.0
+        assert fold["recipe"]["finetune_steps"] == 1
+        worst = np.load(work / "axial" / f"fold-{fold['fold']}" / "worst.npz")
+        assert float(worst["dice"]) == pytest.approx(dices.min())
+    lovo = json.loads((work / "axial" / "lovo.json").read_text())
+    assert lovo["finished"] == 2
+    assert lovo["failed"] == []
+
+
+def test_a_finished_fold_is_reused_when_its_recipe_is_unchanged(tiny_run):
+    work, summary = tiny_run
+    logs: list[str] = []
+    recipe = LovoRecipe(**{**summary["recipe"], "overrides": TINY})
+    again = run_lovo(
+        LovoRun(task="axial", recipe=recipe, work_dir=work, volumes=VOLUMES, log=logs.append)
+    )
+    assert len(logs) == 3
+    assert all("reusing" in line for line in logs)
+    assert again["folds"] == summary["folds"]
+
+
+def _fold(name: str, dices: list[float], pooled: float) -> dict[str, Any]:
+    arr = np.array(dices)
+    return {
+        "schema": SCHEMA, "task": "axial", "fold": name, "contrast": name.upper(),
+        "train_volumes": ["x"], "slices": len(dices), "seconds": 60.0,
+        "metrics": {
+            "cord_dice": {"mean": float(arr.mean()), "sd": float(arr.std(ddof=1)),
+                          "min": float(arr.min()), "max": float(arr.max()), "n": len(dices)},
+            "cord_dice_pooled": pooled,
+            "cord_dice_per_slice": [{"source": f"real:{name}:axial:{i}", "dice": d}
+                                    for i, d in enumerate(dices)],
+        },
+    }  # fmt: skip
+
+
+def test_aggregate_weighs_each_fold_once_and_lists_failures():
+    folds = [
+        _fold("t2", [0.9, 0.95, 0.97], 0.94),
+        _fold("t1", [0.8, 0.6], 0.7),
+        {"fold": "mt", "contrast": "MT", "error": "RuntimeError: boom"},
+    ]
+    out = aggregate("axial", folds)
+    means = np.array([np.mean([0.9, 0.95, 0.97]), np.mean([0.8, 0.6])])
+    assert out["cord_dice_mean"] == pytest.approx(means.mean())
+    assert out["cord_dice_sd"] == pytest.approx(means.std(ddof=1))
+    assert out["cord_dice_min"] == pytest.approx(means.min())
+    assert out["cord_dice_pooled_mean"] == pytest.approx(np.mean([0.94, 0.7]))
+    assert out["finished"] == 2
+    assert out["failed"] == ["mt"]
+    assert out["cord_dice_folds"] == 2
+    assert [f["fold"] for f in out["folds"]] == ["t2", "t1", "mt"]
+
+
+def _stage_fixture(tmp_path: Path) -> tuple[Path, Path]:
+    run_dir, shipped = tmp_path / "run" / "axial", tmp_path / "shipped"
+    folds = [_fold("t2", [0.9, 0.95, 0.97], 0.94), _fold("t1", [0.8, 0.6], 0.7)]
+    for fold in folds:
+        fold["worst"] = "worst.npz"
+        folder = run_dir / f"fold-{fold['fold']}"
+        folder.mkdir(parents=True)
+        image = np.random.default_rng(0).random((40, 30), dtype=np.float32) * 1000
+        reference = np.zeros((40, 30), dtype=bool)
+        reference[15:25, 10:20] = True
+        prediction = np.roll(reference, 3, axis=1)
+        np.savez_compressed(
+            folder / "worst.npz", image=image, reference=reference, prediction=prediction,
+            source=np.array("x"), dice=np.array(0.7), spacing=np.array((0.5, 0.5)),
+        )  # fmt: skip
+    summary = aggregate("axial", folds)
+    summary["recipe"] = LovoRecipe(batch_size=12, pretrain_steps=300, finetune_steps=100).as_dict()
+    (run_dir / "lovo.json").write_text(json.dumps(summary))
+    return run_dir, shipped
+
+
+def test_the_card_section_is_generated_from_the_stored_results(tmp_path):
+    run_dir, shipped = _stage_fixture(tmp_path)
+    publish_lovo(run_dir, shipped, shipped_final=False)
+    stored = json.loads((shipped / "lovo" / "axial.json").read_text())
+    assert stored["pictures"] == {"t2": "card/axial-t2-worst.png", "t1": "card/axial-t1-worst.png"}
+    with Image.open(shipped / "card" / "axial-t1-worst.png") as picture:
+        # three panels of 15 x 20 mm at 256 px for the longer side, a 16 px caption above
+        assert picture.size == (3 * 192 + 2 * 4, 256 + 16)
+    text = lovo_section(shipped, speed_ms={"sagittal": 41.0, "axial": 9.5}, onnx_mb=4.2)
+    assert text.startswith(START)
+    assert text.rstrip().endswith(END)
+    assert "| `t2` | T2 | 3 | 94.0 ± 3.6 (min 90.0) | 94.0 |" in text
+    assert "| `t1` | T1 | 2 |" in text
+    assert "**mean of 2 folds** | | | **82.0**" in text  # (94.0 + 70.0) / 2
+    assert "![axial fold t1: worst slice, Dice 60.0 %](card/axial-t1-worst.png)" in text
+    assert "`t1` (worst fold)" in text
+    assert "**not** this recipe's final model" in text
+    assert "| axial cord Dice, LOVO mean | ≥ 93 % | 82.0 % | ✗ |" in text
+    assert "| axial ms per slice (ONNX Runtime, this CPU) | ≤ 15 ms | 9.5 ms | ✓ |" in text
+    assert "| sagittal ms per slice (ONNX Runtime, this CPU) | ≤ 30 ms | 41.0 ms | ✗ |" in text
+    assert "| sagittal cord Dice, LOVO mean | ≥ 92 % | not measured | — not measured |" in text
+    assert "Not run yet for this view." in text  # sagittal
+    card = replace_section("# Card\n\nintro\n", text)
+    assert card.startswith("# Card\n\nintro\n\n" + START)
+    assert replace_section(card, text) == card  # regenerating replaces, never appends
+
+
+def test_every_target_has_a_measured_value_or_says_not_measured():
+    lovo = {"sagittal": {"cord_dice_mean": 0.95}, "axial": {"cord_dice_mean": 0.9}}
+    duration = {"tasks": ["sagittal", "axial"], "seconds": 4800.0}
+    values = target_values(lovo, speed_ms={"sagittal": 20.0}, onnx_mb=4.0, duration=duration)
+    assert set(values) == {t.key for t in TARGETS}
+    assert values["sagittal_cord_dice"] == pytest.approx(95.0)
+    assert values["make_models_min"] == pytest.approx(80.0)
+    assert values["axial_ms"] is None
+    assert values["sagittal_canal_dice"] is None
+    partial = target_values(
+        lovo, speed_ms={}, onnx_mb=None, duration={"tasks": ["axial"], "seconds": 60.0}
+    )
+    assert partial["make_models_min"] is None  # one view's run is not `make models`

@@ -111,6 +111,63 @@ def _table_rows(infos: dict[str, dict[str, Any]]) -> tuple[str, str, str]:
     return "\n".join(files), "\n".join(metrics), "\n".join(runs)
 
 
+# What the real volumes did for each shipped model: the single held-out recipe, or LOVO.
+_HELD_OUT_TEXT = {
+    "sagittal": "- Sagittal, real: the sagittal slices of the `t2` volume whose cord area is "
+    "at least half of the\n  largest (T2, the contrast the product targets; 1 mm isotropic, "
+    "60 x 55 mm field of view).",
+    "axial": "- Axial, real: the 9 axial slices of the `t2s` volume (T2*, 0.5 mm in plane, "
+    "7.5 mm slices).",
+}
+_TRAINING_TEXT = (
+    "Sagittal training: `t1` (T1 contrast, CSF dark); axial training: `t2`, `t1`,\n  `mt`. "
+    "Real slices have no canal masks: the canal loss is off for them. Each batch draws 30 %\n"
+    "  real slices."
+)
+
+
+def _lovo_final(task: str, info: dict[str, Any]) -> bool:
+    """Whether the shipped file of `task` is the final model of its stored LOVO run."""
+    path = SHIPPED / "lovo" / f"{task}.json"
+    if not path.exists():
+        return False
+    lovo = json.loads(path.read_text(encoding="utf-8"))
+    final = lovo.get("final") or {}
+    return bool(lovo.get("shipped_final")) and final.get("sha256") == info["sha256"]
+
+
+def _real_data_text(infos: dict[str, dict[str, Any]]) -> tuple[str, str]:
+    lovo = {task for task, info in infos.items() if _lovo_final(task, info)}
+    if not lovo:
+        return _TRAINING_TEXT, "\n".join(_HELD_OUT_TEXT[t] for t in ("sagittal", "axial"))
+    training, held_out = [], []
+    for task in ("sagittal", "axial"):
+        info = infos.get(task)
+        if info is None:
+            continue
+        volumes = sorted(
+            {s.split(":")[1] for s in info["training"]["data"]["train"] if s.startswith("real:")}
+        )
+        names = ", ".join(f"`{v}`" for v in volumes)
+        if task in lovo:
+            training.append(
+                f"{task.capitalize()} training: all of {names} (leave-one-volume-out final model)."
+            )
+            held_out.append(
+                f"- {task.capitalize()}, real: none left (every real volume trained on); "
+                "the leave-one-volume-out folds below estimate it, each fold scored on the "
+                "one volume it did not see."
+            )
+        else:
+            training.append(f"{task.capitalize()} training: {names}.")
+            held_out.append(_HELD_OUT_TEXT[task])
+    training.append(
+        "Real slices have no canal masks: the canal loss is off for them; the share of real "
+        "slices per batch is in each model's recipe."
+    )
+    return " ".join(training), "\n".join(held_out)
+
+
 def write_card() -> None:
     """MODEL_CARD.md from the template and the metrics files of the shipped models."""
     infos = {}
@@ -121,8 +178,15 @@ def write_card() -> None:
     from inference.training.pipeline import write_atomic
 
     files, metrics, runs = _table_rows(infos)
+    real_training, real_held_out = _real_data_text(infos)
     template = string.Template(CARD_TEMPLATE.read_text(encoding="utf-8"))
-    card = template.substitute(files=files, metrics=metrics, runs=runs)
+    card = template.substitute(
+        files=files,
+        metrics=metrics,
+        runs=runs,
+        real_training=real_training,
+        real_held_out=real_held_out,
+    )
     write_atomic(SHIPPED / "MODEL_CARD.md", card)
 
 

@@ -181,3 +181,25 @@ def phantom_slices(
                     )
                 )
     return out
+
+
+def synth_slice(seed: int) -> TrainingSlice:
+    """One domain-randomised sagittal slice (fixtures.synth_render, issue 14 §1): a random
+    contrast, resolution, slice thickness, bias, noise and field of view rendered from a label
+    map; cord and canal masks everywhere, the 20 corners exact (some may fall outside a
+    cropped field of view, which leaves the sample without heatmaps)."""
+    from fixtures.synth_render import synth_sagittal
+
+    item = synth_sagittal(seed)
+    return TrainingSlice(
+        image=item.image,
+        spacing=item.spacing,
+        masks={"cord": item.cord, "canal": item.canal},
+        keypoints=item.keypoints,
+        source=f"synth:{seed}:sagittal",
+    )
+
+
+def synth_slices(seeds: Sequence[int]) -> list[TrainingSlice]:
+    """`synth_slice` of each seed (a fixed held-out or inspection set)."""
+    return [synth_slice(seed) for seed in seeds]

@@ -1,0 +1,200 @@
+"""Scores on the real references (inference.training.references) against an independent
+computation on a synthetic case: a one-convolution ONNX model (run by ONNX Runtime through the
+product's prediction path) whose masks and heatmaps are the min-max normalised image itself,
+on a Gaussian blob, so where it puts its mask and its keypoints is known without running it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from fixtures.real_references import Reference
+from inference.runtime.contract import load_contract
+from inference.runtime.sessions import create_session
+from inference.training.references import (
+    card_section,
+    replace_card_section,
+    score_references,
+    trained_volumes,
+)
+
+NET = 64
+ROWS, COLS = 80, 64
+SPACING = (0.8, 1.0)  # row mm, column mm: anisotropic, so mm conversion is checked
+CENTRE = (30.5, 40.5)  # blob centre, labelme (x, y): the centre of pixel (row 40, column 30)
+SIGMA = 6.0
+CORNERS = ("C3_AS", "C3_AI", "C3_PS", "C3_PI")
+CONTRACT: dict[str, Any] = {
+    "task": "sagittal",
+    "input": {"name": "image", "size": [NET, NET]},
+    "normalisation": {"type": "minmax"},
+    "preprocessing": {"roi": "foreground_box", "foreground_threshold": 20.0},
+    "outputs": {
+        "segmentation": {"name": "seg", "labels": ["cord", "canal"]},
+        "heatmap": {"name": "heatmaps", "keypoints": list(CORNERS)},
+    },
+    "postprocessing": {"extent": "full", "min_component_px": 1},
+}
+
+
+def _model(path: Path) -> Path:
+    """seg = image - 0.5 (after the sigmoid: where the normalised image is above one half);
+    every heatmap = the normalised image (peak 1 at the blob's centre)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    inits = [
+        numpy_helper.from_array(np.ones((2, 1, 1, 1), np.float32), "ws"),
+        numpy_helper.from_array(np.full((2,), -0.5, np.float32), "bs"),
+        numpy_helper.from_array(np.ones((len(CORNERS), 1, 1, 1), np.float32), "wh"),
+        numpy_helper.from_array(np.zeros((len(CORNERS),), np.float32), "bh"),
+    ]
+    graph = helper.make_graph(
+        [
+            helper.make_node("Conv", ["image", "ws", "bs"], ["seg"]),
+            helper.make_node("Conv", ["image", "wh", "bh"], ["heatmaps"]),
+        ],
+        "blob",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, NET, NET])],
+        [
+            helper.make_tensor_value_info("seg", TensorProto.FLOAT, ["N", 2, NET, NET]),
+            helper.make_tensor_value_info(
+                "heatmaps", TensorProto.FLOAT, ["N", len(CORNERS), NET, NET]
+            ),
+        ],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    onnx.save(model, str(path))
+    return path
+
+
+def _image() -> np.ndarray:
+    rows, cols = np.indices((ROWS, COLS))
+    r2 = (cols + 0.5 - CENTRE[0]) ** 2 + (rows + 0.5 - CENTRE[1]) ** 2  # in pixels
+    return np.asarray(1000.0 * np.exp(-r2 / (2 * SIGMA**2)), dtype=np.float32)
+
+
+def _reference(
+    volume: str, canal: list[tuple[float, float]], keypoints: dict[str, tuple[float, float]]
+) -> Reference:
+    return Reference(
+        name=f"{volume}_sagittal_000",
+        volume=volume,
+        view="sagittal",
+        index=0,
+        path=Path(f"{volume}.json"),
+        image=_image(),
+        spacing=SPACING,
+        affine=np.eye(4),
+        volume_shape=(1, COLS, ROWS),
+        canal=np.asarray(canal, dtype=np.float64),
+        keypoints=keypoints,
+        document={},
+    )
+
+
+def _rect_mask(x0: int, x1: int, y0: int, y1: int) -> np.ndarray:
+    """Pixels whose centre lies in [x0, x1] x [y0, y1] (integer edges: columns x0..x1-1)."""
+    mask = np.zeros((ROWS, COLS), dtype=bool)
+    mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def _dice(a: np.ndarray, b: np.ndarray) -> float:
+    return 2.0 * float(np.logical_and(a, b).sum()) / float(a.sum() + b.sum())
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return create_session(_model(tmp_path_factory.mktemp("blob") / "blob.onnx"))
+
+
+def test_scores_match_an_independent_computation(session: Any) -> None:
+    cx, cy = CENTRE
+    # Offsets from the blob centre in pixels (dx, dy), so errors in mm are known exactly.
+    offsets = {"C3_AS": (1.0, 0.0), "C3_AI": (0.0, 2.0), "C3_PS": (3.0, 4.0), "C3_PI": (0.0, 0.0)}
+    keypoints = {k: (cx + dx, cy + dy) for k, (dx, dy) in offsets.items()}
+    keypoints["C4_AS"] = (cx, cy + 10.0)  # the model has no C4 channel: missing, not an error
+    # Volume a: a canal rectangle across the lower half of the blob (band rows 40..59).
+    band_ref = _reference("vol_a", [(24, 40), (37, 40), (37, 60), (24, 60)], keypoints)
+    # Volume b: a canal square close around the blob mask (band rows 33..47).
+    big_ref = _reference("vol_b", [(23, 33), (38, 33), (38, 48), (23, 48)], {})
+    axial = Reference(**{**band_ref.__dict__, "view": "axial", "name": "vol_c_axial_000"})
+
+    result = score_references(
+        session, load_contract(CONTRACT), [band_ref, big_ref, axial], trained_on={"vol_b"}
+    )
+
+    # Independent: the model's mask is where the min-max normalised image exceeds one half.
+    image = _image()
+    blob = (image - image.min()) / (image.max() - image.min()) > 0.5
+    band_a = np.zeros_like(blob)
+    band_a[40:60] = True
+    expected_a = _dice(blob & band_a, _rect_mask(24, 37, 40, 60))
+    expected_b = _dice(blob, _rect_mask(23, 38, 33, 48))
+    errors = [float(np.hypot(dx * SPACING[1], dy * SPACING[0])) for dx, dy in offsets.values()]
+    # = [1.0, 1.6, 4.39, 0.0]
+
+    assert result["task"] == "sagittal"
+    assert set(result["folds"]) == {"vol_a", "vol_b"}  # the axial reference is another task's
+    fold_a, fold_b = result["folds"]["vol_a"], result["folds"]["vol_b"]
+    assert fold_a["held_out"] is True
+    assert fold_b["held_out"] is False
+    assert fold_a["canal_dice"]["mean"] == pytest.approx(expected_a, abs=0.02)
+    assert fold_b["canal_dice"]["mean"] == pytest.approx(expected_b, abs=0.02)
+    assert expected_b > 0.75  # a close fit, so a mask off by a pixel would show
+    assert _dice(blob, _rect_mask(24, 37, 40, 60)) < expected_a - 0.05  # the band matters
+    kp = fold_a["keypoints"]
+    assert kp["n"] == 4
+    assert kp["missing"] == 1
+    assert kp["mre_mm"] == pytest.approx(np.mean(errors), abs=0.15)
+    assert kp["within_2mm"] == pytest.approx(0.75)
+    assert kp["within_4mm"] == pytest.approx(0.75)
+    assert kp["max_mm"] == pytest.approx(max(errors), abs=0.15)
+    for name, error in zip(offsets, errors, strict=True):
+        assert kp["per_corner"][f"vol_a_sagittal_000:{name}"] == pytest.approx(error, abs=0.15)
+    assert "keypoints" not in fold_b
+    pooled = result["pooled"]
+    assert pooled["canal_dice"]["n"] == 2
+    assert pooled["canal_dice"]["mean"] == pytest.approx(
+        (fold_a["canal_dice"]["mean"] + fold_b["canal_dice"]["mean"]) / 2
+    )
+    assert pooled["keypoints"]["n"] == 4
+
+
+def test_a_crop_counts_as_its_full_volume_when_trained_on() -> None:
+    assert trained_volumes(["t1"]) == {"sct_testing_t1"}
+    assert trained_volumes(["t2"]) == {"sct_testing_t2", "sct_example_t2"}
+    assert trained_volumes(["example_t2", "mt"]) == {
+        "sct_example_t2",
+        "sct_testing_t2",
+        "sct_testing_mt",
+    }
+
+
+def test_the_card_section_is_replaced_not_repeated() -> None:
+    scores = {
+        "sagittal": {
+            "model": "sagittal.onnx",
+            "sha256": "0" * 64,
+            "folds": {
+                "sct_example_t2": {
+                    "held_out": True,
+                    "slices": ["x"],
+                    "canal_dice": {"n": 1, "mean": 0.9},
+                    "keypoints": {"n": 20, "mre_mm": 1.5, "within_2mm": 0.8, "within_4mm": 1.0},
+                }
+            },
+            "pooled": {"canal_dice": {"n": 1, "mean": 0.9}, "keypoints": {"n": 20}},
+        }
+    }
+    card = replace_card_section("# Card\n\nintro\n", card_section(scores))
+    again = replace_card_section(card + "\n## After\n", card_section(scores))
+    assert again.count("## Real references (project-annotated)") == 1
+    assert "| `sct_example_t2` | yes | 1 | 90.0 | 20 | 1.5 | 80.0 | 100.0 |" in again
+    assert again.endswith("## After\n")

@@ -167,6 +167,16 @@ def test_scores_match_an_independent_computation(session: Any) -> None:
     assert pooled["keypoints"]["n"] == 4
 
 
+def test_a_fold_of_a_subject_trained_on_in_another_volume_says_so(session: Any) -> None:
+    ref = _reference("sct_example_t2", [(24, 40), (37, 40), (37, 60), (24, 60)], {})
+    contract = load_contract(CONTRACT)
+    fold = score_references(session, contract, [ref], trained_on={"sct_testing_t1"})["folds"]
+    assert fold["sct_example_t2"]["held_out"] is True
+    assert fold["sct_example_t2"]["subject_seen"] is True
+    fold = score_references(session, contract, [ref], trained_on={"sct_testing_mt"})["folds"]
+    assert fold["sct_example_t2"]["subject_seen"] is False
+
+
 def test_a_crop_counts_as_its_full_volume_when_trained_on() -> None:
     assert trained_volumes(["t1"]) == {"sct_testing_t1"}
     assert trained_volumes(["t2"]) == {"sct_testing_t2", "sct_example_t2"}
@@ -187,7 +197,13 @@ def test_the_card_section_is_replaced_not_repeated() -> None:
                     "held_out": True,
                     "slices": ["x"],
                     "canal_dice": {"n": 1, "mean": 0.9},
-                    "keypoints": {"n": 20, "mre_mm": 1.5, "within_2mm": 0.8, "within_4mm": 1.0},
+                    "keypoints": {
+                        "n": 20,
+                        "mre_mm": 1.5,
+                        "within_2mm": 0.8,
+                        "within_4mm": 1.0,
+                        "per_corner": {"s:C3_AS": 1.0, "s:C3_PI": 2.0, "s:C7_AS": 4.0},
+                    },
                 }
             },
             "pooled": {"canal_dice": {"n": 1, "mean": 0.9}, "keypoints": {"n": 20}},
@@ -197,4 +213,5 @@ def test_the_card_section_is_replaced_not_repeated() -> None:
     again = replace_card_section(card + "\n## After\n", card_section(scores))
     assert again.count("## Real references (project-annotated)") == 1
     assert "| `sct_example_t2` | yes | 1 | 90.0 | 20 | 1.5 | 80.0 | 100.0 |" in again
+    assert "`sct_example_t2` C3 1.5, C7 4.0." in again
     assert again.endswith("## After\n")

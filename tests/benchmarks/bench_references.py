@@ -1,0 +1,55 @@
+"""The shipped models on the project-annotated real references (issue 14 §3): per volume (fold)
+canal Dice and corner radial error, recomputed through the product's prediction path with the
+shipped ONNX files (a few seconds). Folds a model trained on are marked `held_out: false`."""
+
+from __future__ import annotations
+
+from tests.benchmarks.common import emit
+
+
+def main() -> None:
+    from inference.training.references import score_shipped
+
+    targets = {"canal": {"sagittal": ">= 86 %", "axial": ""}}
+    for task, result in score_shipped().items():
+        for volume, fold in result["folds"].items():
+            extra = {"held_out": fold["held_out"], "subject_seen": fold["subject_seen"]}
+            canal = fold["canal_dice"]
+            if canal.get("mean") is not None:
+                emit(
+                    f"references.{task}.{volume}.canal_dice",
+                    100 * canal["mean"],
+                    "%",
+                    targets["canal"][task],
+                    slices=canal["n"],
+                    **extra,
+                )
+            kp = fold.get("keypoints")
+            if kp and kp["n"]:
+                emit(
+                    f"references.{task}.{volume}.keypoint_mre",
+                    kp["mre_mm"],
+                    "mm",
+                    "<= 2 mm (held out)",
+                    corners=kp["n"],
+                    missing=kp["missing"],
+                    **extra,
+                )
+                emit(
+                    f"references.{task}.{volume}.keypoints_within_4mm",
+                    100 * kp["within_4mm"],
+                    "%",
+                    ">= 95 % (shown)",
+                    **extra,
+                )
+                emit(
+                    f"references.{task}.{volume}.keypoints_within_2mm",
+                    100 * kp["within_2mm"],
+                    "%",
+                    "",
+                    **extra,
+                )
+
+
+if __name__ == "__main__":
+    main()

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from annotation.models import Image
+from annotation.models import Image, Read, ReadKind, Revision
 from annotation.models.imaging import Orientation
 from measurements.core.levels import (
     AxialPlane,
@@ -159,3 +159,34 @@ def image_flags(meta: Any) -> dict[str, dict[str, Any]]:
         for key, entry in meta.items()
         if isinstance(entry, dict) and isinstance(entry.get("flags") or {}, dict)
     }
+
+
+def case_read_levels(*, case_id: int, reads: list[Read]) -> dict[int, ReadLevels]:
+    """{read id: ReadLevels} for the given reads of one case (those the requester may see):
+    each read's image flags (its own first, then the other given reads'), then its own
+    sagittal corners, else the gold read's when it is among `reads`. Two queries."""
+    heads = {r.head_id: r.pk for r in reads if r.head_id is not None}
+    stored: dict[int, tuple[dict[str, Any], dict[int, str]]] = {}
+    for revision_id, shapes, meta in Revision.objects.filter(pk__in=heads).values_list(
+        "id", "shapes", "image_meta"
+    ):
+        stored[heads[revision_id]] = (shapes if isinstance(shapes, dict) else {}, meta_levels(meta))
+    sagittal = {i for shapes, _ in stored.values() for i in corner_image_ids(shapes)}
+    images = case_images(case_ids=[case_id], sagittal_ids=sagittal)[case_id]
+    gold = next((r.pk for r in reads if r.kind == ReadKind.GOLD and r.pk in stored), None)
+    out: dict[int, ReadLevels] = {}
+    for read in reads:
+        shapes, own_flags = stored.get(read.pk, ({}, {}))
+        flags: dict[int, str] = {}
+        for other, (_, other_flags) in stored.items():
+            if other != read.pk:
+                flags.update(other_flags)
+        flags.update(own_flags)
+        fallback = (gold, stored[gold][0]) if gold is not None and gold != read.pk else None
+        out[read.pk] = read_levels(
+            flags=flags,
+            own=(read.pk, shapes) if read.pk in stored else None,
+            fallback=fallback,
+            images=images,
+        )
+    return out

@@ -17,19 +17,16 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 
-from annotation.ingest import ingest_paths
 from annotation.models import Case, CaseState, Image, Project, Read, ReadKind, Series, Split
 from annotation.models.review import GoldSignature
 from annotation.services.revisions import revision_create
-from fixtures.dicom_io import write_dicom
-from fixtures.labelme_io import labelme_truth
-from fixtures.phantom import make_phantom
 from fixtures.phantom_types import Phantom, PhantomSpec
 from measurements.models import MeasurementResult
 from reports.models import ReportStatus
 from reports.references import PER_LEVEL_METRICS, REPORT_LEVELS
 from reports.selectors import report_data
 from reports.services import report_request, report_run
+from tests.measurements.phantom_cases import disc_slices, import_phantom, truth_shapes
 
 pytestmark = pytest.mark.django_db
 
@@ -53,24 +50,6 @@ class Imported:
     case: Case
     phantom: Phantom
     gold: Read
-    axial: list[Image]  # in the phantom's axial slice order
-    sagittal_mid: Image
-
-
-def _image_at(case: Case, view: str, position: tuple[float, float, float]) -> Image:
-    return next(
-        i
-        for i in Image.objects.filter(series__case=case, series__orientation=view)
-        if all(abs(a - b) < 1e-3 for a, b in zip(i.image_position, position, strict=True))
-    )
-
-
-def _import(project: Project, spec: PhantomSpec, folder: Path) -> tuple[Case, Phantom]:
-    phantom = make_phantom(spec)
-    write_dicom(phantom, folder, patient_name="Doe^Jane", patient_id=f"P{spec.seed}")
-    summary = ingest_paths(project=project, paths=[folder])
-    case = Case.objects.get(pk=summary.cases[0].id)
-    return case, phantom
 
 
 def _gold_case(
@@ -78,31 +57,18 @@ def _gold_case(
 ) -> Imported:
     """A gold case: the phantom's truth on the mid-sagittal slice (with or without its
     vertebral corners) and the cord and dural sac on every axial slice; no image flags."""
-    case, phantom = _import(project, spec, folder)
-    mid = phantom.sagittal_truth.mid_index
-    sagittal_mid = _image_at(case, "sagittal", phantom.sagittal.slice_positions[mid])
-    axial = [_image_at(case, "axial", p) for p in phantom.axial.slice_positions]
-    sagittal_shapes = labelme_truth(phantom, view="sagittal", image_path="x.png")["shapes"]
-    if not corners:
-        sagittal_shapes = [s for s in sagittal_shapes if s["shape_type"] != "point"]
-    shapes: dict[str, list[Any]] = {str(sagittal_mid.pk): sagittal_shapes}
-    for index, image in enumerate(axial):
-        doc = labelme_truth(phantom, view="axial", image_path="x.png", index=index)
-        shapes[str(image.pk)] = doc["shapes"]
+    case, phantom = import_phantom(project, spec, folder)
+    shapes = truth_shapes(case, phantom, corners=corners)
     gold = Read.objects.create(case=case, kind=ReadKind.GOLD)
     head = revision_create(read=gold, parent_id=None, shapes=shapes, author=reviewer)
     GoldSignature.objects.create(read=gold, revision=head, signed_by=reviewer)
     Case.objects.filter(pk=case.pk).update(state=CaseState.GOLD, split=Split.TEST)
     gold.refresh_from_db()
-    return Imported(case, phantom, gold, axial, sagittal_mid)
+    return Imported(case, phantom, gold)
 
 
 def _disc_slices(imported: Imported) -> dict[str, Image]:
-    """The phantom's own plan: which axial slice it drew at which disc ("C3/C4" → "C3/4")."""
-    names = imported.phantom.axial_truth.level_names
-    return {
-        n.replace("/C", "/"): img for n, img in zip(names, imported.axial, strict=True) if "/" in n
-    }
+    return disc_slices(imported.case, imported.phantom)
 
 
 def _expected(cases: list[Imported]) -> dict[tuple[str, str], list[float]]:

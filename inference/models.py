@@ -83,6 +83,10 @@ class PrelabelJob(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Per-image uncertainty of the prediction ({image id: score}) for active learning.
     uncertainty = models.JSONField(default=dict, blank=True)
+    # Pre-labels whose calibrated confidence was under the model's threshold: not drawn in the
+    # read but offered as suggestions. {image id: [{label, shape_type, points, confidence,
+    # raw_confidence, threshold, reason}]}
+    withheld = models.JSONField(default=dict, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

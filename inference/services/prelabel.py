@@ -24,8 +24,9 @@ from annotation.services.revisions import revision_create
 from inference.announcements import job_announce
 from inference.models import JobStatus, ModelStatus, ModelVersion, PrelabelJob
 from inference.runtime.contract import load_contract
-from inference.runtime.predict import SlicePrediction, predict_slices, prediction_to_shapes
+from inference.runtime.predict import SlicePrediction, predict_slices
 from inference.runtime.sessions import get_session
+from inference.runtime.withhold import shapes_and_suggestions
 from inference.services.registry import model_path
 
 logger = logging.getLogger(__name__)
@@ -78,53 +79,61 @@ def _heartbeat(
     job_announce(job, project_id=project_id)
 
 
+Shapes = dict[str, list[dict[str, Any]]]
+
+
 def _predict_series(
     series: Series, version: ModelVersion
-) -> tuple[dict[str, list[dict[str, Any]]], dict[str, float]]:
-    """Shapes and uncertainty per image id of one series."""
+) -> tuple[Shapes, dict[str, float], Shapes]:
+    """Shapes, uncertainty and withheld suggestions per image id of one series."""
     session = get_session(model_path(version), sha256=version.sha256)
     contract = load_contract(version.contract)
     images, arrays = series_arrays(series)
     spacing = (series.pixel_spacing_row, series.pixel_spacing_col)
     predictions = predict_slices(session, contract, arrays, [spacing] * len(arrays))
     keep_keypoints = _keypoint_slice(predictions) if contract.heatmap is not None else -1
-    shapes: dict[str, list[dict[str, Any]]] = {}
+    shapes: Shapes = {}
+    withheld: Shapes = {}
     uncertainty: dict[str, float] = {}
     for index, (image, prediction) in enumerate(zip(images, predictions, strict=True)):
         if index != keep_keypoints:
             prediction.keypoints = {}
-        image_shapes = prediction_to_shapes(prediction)
+        image_shapes, suggestions = shapes_and_suggestions(prediction, contract.calibration)
         if image_shapes:
             shapes[str(image.pk)] = image_shapes
+        if suggestions:
+            withheld[str(image.pk)] = suggestions
         uncertainty[str(image.pk)] = round(float(prediction.uncertainty), 5)
-    return shapes, uncertainty
+    return shapes, uncertainty, withheld
 
 
 def _predict_case(
     job: PrelabelJob, case: Case, models: dict[str, ModelVersion]
-) -> tuple[dict[str, list[dict[str, Any]]], dict[str, float], list[ModelVersion]]:
+) -> tuple[Shapes, dict[str, float], Shapes, list[ModelVersion]]:
     series_list = [
         s for s in case.series.all() if TASK_FOR_ORIENTATION.get(s.orientation) in models
     ]
     if not series_list:
         raise PrelabelError("the case has no sagittal or axial series that a model can read")
-    shapes: dict[str, list[dict[str, Any]]] = {}
+    shapes: Shapes = {}
+    withheld: Shapes = {}
     uncertainty: dict[str, float] = {}
     used: list[ModelVersion] = []
     for done, series in enumerate(series_list):
         version = models[TASK_FOR_ORIENTATION[series.orientation]]
         if version not in used:
             used.append(version)
-        series_shapes, series_uncertainty = _predict_series(series, version)
+        series_shapes, series_uncertainty, series_withheld = _predict_series(series, version)
         shapes.update(series_shapes)
         uncertainty.update(series_uncertainty)
+        withheld.update(series_withheld)
         _heartbeat(
             job,
             progress=(done + 1) / (len(series_list) + 1),
             message=f"{series.orientation} series predicted",
             project_id=case.project_id,
         )
-    return shapes, uncertainty, used
+    return shapes, uncertainty, withheld, used
 
 
 def _job_finished(job: PrelabelJob, *, project_id: int) -> JobFinished:
@@ -142,8 +151,9 @@ def _write_model_read(
     job: PrelabelJob,
     case: Case,
     *,
-    shapes: dict[str, list[dict[str, Any]]],
+    shapes: Shapes,
     uncertainty: dict[str, float],
+    withheld: Shapes,
     used: list[ModelVersion],
 ) -> None:
     """The model read, its revision, the job's success and the case's new state: one write."""
@@ -163,10 +173,14 @@ def _write_model_read(
         job.model_versions.set(used)
         job.status = JobStatus.SUCCEEDED
         job.progress = 1.0
-        job.message = f"{sum(len(v) for v in shapes.values())} shapes"
+        held = sum(len(v) for v in withheld.values())
+        job.message = f"{sum(len(v) for v in shapes.values())} shapes" + (
+            f", {held} withheld as suggestions" if held else ""
+        )
         job.read = read
         job.finished_at = timezone.now()
         job.uncertainty = uncertainty
+        job.withheld = withheld
         job.save()
         case_state_move(case=case, from_state=CaseState.NEW, to_state=CaseState.PRELABELLED)
         publish(_job_finished(job, project_id=case.project_id))
@@ -193,8 +207,10 @@ def prelabel_run(*, job_id: int) -> PrelabelJob:
         models = _active_models()
         if not models:
             raise PrelabelError("no active model: register one with manage.py register_model")
-        shapes, uncertainty, used = _predict_case(job, case, models)
-        _write_model_read(job, case, shapes=shapes, uncertainty=uncertainty, used=used)
+        shapes, uncertainty, withheld, used = _predict_case(job, case, models)
+        _write_model_read(
+            job, case, shapes=shapes, uncertainty=uncertainty, withheld=withheld, used=used
+        )
     except Exception as exc:
         logger.warning("pre-label job %s failed: %s", job.pk, type(exc).__name__)
         job_fail(job, reason=_reason(exc), project_id=case.project_id)

@@ -25,6 +25,7 @@ import numpy as np
 from skimage import measure
 
 from inference.runtime.contract import EXTENT_KEYPOINTS, ModelContract
+from inference.runtime.level_count import check_keypoints
 from inference.runtime.preprocess import InputError, Transform, preprocess
 
 SUPPORT_PROBABILITY = 0.05
@@ -47,6 +48,10 @@ class SlicePrediction:
     keypoints: dict[str, Keypoint] = field(default_factory=dict)
     uncertainty: float = 0.0
     uncertainty_parts: dict[str, float] = field(default_factory=dict)
+    # Corners the level check (level_count.check_keypoints) withheld at confidence 0, with
+    # the reason; and levels it renamed by counting (new level -> the network's).
+    keypoints_withheld: dict[str, str] = field(default_factory=dict)
+    levels_renamed: dict[str, str] = field(default_factory=dict)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -227,6 +232,12 @@ def _postprocess(
     parts: dict[str, float] = {}
     if heat is not None and contract.heatmap is not None:
         parts["keypoints"] = _keypoints(contract, transform, heat, pred)
+        # Levels by order and plausibility, not by position alone (issue 14 §5): before the
+        # band rule, so that the band never rests on corners that make no spine.
+        check = check_keypoints(pred.keypoints, spacing, min_confidence=post.extent_min_confidence)
+        pred.keypoints = check.keypoints
+        pred.keypoints_withheld = check.withheld
+        pred.levels_renamed = check.renamed
     band = None
     if post.extent == "c2c3_to_c7t1":
         band = sagittal_band(

@@ -165,7 +165,10 @@ def image_with_tissue(
 
 
 def points_on_grid() -> np.ndarray:
-    return np.array([[10.0 + 2.25 * k, 8.0 + 2.5 * k] for k in range(20)])
+    """Sub-pixel corners on the network grid laid out as five vertebral bodies (15 mm high,
+    30 mm deep, 6.5 mm discs on the image), which the level check keeps."""
+    layout = corner_keypoints(top=4.3, height=7.5, disc=3.25, x=10.0)
+    return np.array([[layout[n].x, layout[n].y] for n in KEYPOINT_NAMES])
 
 
 def test_a_disc_on_the_network_grid_comes_back_as_a_polygon_on_the_image(session_of):
@@ -325,6 +328,29 @@ def test_the_extent_rule_cuts_the_masks_to_the_band(session_of):
     assert (rows.min(), rows.max() + 1) == (47, 157)
     assert not (cut.masks["cord"] & ~full.masks["cord"]).any()
     assert full.masks["cord"].sum() > cut.masks["cord"].sum()
+
+
+def test_corners_that_make_no_spine_are_withheld_and_swapped_levels_renamed(session_of):
+    # Issue 14 §5: levels by order and plausibility, not by the network's naming alone.
+    layout = corner_keypoints(top=4.3, height=7.5, disc=3.25, x=10.0)
+    swapped = dict(layout)
+    for corner in ("AS", "AI", "PS", "PI"):
+        swapped[f"C4_{corner}"], swapped[f"C6_{corner}"] = (
+            layout[f"C6_{corner}"], layout[f"C4_{corner}"]
+        )  # fmt: skip
+    points = np.array([[swapped[n].x, swapped[n].y] for n in KEYPOINT_NAMES])
+    pred = predict_slices(session_of(points=points), contract(), [image_with_tissue()], [(1, 1)])[0]
+    assert pred.levels_renamed == {"C4": "C6", "C6": "C4"}
+    assert pred.keypoints_withheld == {}
+    assert pred.keypoints["C4_AS"].y == pytest.approx(40 + 2 * layout["C4_AS"].y, abs=0.1)
+    # The old pattern: 20 corners along one diagonal line make no vertebral body.
+    line = np.array([[10.0 + 2.25 * k, 8.0 + 2.5 * k] for k in range(20)])
+    pred = predict_slices(session_of(points=line), contract(), [image_with_tissue()], [(1, 1)])[0]
+    assert set(pred.keypoints_withheld) == set(KEYPOINT_NAMES)
+    assert all(pred.keypoints[n].confidence == 0.0 for n in KEYPOINT_NAMES)
+    assert prediction_to_shapes(pred, keypoint_min_confidence=0.01) == [
+        s for s in prediction_to_shapes(pred) if s["shape_type"] == "polygon"
+    ]
 
 
 def test_sessions_are_cached_per_file_and_digest(tmp_path):

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CaseRead } from "./model";
-import { chordsOf, emptyHint, levelRows, mainRows, narrowestAxial, readHeading, sections } from "./model";
+import { chordsOf, emptyHint, imageLevels, levelRows, mainRows, narrowestAxial, readHeading, sections } from "./model";
 
 const chord = {
   name: "d_i",
@@ -87,5 +87,44 @@ describe("the per-case measurement table", () => {
     const parts = sections([read(1)], String, Number);
     expect(parts[0].empty).toMatch(/draw the cord and canal/);
     expect(parts[1].empty).toMatch(/axial slice/);
+  });
+
+  it("heads each axial image with its disc level and where the level came from, in level order", () => {
+    const gold = read(2, {
+      kind: "gold",
+      title: "Gold standard",
+      signed: true,
+      results: [ax(5, { ta: 70 }), ax(6, { ta: 72 }), ax(7, { ta: 74 })],
+      levels: [
+        { image: 5, level: "C5/6", origin: "corners", corners_read: 2, distance_mm: 0.4, estimated: false },
+        { image: 6, level: "C2/3", origin: "corners", corners_read: 2, distance_mm: 1.1, estimated: true },
+      ],
+    });
+    const mine = read(1, {
+      results: [ax(5, { ta: 69 })],
+      levels: [{ image: 5, level: "C4/5", origin: "flag", corners_read: null, distance_mm: null, estimated: false }],
+    });
+    const rows = levelRows(
+      [mine, gold],
+      (i) => `axial ${i}`,
+      (i) => i,
+    );
+    const groups = [...new Set(rows.map((r) => r.group))];
+    expect(groups).toEqual([
+      "C2/3 · axial 6 (sagittal corners of Gold standard (signed), estimated from the mean disc height)",
+      "C4/5 / C5/6 · axial 5 (C4/5: image flag; C5/6: sagittal corners of Gold standard (signed))",
+      "axial 7",
+    ]);
+    expect(rows.find((r) => r.key === "6:ta")?.level).toBe("C2/3");
+    expect(rows.find((r) => r.key === "7:ta")?.level).toBe("");
+    expect(imageLevels([mine, gold], 5).map((x) => x.reads)).toEqual([[1], [2]]);
+    expect(sections([mine, gold], String, Number)[1].empty).toBeNull();
+  });
+
+  it("says why no slice has a level", () => {
+    const r = read(1, { results: [ax(5, { ta: 70 })], level_notes: ["no vertebral corners on a sagittal image"] });
+    const part = sections([r], String, Number)[1];
+    expect(part.rows.length).toBeGreaterThan(0);
+    expect(part.empty).toMatch(/No disc level is known for these slices \(no vertebral corners/);
   });
 });

@@ -177,7 +177,13 @@ class CaseMeasurementsPage {
     for (const row of part.rows) {
       if (row.group && row.group !== group) {
         group = row.group;
-        table.append(el("tr", { class: "cm-group" }, el("th", { colspan: String(reads.length + 1) }, group)));
+        table.append(
+          el(
+            "tr",
+            { class: "cm-group", "data-level": row.level ?? "" },
+            el("th", { colspan: String(reads.length + 1) }, group),
+          ),
+        );
       }
       const tr = el("tr", { "data-row": row.key }, el("th", { title: row.title }, row.label));
       for (const cell of row.cells) tr.append(this.cell(cell, row.key));

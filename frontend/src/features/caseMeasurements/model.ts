@@ -15,6 +15,17 @@ export interface CaseMeasurementResult {
   parameters?: Record<string, unknown>;
 }
 
+/** The disc level of one axial image of a read: from a labelme image flag, or placed by the sagittal
+ * vertebral corners of read `corners_read` (its own, or the gold read's). */
+export interface ImageLevel {
+  image: number;
+  level: string;
+  origin: "flag" | "corners";
+  corners_read: number | null;
+  distance_mm: number | null;
+  estimated: boolean;
+}
+
 export interface CaseRead {
   id: number;
   kind: "human" | "model" | "imported" | "gold";
@@ -28,6 +39,8 @@ export interface CaseRead {
   submitted_at: string | null;
   signed: boolean;
   results: CaseMeasurementResult[];
+  levels?: ImageLevel[];
+  level_notes?: string[];
 }
 
 export interface CaseMeasurements {
@@ -48,8 +61,10 @@ export interface Cell {
 
 export interface Row {
   key: string;
-  /** The heading the row sits under (the per-level table: its axial image), or "". */
+  /** The heading the row sits under (the per-level table: its level and axial image), or "". */
   group: string;
+  /** The per-level table: the disc level(s) of the row's image ("" when none is known). */
+  level?: string;
   label: string;
   title: string;
   cells: Cell[];
@@ -165,7 +180,41 @@ export function mainRows(reads: readonly CaseRead[]): Row[] {
   return rows;
 }
 
-/** The per-level table: for each axial image any read measured (in `order`), its seed 000 values per read. */
+const LEVEL_ORDER = ["C2/3", "C3/4", "C4/5", "C5/6", "C6/7", "C7/T1"];
+
+/** Where a read's level came from, in words: "image flag" or "sagittal corners of Gold standard (signed)". */
+export function levelOrigin(l: ImageLevel, reads: readonly CaseRead[]): string {
+  if (l.origin === "flag") return "image flag";
+  const from = reads.find((r) => r.id === l.corners_read);
+  const whose = from ? readHeading(from) : `read ${l.corners_read ?? "?"}`;
+  const estimate = l.estimated ? ", estimated from the mean disc height" : "";
+  return `sagittal corners of ${whose}${estimate}`;
+}
+
+/** The disc level(s) the reads give an axial image, each with its origin (reads may differ). */
+export function imageLevels(
+  reads: readonly CaseRead[],
+  image: number,
+): { level: string; origin: string; reads: number[] }[] {
+  const out: { level: string; origin: string; reads: number[] }[] = [];
+  for (const r of reads)
+    for (const l of r.levels ?? []) {
+      if (l.image !== image) continue;
+      const origin = levelOrigin(l, reads);
+      const same = out.find((x) => x.level === l.level && x.origin === origin);
+      if (same) same.reads.push(r.id);
+      else out.push({ level: l.level, origin, reads: [r.id] });
+    }
+  return out;
+}
+
+function levelRank(reads: readonly CaseRead[], image: number): number {
+  const found = imageLevels(reads, image).map((x) => LEVEL_ORDER.indexOf(x.level));
+  return found.length ? Math.min(...found) : LEVEL_ORDER.length;
+}
+
+/** The per-level table: for each axial image any read measured (by disc level, then in `order`), its seed 000
+ * values per read, under a heading naming the image's level and where the level came from. */
 export function levelRows(
   reads: readonly CaseRead[],
   imageName: (image: number) => string,
@@ -173,16 +222,22 @@ export function levelRows(
 ): Row[] {
   const images = [
     ...new Set(reads.flatMap((r) => r.results.filter((x) => x.view === "axial").map((x) => x.image))),
-  ].sort((a, b) => order(a) - order(b));
+  ].sort((a, b) => levelRank(reads, a) - levelRank(reads, b) || order(a) - order(b));
   const rows: Row[] = [];
   for (const image of images) {
     const resultOf = (r: CaseRead) => r.results.find((x) => x.image === image) ?? null;
+    const levels = imageLevels(reads, image);
+    const level = [...new Set(levels.map((x) => x.level))].join(" / ");
+    const group = levels.length
+      ? `${level} · ${imageName(image)} (${levels.map((x) => (levels.length > 1 ? `${x.level}: ${x.origin}` : x.origin)).join("; ")})`
+      : imageName(image);
     for (const spec of LEVEL_VALUES) {
       const cells = reads.map((r) => valueCell(r, resultOf(r), spec));
       if (cells.every((c) => c.value === null)) continue;
       rows.push({
         key: `${image}:${spec.key}`,
-        group: imageName(image),
+        group,
+        level,
         label: spec.label,
         title: spec.title,
         cells,
@@ -190,6 +245,13 @@ export function levelRows(
     }
   }
   return rows;
+}
+
+/** Why no axial image has a level: the first read's notes, or how to give one. */
+export function levelHint(reads: readonly CaseRead[]): string {
+  const notes = reads.flatMap((r) => r.level_notes ?? []);
+  const why = notes.length ? ` (${[...new Set(notes)].slice(0, 2).join("; ")})` : "";
+  return `No disc level is known for these slices${why}: place the 20 vertebral corners on a sagittal image, or flag the slice's level.`;
 }
 
 export function sections(
@@ -211,7 +273,11 @@ export function sections(
       id: "levels",
       title: "Per level (seed 000; healthy ranges marked)",
       rows: levels,
-      empty: levels.length ? null : "No axial result yet: draw the cord (and the dural sac) on an axial slice.",
+      empty: !levels.length
+        ? "No axial result yet: draw the cord (and the dural sac) on an axial slice."
+        : levels.some((r) => r.level)
+          ? null
+          : levelHint(reads),
     },
   ];
 }

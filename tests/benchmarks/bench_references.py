@@ -24,6 +24,16 @@ def main() -> None:
                     slices=canal["n"],
                     **extra,
                 )
+            whole = fold["canal_dice_whole"]
+            if task == "sagittal" and whole.get("mean") is not None:
+                # Also counts a predicted canal running on past the reference's C2/C3, C7/T1 cuts.
+                emit(
+                    f"references.{task}.{volume}.canal_dice_whole_slice",
+                    100 * whole["mean"],
+                    "%",
+                    "",
+                    **extra,
+                )
             kp = fold.get("keypoints")
             if kp and kp["n"]:
                 emit(

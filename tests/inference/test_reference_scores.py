@@ -147,6 +147,8 @@ def test_scores_match_an_independent_computation(session: Any) -> None:
     assert fold_b["held_out"] is False
     assert fold_a["canal_dice"]["mean"] == pytest.approx(expected_a, abs=0.02)
     assert fold_b["canal_dice"]["mean"] == pytest.approx(expected_b, abs=0.02)
+    expected_a_whole = _dice(blob, _rect_mask(24, 37, 40, 60))
+    assert fold_a["canal_dice_whole"]["mean"] == pytest.approx(expected_a_whole, abs=0.02)
     assert expected_b > 0.75  # a close fit, so a mask off by a pixel would show
     assert _dice(blob, _rect_mask(24, 37, 40, 60)) < expected_a - 0.05  # the band matters
     kp = fold_a["keypoints"]
@@ -197,6 +199,7 @@ def test_the_card_section_is_replaced_not_repeated() -> None:
                     "held_out": True,
                     "slices": ["x"],
                     "canal_dice": {"n": 1, "mean": 0.9},
+                    "canal_dice_whole": {"n": 1, "mean": 0.85},
                     "keypoints": {
                         "n": 20,
                         "mre_mm": 1.5,
@@ -212,6 +215,6 @@ def test_the_card_section_is_replaced_not_repeated() -> None:
     card = replace_card_section("# Card\n\nintro\n", card_section(scores))
     again = replace_card_section(card + "\n## After\n", card_section(scores))
     assert again.count("## Real references (project-annotated)") == 1
-    assert "| `sct_example_t2` | yes | 1 | 90.0 | 20 | 1.5 | 80.0 | 100.0 |" in again
+    assert "| `sct_example_t2` | yes | 1 | 90.0 | 85.0 | 20 | 1.5 | 80.0 | 100.0 |" in again
     assert "`sct_example_t2` C3 1.5, C7 4.0." in again
     assert again.endswith("## After\n")

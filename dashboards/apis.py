@@ -17,7 +17,8 @@ from annotation.models import Split
 from annotation.permissions import may_view_dashboard, require
 from annotation.selectors.access import access_project
 from dashboards.selectors.agreement import agreement_summary
-from dashboards.selectors.progress import progress_summary
+from dashboards.selectors.cached import cached_answer
+from dashboards.selectors.progress import progress_summary_until
 
 
 class FiltersSerializer(serializers.Serializer[Any]):
@@ -55,11 +56,23 @@ class ProgressApi(_DashboardApi):
     @extend_schema(parameters=[FiltersSerializer], responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, slug: str) -> Response:
         project, filters = self._filters(request, slug)
-        return Response(progress_summary(project=project, **filters))
+        answer = cached_answer(
+            part="progress",
+            project=project,
+            filters=filters,
+            compute=lambda: progress_summary_until(project=project, **filters),
+        )
+        return Response(answer)
 
 
 class AgreementApi(_DashboardApi):
     @extend_schema(parameters=[FiltersSerializer], responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, slug: str) -> Response:
         project, filters = self._filters(request, slug)
-        return Response(agreement_summary(project=project, **filters))
+        answer = cached_answer(
+            part="agreement",
+            project=project,
+            filters=filters,
+            compute=lambda: (agreement_summary(project=project, **filters), None),
+        )
+        return Response(answer)

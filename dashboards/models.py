@@ -124,3 +124,19 @@ class AgreementField(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field} of agreement row {self.row_id}"
+
+
+class DashboardCounter(models.Model):
+    """A project's dashboard change counters, one per dashboard: bumped in the transaction
+    of every domain event that changes one of its figures (and by a rebuild), so that a
+    cached answer keyed on it (dashboards/selectors/cached.py) is never served after the
+    change commits. A save changes progress only; a submission or a signature both."""
+
+    project = models.OneToOneField(
+        "annotation.Project", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    progress = models.BigIntegerField(default=0)
+    agreement = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"dashboard counters {self.progress}/{self.agreement} of {self.project_id}"

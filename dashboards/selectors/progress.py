@@ -9,7 +9,7 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -160,6 +160,20 @@ def progress_summary(
     date_to: dt.date | None = None,
 ) -> dict[str, Any]:
     """The progress dashboard's JSON (docs/API.md, "Dashboards")."""
+    return progress_summary_until(
+        project=project, split=split, date_from=date_from, date_to=date_to
+    )[0]
+
+
+def progress_summary_until(
+    *,
+    project: Project,
+    split: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> tuple[dict[str, Any], dt.datetime | None]:
+    """The progress dashboard's JSON, and when it next changes without an event: the first
+    expiry of a claim in flight (None: not before a domain event, or the next day)."""
     start, end = _window(date_from, date_to)
     splits = _states(project, split)
     by_state = dict.fromkeys(CaseState.values, 0)
@@ -174,18 +188,20 @@ def progress_summary(
     )
     claims_by_purpose = dict.fromkeys(ClaimPurpose.values, 0)
     claims_by_user: dict[int, int] = defaultdict(int)
-    for purpose, user, n in (
+    expiries: list[dt.datetime] = []
+    for purpose, user, n, first in (
         Claim.objects.filter(
             _cases(project, split, "case__"),
             released_at__isnull=True,
             expires_at__gt=timezone.now(),
         )
         .values_list("purpose", "user_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), first=Min("expires_at"))
         .order_by()
     ):
         claims_by_purpose[purpose] += n
         claims_by_user[user] += n
+        expiries.append(first)
     people, median_active = _people(project, split, submitted_days, claims_by_user)
     n_days = (end - start).days + 1
     submitted_on: dict[dt.date, int] = defaultdict(int)
@@ -200,7 +216,7 @@ def progress_summary(
     ]
     signed = sum(signed_on.values())
     backlog = sum(by_state.values()) - by_state[CaseState.GOLD]
-    return {
+    body = {
         "project": project.slug,
         "filters": {
             "split": split,
@@ -219,3 +235,4 @@ def progress_summary(
         "claims_in_flight": claims_by_purpose,
         "people": people,
     }
+    return body, min(expiries, default=None)

@@ -16,6 +16,7 @@ from annotation.live import event_publish, project_group
 from annotation.models import Case, CaseState
 from dashboards.services.activity import activity_record
 from dashboards.services.agreement import agreement_case_refresh
+from dashboards.services.counter import dashboard_counter_bump
 from inference.models import JobStatus
 
 DASHBOARD_CHANGED = "dashboard.changed"
@@ -35,10 +36,12 @@ def dashboard_changed_publish(*, project_id: int, case_id: int, parts: tuple[str
 
 
 def activity_on_save(event: RevisionSaved) -> None:
-    """RevisionSaved, in the transaction: its author's activity on the case."""
+    """RevisionSaved, in the transaction: its author's activity on the case, and the
+    project's dashboard change counter."""
     revision = event.revision
     project_id = Case.objects.values_list("project_id", flat=True).get(pk=revision.read.case_id)
     activity_record(revision=revision, project_id=project_id, case_id=revision.read.case_id)
+    dashboard_counter_bump(project_id=project_id, parts=("progress",))
 
 
 def dashboard_on_save(event: RevisionSaved) -> None:

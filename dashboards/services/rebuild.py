@@ -9,6 +9,7 @@ from annotation.models import Case, Revision
 from dashboards.models import AgreementRow, CaseActivity
 from dashboards.services.activity import activity_rows_compute
 from dashboards.services.agreement import agreement_rows_compute, agreement_rows_save
+from dashboards.services.counter import dashboard_counter_bump
 
 
 def activity_rebuild(*, project_id: int) -> int:
@@ -22,6 +23,7 @@ def activity_rebuild(*, project_id: int) -> int:
     with transaction.atomic():
         CaseActivity.objects.filter(project_id=project_id).delete()
         CaseActivity.objects.bulk_create(rows, batch_size=2000)
+        dashboard_counter_bump(project_id=project_id, parts=("progress",))
     return len(rows)
 
 
@@ -33,6 +35,7 @@ def agreement_rebuild(*, project_id: int) -> int:
     with transaction.atomic():
         AgreementRow.objects.filter(project_id=project_id).delete()
         agreement_rows_save(rows)
+        dashboard_counter_bump(project_id=project_id, parts=("agreement",))
     return len(rows)
 
 

@@ -1,0 +1,79 @@
+"""Dashboard answers cached under the project's change counter of that dashboard
+(DashboardCounter).
+
+Every domain event that changes a dashboard figure bumps the counter in its own transaction
+(dashboards/services/counter.py), and the counter is read before the answer is computed, so
+an answer stored under counter c is at least as new as the state that counter names, and a
+request after a change commits reads the new counter and misses. Figures that change with
+no event are bounded too: the key holds today's date (the default window ends today), an
+answer expires when the first claim in it does, and after CACHE_S at most (a membership, the
+template, a model version's status or a split changed without a dashboard event).
+A cache outage costs the computation, never the answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from annotation.models import Project
+from dashboards.models import DashboardCounter
+from dashboards.services.counter import Part
+
+logger = logging.getLogger(__name__)
+
+CACHE_S = 300
+PREFIX = "dashboard:1"
+
+Computed = tuple[dict[str, Any], dt.datetime | None]
+
+
+def dashboard_counter(*, project_id: int, part: Part) -> int:
+    """The project's change counter of one dashboard (0 before its first change): one query."""
+    found = (
+        DashboardCounter.objects.filter(project_id=project_id).values_list(part, flat=True).first()
+    )
+    return found or 0
+
+
+def dashboard_cache_key(
+    *, part: str, project_id: int, counter: int, filters: Mapping[str, Any]
+) -> str:
+    values = [f"{name}={filters[name]}" for name in sorted(filters)]
+    today = timezone.localdate().isoformat()
+    return ":".join([PREFIX, part, str(project_id), str(counter), today, *values])
+
+
+def cached_answer(
+    *,
+    part: Part,
+    project: Project,
+    filters: Mapping[str, Any],
+    compute: Callable[[], Computed],
+) -> dict[str, Any]:
+    """The cached answer for (part, project, filters) under the current counter, else
+    `compute()`'s (the answer and when it next changes without an event), then stored."""
+    counter = dashboard_counter(project_id=project.pk, part=part)  # before computing: see above
+    key = dashboard_cache_key(part=part, project_id=project.pk, counter=counter, filters=filters)
+    now = timezone.now()
+    try:
+        hit = cache.get(key)
+    except Exception:  # a cache outage: compute, as without a cache
+        logger.warning("dashboard cache unavailable", exc_info=True)
+        hit = None
+    if hit is not None and (hit[1] is None or now < hit[1]):
+        answer: dict[str, Any] = hit[0]
+        return answer
+    answer, until = compute()
+    timeout = CACHE_S if until is None else min(CACHE_S, (until - now).total_seconds())
+    if timeout >= 1:
+        try:
+            cache.set(key, (answer, until), int(timeout))
+        except Exception:
+            logger.warning("dashboard cache unavailable", exc_info=True)
+    return answer

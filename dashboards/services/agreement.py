@@ -30,6 +30,7 @@ from annotation.models import (
 from annotation.selectors.agreement import Grid, MaskCache, template_structures
 from annotation.selectors.geometry import image_geometries
 from dashboards.models import AgreementArea, AgreementField, AgreementRow, PairKind
+from dashboards.services.counter import dashboard_counter_bump
 from dashboards.services.pairs import RevisionData, categorical_fields, pair_values
 from inference.models import PrelabelJob
 from inference.services.prelabel import TASK_FOR_ORIENTATION
@@ -246,9 +247,18 @@ def agreement_rows_save(rows: list[AgreementRow], *, batch_size: int = 2000) -> 
 
 
 def agreement_case_refresh(*, case_id: int) -> int:
-    """Replace the case's agreement rows by a fresh computation; the number of rows."""
+    """Replace the case's agreement rows by a fresh computation; the number of rows. The
+    agreement dashboard's counter moves when the case had or has rows (a submission
+    before gold, outside an overlap case, changes none)."""
     with transaction.atomic():
         rows = agreement_rows_compute(case_id=case_id)
-        AgreementRow.objects.filter(case_id=case_id).delete()
+        deleted, _ = AgreementRow.objects.filter(case_id=case_id).delete()
         agreement_rows_save(rows)
+        if deleted or rows:
+            project_id = rows[0].project_id if rows else _project_of(case_id)
+            dashboard_counter_bump(project_id=project_id, parts=("agreement",))
     return len(rows)
+
+
+def _project_of(case_id: int) -> int:
+    return Case.objects.values_list("project_id", flat=True).get(pk=case_id)

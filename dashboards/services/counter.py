@@ -51,14 +51,18 @@ def counter_on_claim(event: ClaimChanged) -> None:
 
 
 def counter_on_submit(event: ReadSubmitted) -> None:
-    dashboard_counter_bump(project_id=event.project_id)
+    """The agreement's counter moves with the case's agreement rows (agreement_case_refresh)."""
+    dashboard_counter_bump(project_id=event.project_id, parts=("progress",))
 
 
 def counter_on_gold(event: GoldSigned) -> None:
-    dashboard_counter_bump(project_id=event.project_id)
+    """The agreement's counter moves with the case's agreement rows (agreement_case_refresh)
+    and with the case entering gold (counter_on_state)."""
+    dashboard_counter_bump(project_id=event.project_id, parts=("progress",))
 
 
 def counter_on_job(event: JobFinished) -> None:
+    """A model version that pre-labelled a case of the project gets an agreement group."""
     dashboard_counter_bump(project_id=event.project_id)
 
 

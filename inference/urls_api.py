@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from inference import apis, apis_strategy
+from inference import apis, apis_strategy, apis_suggestions
 
 urlpatterns = [
     path("cases/<int:case_id>/prelabel", apis.CasePrelabelApi.as_view(), name="api-case-prelabel"),
@@ -14,6 +14,11 @@ urlpatterns = [
     ),
     path("projects/<slug:slug>/jobs", apis.ProjectJobListApi.as_view(), name="api-project-jobs"),
     path("jobs/<int:job_id>", apis.JobDetailApi.as_view(), name="api-job"),
+    path(
+        "reads/<int:read_id>/suggestions",
+        apis_suggestions.ReadSuggestionsApi.as_view(),
+        name="api-read-suggestions",
+    ),
     path(
         "projects/<slug:slug>/retrain", apis.ProjectRetrainApi.as_view(), name="api-project-retrain"
     ),

@@ -110,6 +110,7 @@ PROBED: dict[str, Probe] = {
     "api-case-history": lambda w: f"/api/cases/{w.case.pk}/history",
     "api-case-list": lambda w: f"/api/projects/{w.case.project.slug}/cases",
     "api-case-jobs": lambda w: f"/api/cases/{w.case.pk}/jobs",
+    "api-read-suggestions": lambda w: f"/api/reads/{w.secret.pk}/suggestions",
     "api-project-jobs": lambda w: f"/api/projects/{w.case.project.slug}/jobs",
     "api-claims": lambda w: f"/api/projects/{w.case.project.slug}/claims",
     "api-queue-counts": lambda w: f"/api/projects/{w.case.project.slug}/queue/counts",

@@ -433,6 +433,13 @@ HTTP_ROWS: tuple[Row, ...] = (
         API_MEMBERS,
     ),
     Row("api-job", "get", lambda w: f"/api/jobs/{w.job.pk}", API_MEMBERS),
+    # The model read is every member's here (no unaided role): so are its suggestions.
+    Row(
+        "api-read-suggestions",
+        "get",
+        lambda w: f"/api/reads/{w.model_read.pk}/suggestions",
+        API_MEMBERS,
+    ),
     Row(
         "api-project-retrain",
         "post",

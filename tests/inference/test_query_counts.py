@@ -132,9 +132,29 @@ def models_page(n: int) -> tuple[Client, str]:
     return client, f"/projects/{project.slug}/models/"
 
 
+def suggestions(n: int) -> tuple[Client, str]:
+    # One job's JSON holds them all: n suggestions on n images.
+    case, client = _case_of_jobs(1)
+    read = Read.objects.create(case=case, kind=ReadKind.MODEL)
+    item = {
+        "label": "C5_AI",
+        "shape_type": "point",
+        "points": [[1.0, 2.0]],
+        "confidence": 0.4,
+        "raw_confidence": 0.8,
+        "threshold": 0.9,
+        "reason": "confidence 0.40 below 0.90",
+    }
+    PrelabelJob.objects.filter(case=case).update(
+        read=read, withheld={str(i + 1): [item] for i in range(n)}
+    )
+    return client, f"/api/reads/{read.pk}/suggestions"
+
+
 ENDPOINTS = [
     Endpoint("api-case-jobs", case_jobs, "jobs of the case"),
     Endpoint("api-job", job_detail, "jobs of the case"),
+    Endpoint("api-read-suggestions", suggestions, "withheld pre-labels"),
     Endpoint("api-project-jobs", project_jobs, "cases with jobs"),
     Endpoint("api-project-retrain-jobs", retrain_jobs, "retraining runs"),
     Endpoint("api-models", models, "registered models"),

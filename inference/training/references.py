@@ -22,6 +22,7 @@ import numpy as np
 
 from inference.runtime.contract import ModelContract
 from inference.runtime.predict import SlicePrediction, predict_slices
+from inference.runtime.withhold import shapes_and_suggestions
 
 if TYPE_CHECKING:
     from fixtures.real_references import Reference
@@ -80,7 +81,16 @@ def canal_dice(
     return dice(predicted & band, truth)
 
 
-def _keypoint_summary(errors: Sequence[float], missing: int) -> dict[str, Any]:
+def shown_keypoints(prediction: SlicePrediction, contract: ModelContract) -> set[str]:
+    """The corners the product draws as pre-labels (the rest are withheld as suggestions by the
+    contract's calibration, `inference.runtime.withhold`)."""
+    drawn, _ = shapes_and_suggestions(prediction, contract.calibration)
+    return {str(shape["label"]) for shape in drawn if shape["shape_type"] == "point"}
+
+
+def _keypoint_summary(
+    errors: Sequence[float], missing: int, shown: Sequence[float] = ()
+) -> dict[str, Any]:
     values = np.asarray(errors, dtype=np.float64)
     out: dict[str, Any] = {"n": int(values.size), "missing": missing}
     if values.size:
@@ -89,6 +99,11 @@ def _keypoint_summary(errors: Sequence[float], missing: int) -> dict[str, Any]:
         out["max_mm"] = float(values.max())
         for radius in RADII_MM:
             out[f"within_{radius:g}mm"] = float((values <= radius).mean())
+    drawn = np.asarray(shown, dtype=np.float64)
+    out["shown"] = int(drawn.size)
+    if drawn.size:
+        out["shown_mre_mm"] = float(drawn.mean())
+        out["shown_within_4mm"] = float((drawn <= 4.0).mean())
     return out
 
 
@@ -114,7 +129,9 @@ def score_references(
     Returns {"task", "folds": {volume: {"held_out", "subject_seen", "slices", "canal_dice":
     {"n", "mean", "min", "per_slice"}, "canal_dice_whole": (the same over the whole slice),
     "keypoints": {"n", "missing", "mre_mm", "median_mm", "max_mm", "within_2mm", "within_4mm",
-    "per_corner"}}}, "pooled": {"canal_dice", "canal_dice_whole", "keypoints"}}."""
+    "shown", "shown_mre_mm", "shown_within_4mm", "per_corner", "shown_corners"}}}, "pooled":
+    {"canal_dice", "canal_dice_whole", "keypoints"}}. *Shown* corners are those the product
+    draws as pre-labels rather than withholding them as suggestions."""
     chosen = [r for r in references if r.view == contract.task]
     predictions = predict_slices(
         session,
@@ -130,11 +147,13 @@ def score_references(
     all_dice: list[float] = []
     all_whole: list[float] = []
     all_errors: list[float] = []
+    all_shown: list[float] = []
     all_missing = 0
     for volume, pairs in sorted(by_volume.items()):
         per_slice: dict[str, float] = {}
         whole: dict[str, float] = {}
         per_corner: dict[str, float] = {}
+        shown: list[str] = []  # keys of per_corner the product draws
         missing: list[str] = []
         for reference, prediction in pairs:
             score = canal_dice(prediction, reference)
@@ -145,6 +164,8 @@ def score_references(
             if reference.keypoints:
                 errors, lost = keypoint_errors_mm(prediction, reference)
                 per_corner.update({f"{reference.name}:{k}": v for k, v in errors.items()})
+                drawn = shown_keypoints(prediction, contract)
+                shown += [f"{reference.name}:{k}" for k in errors if k in drawn]
                 missing += lost
         fold: dict[str, Any] = {
             "held_out": volume not in trained_on,
@@ -156,20 +177,24 @@ def score_references(
         }
         if per_corner or missing:
             fold["keypoints"] = {
-                **_keypoint_summary(list(per_corner.values()), len(missing)),
+                **_keypoint_summary(
+                    list(per_corner.values()), len(missing), [per_corner[k] for k in shown]
+                ),
                 "per_corner": per_corner,
+                "shown_corners": shown,
             }
         folds[volume] = fold
         all_dice += per_slice.values()
         all_whole += whole.values()
         all_errors += per_corner.values()
+        all_shown += [per_corner[k] for k in shown]
         all_missing += len(missing)
     pooled: dict[str, Any] = {
         "canal_dice": _dice_summary(all_dice),
         "canal_dice_whole": _dice_summary(all_whole),
     }
     if all_errors or all_missing:
-        pooled["keypoints"] = _keypoint_summary(all_errors, all_missing)
+        pooled["keypoints"] = _keypoint_summary(all_errors, all_missing, all_shown)
     return {"task": contract.task, "folds": folds, "pooled": pooled}
 
 
@@ -223,7 +248,9 @@ def card_section(scores: dict[str, Any]) -> str:
         "on the annotated slice itself. One fold per volume. Sagittal canal Dice (band) is counted "
         "between the reference's C2/C3 and C7/T1 cuts (or the image's end); over the whole slice "
         "it also counts a predicted canal that runs on past those cuts; corners: mean radial "
-        "error (MRE) and the share within 2 and 4 mm of the reference. *Held out*: the model "
+        "error (MRE) and the share within 2 and 4 mm of the reference; *shown*: the corners the "
+        "product draws as pre-labels, the others being withheld as suggestions by the contract's "
+        "calibration (`inference/runtime/withhold.py`). *Held out*: the model "
         "never trained on that volume; *subject seen*: it trained on another volume of the same "
         "person (`sct_testing_t2` is a crop of `sct_example_t2`, and the T1 is the same subject "
         "and session), so no sagittal fold is a new subject.",
@@ -240,8 +267,8 @@ def card_section(scores: dict[str, Any]) -> str:
             head += " (band) | canal Dice % (whole slice)"
             rule += " | ---:"
         if corners:
-            head += " | corners | MRE mm | ≤ 2 mm % | ≤ 4 mm %"
-            rule += " | ---: | ---: | ---: | ---:"
+            head += " | corners | MRE mm | ≤ 2 mm % | ≤ 4 mm % | shown | shown ≤ 4 mm %"
+            rule += " | ---: | ---: | ---: | ---: | ---: | ---:"
         lines += [
             f"### {task.capitalize()} (`{result['model']}`, sha256 `{result['sha256'][:16]}`)",
             "",
@@ -263,6 +290,7 @@ def card_section(scores: dict[str, Any]) -> str:
                 line += (
                     f" | {kp.get('n', '—')} | {_mm(kp.get('mre_mm'))}"
                     f" | {_pct(kp.get('within_2mm'))} | {_pct(kp.get('within_4mm'))}"
+                    f" | {kp.get('shown', '—')} | {_pct(kp.get('shown_within_4mm'))}"
                 )
             lines.append(line + " |")
         lines.append("")

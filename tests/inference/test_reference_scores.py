@@ -160,6 +160,9 @@ def test_scores_match_an_independent_computation(session: Any) -> None:
     assert kp["max_mm"] == pytest.approx(max(errors), abs=0.15)
     for name, error in zip(offsets, errors, strict=True):
         assert kp["per_corner"][f"vol_a_sagittal_000:{name}"] == pytest.approx(error, abs=0.15)
+    # Without a calibration every corner is drawn as a pre-label.
+    assert kp["shown"] == 4
+    assert kp["shown_within_4mm"] == pytest.approx(0.75)
     assert "keypoints" not in fold_b
     pooled = result["pooled"]
     assert pooled["canal_dice"]["n"] == 2
@@ -167,6 +170,22 @@ def test_scores_match_an_independent_computation(session: Any) -> None:
         (fold_a["canal_dice"]["mean"] + fold_b["canal_dice"]["mean"]) / 2
     )
     assert pooled["keypoints"]["n"] == 4
+
+
+def test_corners_the_calibration_withholds_are_not_counted_as_shown(session: Any) -> None:
+    cx, cy = CENTRE
+    ref = _reference("vol_a", [(24, 40), (37, 40), (37, 60), (24, 60)], {"C3_AS": (cx, cy)})
+    # Every corner's probability of being right is 0.5, under the threshold of 0.9: withheld.
+    calibration = {
+        "method": "isotonic",
+        "keypoint": {"correct_within_mm": 4.0, "threshold": 0.9, "x": [0.0, 1.0], "y": [0.5, 0.5]},
+    }
+    contract = load_contract({**CONTRACT, "calibration": calibration})
+    kp = score_references(session, contract, [ref])["folds"]["vol_a"]["keypoints"]
+    assert kp["n"] == 1
+    assert kp["mre_mm"] == pytest.approx(0.0, abs=0.15)
+    assert kp["shown"] == 0
+    assert "shown_within_4mm" not in kp
 
 
 def test_a_fold_of_a_subject_trained_on_in_another_volume_says_so(session: Any) -> None:
@@ -205,6 +224,8 @@ def test_the_card_section_is_replaced_not_repeated() -> None:
                         "mre_mm": 1.5,
                         "within_2mm": 0.8,
                         "within_4mm": 1.0,
+                        "shown": 3,
+                        "shown_within_4mm": 2 / 3,
                         "per_corner": {"s:C3_AS": 1.0, "s:C3_PI": 2.0, "s:C7_AS": 4.0},
                     },
                 }
@@ -215,6 +236,7 @@ def test_the_card_section_is_replaced_not_repeated() -> None:
     card = replace_card_section("# Card\n\nintro\n", card_section(scores))
     again = replace_card_section(card + "\n## After\n", card_section(scores))
     assert again.count("## Real references (project-annotated)") == 1
-    assert "| `sct_example_t2` | yes | 1 | 90.0 | 85.0 | 20 | 1.5 | 80.0 | 100.0 |" in again
+    row = "| `sct_example_t2` | yes | 1 | 90.0 | 85.0 | 20 | 1.5 | 80.0 | 100.0 | 3 | 66.7 |"
+    assert row in again
     assert "`sct_example_t2` C3 1.5, C7 4.0." in again
     assert again.endswith("## After\n")

@@ -183,11 +183,22 @@ def phantom_slices(
     return out
 
 
-def synth_slice(seed: int) -> TrainingSlice:
-    """One domain-randomised sagittal slice (fixtures.synth_render, issue 14 §1): a random
-    contrast, resolution, slice thickness, bias, noise and field of view rendered from a label
-    map; cord and canal masks everywhere, the 20 corners exact (some may fall outside a
-    cropped field of view, which leaves the sample without heatmaps)."""
+def synth_slice(seed: int, task: Task = "sagittal") -> TrainingSlice:
+    """One domain-randomised slice (issue 14 §1): a random contrast, resolution, slice
+    thickness, bias, noise and field of view rendered from a label map (sagittal:
+    fixtures.synth_render, with the 20 corners, some of which a cropped field of view may cut
+    off; axial: fixtures.synth_axial). Cord and canal masks everywhere."""
+    if task == "axial":
+        from fixtures.synth_axial import synth_axial
+
+        axial = synth_axial(seed)
+        return TrainingSlice(
+            image=axial.image,
+            spacing=axial.spacing,
+            masks={"cord": axial.cord, "canal": axial.canal},
+            keypoints=None,
+            source=f"synth:{seed}:axial",
+        )
     from fixtures.synth_render import synth_sagittal
 
     item = synth_sagittal(seed)
@@ -200,6 +211,6 @@ def synth_slice(seed: int) -> TrainingSlice:
     )
 
 
-def synth_slices(seeds: Sequence[int]) -> list[TrainingSlice]:
+def synth_slices(seeds: Sequence[int], task: Task = "sagittal") -> list[TrainingSlice]:
     """`synth_slice` of each seed (a fixed held-out or inspection set)."""
-    return [synth_slice(seed) for seed in seeds]
+    return [synth_slice(seed, task) for seed in seeds]

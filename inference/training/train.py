@@ -66,8 +66,8 @@ class TrainConfig:
     real_train: tuple[str, ...] = ()
     real_val: tuple[str, ...] = ()
     real_fraction: float = 0.3
-    # Share of each sagittal batch drawn fresh from the domain-randomised generator (issue 14
-    # §1, fixtures.synth_render); 0 keeps the shipped recipe's phantom and real pools only.
+    # Share of each batch drawn fresh from the domain-randomised generator (issue 14 §1,
+    # fixtures.synth_render / synth_axial); 0 keeps the shipped recipe's pools only.
     synth_fraction: float = 0.0
     threads: int = 2
     augment: AugmentConfig = field(default_factory=AugmentConfig)
@@ -212,7 +212,7 @@ def make_batch(
     samples = []
     for _ in range(config.batch_size):
         if config.synth_fraction > 0 and rng.random() < config.synth_fraction:
-            item = synth_slice(int(rng.integers(2**31)))
+            item = synth_slice(int(rng.integers(2**31)), config.task)
         else:
             use_real = bool(real_pool) and (not phantom_pool or rng.random() < config.real_fraction)
             pool = real_pool if use_real else phantom_pool
@@ -412,8 +412,6 @@ def train(
         seed=seed,
         **overrides,
     )
-    if cfg.synth_fraction > 0 and task != "sagittal":
-        raise ValueError("synth_fraction: the domain-randomised generator draws sagittal slices")
     started = time.perf_counter()
     torch.manual_seed(cfg.seed)
     if cfg.threads > 0:

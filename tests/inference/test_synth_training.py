@@ -7,7 +7,6 @@ import math
 from typing import Any
 
 import numpy as np
-import pytest
 import torch
 
 from inference.training.augment import make_sample
@@ -71,13 +70,17 @@ def test_without_a_synth_share_batches_are_drawn_as_before():
     assert np.array_equal(batch["image"].numpy(), np.stack(expected))
 
 
-def test_the_axial_task_refuses_a_synth_share():
-    with pytest.raises(ValueError, match="sagittal"):
-        train(
-            task="axial", epochs=1, steps_per_epoch=1, batch_size=1, seed=0, device="cpu",
-            synth_fraction=0.5, phantom_train_seeds=(31,), phantom_val_seeds=(),
-            real_train=(), real_val=(), input_size=(48, 48), widths=(4, 8), threads=1,
-        )  # fmt: skip
+def test_an_axial_synth_batch_has_masks_and_no_heatmaps():
+    item = synth_slice(3, "axial")
+    assert item.source == "synth:3:axial"
+    assert item.keypoints is None
+    cfg = default_config("axial", batch_size=3, synth_fraction=1.0, input_size=(48, 48))
+    contract = default_contract(cfg)
+    batch = make_batch(([], []), cfg, contract, np.random.default_rng(2), torch.device("cpu"))
+    assert batch["image"].shape == (3, 1, 48, 48)
+    assert batch["masks"].shape == (3, 2, 48, 48)
+    assert batch["masks"][:, 0].sum() > 0  # the cord is inside the 80 mm centre crop
+    assert batch["heatmap_weight"].sum() == 0
 
 
 def test_a_short_training_run_with_half_of_each_batch_generated():

@@ -13,9 +13,11 @@ import { installOverlays } from "./overlay";
 import { mountToolRail } from "./rail";
 import { mountSidePanel } from "./sidePanel";
 import { AnnotationStore } from "./store";
+import { SuggestionLayer } from "./suggestions";
 import { ToolBox } from "./tools";
 
 export { AnnotationStore } from "./store";
+export type { SuggestionLayer } from "./suggestions";
 // The review page draws every read with the annotator's renderer.
 export type { DrawOptions } from "./render";
 export { drawChords, drawShapes, tintedTemplate } from "./render";
@@ -25,6 +27,8 @@ export interface AnnotatorParts {
   store: AnnotationStore;
   tools: ToolBox;
   session: ReadSession;
+  /** Pre-labels the model withheld (under its calibrated threshold): ghosts, the Y key, the list. */
+  suggestions: SuggestionLayer;
   handleKey(e: KeyboardEvent, vp: Viewport): boolean;
 }
 
@@ -83,7 +87,12 @@ export function mountAnnotator(args: {
     if (kind === "load") measure.schedule(allShapes(), 0);
     refresh();
   });
-  session.onLoaded = refresh;
+  const suggestions = new SuggestionLayer(store);
+  suggestions.onChange = redraw;
+  session.onLoaded = () => {
+    refresh();
+    suggestions.follow(session.reads);
+  };
   session.onErrors = refresh;
   layout.onActiveChange(refresh);
   for (const vp of layout.viewports) {
@@ -96,12 +105,12 @@ export function mountAnnotator(args: {
   installFitToAnatomy(layout, store);
 
   // Overlays and keys.
-  installOverlays({ layout, template, store, tools, measure, panel });
-  const handleKey = annotatorKeys({ template, store, tools, session, redraw });
+  installOverlays({ layout, template, store, tools, measure, panel, suggestions });
+  const handleKey = annotatorKeys({ template, store, tools, session, redraw, suggestions });
 
   void session
     .start()
     .catch((e) => toast(`Could not load the reads: ${e instanceof Error ? e.message : String(e)}`, "error", 8000));
   refresh();
-  return { store, tools, session, handleKey };
+  return { store, tools, session, suggestions, handleKey };
 }

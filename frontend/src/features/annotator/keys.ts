@@ -6,6 +6,7 @@ import type { ReadSession } from "../reads";
 import { toast } from "../ui";
 import type { Viewport } from "../viewer";
 import type { AnnotationStore } from "./store";
+import type { SuggestionLayer } from "./suggestions";
 import type { ToolBox, ToolName } from "./tools";
 
 const TOOL_KEYS = new Map<string, ToolName>([
@@ -36,6 +37,7 @@ interface KeyParts {
   tools: ToolBox;
   session: ReadSession;
   redraw: () => void;
+  suggestions: SuggestionLayer;
 }
 
 /** The selected shape on the viewport's slice: its image and index. */
@@ -59,6 +61,8 @@ export function annotatorKeys(parts: KeyParts): (e: KeyboardEvent, vp: Viewport)
     const id = vp.currentImageId;
     const selection = parts.store.selection;
     const t: Target = { id, sel: selection && selection.imageId === id ? selection.index : null };
+    // Y: accept the withheld pre-label nearest the pointer into the user's read.
+    if (c === "y" && parts.suggestions.accept(vp)) return true;
     const handled = commandKey(c, e, t, parts);
     if (handled !== null) return handled;
     const step = NUDGE.get(c);

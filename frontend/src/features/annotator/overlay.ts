@@ -16,6 +16,7 @@ import {
 } from "./render";
 import type { SidePanel } from "./sidePanel";
 import type { AnnotationStore } from "./store";
+import type { SuggestionLayer } from "./suggestions";
 import type { ToolBox } from "./tools";
 
 interface OverlayParts {
@@ -25,6 +26,7 @@ interface OverlayParts {
   tools: ToolBox;
   measure: MeasurePanel;
   panel: SidePanel;
+  suggestions: SuggestionLayer;
 }
 
 export function installOverlays(parts: OverlayParts): void {
@@ -53,6 +55,8 @@ function drawOverlay(ctx: CanvasRenderingContext2D, v: Viewport, parts: OverlayP
     nextKeypoint: null,
   });
   publishHover(v, hover && v.pointer ? hover : null, list);
+  // Withheld pre-labels: ghosts (not shapes) while the user's own read is open.
+  parts.suggestions.draw(ctx, v);
   // Hide all (H) hides every overlay; Shift+H hides the measurement chords alone.
   if (!store.allHidden) {
     drawLevelRuler(ctx, v, list);

@@ -163,13 +163,17 @@ function mountJobPanel(ctx: PageContext, annotator: AnnotatorParts, side: HTMLEl
     canRequest: true,
     openRead: (readId) => session.show(readId),
     onSucceeded: (job) => {
-      if (job.read !== null) void session.ensureRead(job.read);
+      if (job.read !== null) {
+        void session.ensureRead(job.read);
+        void annotator.suggestions.load(job.read);
+      }
     },
     live: () => session.livePill.dataset.live === "on",
   });
   session.onJob = (job) => panel.apply(job);
   session.onReconnected = () => void panel.loadLatest();
-  const part = section("Pre-label", "prelabel-section", panel.root);
+  // What the model withheld and why ("C5_AI withheld: confidence 0.42 below 0.60").
+  const part = section("Pre-label", "prelabel-section", panel.root, annotator.suggestions.list);
   side.prepend(part.root);
   void panel.loadLatest();
 }

@@ -35,6 +35,11 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: "Backspace (drawing)", what: "Remove last placed vertex", group: "Tools" },
   { keys: "Ctrl+Z / Ctrl+Y, Ctrl+Shift+Z", what: "Undo / redo", group: "Edit" },
   { keys: "Ctrl+D", what: "Duplicate selected shape", group: "Edit" },
+  {
+    keys: "Y",
+    what: "Accept the withheld pre-label (dashed ghost) nearest the pointer into your read",
+    group: "Edit",
+  },
   { keys: "Delete", what: "Delete selected shape (or hovered vertex)", group: "Edit" },
   {
     keys: "Click (Edit)",

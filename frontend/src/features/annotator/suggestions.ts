@@ -1,0 +1,113 @@
+/** Withheld pre-labels on the annotator: ghost markers over the image while the user's own read is open, one key (Y) to take one into that read, and the list of what was withheld and why. */
+
+import { getJSON } from "../../api/client";
+import type { Point, ReadInfo } from "../../contract/types";
+import type { Suggestion } from "../../core/suggestions";
+import { openOn, parseSuggestions, pickSuggestion, suggestionShape, withheldText } from "../../core/suggestions";
+import { el, toast } from "../ui";
+import type { Viewport } from "../viewer";
+import type { AnnotationStore } from "./store";
+
+const GHOST = "rgba(255,255,255,.85)";
+
+export class SuggestionLayer {
+  items: Suggestion[] = [];
+  /** The model read whose withheld pre-labels are loaded (null: none). */
+  readId: number | null = null;
+  readonly list = el("ul", { class: "withheld-list", "data-testid": "withheld-list", hidden: true });
+  onChange: () => void = () => {};
+
+  constructor(private readonly store: AnnotationStore) {}
+
+  /** Follow the case's newest model read (the one the latest pre-label wrote). */
+  follow(reads: readonly ReadInfo[]): void {
+    const model = reads
+      .filter((r) => r.kind === "model")
+      .reduce<ReadInfo | null>((a, r) => (a && a.id > r.id ? a : r), null);
+    if (model && model.id !== this.readId) void this.load(model.id);
+  }
+
+  async load(readId: number): Promise<void> {
+    this.readId = readId;
+    let items: Suggestion[] = [];
+    try {
+      items = parseSuggestions(await getJSON<unknown>(`/api/reads/${readId}/suggestions`));
+    } catch {
+      /* not visible to this user (an unaided role), or an older server: no suggestions */
+    }
+    if (this.readId !== readId) return;
+    this.items = items;
+    this.renderList();
+    this.onChange();
+  }
+
+  private renderList(): void {
+    this.list.replaceChildren(
+      ...this.items.map((s) =>
+        el(
+          "li",
+          { "data-testid": "withheld-item", "data-label": s.label, title: `raw score ${s.raw_confidence.toFixed(2)}` },
+          withheldText(s),
+        ),
+      ),
+    );
+    this.list.hidden = !this.items.length;
+  }
+
+  /** Suggestions still open on the viewport's slice: only while the user's own (editable) read is open. */
+  open(v: Viewport): Suggestion[] {
+    if (!this.store.editable) return [];
+    const id = v.currentImageId;
+    return openOn(this.items, id, this.store.shapesOf(id));
+  }
+
+  draw(ctx: CanvasRenderingContext2D, v: Viewport): void {
+    const open = this.store.allHidden ? [] : this.open(v);
+    const labels = open.map((s) => s.label).join(",");
+    if ((v.canvas.dataset.suggestions ?? "") !== labels) {
+      if (labels) v.canvas.dataset.suggestions = labels;
+      else delete v.canvas.dataset.suggestions;
+    }
+    if (!open.length) return;
+    ctx.save();
+    ctx.strokeStyle = GHOST;
+    ctx.fillStyle = GHOST;
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash([3, 3]);
+    ctx.font = "11px sans-serif";
+    for (const s of open) {
+      const scr = s.points.map((p) => v.toScreen(p));
+      const first = scr[0];
+      if (!first) continue;
+      ctx.beginPath();
+      if (s.shape_type === "point") ctx.arc(first[0], first[1], 7, 0, Math.PI * 2);
+      else {
+        ctx.moveTo(first[0], first[1]);
+        for (const [x, y] of scr.slice(1)) ctx.lineTo(x, y);
+        ctx.closePath();
+      }
+      ctx.stroke();
+      ctx.fillText(`${s.label}? ${s.confidence.toFixed(2)}`, first[0] + 9, first[1] - 9);
+    }
+    ctx.restore();
+  }
+
+  /** The key: the suggestion nearest the pointer (else the slice's first) becomes a shape of the user's read. */
+  accept(v: Viewport): boolean {
+    const open = this.open(v);
+    const id = v.currentImageId;
+    if (!this.store.editable) {
+      if (this.items.length) toast("Start or open your read to accept a suggestion", "info", 2000);
+      return this.items.length > 0;
+    }
+    const pointer: Point | null = v.pointer ? v.pointer.image : null;
+    const pick = pickSuggestion(open, pointer);
+    if (!pick || id === null) {
+      if (this.items.length) toast("No suggestion on this slice", "info", 1500);
+      return this.items.length > 0;
+    }
+    this.store.addShape(id, suggestionShape(pick));
+    toast(`Accepted ${pick.label} (confidence ${pick.confidence.toFixed(2)})`, "info", 1500);
+    return true;
+  }
+}

@@ -54,6 +54,10 @@ def _reads(case: Case, phantom: Any, cast: dict[str, Any]) -> dict[str, Read]:
     Case.objects.filter(pk=case.pk).update(state=CaseState.IN_REVIEW)
     gold, _ = gold_read_get_or_create(case=case, user=cast["lead"], role="lead")
     shapes = {str(sag.pk): shifted_shapes(sagittal["shapes"], 1.0), str(ax.pk): axial["shapes"]}
+    # Gold also draws the slice the phantom placed at C3/4: its sagittal corners name it.
+    disc = phantom.axial_truth.level_names.index("C3/C4")
+    at_disc = labelme_truth(phantom, view="axial", image_path="a.png", index=disc)
+    shapes[str(case_image(case, "axial", disc).pk)] = at_disc["shapes"]
     head = revision_create(read=gold, parent_id=None, shapes=shapes, author=cast["lead"])
     gold_sign(case=case, user=cast["lead"], role="lead", revision_id=head.pk)
     reads["gold"] = gold
@@ -99,6 +103,15 @@ def test_every_visible_read_side_by_side_equal_to_the_api_and_linked_to_its_chor
             shown = _shown(page, f"{x['image']}:ta", read["id"])
             assert shown == str(x["values"]["ta"])
     expect(page.locator("[data-testid=cm-table-main] th[data-kind=gold]")).to_contain_text("signed")
+    # The per-level table heads the C3/4 slice with its level and the corners that placed it.
+    c34 = page.locator("[data-testid=cm-table-levels] tr.cm-group[data-level='C3/4']")
+    expect(c34).to_have_count(1)
+    expect(c34).to_contain_text("sagittal corners of")
+    gold_levels = next(r["levels"] for r in api["reads"] if r["id"] == reads["gold"].pk)
+    names = phantom_study.phantom.axial_truth.level_names
+    disc = case_image(phantom_case, "axial", names.index("C3/C4"))
+    placed = next(x for x in gold_levels if x["image"] == disc.pk)
+    assert (placed["level"], placed["origin"]) == ("C3/4", "corners")
 
     # A click on the annotator's MSCC shows the sagittal image it was measured on, chords drawn.
     annotator = reads["annotator"].pk

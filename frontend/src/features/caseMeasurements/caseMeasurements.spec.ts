@@ -127,4 +127,22 @@ describe("the per-case measurement table", () => {
     expect(part.rows.length).toBeGreaterThan(0);
     expect(part.empty).toMatch(/No disc level is known for these slices \(no vertebral corners/);
   });
+
+  it("names every read whose corners agree on a level once, under one heading", () => {
+    const lvl = (id: number) => ({
+      image: 5,
+      level: "C3/4",
+      origin: "corners" as const,
+      corners_read: id,
+      distance_mm: 0.2,
+      estimated: false,
+    });
+    const a = read(1, { results: [ax(5, { ta: 70 })], levels: [lvl(1)] });
+    const m = read(3, { kind: "model", title: "Model", name: "v1", results: [ax(5, { ta: 71 })], levels: [lvl(3)] });
+    expect(imageLevels([a, m], 5)).toEqual([
+      { level: "C3/4", origin: "sagittal corners of Annotator · alice, Model · v1", reads: [1, 3] },
+    ]);
+    const rows = levelRows([a, m], (i) => `axial ${i}`, Number);
+    expect(rows[0].group).toBe("C3/4 · axial 5 (sagittal corners of Annotator · alice, Model · v1)");
+  });
 });

@@ -182,30 +182,49 @@ export function mainRows(reads: readonly CaseRead[]): Row[] {
 
 const LEVEL_ORDER = ["C2/3", "C3/4", "C4/5", "C5/6", "C6/7", "C7/T1"];
 
-/** Where a read's level came from, in words: "image flag" or "sagittal corners of Gold standard (signed)". */
+/** Where one read's level came from, in words: "image flag" or "sagittal corners of Gold standard (signed)". */
 export function levelOrigin(l: ImageLevel, reads: readonly CaseRead[]): string {
   if (l.origin === "flag") return "image flag";
-  const from = reads.find((r) => r.id === l.corners_read);
-  const whose = from ? readHeading(from) : `read ${l.corners_read ?? "?"}`;
-  const estimate = l.estimated ? ", estimated from the mean disc height" : "";
-  return `sagittal corners of ${whose}${estimate}`;
+  return `sagittal corners of ${cornersOf(l, reads)}`;
 }
 
-/** The disc level(s) the reads give an axial image, each with its origin (reads may differ). */
-export function imageLevels(
-  reads: readonly CaseRead[],
-  image: number,
-): { level: string; origin: string; reads: number[] }[] {
-  const out: { level: string; origin: string; reads: number[] }[] = [];
+function cornersOf(l: ImageLevel, reads: readonly CaseRead[]): string {
+  const from = reads.find((r) => r.id === l.corners_read);
+  return from ? readHeading(from) : `read ${l.corners_read ?? "?"}`;
+}
+
+export interface LevelOfImage {
+  level: string;
+  /** "image flag", "sagittal corners of A, B" (whose corners placed it), with "estimated" for C2/3 and C7/T1. */
+  origin: string;
+  /** The reads that give the image this level. */
+  reads: number[];
+}
+
+/** The disc level(s) the reads give an axial image, each with where it came from (reads may differ). */
+export function imageLevels(reads: readonly CaseRead[], image: number): LevelOfImage[] {
+  const found = new Map<string, { flag: boolean; corners: string[]; estimated: boolean; reads: number[] }>();
   for (const r of reads)
     for (const l of r.levels ?? []) {
       if (l.image !== image) continue;
-      const origin = levelOrigin(l, reads);
-      const same = out.find((x) => x.level === l.level && x.origin === origin);
-      if (same) same.reads.push(r.id);
-      else out.push({ level: l.level, origin, reads: [r.id] });
+      const entry = found.get(l.level) ?? { flag: false, corners: [], estimated: false, reads: [] };
+      entry.reads.push(r.id);
+      if (l.origin === "flag") entry.flag = true;
+      else {
+        const whose = cornersOf(l, reads);
+        if (!entry.corners.includes(whose)) entry.corners.push(whose);
+        entry.estimated ||= l.estimated;
+      }
+      found.set(l.level, entry);
     }
-  return out;
+  return [...found].map(([level, e]) => {
+    const parts = e.flag ? ["image flag"] : [];
+    if (e.corners.length)
+      parts.push(
+        `sagittal corners of ${e.corners.join(", ")}${e.estimated ? ", estimated from the mean disc height" : ""}`,
+      );
+    return { level, origin: parts.join("; "), reads: e.reads };
+  });
 }
 
 function levelRank(reads: readonly CaseRead[], image: number): number {

@@ -23,16 +23,43 @@ def _raw_confidence(prediction: SlicePrediction, shape: dict[str, Any]) -> float
     return prediction.shape_confidence[label]
 
 
+def _level_withheld(
+    prediction: SlicePrediction, calibration: Calibration | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The slice's shapes less the corners the level check withheld (corners that make no
+    plausible spine: level_count.check_keypoints), and those corners as suggestions."""
+    shapes: list[dict[str, Any]] = []
+    withheld: list[dict[str, Any]] = []
+    reasons = prediction.keypoints_withheld
+    threshold = calibration.keypoint.threshold if calibration and calibration.keypoint else 0.0
+    for shape in prediction_to_shapes(prediction):
+        reason = reasons.get(str(shape["label"])) if shape["shape_type"] == "point" else None
+        if reason is None:
+            shapes.append(shape)
+            continue
+        withheld.append(
+            {
+                "label": shape["label"],
+                "shape_type": shape["shape_type"],
+                "points": shape["points"],
+                "confidence": 0.0,
+                "raw_confidence": 0.0,
+                "threshold": round(threshold, 4),
+                "reason": f"level check: {reason}",
+            }
+        )
+    return shapes, withheld
+
+
 def shapes_and_suggestions(
     prediction: SlicePrediction, calibration: Calibration | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The slice's shapes to draw (confidence calibrated) and its withheld suggestions: label,
     shape type, points, calibrated and raw confidence, threshold and the reason in words."""
-    shapes = prediction_to_shapes(prediction)
+    shapes, withheld = _level_withheld(prediction, calibration)
     if calibration is None:
-        return shapes, []
+        return shapes, withheld
     drawn: list[dict[str, Any]] = []
-    withheld: list[dict[str, Any]] = []
     for shape in shapes:
         kind = calibration.keypoint if shape["shape_type"] == "point" else calibration.structure
         if kind is None:

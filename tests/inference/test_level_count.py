@@ -8,7 +8,8 @@ import pytest
 
 from fixtures import synth_render as sr
 from inference.runtime.level_count import CORNERS, Body, check_keypoints, count_levels
-from inference.runtime.predict import Keypoint
+from inference.runtime.predict import Keypoint, SlicePrediction
+from inference.runtime.withhold import shapes_and_suggestions
 
 CHECKED = ("C3", "C4", "C5", "C6", "C7")
 
@@ -152,3 +153,27 @@ def test_unconfident_corners_take_no_part():
     check = check_keypoints(keypoints, item.spacing, min_confidence=0.3)
     assert check.withheld == {}
     assert check.keypoints["C7_AS"].confidence == 0.05
+
+
+def test_withheld_corners_become_suggestions_with_the_reason_not_shapes():
+    item = full_fov(3)
+    keypoints = named_corners(item)
+    for corner in CORNERS:
+        k = keypoints[f"C5_{corner}"]
+        keypoints[f"C4_{corner}"] = Keypoint(x=k.x + 1.0, y=k.y, confidence=0.8)
+    check = check_keypoints(keypoints, item.spacing)
+    prediction = SlicePrediction(
+        image_shape=item.image.shape,
+        probabilities={},
+        masks={},
+        polygons={},
+        shape_confidence={},
+        keypoints=check.keypoints,
+        keypoints_withheld=check.withheld,
+    )
+    drawn, suggestions = shapes_and_suggestions(prediction, None)
+    assert {s["label"] for s in drawn} == {n for n in keypoints if n[:2] not in ("C4", "C5")}
+    assert {s["label"] for s in suggestions} == {
+        f"{lv}_{c}" for lv in ("C4", "C5") for c in CORNERS
+    }
+    assert all(s["reason"].startswith("level check: corners of C4 and C5") for s in suggestions)

@@ -174,6 +174,45 @@ def score_slices(
     return metrics, worst
 
 
+def reference_scores(
+    task: Task, held_out: str, train_on: Sequence[str], onnx_path: Path, contract: ModelContract
+) -> dict[str, Any] | None:
+    """The held-out volume's scores on the project-annotated references (fixtures/references:
+    canal polygons, vertebral corners) through the product's prediction path with the contract
+    as shipped; None when the volume has no reference in this view."""
+    from fixtures.real_references import load_references
+    from inference.training.references import TRAINING_NAMES, score_references
+
+    key = TRAINING_NAMES[held_out]
+    chosen = [r for r in load_references() if r.volume == key and r.view == task]
+    if not chosen:
+        return None
+    session = create_session(onnx_path, providers=["CPUExecutionProvider"])
+    trained_on = [TRAINING_NAMES[v] for v in train_on]
+    fold: dict[str, Any] = score_references(session, contract, chosen, trained_on=trained_on)[
+        "folds"
+    ][key]
+    return fold
+
+
+def merge_references(metrics: dict[str, Any], references: Mapping[str, Any]) -> None:
+    """Canal Dice (inside the reference's band) and keypoint errors of `reference_scores`
+    into a fold's metrics, in the fold's own keys."""
+    canal = references.get("canal_dice", {})
+    per_slice = canal.get("per_slice", {})
+    if per_slice:
+        metrics["canal_dice"] = _summary(list(per_slice.values()))
+        metrics["canal_dice_per_slice"] = [
+            {"source": name, "dice": value} for name, value in per_slice.items()
+        ]
+    keypoints = references.get("keypoints", {})
+    if "mre_mm" in keypoints:
+        metrics["keypoint_mre_mm"] = keypoints["mre_mm"]
+        metrics["keypoint_within_4mm"] = keypoints["within_4mm"]
+    if keypoints:
+        metrics["keypoint_missing"] = keypoints["missing"]
+
+
 @dataclass
 class LovoRun:
     """One view's run: where it writes, the recipe, the device and a log function."""
@@ -189,6 +228,8 @@ class LovoRun:
         default=lambda task, volume: real_slices(task, [volume])
     )
 
+    # Score the held-out volume's canal and corner references (fixtures/references) too.
+    score_references: bool = True
     # Log every this many training steps (0: never).
     log_every: int = 0
 
@@ -312,6 +353,9 @@ def run_fold(run: LovoRun, held_out: str, init_from: Path) -> dict[str, Any]:
     stored = _reuse(out / "fold.json", recipe)
     if stored is not None and "error" not in stored:
         run.log(f"[{run.task}] fold {held_out}: reusing {out / 'fold.json'}")
+        if "references" not in stored:  # scored before the references existed
+            _add_references(run, stored, out)
+            _write_json(out / "fold.json", stored)
         return stored
     started = time.perf_counter()
     train_on = fold_volumes(run.task, held_out, run.all_volumes)
@@ -340,6 +384,7 @@ def run_fold(run: LovoRun, held_out: str, init_from: Path) -> dict[str, Any]:
         "onnx": result.onnx_path.name,
         "worst": "worst.npz" if worst is not None else None,
     }
+    _add_references(run, fold, out)
     _write_json(out / "fold.json", fold)
     cord = metrics.get("cord_dice", {})
     run.log(
@@ -348,6 +393,18 @@ def run_fold(run: LovoRun, held_out: str, init_from: Path) -> dict[str, Any]:
         f"({seconds:.0f} s)"
     )
     return fold
+
+
+def _add_references(run: LovoRun, fold: dict[str, Any], out: Path) -> None:
+    if not run.score_references:
+        return
+    contract = load_contract(out / f"{run.task}.contract.json")
+    scores = reference_scores(
+        run.task, fold["fold"], fold["train_volumes"], out / fold["onnx"], contract
+    )
+    fold["references"] = scores
+    if scores is not None:
+        merge_references(fold["metrics"], scores)
 
 
 def aggregate(task: str, folds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -363,16 +420,18 @@ def aggregate(task: str, folds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     }
     for key in ("cord_dice", "canal_dice"):
         means = [f["metrics"][key]["mean"] for f in done if key in f["metrics"]]
-        pooled = [f["metrics"][f"{key}_pooled"] for f in done if key in f["metrics"]]
+        pooled = [f["metrics"][f"{key}_pooled"] for f in done if f"{key}_pooled" in f["metrics"]]
         if means:
             out[f"{key}_mean"] = float(np.mean(means))
             out[f"{key}_sd"] = float(np.std(means, ddof=1)) if len(means) > 1 else 0.0
             out[f"{key}_min"] = float(np.min(means))
-            out[f"{key}_pooled_mean"] = float(np.mean(pooled))
             out[f"{key}_folds"] = len(means)
+        if pooled:
+            out[f"{key}_pooled_mean"] = float(np.mean(pooled))
     mre = [f["metrics"]["keypoint_mre_mm"] for f in done if "keypoint_mre_mm" in f["metrics"]]
     if mre:
         out["keypoint_mre_mm_mean"] = float(np.mean(mre))
+        out["keypoint_folds"] = len(mre)
     return out
 
 

@@ -37,6 +37,7 @@ VOLUMES = ("t2s", "mt")
 FOLD_KEYS = {
     "schema", "task", "fold", "contrast", "train_volumes", "train_sources", "held_out_sources",
     "slices", "metrics", "recipe", "steps", "seconds", "train_seconds", "onnx", "worst",
+    "references",
 }  # fmt: skip
 
 
@@ -100,6 +101,11 @@ def test_each_fold_writes_its_json_with_per_slice_scores(tiny_run):
         assert fold["metrics"]["cord_dice"]["mean"] == pytest.approx(dices.mean())
         assert 0.0 <= fold["metrics"]["cord_dice_pooled"] <= 1.0
         assert fold["recipe"]["finetune_steps"] == 1
+        # Both volumes have project-annotated canal references (fixtures/references).
+        assert fold["references"]["held_out"] is True
+        canal = fold["references"]["canal_dice"]["per_slice"]
+        assert fold["metrics"]["canal_dice"]["mean"] == pytest.approx(np.mean(list(canal.values())))
+        assert fold["metrics"]["canal_dice"]["n"] == len(canal) > 0
         worst = np.load(work / "axial" / f"fold-{fold['fold']}" / "worst.npz")
         assert float(worst["dice"]) == pytest.approx(dices.min())
     lovo = json.loads((work / "axial" / "lovo.json").read_text())

@@ -93,7 +93,33 @@ class AgreementRow(models.Model):
         return f"{self.kind} agreement of read {self.read_id} on case {self.case_id}"
 
 
-class AgreementArea(models.Model):
+class RowCopy(models.Model):
+    """The AgreementRow's group (kind, model version) and filter columns (project, case for
+    its split, reference_at) copied onto each of its parts, so that the dashboards aggregate
+    a narrow part table alone instead of joining it to the wide rows (JSON included)."""
+
+    project = models.ForeignKey(
+        "annotation.Project", on_delete=models.CASCADE, null=True, db_index=False, related_name="+"
+    )
+    case = models.ForeignKey(
+        "annotation.Case", on_delete=models.CASCADE, null=True, db_index=False, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=PairKind.choices, default="", blank=True)
+    model_version = models.ForeignKey(
+        "inference.ModelVersion",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
+    )
+    reference_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class AgreementArea(RowCopy):
     """One structure's overlap in an AgreementRow (the dashboards group these in SQL)."""
 
     row = models.ForeignKey(AgreementRow, on_delete=models.CASCADE, related_name="area_values")
@@ -104,12 +130,15 @@ class AgreementArea(models.Model):
 
     class Meta:
         ordering = ["row_id", "structure"]
+        indexes = [
+            models.Index(fields=["project", "kind", "model_version"], name="agreementarea_group")
+        ]
 
     def __str__(self) -> str:
         return f"{self.structure} of agreement row {self.row_id}"
 
 
-class AgreementField(models.Model):
+class AgreementField(RowCopy):
     """One categorical case field of an AgreementRow: the read's and the reference's values
     (as text; None when missing), counted in SQL for Cohen's kappa."""
 
@@ -121,6 +150,9 @@ class AgreementField(models.Model):
 
     class Meta:
         ordering = ["row_id", "field"]
+        indexes = [
+            models.Index(fields=["project", "kind", "model_version"], name="agreementfield_group")
+        ]
 
     def __str__(self) -> str:
         return f"{self.field} of agreement row {self.row_id}"

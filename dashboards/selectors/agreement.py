@@ -208,9 +208,11 @@ def agreement_summary(
     queries: areas (4), numbers (1), kappa (1), model versions (1), gold count (1)."""
     rows = _rows_q(project, split, date_from, date_to)
     fields = categorical_fields(project.template)
-    areas = area_stats(_rows_q(project, split, date_from, date_to, prefix="row__"))
+    # The area and field tables carry their row's group and filter columns (models.RowCopy):
+    # the same filter applies to them without a join.
+    areas = area_stats(rows)
     numbers = number_stats(rows)
-    kappas = kappa_stats(_rows_q(project, split, date_from, date_to, prefix="row__"), fields)
+    kappas = kappa_stats(rows, fields)
     structures = _structure_order(project, (s for by in areas.values() for s in by))
     gold = Case.objects.filter(project=project, state=CaseState.GOLD)
     if split is not None:

@@ -90,7 +90,7 @@ def area_stats(rows: Q) -> dict[Group, dict[str, dict[str, Any]]]:
     """{group: {structure: {metric: Stat}}} in one query. Dice and IoU are binned over
     [0, 1] by tenths, HD95 by 1 mm with the last bin open (from 9 mm)."""
     areas = AgreementArea.objects.filter(rows)
-    keys = ("row__kind", "row__model_version_id", "structure")
+    keys = ("kind", "model_version_id", "structure")
     aggregates: dict[str, Any] = {}
     for m in AREA_METRICS:
         aggregates |= _bin_counts(m)
@@ -104,7 +104,7 @@ def area_stats(rows: Q) -> dict[Group, dict[str, dict[str, Any]]]:
             aggregates |= {f"{name}_{m}": _Percentile(m, q) for name, q in QUARTILES}
     out: dict[Group, dict[str, dict[str, Any]]] = defaultdict(dict)
     for row in areas.values(*keys).annotate(**aggregates).order_by():
-        group = (row["row__kind"], row["row__model_version_id"])
+        group = (row["kind"], row["model_version_id"])
         out[group][row["structure"]] = {m: _sql_stat(row, m) for m in AREA_METRICS}
     if not sql_quartiles:
         _quartiles_in_python(areas, keys, out)
@@ -192,7 +192,7 @@ def kappa_stats(rows: Q, fields: list[str]) -> dict[Group, dict[str, Any]]:
     )
     for kind, version, field, value, reference, n in (
         AgreementField.objects.filter(rows)
-        .values_list("row__kind", "row__model_version_id", "field", "value", "reference")
+        .values_list("kind", "model_version_id", "field", "value", "reference")
         .annotate(n=Count("id"))
         .order_by()
     ):

@@ -230,7 +230,9 @@ def agreement_rows_save(rows: list[AgreementRow], *, batch_size: int = 2000) -> 
     AgreementRow.objects.bulk_create(rows, batch_size=batch_size)
     AgreementArea.objects.bulk_create(
         (
-            AgreementArea(row=row, structure=name, dice=v[0], iou=v[1], hd95_mm=v[2])
+            AgreementArea(
+                row=row, **_copied(row), structure=name, dice=v[0], iou=v[1], hd95_mm=v[2]
+            )
             for row in rows
             for name, v in row.areas.items()
         ),
@@ -238,12 +240,25 @@ def agreement_rows_save(rows: list[AgreementRow], *, batch_size: int = 2000) -> 
     )
     AgreementField.objects.bulk_create(
         (
-            AgreementField(row=row, field=name, value=_text(v[0]), reference=_text(v[1]))
+            AgreementField(
+                row=row, **_copied(row), field=name, value=_text(v[0]), reference=_text(v[1])
+            )
             for row in rows
             for name, v in row.case_fields.items()
         ),
         batch_size=batch_size,
     )
+
+
+def _copied(row: AgreementRow) -> dict[str, Any]:
+    """The row's columns its parts repeat (models.RowCopy)."""
+    return {
+        "project_id": row.project_id,
+        "case_id": row.case_id,
+        "kind": row.kind,
+        "model_version_id": row.model_version_id,
+        "reference_at": row.reference_at,
+    }
 
 
 def agreement_case_refresh(*, case_id: int) -> int:

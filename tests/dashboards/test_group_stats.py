@@ -20,7 +20,7 @@ def test_sql_and_numpy_quartiles_agree(cast: Any) -> None:
     study = study_create(seed=21, versions=1)
     for _ in range(4):
         study.gold_case(split="train")
-    rows = Q(row__project=study.project)
+    rows = Q(project=study.project)
     from_sql = area_stats(rows)
     stripped = copy.deepcopy(from_sql)
     for structures in stripped.values():
@@ -28,7 +28,7 @@ def test_sql_and_numpy_quartiles_agree(cast: Any) -> None:
             for stat in metrics.values():
                 for name, _ in QUARTILES:
                     stat.pop(name, None)
-    keys = ("row__kind", "row__model_version_id", "structure")
+    keys = ("kind", "model_version_id", "structure")
     _quartiles_in_python(AgreementArea.objects.filter(rows), keys, stripped)
     checked = 0
     for group, structures in from_sql.items():

@@ -130,6 +130,7 @@ def _fold(name: str, dices: list[float], pooled: float) -> dict[str, Any]:
     return {
         "schema": SCHEMA, "task": "axial", "fold": name, "contrast": name.upper(),
         "train_volumes": ["x"], "slices": len(dices), "seconds": 60.0,
+        "held_out_sources": [f"real:{name}:axial:{i}" for i in range(len(dices))],
         "metrics": {
             "cord_dice": {"mean": float(arr.mean()), "sd": float(arr.std(ddof=1)),
                           "min": float(arr.min()), "max": float(arr.max()), "n": len(dices)},
@@ -190,8 +191,9 @@ def test_the_card_section_is_generated_from_the_stored_results(tmp_path):
     text = lovo_section(shipped, speed_ms={"sagittal": 41.0, "axial": 9.5}, onnx_mb=4.2)
     assert text.startswith(START)
     assert text.rstrip().endswith(END)
-    assert "| `t2` | T2 | 3 | 94.0 ± 3.6 (min 90.0) | 94.0 |" in text
-    assert "| `t1` | T1 | 2 |" in text
+    assert "| `t2` | T2 | 3 (0–2) | 94.0 ± 3.6 (min 90.0) | 94.0 |" in text
+    assert "| `t1` | T1 | 2 (0–1) |" in text
+    assert "**Caveat**: these volumes are not independent subjects." in text
     assert "**mean of 2 folds** | | | **82.0**" in text  # (94.0 + 70.0) / 2
     assert "![axial fold t1: worst slice, Dice 60.0 %](card/axial-t1-worst.png)" in text
     assert "`t1` (worst fold)" in text

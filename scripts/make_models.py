@@ -225,16 +225,21 @@ def main(argv: list[str] | None = None) -> int:
                 task, device=args.device, work_dir=Path(args.work_dir), final=not args.no_final
             )
         from inference.training.card import record_duration, write_lovo_section
+        from inference.training.references import write_shipped_scores
 
         if not args.no_final:  # only a run that ships models is `make models`
             record_duration(SHIPPED, tasks=tasks, seconds=time.perf_counter() - started)
             write_card()
+            write_shipped_scores(SHIPPED)  # the reference scores' section of the new card
         write_lovo_section(SHIPPED)
         return 0
     for task in tasks:
         build(task, device=args.device, quick=args.quick)
     if not args.quick:
+        from inference.training.references import write_shipped_scores
+
         write_card()
+        write_shipped_scores(SHIPPED)
     return 0
 
 

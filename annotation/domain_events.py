@@ -11,7 +11,7 @@ import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache, partial
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
@@ -195,6 +195,21 @@ def subscribers_by_event() -> dict[type[DomainEvent], tuple[Subscriber[Any], ...
     return {event: tuple(rows) for event, rows in grouped.items()}
 
 
+def _after_commit(row: Subscriber[Any], event: DomainEvent) -> Callable[[], None]:
+    """The row's handler bound to the event, as an after-commit hook.
+
+    A named function, not a functools.partial: Django logs a failing robust hook by its
+    __qualname__, which a partial lacks, so the logging itself raised and the failure of
+    a hook after a committed save (the database lost meanwhile) reached the client as a 500.
+    """
+
+    def hook() -> None:
+        row.handler(event)
+
+    hook.__qualname__ = f"{getattr(row.handler, '__qualname__', row.handler)!s} ({row.does})"
+    return hook
+
+
 def publish(event: DomainEvent) -> None:
     """Hand the event to its subscribers, in the order the table lists them.
 
@@ -204,7 +219,7 @@ def publish(event: DomainEvent) -> None:
     """
     for row in subscribers_by_event()[type(event)]:
         if row.when is When.AFTER_COMMIT:
-            transaction.on_commit(partial(row.handler, event), robust=True)
+            transaction.on_commit(_after_commit(row, event), robust=True)
             continue
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError(

@@ -16,10 +16,11 @@ from annotation.domain_events import (
     IN_TRANSACTION,
     CasesImported,
     RevisionSaved,
+    on,
     publish,
     subscribers_by_event,
 )
-from annotation.models import Case, Read, ReadKind
+from annotation.models import Case, Read, ReadKind, Revision
 from annotation.services.revisions import revision_create
 from config.subscribers import SUBSCRIBERS
 from inference.models import PrelabelJob
@@ -104,3 +105,36 @@ def test_after_commit_subscribers_run_only_when_the_publisher_commits(
     with transaction.atomic():
         assert publish_then_count() == 0
     assert list(PrelabelJob.objects.values_list("case_id", flat=True)) == [case.pk]
+
+
+class HookFailedError(Exception):
+    """What the failing after-commit subscriber of the table below raises."""
+
+
+def _failing_announcement(event: RevisionSaved) -> None:
+    raise HookFailedError(f"announcing revision {event.revision.pk} failed")
+
+
+FAILING_TABLE = (on(RevisionSaved, AFTER_COMMIT, _failing_announcement, does="announce (fails)"),)
+
+
+@pytest.fixture
+def failing_table(settings: Any) -> Any:
+    settings.DOMAIN_EVENT_SUBSCRIBERS = f"{__name__}.FAILING_TABLE"
+    subscribers_by_event.cache_clear()
+    yield
+    subscribers_by_event.cache_clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_after_commit_subscriber_is_logged_and_the_commit_stands(
+    failing_table: Any, case: Case, caplog: pytest.LogCaptureFixture
+) -> None:
+    read = Read.objects.create(case=case, kind=ReadKind.IMPORTED, name="import")
+    with transaction.atomic():
+        # revision_create publishes RevisionSaved: its hook fails once this commits.
+        revision = revision_create(read=read, parent_id=None, shapes={})
+    assert Revision.objects.filter(pk=revision.pk).exists()
+    failures = [r for r in caplog.records if r.exc_info and r.exc_info[0] is HookFailedError]
+    assert len(failures) == 1
+    assert "_failing_announcement (announce (fails))" in failures[0].getMessage()

@@ -229,6 +229,24 @@ class Stack:
             parts.append(f"--- {path.name}\n{path.read_text(errors='replace')[-tail:]}")
         return "\n".join(parts)
 
+    def errors(self, *, context: int = 30) -> str:
+        """Every traceback and 500 of the ASGI and worker logs, with what follows it (the 503s
+        of an outage are expected and left out)."""
+        parts = []
+        for path in sorted(self.data_dir.glob("*.log")):
+            lines = path.read_text(errors="replace").splitlines()
+            marks = [
+                i
+                for i, line in enumerate(lines)
+                if "Traceback" in line or "Internal Server Error" in line or " CRITICAL " in line
+            ]
+            shown: set[int] = set()
+            for i in marks:
+                shown.update(range(i, min(i + context, len(lines))))
+            if shown:
+                parts.append(f"--- {path.name}\n" + "\n".join(lines[i] for i in sorted(shown)))
+        return "\n".join(parts) or "(no traceback or 500 in the logs)"
+
     def close(self) -> None:
         for process, _ in self.servers:
             stop(process)

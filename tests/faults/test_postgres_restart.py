@@ -26,6 +26,9 @@ from tests.faults.stack import Stack, wait_until
 
 pytestmark = pytest.mark.slow
 
+# Served, refused as a lost race (409), or the JSON 503 of an unavailable database: never a 500.
+ALLOWED = {200, 201, 409, 503}
+
 
 @dataclass
 class Saver:
@@ -128,8 +131,8 @@ def test_a_postgres_restart_answers_json_503_then_recovers_with_nothing_half_wri
     assert [r.status for r in after] == [200] * len(after), stack.logs()
 
     replies = [(kind, r) for s in savers for _, kind, r in s.replies]
-    statuses = sorted({(kind, r.status) for kind, r in replies})
-    assert {status for _, status in statuses} <= {200, 201, 409, 503}, (statuses, stack.logs())
+    unexpected = [(kind, r.status, r.body[:300]) for kind, r in replies if r.status not in ALLOWED]
+    assert unexpected == [], (unexpected[:5], stack.errors())
     unavailable = [r for _, r in replies if r.status == 503]
     assert unavailable
     assert all(r.content_type.startswith("application/json") for r in unavailable)

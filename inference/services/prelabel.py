@@ -24,7 +24,8 @@ from annotation.services.revisions import revision_create
 from inference.announcements import job_announce
 from inference.models import JobStatus, ModelStatus, ModelVersion, PrelabelJob
 from inference.runtime.contract import load_contract
-from inference.runtime.predict import SlicePrediction, predict_slices
+from inference.runtime.keypoint_slice import keypoint_slice
+from inference.runtime.predict import predict_slices
 from inference.runtime.sessions import get_session
 from inference.runtime.withhold import shapes_and_suggestions
 from inference.services.registry import model_path
@@ -52,15 +53,6 @@ def series_arrays(series: Series) -> tuple[list[Image], list[np.ndarray]]:
         for image in images
     ]
     return images, arrays
-
-
-def _keypoint_slice(predictions: list[SlicePrediction]) -> int:
-    """Seed 003 labels the corners on the slice that shows cord and canal largest."""
-
-    def area(prediction: SlicePrediction) -> int:
-        return sum(int(mask.sum()) for mask in prediction.masks.values())
-
-    return max(range(len(predictions)), key=lambda i: area(predictions[i]))
 
 
 def _heartbeat(
@@ -91,7 +83,7 @@ def _predict_series(
     images, arrays = series_arrays(series)
     spacing = (series.pixel_spacing_row, series.pixel_spacing_col)
     predictions = predict_slices(session, contract, arrays, [spacing] * len(arrays))
-    keep_keypoints = _keypoint_slice(predictions) if contract.heatmap is not None else -1
+    keep_keypoints = keypoint_slice(predictions) if contract.heatmap is not None else -1
     shapes: Shapes = {}
     withheld: Shapes = {}
     uncertainty: dict[str, float] = {}

@@ -17,6 +17,7 @@ from inference.runtime.sessions import create_session
 from inference.training.references import (
     card_section,
     replace_card_section,
+    score_product_keypoints,
     score_references,
     trained_volumes,
 )
@@ -26,7 +27,9 @@ ROWS, COLS = 80, 64
 SPACING = (0.8, 1.0)  # row mm, column mm: anisotropic, so mm conversion is checked
 CENTRE = (30.5, 40.5)  # blob centre, labelme (x, y): the centre of pixel (row 40, column 30)
 SIGMA = 6.0
-CORNERS = ("C3_AS", "C3_AI", "C3_PS", "C3_PI")
+# Channel names: not vertebral corners, so the product's level check (which withholds the
+# corners of an impossible vertebra, and four coincident corners are one) leaves them alone.
+CORNERS = ("K1", "K2", "K3", "K4")
 CONTRACT: dict[str, Any] = {
     "task": "sagittal",
     "input": {"name": "image", "size": [NET, NET]},
@@ -73,10 +76,10 @@ def _model(path: Path) -> Path:
     return path
 
 
-def _image() -> np.ndarray:
+def _image(centre: tuple[float, float] = CENTRE, sigma: float = SIGMA) -> np.ndarray:
     rows, cols = np.indices((ROWS, COLS))
-    r2 = (cols + 0.5 - CENTRE[0]) ** 2 + (rows + 0.5 - CENTRE[1]) ** 2  # in pixels
-    return np.asarray(1000.0 * np.exp(-r2 / (2 * SIGMA**2)), dtype=np.float32)
+    r2 = (cols + 0.5 - centre[0]) ** 2 + (rows + 0.5 - centre[1]) ** 2  # in pixels
+    return np.asarray(1000.0 * np.exp(-r2 / (2 * sigma**2)), dtype=np.float32)
 
 
 def _reference(
@@ -117,9 +120,9 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def test_scores_match_an_independent_computation(session: Any) -> None:
     cx, cy = CENTRE
     # Offsets from the blob centre in pixels (dx, dy), so errors in mm are known exactly.
-    offsets = {"C3_AS": (1.0, 0.0), "C3_AI": (0.0, 2.0), "C3_PS": (3.0, 4.0), "C3_PI": (0.0, 0.0)}
+    offsets = {"K1": (1.0, 0.0), "K2": (0.0, 2.0), "K3": (3.0, 4.0), "K4": (0.0, 0.0)}
     keypoints = {k: (cx + dx, cy + dy) for k, (dx, dy) in offsets.items()}
-    keypoints["C4_AS"] = (cx, cy + 10.0)  # the model has no C4 channel: missing, not an error
+    keypoints["K5"] = (cx, cy + 10.0)  # the model has no K5 channel: missing, not an error
     # Volume a: a canal rectangle across the lower half of the blob (band rows 40..59).
     band_ref = _reference("vol_a", [(24, 40), (37, 40), (37, 60), (24, 60)], keypoints)
     # Volume b: a canal square close around the blob mask (band rows 33..47).
@@ -174,7 +177,7 @@ def test_scores_match_an_independent_computation(session: Any) -> None:
 
 def test_corners_the_calibration_withholds_are_not_counted_as_shown(session: Any) -> None:
     cx, cy = CENTRE
-    ref = _reference("vol_a", [(24, 40), (37, 40), (37, 60), (24, 60)], {"C3_AS": (cx, cy)})
+    ref = _reference("vol_a", [(24, 40), (37, 40), (37, 60), (24, 60)], {"K1": (cx, cy)})
     # Every corner's probability of being right is 0.5, under the threshold of 0.9: withheld.
     calibration = {
         "method": "isotonic",
@@ -188,6 +191,19 @@ def test_corners_the_calibration_withholds_are_not_counted_as_shown(session: Any
     assert "shown_within_4mm" not in kp
 
 
+def test_corners_the_level_check_withholds_are_not_counted_as_shown(session: Any) -> None:
+    """Named as C3's corners, the four channels make a vertebra with all corners on one point:
+    the product withholds them (inference.runtime.level_count), so none is shown."""
+    cx, cy = CENTRE
+    names = ["C3_AS", "C3_AI", "C3_PS", "C3_PI"]
+    outputs = {**CONTRACT["outputs"], "heatmap": {"name": "heatmaps", "keypoints": names}}
+    contract = load_contract({**CONTRACT, "outputs": outputs})
+    ref = _reference("vol_a", [(24, 40), (37, 40), (37, 60), (24, 60)], {"C3_AS": (cx, cy)})
+    kp = score_references(session, contract, [ref])["folds"]["vol_a"]["keypoints"]
+    assert kp["n"] == 1
+    assert kp["shown"] == 0
+
+
 def test_a_fold_of_a_subject_trained_on_in_another_volume_says_so(session: Any) -> None:
     ref = _reference("sct_example_t2", [(24, 40), (37, 40), (37, 60), (24, 60)], {})
     contract = load_contract(CONTRACT)
@@ -196,6 +212,34 @@ def test_a_fold_of_a_subject_trained_on_in_another_volume_says_so(session: Any) 
     assert fold["sct_example_t2"]["subject_seen"] is True
     fold = score_references(session, contract, [ref], trained_on={"sct_testing_mt"})["folds"]
     assert fold["sct_example_t2"]["subject_seen"] is False
+
+
+class _SeriesReference(Reference):
+    """A synthetic reference annotated on slice 0 of a three-slice series whose slice 2 shows
+    the largest blob (where a pre-label job keeps its corners)."""
+
+    def series(self) -> list[np.ndarray]:
+        small = _image(centre=(15.5, 20.5), sigma=3.0)
+        return [small, _image(centre=(15.5, 60.5), sigma=4.0), _image()]
+
+
+def test_product_keypoints_are_judged_on_the_slice_a_prelabel_job_keeps(session: Any) -> None:
+    cx, cy = CENTRE
+    ref = _reference("vol_a", [(24, 40), (37, 40), (37, 60), (24, 60)], {})
+    ref = _SeriesReference(
+        **{**ref.__dict__, "keypoints": {"K1": (cx + 3.0, cy), "K2": (cx, cy + 5.0)}}
+    )
+    result = score_product_keypoints(session, load_contract(CONTRACT), [ref], trained_on={"vol_a"})
+    item = result["vol_a_sagittal_000"]
+    assert item["slice"] == 2
+    assert item["reference_slice"] == 0
+    assert item["offset_mm"] == pytest.approx(2.0)  # identity affine: 1 mm slices
+    assert item["held_out"] is False
+    # Errors against the largest blob's centre (the other slices' blobs are 20+ mm away).
+    assert item["per_corner"]["K1"] == pytest.approx(3.0 * SPACING[1], abs=0.15)
+    assert item["per_corner"]["K2"] == pytest.approx(5.0 * SPACING[0], abs=0.15)
+    assert item["within_4mm"] == pytest.approx(1.0)
+    assert item["shown"] == 2
 
 
 def test_a_crop_counts_as_its_full_volume_when_trained_on() -> None:
@@ -231,6 +275,16 @@ def test_the_card_section_is_replaced_not_repeated() -> None:
                 }
             },
             "pooled": {"canal_dice": {"n": 1, "mean": 0.9}, "keypoints": {"n": 20}},
+            "product_keypoints": {
+                "sct_example_t2_sagittal_025": {
+                    "volume": "sct_example_t2",
+                    "slice": 24,
+                    "offset_mm": 1.0,
+                    "mre_mm": 2.5,
+                    "within_4mm": 0.9,
+                    "shown": 4,
+                }
+            },
         }
     }
     card = replace_card_section("# Card\n\nintro\n", card_section(scores))
@@ -239,4 +293,5 @@ def test_the_card_section_is_replaced_not_repeated() -> None:
     row = "| `sct_example_t2` | yes | 1 | 90.0 | 85.0 | 20 | 1.5 | 80.0 | 100.0 | 3 | 66.7 |"
     assert row in again
     assert "`sct_example_t2` C3 1.5, C7 4.0." in again
+    assert "`sct_example_t2` slice 24 (1 mm from the reference's), MRE 2.5 mm" in again
     assert again.endswith("## After\n")

@@ -7,9 +7,13 @@ import numpy as np
 import pytest
 
 from fixtures import synth_render as sr
+from fixtures.real import real_volume
 from inference.runtime.level_count import CORNERS, Body, check_keypoints, count_levels
-from inference.runtime.predict import Keypoint, SlicePrediction
+from inference.runtime.predict import Keypoint, SlicePrediction, predict_slices
+from inference.runtime.sessions import create_session
+from inference.runtime.shipped import shipped_model
 from inference.runtime.withhold import shapes_and_suggestions
+from inference.training.data import _canonical, sagittal_view
 
 CHECKED = ("C3", "C4", "C5", "C6", "C7")
 
@@ -177,3 +181,19 @@ def test_withheld_corners_become_suggestions_with_the_reason_not_shapes():
         f"{lv}_{c}" for lv in ("C4", "C5") for c in CORNERS
     }
     assert all(s["reason"].startswith("level check: corners of C4 and C5") for s in suggestions)
+
+
+def test_on_the_real_full_field_of_view_the_drawn_corners_make_a_plausible_spine():
+    # The demo's CASE-0007 volume through the product's own path and shipped model: whatever
+    # the network places, the corners left drawn form plausible bodies in cranio-caudal order.
+    volume, _ = _canonical(real_volume("sct_example_t2").path)
+    image = sagittal_view(volume, volume.shape[0] // 2)
+    model = shipped_model("sagittal")
+    session = create_session(model.onnx_path)
+    pred = predict_slices(session, model.contract, [image], [(1.0, 1.0)])[0]
+    drawn = {n: k for n, k in pred.keypoints.items() if n not in pred.keypoints_withheld}
+    again = check_keypoints(drawn, (1.0, 1.0), min_confidence=0.3)
+    assert again.renamed == {}
+    shape_words = ("height", "depth", "anterior corner", "superior corner", "bunched")
+    assert not any(w in r for r in again.withheld.values() for w in shape_words)
+    assert all(pred.keypoints[n].confidence == 0.0 for n in pred.keypoints_withheld)

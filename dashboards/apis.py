@@ -1,15 +1,16 @@
 """The progress and agreement dashboards' JSON (docs/API.md, "Dashboards"): reviewers and
-leads; filters `split`, `from` and `to` (dates, inclusive) checked field by field."""
+leads; filters `split`, `from` and `to` (dates, inclusive) checked field by field. The JSON
+comes rendered from the dashboards' cache (dashboards/selectors/cached.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.auth import request_user
@@ -54,7 +55,7 @@ class _DashboardApi(APIView):
 
 class ProgressApi(_DashboardApi):
     @extend_schema(parameters=[FiltersSerializer], responses={200: OpenApiTypes.OBJECT})
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: Request, slug: str) -> HttpResponse:
         project, filters = self._filters(request, slug)
         answer = cached_answer(
             part="progress",
@@ -62,12 +63,12 @@ class ProgressApi(_DashboardApi):
             filters=filters,
             compute=lambda: progress_summary_until(project=project, **filters),
         )
-        return Response(answer)
+        return HttpResponse(answer, content_type="application/json")
 
 
 class AgreementApi(_DashboardApi):
     @extend_schema(parameters=[FiltersSerializer], responses={200: OpenApiTypes.OBJECT})
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: Request, slug: str) -> HttpResponse:
         project, filters = self._filters(request, slug)
         answer = cached_answer(
             part="agreement",
@@ -75,4 +76,4 @@ class AgreementApi(_DashboardApi):
             filters=filters,
             compute=lambda: (agreement_summary(project=project, **filters), None),
         )
-        return Response(answer)
+        return HttpResponse(answer, content_type="application/json")

@@ -8,7 +8,9 @@ request after a change commits reads the new counter and misses. Figures that ch
 no event are bounded too: the key holds today's date (the default window ends today), an
 answer expires when the first claim in it does, and after CACHE_S at most (a membership, the
 template, a model version's status or a split changed without a dashboard event).
-A cache outage costs the computation, never the answer.
+The answer is kept as the API's JSON bytes (a large project's agreement answer is half a
+megabyte: encoding it again would cost more than the cache saves). A cache outage costs the
+computation, never the answer.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 
 from annotation.models import Project
 from dashboards.models import DashboardCounter
@@ -28,7 +31,7 @@ from dashboards.services.counter import Part
 logger = logging.getLogger(__name__)
 
 CACHE_S = 300
-PREFIX = "dashboard:1"
+PREFIX = "dashboard:2"
 
 Computed = tuple[dict[str, Any], dt.datetime | None]
 
@@ -55,8 +58,8 @@ def cached_answer(
     project: Project,
     filters: Mapping[str, Any],
     compute: Callable[[], Computed],
-) -> dict[str, Any]:
-    """The cached answer for (part, project, filters) under the current counter, else
+) -> bytes:
+    """The cached answer (JSON) for (part, project, filters) under the current counter, else
     `compute()`'s (the answer and when it next changes without an event), then stored."""
     counter = dashboard_counter(project_id=project.pk, part=part)  # before computing: see above
     key = dashboard_cache_key(part=part, project_id=project.pk, counter=counter, filters=filters)
@@ -67,13 +70,14 @@ def cached_answer(
         logger.warning("dashboard cache unavailable", exc_info=True)
         hit = None
     if hit is not None and (hit[1] is None or now < hit[1]):
-        answer: dict[str, Any] = hit[0]
-        return answer
+        cached: bytes = hit[0]
+        return cached
     answer, until = compute()
+    body: bytes = JSONRenderer().render(answer)
     timeout = CACHE_S if until is None else min(CACHE_S, (until - now).total_seconds())
     if timeout >= 1:
         try:
-            cache.set(key, (answer, until), int(timeout))
+            cache.set(key, (body, until), int(timeout))
         except Exception:
             logger.warning("dashboard cache unavailable", exc_info=True)
-    return answer
+    return body

@@ -12,6 +12,18 @@ def main() -> None:
 
     targets = {"canal": {"sagittal": ">= 86 %", "axial": ""}}
     for task, result in score_shipped().items():
+        for item in result.get("product_keypoints", {}).values():
+            # The corners a pre-label job keeps (on the slice with the largest masks).
+            emit(
+                f"references.{task}.{item['volume']}.prelabel_keypoint_mre",
+                item["mre_mm"],
+                "mm",
+                "<= 2 mm (held out)",
+                slice=item["slice"],
+                offset_mm=item["offset_mm"],
+                shown=item["shown"],
+                held_out=item["held_out"],
+            )
         for volume, fold in result["folds"].items():
             extra = {"held_out": fold["held_out"], "subject_seen": fold["subject_seen"]}
             canal = fold["canal_dice"]

@@ -344,6 +344,14 @@ def card_section(scores: dict[str, Any]) -> str:
                 if "keypoints" in fold
             ]
             lines += ["Corner MRE per vertebra (mm): " + "; ".join(parts) + ".", ""]
+        pictures = result.get("pictures") or {}
+        if pictures:
+            lines += [
+                "Reference in green, the model in red (a withheld corner: grey ring):",
+                "",
+                " ".join(f"![{volume}]({path})" for volume, path in pictures.items()),
+                "",
+            ]
         product = result.get("product_keypoints") or {}
         if product:
             parts = [
@@ -398,12 +406,97 @@ def score_shipped(directory: Path | None = None) -> dict[str, Any]:
     return out
 
 
+def render_reference_picture(
+    reference: Reference,
+    prediction: SlicePrediction,
+    path: Path,
+    *,
+    shown: Collection[str],
+    margin_mm: float = 12.0,
+) -> Path:
+    """The slice around its references: the reference canal and corners in green, the model's in
+    red (a corner not in `shown`, withheld as a suggestion, as a hollow grey ring), square
+    pixels."""
+    from PIL import Image, ImageDraw
+
+    low, high = np.percentile(reference.image, (0.5, 99.5))
+    gray = np.clip((reference.image - low) / max(float(high - low), 1e-6), 0.0, 1.0) * 255.0
+    points = [np.asarray(p) for p in reference.keypoints.values()]
+    if reference.canal is not None:
+        points += list(reference.canal)
+    xy = np.asarray(points)
+    row_mm, col_mm = reference.spacing
+    x0 = max(int(xy[:, 0].min() - margin_mm / col_mm), 0)
+    x1 = min(int(xy[:, 0].max() + margin_mm / col_mm) + 1, reference.image.shape[1])
+    y0 = max(int(xy[:, 1].min() - margin_mm / row_mm), 0)
+    y1 = min(int(xy[:, 1].max() + margin_mm / row_mm) + 1, reference.image.shape[0])
+    scale = 480.0 / max((y1 - y0) * row_mm, (x1 - x0) * col_mm)  # picture pixels per mm
+    sx, sy = scale * col_mm, scale * row_mm
+    crop = Image.fromarray(gray[y0:y1, x0:x1].astype(np.uint8), "L").convert("RGB")
+    picture = crop.resize((round((x1 - x0) * sx), round((y1 - y0) * sy)), Image.Resampling.NEAREST)
+    draw = ImageDraw.Draw(picture)
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return (x - x0) * sx, (y - y0) * sy
+
+    green, red, grey = (40, 220, 40), (235, 40, 40), (160, 160, 160)
+    if reference.canal is not None:
+        draw.polygon([at(x, y) for x, y in reference.canal], outline=green)
+    outline = prediction.polygons.get("canal")
+    if outline is not None:
+        draw.polygon([at(float(x), float(y)) for x, y in outline], outline=red)
+    for name, (x, y) in reference.keypoints.items():
+        cx, cy = at(x, y)
+        draw.line([(cx - 4, cy), (cx + 4, cy)], fill=green, width=2)
+        draw.line([(cx, cy - 4), (cx, cy + 4)], fill=green, width=2)
+        draw.text((cx - 30, cy - 6), name, fill=green)
+    for name, point in prediction.keypoints.items():
+        if name not in reference.keypoints:
+            continue
+        cx, cy = at(point.x, point.y)
+        if name in shown:
+            draw.ellipse([cx - 3, cy - 3, cx + 3, cy + 3], fill=red)
+        else:
+            draw.ellipse([cx - 4, cy - 4, cx + 4, cy + 4], outline=grey, width=1)
+        draw.text((cx + 6, cy - 6), name, fill=red if name in shown else grey)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    picture.save(path, optimize=True)
+    return path
+
+
+def write_pictures(shipped_dir: Path) -> dict[str, str]:
+    """A picture per sagittal reference with corners (the shipped model's corners and canal on
+    the annotated slice against the reference), under `card/`; volume -> path from the card."""
+    from fixtures.real_references import load_references
+    from inference.runtime.sessions import create_session
+    from inference.runtime.shipped import shipped_model
+
+    model = shipped_model("sagittal", shipped_dir)
+    session = create_session(model.onnx_path)
+    chosen = [r for r in load_references() if r.view == "sagittal" and r.keypoints]
+    predictions = predict_slices(
+        session, model.contract, [r.image for r in chosen], [r.spacing for r in chosen]
+    )
+    out: dict[str, str] = {}
+    for reference, prediction in zip(chosen, predictions, strict=True):
+        relative = f"card/references_{reference.name}.png"
+        render_reference_picture(
+            reference,
+            prediction,
+            shipped_dir / relative,
+            shown=shown_keypoints(prediction, model.contract),
+        )
+        out[reference.volume] = relative
+    return out
+
+
 def write_shipped_scores(directory: Path | None = None) -> dict[str, Any]:
     """Score the shipped models, store `references.json` beside them and update the card."""
     from inference.runtime.shipped import SHIPPED_DIR
 
     shipped_dir = directory or SHIPPED_DIR
     scores = score_shipped(shipped_dir)
+    scores["sagittal"]["pictures"] = write_pictures(shipped_dir)
     (shipped_dir / "references.json").write_text(
         json.dumps(scores, indent=1, sort_keys=True) + "\n", encoding="utf-8"
     )

@@ -13,9 +13,11 @@ import pytest
 
 from fixtures.real_references import Reference
 from inference.runtime.contract import load_contract
+from inference.runtime.predict import predict_slices
 from inference.runtime.sessions import create_session
 from inference.training.references import (
     card_section,
+    render_reference_picture,
     replace_card_section,
     score_product_keypoints,
     score_references,
@@ -295,3 +297,22 @@ def test_the_card_section_is_replaced_not_repeated() -> None:
     assert "`sct_example_t2` C3 1.5, C7 4.0." in again
     assert "`sct_example_t2` slice 24 (1 mm from the reference's), MRE 2.5 mm" in again
     assert again.endswith("## After\n")
+
+
+def test_the_picture_shows_reference_and_model_in_their_colours(
+    session: Any, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    cx, cy = CENTRE
+    ref = _reference("vol_a", [(24, 40), (37, 40), (37, 60), (24, 60)], {"K1": (cx + 3.0, cy)})
+    prediction = predict_slices(session, load_contract(CONTRACT), [ref.image], [SPACING])[0]
+    path = render_reference_picture(ref, prediction, tmp_path / "p.png", shown={"K1"})
+    rgb = np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3).astype(int)
+    green = (rgb[:, 1] > 200) & (rgb[:, 0] < 80) & (rgb[:, 2] < 80)
+    red = (rgb[:, 0] > 200) & (rgb[:, 1] < 80) & (rgb[:, 2] < 80)
+    assert green.sum() > 20  # the reference's canal and corner
+    assert red.sum() > 20  # the model's canal and drawn corner
+    # Drawn at a fixed scale in mm: the longer side is 480 picture pixels.
+    width, height = Image.open(path).size
+    assert max(width, height) == pytest.approx(480, abs=2)

@@ -7,8 +7,12 @@ One fold per volume: the corners' radial error in mm (mean, and the share within
 and the canal Dice per annotated slice. A sagittal canal reference stops at the C2/C3 disc
 and at the C7/T1 disc (or where the image ends), so both masks are compared between those two
 rows only (`Reference.band`). A corner the model does not give counts as missing, not as an
-error. The caller says which volumes the model saw in training (`trained_on`): a fold on such a
-volume is not held out, and the report says so.
+error; *shown* corners are those the product draws rather than withholds as suggestions
+(`inference.runtime.withhold`: level check, calibration). The caller says which volumes the
+model saw in training (`trained_on`): a fold on such a volume is not held out, and the report
+says so. `score_product_keypoints` judges the corners on the slice a pre-label job keeps them
+on; `python -m inference.training.references` scores the shipped models and writes
+`inference/shipped/references.json`, the model card's section and its pictures.
 """
 
 from __future__ import annotations

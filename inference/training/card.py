@@ -275,6 +275,20 @@ def view_section(task: str, lovo: Mapping[str, Any]) -> str:
             f" ± {_pct(lovo['cord_dice_sd'])} (worst fold {_pct(lovo['cord_dice_min'])}) | "
             f"{_pct(lovo['cord_dice_pooled_mean'])} | | | |"
         )
+    if "pretrain_seconds" in lovo:
+        # Summed from the parts: a resumed run's wall clock would leave out reused steps.
+        total = lovo["pretrain_seconds"] + sum(f.get("seconds", 0.0) for f in lovo["folds"])
+        total += (lovo.get("final") or {}).get("seconds", 0.0)
+        steps = r["pretrain_steps"] + r["finetune_steps"] * (
+            len(lovo["folds"]) + bool(lovo.get("final"))
+        )
+        lines += [
+            "",
+            f"Time on this machine: pretraining {lovo['pretrain_seconds'] / 60:.1f} min "
+            f"({lovo['pretrain_seconds_per_step']:.2f} s a step), the whole view "
+            f"{total / 60:.1f} min for {steps} steps"
+            + (", final model included." if lovo.get("final") else ", no final model."),
+        ]
     if lovo.get("failed"):
         lines += ["", f"Failed folds (not in the mean): {', '.join(lovo['failed'])}."]
     lines.append("")

@@ -176,6 +176,7 @@ def _stage_fixture(tmp_path: Path) -> tuple[Path, Path]:
         )  # fmt: skip
     summary = aggregate("axial", folds)
     summary["recipe"] = LovoRecipe(batch_size=12, pretrain_steps=300, finetune_steps=100).as_dict()
+    summary["pretrain_seconds"], summary["pretrain_seconds_per_step"] = 600.0, 2.0
     (run_dir / "lovo.json").write_text(json.dumps(summary))
     return run_dir, shipped
 
@@ -198,6 +199,8 @@ def test_the_card_section_is_generated_from_the_stored_results(tmp_path):
     assert "![axial fold t1: worst slice, Dice 60.0 %](card/axial-t1-worst.png)" in text
     assert "`t1` (worst fold)" in text
     assert "**not** this recipe's final model" in text
+    # 600 s of pretraining and two folds of 60 s; 300 + 2 x 100 steps
+    assert "pretraining 10.0 min (2.00 s a step), the whole view 12.0 min for 500 steps" in text
     assert "| axial cord Dice, LOVO mean | ≥ 93 % | 82.0 % | ✗ |" in text
     assert "| axial ms per slice (ONNX Runtime, this CPU) | ≤ 15 ms | 9.5 ms | ✓ |" in text
     assert "| sagittal ms per slice (ONNX Runtime, this CPU) | ≤ 30 ms | 41.0 ms | ✗ |" in text

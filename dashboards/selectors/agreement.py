@@ -26,6 +26,7 @@ from dashboards.selectors.group_stats import (
     kappa_stats,
     number_stats,
 )
+from dashboards.selectors.progress import day_range
 from dashboards.selectors.summaries import kappa_summary, not_enough
 from dashboards.services.pairs import MEASUREMENTS, categorical_fields
 from inference.models import ModelStatus, ModelVersion, PrelabelJob
@@ -163,11 +164,7 @@ def _rows_q(
     q = Q(**{f"{prefix}project": project})
     if split is not None:
         q &= Q(**{f"{prefix}case__split": split})
-    if date_from is not None:
-        q &= Q(**{f"{prefix}reference_at__date__gte": date_from})
-    if date_to is not None:
-        q &= Q(**{f"{prefix}reference_at__date__lte": date_to})
-    return q
+    return q & day_range(f"{prefix}reference_at", date_from, date_to)
 
 
 def _structure_order(project: Project, found: Iterable[str]) -> list[str]:

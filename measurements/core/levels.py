@@ -14,6 +14,10 @@ measurements.core.patient):
   half the mean measured disc height, along that endplate's normal; C7/T1 likewise below
   C7's inferior endplate. Both are marked ``estimated``; without a measured disc they are
   not placed.
+- With corners left out (a model's pre-label, a hurried read), a disc with at least one
+  corner of each endplate is still placed, between the endplates' corner means, its axis
+  along the two vertebrae's anterior/posterior walls (superior → inferior corner) or,
+  lacking those, the first principal direction of all the corners; a note says so.
 
 Each level takes the axial image whose plane passes closest to the disc centre (distance
 along the plane's own normal, so oblique stacks work), provided that distance is within
@@ -114,64 +118,171 @@ def _tuple(v: np.ndarray) -> tuple[float, float, float]:
     return (float(v[0]), float(v[1]), float(v[2]))
 
 
+def _wall_axis(corners: Mapping[str, np.ndarray], vertebrae: Sequence[str]) -> np.ndarray | None:
+    """The column's local axis (pointing inferior) from the anterior and posterior walls
+    (superior → inferior corner) of the given vertebrae, where both corners of a wall exist."""
+    dirs = []
+    for v in vertebrae:
+        for side in ("A", "P"):
+            top, bottom = corners.get(f"{v}_{side}S"), corners.get(f"{v}_{side}I")
+            u = _unit(bottom - top) if top is not None and bottom is not None else None
+            if u is not None:
+                dirs.append(u)
+    return _unit(np.sum(dirs, axis=0)) if dirs else None
+
+
+def _column_axis(corners: Mapping[str, np.ndarray]) -> np.ndarray | None:
+    """The long axis of all the corners (their first principal direction, pointing from C3
+    towards C7), when they span at least twice as far along it as across it."""
+    if len(corners) < 3:
+        return None
+    labels = sorted(corners)
+    pts = np.stack([corners[k] for k in labels])
+    centred = pts - pts.mean(axis=0)
+    _, sv, vt = np.linalg.svd(centred, full_matrices=False)
+    if sv[0] < 2.0 * sv[1]:
+        return None
+    axis: np.ndarray = vt[0]
+    # Order along the column: vertebra number, inferior corners half a vertebra lower.
+    rank = np.asarray([int(k[1]) + (0.5 if k[-1] == "I" else 0.0) for k in labels])
+    if float(np.dot(rank - rank.mean(), centred @ axis)) < 0:
+        axis = -axis
+    return axis
+
+
+def _points(corners: Mapping[str, np.ndarray], names: Sequence[str]) -> list[np.ndarray]:
+    return [corners[n] for n in names if n in corners]
+
+
+def _full_disc(
+    corners: Mapping[str, np.ndarray], upper: str, lower: str, level: str
+) -> Disc | None:
+    """A disc from all four corners: its axis the mean of the endplate normals."""
+    top, bottom = _endplate(corners, upper, "I"), _endplate(corners, lower, "S")
+    if top is None or bottom is None:
+        return None
+    gap = bottom[0] - top[0]
+    n1, n2 = _normal(top[1], gap), _normal(bottom[1], gap)
+    axis = _unit(n1 + n2) if n1 is not None and n2 is not None else None
+    if axis is None:
+        return None
+    return Disc(
+        level=level,
+        centre=_tuple((top[0] + bottom[0]) / 2.0),
+        axis=_tuple(axis),
+        height_mm=abs(float(np.dot(gap, axis))),
+        estimated=False,
+        posterior=_tuple((top[2] + bottom[2]) / 2.0),
+    )
+
+
+def _partial_disc(
+    corners: Mapping[str, np.ndarray],
+    upper: str,
+    lower: str,
+    level: str,
+    column: np.ndarray | None,
+) -> Disc | None:
+    """A disc from at least one corner of each endplate: centre between the endplates'
+    corner means, axis along the two vertebrae's walls (else the whole column's), height
+    from the matching anterior or posterior corner pairs along it."""
+    top = _points(corners, (f"{upper}_AI", f"{upper}_PI"))
+    bottom = _points(corners, (f"{lower}_AS", f"{lower}_PS"))
+    axis = _wall_axis(corners, (upper, lower))
+    axis = column if axis is None else axis
+    if not top or not bottom or axis is None:
+        return None
+    top_c, bottom_c = np.mean(top, axis=0), np.mean(bottom, axis=0)
+    pairs = [
+        corners[f"{lower}_{side}S"] - corners[f"{upper}_{side}I"]
+        for side in ("A", "P")
+        if f"{lower}_{side}S" in corners and f"{upper}_{side}I" in corners
+    ]
+    gaps = pairs or [bottom_c - top_c]
+    height = float(np.mean([abs(float(np.dot(g, axis))) for g in gaps]))
+    centre = (top_c + bottom_c) / 2.0
+    posterior = _points(corners, (f"{upper}_PI", f"{lower}_PS"))
+    back = np.mean(posterior, axis=0) if posterior else centre
+    return Disc(level, _tuple(centre), _tuple(axis), height, False, _tuple(back))
+
+
 def _measured_discs(corners: Mapping[str, np.ndarray]) -> tuple[list[Disc], list[str]]:
     discs: list[Disc] = []
     notes: list[str] = []
+    column = _column_axis(corners)
     for upper, lower in MEASURED:
         level = f"{upper}/{lower[1:]}"
-        top, bottom = _endplate(corners, upper, "I"), _endplate(corners, lower, "S")
-        if top is None or bottom is None:
+        disc = _full_disc(corners, upper, lower, level)
+        if disc is None:
+            disc = _partial_disc(corners, upper, lower, level, column)
+            if disc is not None:
+                used = len(_points(corners, _disc_corners(upper, lower)))
+                notes.append(f"{level}: placed from {used} of its 4 corners")
+        if disc is None:
             notes.append(f"{level}: corners of {upper}'s inferior or {lower}'s superior missing")
             continue
-        gap = bottom[0] - top[0]
-        n1, n2 = _normal(top[1], gap), _normal(bottom[1], gap)
-        axis = _unit(n1 + n2) if n1 is not None and n2 is not None else None
-        if axis is None:
-            notes.append(f"{level}: the corners are degenerate (coincident points)")
-            continue
-        discs.append(
-            Disc(
-                level=level,
-                centre=_tuple((top[0] + bottom[0]) / 2.0),
-                axis=_tuple(axis),
-                height_mm=abs(float(np.dot(gap, axis))),
-                estimated=False,
-                posterior=_tuple((top[2] + bottom[2]) / 2.0),
-            )
-        )
+        discs.append(disc)
     return discs, notes
 
 
+def _disc_corners(upper: str, lower: str) -> tuple[str, ...]:
+    return (f"{upper}_AI", f"{upper}_PI", f"{lower}_AS", f"{lower}_PS")
+
+
 def _end_disc(
-    corners: Mapping[str, np.ndarray], *, vertebra: str, side: str, level: str, height: float
+    corners: Mapping[str, np.ndarray],
+    *,
+    vertebra: str,
+    side: str,
+    level: str,
+    height: float,
+    column: np.ndarray | None,
 ) -> Disc | None:
-    """C2/3 above C3 (side "S") or C7/T1 below C7 (side "I"), half a disc height away."""
+    """C2/3 above C3 (side "S") or C7/T1 below C7 (side "I"), half a disc height away along
+    the endplate's normal (all four corners of the vertebra), else along the vertebra's
+    walls or the column's axis from whichever corners of that endplate exist."""
     opposite = "I" if side == "S" else "S"
     plate, other = _endplate(corners, vertebra, side), _endplate(corners, vertebra, opposite)
-    if plate is None or other is None:
-        return None
-    # Towards the vertebra's other endplate, so "inferior" for C7's body seen from C3's.
-    inward = _normal(plate[1], other[0] - plate[0])
+    if plate is not None and other is not None:
+        # Towards the vertebra's other endplate, so "inferior" for C7's body seen from C3's.
+        inward = _normal(plate[1], other[0] - plate[0])
+        point, back = plate[0], plate[2]
+    else:
+        found = _points(corners, (f"{vertebra}_A{side}", f"{vertebra}_P{side}"))
+        down = _wall_axis(corners, (vertebra,))
+        down = column if down is None else down
+        if not found or down is None:
+            return None
+        inward = down if side == "S" else -down
+        point = np.mean(found, axis=0)
+        back = corners.get(f"{vertebra}_P{side}", point)
     if inward is None:
         return None
     outward = -inward
-    centre = plate[0] + outward * (height / 2.0)
+    centre = point + outward * (height / 2.0)
     axis = inward if side == "S" else outward  # pointing inferior
-    posterior = plate[2] + outward * (height / 2.0)
+    posterior = back + outward * (height / 2.0)
     return Disc(level, _tuple(centre), _tuple(axis), height, True, _tuple(posterior))
 
 
 def disc_centres(corners: Mapping[str, Sequence[float]]) -> tuple[list[Disc], list[str]]:
     """The discs C2/3 … C7/T1 that the corners place (LPS mm), and notes on those they do not."""
     pts = {k: np.asarray(v, dtype=np.float64) for k, v in corners.items()}
-    pts = {k: v for k, v in pts.items() if v.shape == (3,) and bool(np.all(np.isfinite(v)))}
+    pts = {
+        k: v
+        for k, v in pts.items()
+        if KEYPOINT_PATTERN.match(k) and v.shape == (3,) and bool(np.all(np.isfinite(v)))
+    }
     measured, notes = _measured_discs(pts)
     if not measured:
         return [], [*notes, "C2/3, C7/T1: no measured disc height to place them by"]
     height = float(np.mean([d.height_mm for d in measured]))
+    column = _column_axis(pts)
     out: list[Disc] = []
     for vertebra, side, level in (("C3", "S", "C2/3"), ("C7", "I", "C7/T1")):
-        disc = _end_disc(pts, vertebra=vertebra, side=side, level=level, height=height)
+        disc = _end_disc(
+            pts, vertebra=vertebra, side=side, level=level, height=height, column=column
+        )
         if disc is None:
             notes.append(f"{level}: {vertebra}'s corners missing")
         else:

@@ -172,6 +172,40 @@ def test_missing_corners_leave_their_levels_out_with_a_note():
     assert any(n.startswith("C5/6") for n in result.notes)
 
 
+PARTIAL_DROP = ("C3_AS", "C3_PI", "C4_AS", "C5_PS", "C6_AI", "C7_AS")
+
+
+@pytest.mark.parametrize("degrees", [0.0, 35.0])
+def test_partial_corners_still_place_every_disc(degrees: float):
+    """A model or a hurried reader leaves corners out: each disc with at least one corner
+    of each endplate is placed (axis from the vertebrae's walls, else the column's), with
+    a note; here every disc lacks some corner but C5/6."""
+    spine = Spine(rotation((0.5, -0.2, 0.8), degrees))
+    corners = {k: v for k, v in spine.corners().items() if k not in PARTIAL_DROP}
+    discs, notes = disc_centres(corners)
+    expected = spine.disc_s()
+    assert [d.level for d in discs] == ["C2/3", "C3/4", "C4/5", "C5/6", "C6/7", "C7/T1"]
+    for d in discs:
+        on_axis = np.dot(np.asarray(d.centre) - spine.origin, spine.down)
+        # C2/3 follows the whole column's principal axis (C3 has no complete wall here),
+        # which the uneven corners tilt by a hair.
+        assert on_axis == pytest.approx(expected[d.level], abs=1e-2), d.level
+        assert d.axis == pytest.approx(list(spine.down), abs=0.03)  # under 2 degrees
+        assert d.height_mm == pytest.approx(DISCS_MM.get(d.level, 5.0), abs=1e-2)
+    partial = {n.split(":")[0] for n in notes if "of its 4 corners" in n}
+    assert partial == {"C3/4", "C4/5", "C6/7"}
+    planes, truth = stack(spine)
+    assert assigned(assign_levels(corners, planes)) == truth
+
+
+def test_two_corners_give_no_axis_and_no_disc():
+    spine = Spine(np.eye(3))
+    corners = {k: v for k, v in spine.corners().items() if k in ("C3_AI", "C4_AS")}
+    result = assign_levels(corners, stack(spine)[0])
+    assert result.discs == ()
+    assert result.assignments == ()
+
+
 def test_no_measured_disc_places_nothing():
     spine = Spine(np.eye(3))
     corners = {k: v for k, v in spine.corners().items() if k.startswith("C3_")}

@@ -3,9 +3,10 @@
     python scripts/synth_sheet.py [--count 12] [--first 0] [--out docs/synth/contact_sheet.png]
     python scripts/synth_sheet.py --evaluate 48   # the shipped models on unseen synth images
 
-Each tile: the image at its physical aspect, the cord outline (green), the 20 corners C3-C7
-(red) and the other bodies' corners (blue); the caption names the contrast family, the field
-of view and the acquired resolution (rows x columns) / slice thickness in mm.
+Each tile: the image at its physical aspect, the cord (green) and canal (red) outlines, the 20
+corners C3-C7 (red) and the other bodies' corners (blue); the caption names the contrast
+family, the field of view and the acquired resolution (rows x columns) / slice thickness in
+mm. The axial sheet (axial_<out>) shows the same seeds' axial slices.
 
 --evaluate N runs the shipped sagittal and axial models through the product's prediction path
 on N synthetic slices each (seeds from 900000, never trained on) and prints, per contrast
@@ -79,6 +80,7 @@ def evaluate(count: int) -> list[dict[str, Any]]:
 def main() -> None:
     import cv2
 
+    from fixtures.synth_axial import synth_axial
     from fixtures.synth_render import contact_sheet, synth_sagittal
 
     parser = argparse.ArgumentParser(description=__doc__)
@@ -95,8 +97,14 @@ def main() -> None:
     images = [synth_sagittal(seed) for seed in range(args.first, args.first + args.count)]
     per_image = (time.perf_counter() - started) / max(1, args.count) * 1000
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(args.out), contact_sheet(images), [cv2.IMWRITE_PNG_COMPRESSION, 9])
-    print(f"{args.out}: {args.count} images, {per_image:.1f} ms per image")
+    cv2.imwrite(str(args.out), contact_sheet(images, cell=200), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    print(f"{args.out}: {args.count} sagittal images, {per_image:.1f} ms per image")
+    started = time.perf_counter()
+    axial = [synth_axial(seed) for seed in range(args.first, args.first + args.count)]
+    per_image = (time.perf_counter() - started) / max(1, args.count) * 1000
+    out = args.out.with_name("axial_" + args.out.name)
+    cv2.imwrite(str(out), contact_sheet(axial, cell=200), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    print(f"{out}: {args.count} axial images, {per_image:.1f} ms per image")
 
 
 if __name__ == "__main__":

@@ -224,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             build_lovo(
                 task, device=args.device, work_dir=Path(args.work_dir), final=not args.no_final
             )
+        from inference.training.calibration_card import write_card_section
         from inference.training.card import record_duration, write_lovo_section
         from inference.training.references import write_shipped_scores
 
@@ -231,15 +232,18 @@ def main(argv: list[str] | None = None) -> int:
             record_duration(SHIPPED, tasks=tasks, seconds=time.perf_counter() - started)
             write_card()
             write_shipped_scores(SHIPPED)  # the reference scores' section of the new card
+            write_card_section(SHIPPED)  # the calibration section (train_and_export calibrated)
         write_lovo_section(SHIPPED)
         return 0
     for task in tasks:
         build(task, device=args.device, quick=args.quick)
     if not args.quick:
+        from inference.training.calibration_card import write_card_section
         from inference.training.references import write_shipped_scores
 
         write_card()
         write_shipped_scores(SHIPPED)
+        write_card_section(SHIPPED)
     return 0
 
 

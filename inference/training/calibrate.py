@@ -6,9 +6,9 @@ each as predicted and in `VARIANTS` perturbed copies (a smaller field of view th
 vertebrae off, noise, lower resolution: what real scans do to a model trained on phantoms),
 so that the map also sees the model being wrong. A keypoint is right within
 `KEYPOINT_RADIUS_MM` of its reference (one cut out of the field of view is never right), a
-structure with a Dice of at least `STRUCTURE_MIN_DICE`. ECE over `ECE_BINS` equal-width bins,
-of the raw scores, of the fitted map on its own data and cross-validated (leave one phantom
-or real volume out).
+structure with a Dice of at least `STRUCTURE_MIN_DICE` where its reference is known. ECE over
+`ECE_BINS` equal-width bins, of the raw scores, of the fitted map on its own data and
+cross-validated (leave one phantom or real volume out).
 
     python -m inference.training.calibrate inference/shipped/sagittal inference/shipped/axial
 """
@@ -67,12 +67,14 @@ def perturb(item: TrainingSlice, rng: np.random.Generator, variant: int) -> Trai
     image: np.ndarray = item.image.astype(np.float32)
     masks = dict(item.masks)
     keypoints = None if item.keypoints is None else item.keypoints.astype(np.float64).copy()
+    valid = item.valid
     rows = image.shape[0]
     if rng.random() < 0.6:
         height = int(rows * rng.uniform(0.35, 0.8))
         top = int(rng.integers(0, rows - height + 1))
         image = image[top : top + height]
         masks = {k: None if m is None else m[top : top + height] for k, m in masks.items()}
+        valid = None if valid is None else valid[top : top + height]
         if keypoints is not None:
             keypoints[:, 1] -= top
             outside = (keypoints[:, 1] < 0) | (keypoints[:, 1] >= height)
@@ -91,7 +93,7 @@ def perturb(item: TrainingSlice, rng: np.random.Generator, variant: int) -> Trai
         masks=masks,
         keypoints=keypoints,
         source=f"{item.source}:v{variant}",
-        valid=None,
+        valid=valid,
     )
 
 
@@ -111,8 +113,12 @@ def _collect(
         for label, truth in item.masks.items():
             if truth is None or pred.polygons.get(label) is None:
                 continue  # nothing drawn: nothing to calibrate
+            # Scored where the reference is known (phantom sagittal masks stop at the labelled
+            # band although the cord goes on: a cord drawn beyond it is not wrong).
+            known = np.ones(truth.shape, dtype=bool) if item.valid is None else item.valid
+            score = dice(pred.masks[label] & known, truth & known)
             structures.raw.append(pred.shape_confidence[label])
-            structures.correct.append(dice(pred.masks[label], truth) >= STRUCTURE_MIN_DICE)
+            structures.correct.append(score >= STRUCTURE_MIN_DICE)
             structures.group.append(group)
             structures.perturbed.append(perturbed)
         if item.keypoints is None or not pred.keypoints:
@@ -219,6 +225,65 @@ def fit_calibration(keypoints: Samples, structures: Samples) -> tuple[Calibratio
     return calibration, report
 
 
+def real_reference_check(
+    session: Any, contract: ModelContract, calibration: Calibration, trained_on: set[str]
+) -> dict[str, Any] | None:
+    """The calibration tested (never fitted) on the project's real corner references
+    (fixtures/references) of volumes the model did not train on, predicted on the annotated
+    slice: a corner the reference lacks (out of the image) is never right."""
+    from fixtures.real_references import load_references
+
+    part = calibration.keypoint
+    if part is None or contract.heatmap is None:
+        return None
+    refs = [
+        r
+        for r in load_references()
+        if r.view == contract.task and r.keypoints and r.volume not in trained_on
+    ]
+    if not refs:
+        return None
+    predictions = predict_slices(
+        session, contract, [r.image for r in refs], [r.spacing for r in refs]
+    )
+    raw: list[float] = []
+    right: list[bool] = []
+    slices: dict[str, Any] = {}
+    for ref, pred in zip(refs, predictions, strict=True):
+        scale = np.array([ref.spacing[1], ref.spacing[0]])
+        shown = shown_right = 0
+        for name in contract.heatmap.keypoints:
+            point = pred.keypoints[name]
+            truth = ref.keypoints.get(name)
+            ok = (
+                truth is not None
+                and float(np.hypot(*((np.array([point.x, point.y]) - np.array(truth)) * scale)))
+                <= KEYPOINT_RADIUS_MM
+            )
+            raw.append(point.confidence)
+            right.append(ok)
+            if part.map(point.confidence) >= part.threshold:
+                shown += 1
+                shown_right += ok
+        slices[ref.name] = {
+            "references": len(ref.keypoints),
+            "shown": shown,
+            "shown_right": shown_right,
+        }
+    p = part.map.apply(np.array(raw))
+    keep = p >= part.threshold
+    y = np.array(right, dtype=bool)
+    return {
+        "n": len(raw),
+        "right_share": float(y.mean()),
+        "ece_raw": expected_calibration_error(raw, y),
+        "ece_calibrated": expected_calibration_error(p, y),
+        "shown_share": float(keep.mean()),
+        "shown_right_share": float(y[keep].mean()) if keep.any() else None,
+        "slices": slices,
+    }
+
+
 def calibrate_files(stem: str | Path) -> dict[str, Any]:
     """Calibrates <stem>.onnx and rewrites <stem>.contract.json and <stem>.metrics.json."""
     from inference.runtime.contract import calibration_to_dict
@@ -239,6 +304,12 @@ def calibrate_files(stem: str | Path) -> dict[str, Any]:
         report["skipped"] = "no held-out slice with a reference: nothing is withheld"
     else:
         contract_json["calibration"] = calibration_to_dict(calibration)
+        from inference.training.references import trained_volumes
+
+        seen = trained_volumes(metrics.get("training", {}).get("config", {}).get("real_train", []))
+        checked = real_reference_check(session, contract, calibration, seen)
+        if checked is not None:
+            report["keypoint_real_references"] = checked
     load_contract(contract_json)  # what we write must read back
     metrics["calibration"] = report
     write_atomic(contract_path, json.dumps(contract_json, indent=2) + "\n")
@@ -255,6 +326,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stem in args.stems:
         report = calibrate_files(stem)
         print(json.dumps({"model": stem, **report}), flush=True)
+    from inference.training.calibration_card import write_card_section
+
+    for directory in {Path(stem).parent for stem in args.stems}:
+        write_card_section(directory)
     return 0
 
 

@@ -183,3 +183,24 @@ def test_the_shipped_models_are_calibrated_and_report_their_ece(task: str) -> No
     for kind in ("keypoint", "structure") if task == "sagittal" else ("structure",):
         assert 0 <= report[kind]["ece_cross_validated"] < 0.3
         assert report[kind]["all"]["shown_right_share"] >= report[kind]["target_right_share_shown"]
+
+
+def test_the_model_card_states_the_calibration_of_the_shipped_models() -> None:
+    from inference.training.calibration_card import CARD_END, CARD_START, card_section
+
+    reports = {
+        task: json.loads((SHIPPED / f"{task}.metrics.json").read_text(encoding="utf-8"))[
+            "calibration"
+        ]
+        for task in ("sagittal", "axial")
+    }
+    section = card_section(reports)
+    sagittal = reports["sagittal"]["keypoint"]
+    row = next(line for line in section.splitlines() if line.startswith("| sagittal | keypoint"))
+    assert f"{sagittal['threshold']:.2f}" in row
+    assert f"{sagittal['ece_cross_validated']:.3f}" in row
+    assert "| axial | structure |" in section
+    assert reports["sagittal"]["keypoint_real_references"]["n"] > 0
+    card = (SHIPPED / "MODEL_CARD.md").read_text(encoding="utf-8")
+    start, end = card.index(CARD_START), card.index(CARD_END)
+    assert card[start : end + len(CARD_END)] + "\n" == section

@@ -145,20 +145,27 @@ def count_levels(
 
 def _name_chain(steps: np.ndarray) -> list[str]:
     """The names of the bodies below C2 from the steps between them: a level, or "!" and the
-    reason it has none."""
+    reason it has none. Each step is judged against the typical step so far (per level: a
+    step over a missed body counts as two)."""
     level = LEVEL_NAMES.index("C2")
     stopped: str | None = None
     out: list[str] = []
+    per_level: list[float] = []  # the steps below C2's own, per level spanned
+    below_c2 = [float(x) for x in steps[1:]]
     for k, step in enumerate(float(x) for x in steps):
-        typical = _typical_step(steps, k)
+        recent = per_level[-3:] or below_c2 or [step]
+        typical = float(np.median(recent))
         ratio = step / typical if typical > 0 else 0.0
         if stopped is None:
             if k > 0 and MISSED_RATIO[0] <= ratio <= MISSED_RATIO[1]:
                 level += 1  # one body missed between these two
+                per_level.append(step / 2)
             elif k > 0 and not STEP_RATIO[0] <= ratio <= STEP_RATIO[1]:
                 stopped = f"step {step:.1f} mm against a typical {typical:.1f} mm"
             elif not STEP_MM[0] <= step <= STEP_MM[1] + (25.0 if k == 0 else 0.0):
                 stopped = f"step {step:.1f} mm outside {STEP_MM[0]:.0f}-{STEP_MM[1]:.0f} mm"
+            elif k > 0:
+                per_level.append(step)
         level += 1
         if stopped is not None:
             out.append("!" + stopped)
@@ -167,15 +174,6 @@ def _name_chain(steps: np.ndarray) -> list[str]:
         else:
             out.append(LEVEL_NAMES[level])
     return out
-
-
-def _typical_step(steps: np.ndarray, k: int) -> float:
-    """The step expected at `k`: the median of the (up to) three steps before it, C2's own
-    excepted (the dens makes it longer); bodies grow down the spine, so a local median."""
-    before = steps[max(1, k - 3) : k]
-    if len(before) == 0:
-        before = steps[1:] if len(steps) > 1 else steps
-    return float(np.median(np.asarray(before)))
 
 
 def _find_c2(

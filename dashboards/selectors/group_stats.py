@@ -27,7 +27,7 @@ from django.db.models import (
 from dashboards.models import AgreementArea, AgreementField, AgreementRow
 from dashboards.selectors.summaries import (
     distribution,
-    kappa_summary,
+    kappa_counts_summary,
     measurement_summary,
     not_enough,
 )
@@ -185,10 +185,10 @@ def empty_numbers() -> dict[str, Any]:
 
 
 def kappa_stats(rows: Q, fields: list[str]) -> dict[Group, dict[str, Any]]:
-    """{group: {field: kappa summary}}: the pairs counted in SQL, then expanded for
-    measurements.core's cohen_kappa."""
-    pairs: dict[Group, dict[str, list[tuple[str | None, str | None]]]] = defaultdict(
-        lambda: defaultdict(list)
+    """{group: {field: kappa summary}}: the pairs counted in SQL, the counts handed to
+    measurements.core's cohen_kappa_counts."""
+    counts: dict[Group, dict[str, dict[tuple[object, object], int]]] = defaultdict(
+        lambda: defaultdict(dict)
     )
     for kind, version, field, value, reference, n in (
         AgreementField.objects.filter(rows)
@@ -196,8 +196,8 @@ def kappa_stats(rows: Q, fields: list[str]) -> dict[Group, dict[str, Any]]:
         .annotate(n=Count("id"))
         .order_by()
     ):
-        pairs[(kind, version)][field] += [(value, reference)] * n
+        counts[(kind, version)][field][(value, reference)] = n
     return {
-        group: {f: kappa_summary(by_field.get(f, [])) for f in fields}
-        for group, by_field in pairs.items()
+        group: {f: kappa_counts_summary(by_field.get(f, {})) for f in fields}
+        for group, by_field in counts.items()
     }

@@ -8,14 +8,14 @@ needed) wherever a value would be undefined: never NaN.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from measurements.core.agreement import success_rates
-from measurements.core.stats import ICCValue, bland_altman, cohen_kappa, icc
+from measurements.core.stats import ICCValue, bland_altman, cohen_kappa_counts, icc
 
 HISTOGRAM_BINS = 10
 
@@ -127,11 +127,19 @@ def measurement_summary(pairs: npt.ArrayLike) -> dict[str, Any]:
 
 
 def kappa_summary(pairs: Sequence[Sequence[object]]) -> dict[str, Any]:
-    complete = [(a, b) for a, b in pairs if a is not None and b is not None]
+    counts: dict[tuple[object, object], int] = {}
+    for a, b in pairs:
+        counts[(a, b)] = counts.get((a, b), 0) + 1
+    return kappa_counts_summary(counts)
+
+
+def kappa_counts_summary(counts: Mapping[tuple[object, object], int]) -> dict[str, Any]:
+    """Cohen's kappa of counted (read, reference) rating pairs (a pair with None dropped)."""
+    complete = sum(k for (a, b), k in counts.items() if a is not None and b is not None)
     try:
-        result = cohen_kappa([a for a, _ in complete], [b for _, b in complete])
+        result = cohen_kappa_counts(counts)
     except ValueError as exc:
-        return not_enough(len(complete), str(exc))
+        return not_enough(complete, str(exc))
     return {
         "status": "ok",
         "n": result.n,

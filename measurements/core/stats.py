@@ -11,7 +11,7 @@ pingouin does with nan_policy="omit".
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -179,15 +179,32 @@ def cohen_kappa(a: Sequence[object], b: Sequence[object]) -> KappaResult:
     """
     if len(a) != len(b):
         raise ValueError(f"kappa needs paired ratings, got {len(a)} and {len(b)}")
-    pairs = [(str(x), str(y)) for x, y in zip(a, b, strict=True) if x is not None and y is not None]
-    n = len(pairs)
+    counts: dict[tuple[object, object], int] = {}
+    for x, y in zip(a, b, strict=True):
+        pair = (None if x is None else str(x), None if y is None else str(y))
+        counts[pair] = counts.get(pair, 0) + 1
+    return cohen_kappa_counts(counts)
+
+
+def cohen_kappa_counts(counts: Mapping[tuple[object, object], int]) -> KappaResult:
+    """`cohen_kappa` of the pairs counted: {(a's rating, b's rating): how many cases}, as a
+    database counts them (a GROUP BY); the same rules (None dropped, strings compared)."""
+    complete: dict[tuple[str, str], int] = {}
+    dropped = 0
+    for (x, y), k in counts.items():
+        if x is None or y is None:
+            dropped += k
+            continue
+        key = (str(x), str(y))
+        complete[key] = complete.get(key, 0) + k
+    n = sum(complete.values())
     if n < 2:
         raise ValueError(f"kappa needs at least 2 complete pairs, got {n}")
-    categories = tuple(sorted({c for pair in pairs for c in pair}))
+    categories = tuple(sorted({c for pair in complete for c in pair}))
     index = {c: i for i, c in enumerate(categories)}
     table = np.zeros((len(categories), len(categories)), dtype=np.float64)
-    for x, y in pairs:
-        table[index[x], index[y]] += 1.0
+    for (x, y), k in complete.items():
+        table[index[x], index[y]] += float(k)
     table /= n
     observed = float(np.trace(table))
     expected = float(np.sum(table.sum(axis=1) * table.sum(axis=0)))
@@ -196,7 +213,7 @@ def cohen_kappa(a: Sequence[object], b: Sequence[object]) -> KappaResult:
     return KappaResult(
         kappa=(observed - expected) / (1.0 - expected),
         n=n,
-        n_dropped=len(a) - n,
+        n_dropped=dropped,
         observed=observed,
         expected=expected,
         categories=categories,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score  # type: ignore[import-untyped]
 
-from measurements.core.stats import cohen_kappa
+from measurements.core.stats import cohen_kappa, cohen_kappa_counts
 
 
 def test_it_equals_sklearn_on_random_ratings() -> None:
@@ -32,3 +32,15 @@ def test_it_refuses_one_pair_and_a_single_shared_category() -> None:
         cohen_kappa(["a", None], ["a", "b"])
     with pytest.raises(ValueError, match="one and the same category"):
         cohen_kappa(["a", "a", "a"], ["a", "a", "a"])
+
+
+def test_counted_pairs_give_the_same_kappa_as_the_pairs() -> None:
+    rng = np.random.default_rng(4)
+    a: list[str | None] = [str(v) for v in rng.choice(["good", "poor", "acceptable"], size=200)]
+    b = [v if rng.random() < 0.7 else "poor" for v in a]
+    a[3] = None
+    counts: dict[tuple[object, object], int] = {}
+    for pair in zip(a, b, strict=True):
+        counts[pair] = counts.get(pair, 0) + 1
+    assert cohen_kappa_counts(counts) == cohen_kappa(a, b)
+    assert cohen_kappa_counts(counts).n_dropped == 1

@@ -106,9 +106,30 @@ def _table_rows(infos: dict[str, dict[str, Any]]) -> tuple[str, str, str]:
             f"{t['seconds'] / 60:.1f} min; torch {t['versions']['torch']}, onnxruntime "
             f"{t['versions']['onnxruntime']}; max abs difference ONNX Runtime vs torch "
             f"{info['onnx_vs_torch_max_abs_diff']:.1e}; U-Net widths {tuple(arch['widths'])}, "
-            f"{arch['params'] / 1e6:.2f} M parameters."
+            f"{arch['params'] / 1e6:.2f} M parameters.{_recipe_note(t)}"
         )
     return "\n".join(files), "\n".join(metrics), "\n".join(runs)
+
+
+def _recipe_note(training: dict[str, Any]) -> str:
+    """What a run did beyond the plain recipe: the batch shares when synthetic images were
+    drawn, and the checkpoint a fine-tuning run started from (its time is not counted above)."""
+    config = training.get("config", {})
+    note = ""
+    synth = float(config.get("synth_fraction", 0.0))
+    if synth > 0:
+        real = (1 - synth) * float(config.get("real_fraction", 0.0))
+        note += (
+            f" Each batch: {100 * synth:.0f} % domain-randomised synthetic images "
+            f"(`fixtures.synth_render`, drawn fresh each step), {100 * real:.0f} % real slices, "
+            f"{100 * (1 - synth - real):.0f} % phantoms."
+        )
+    if training.get("init_from"):
+        note += (
+            f" Fine-tuned from `{training['init_from']}` (the previous shipped model of this "
+            "view, same architecture); its own training time is not included."
+        )
+    return note
 
 
 # What the real volumes did for each shipped model: the single held-out recipe, or LOVO.

@@ -105,9 +105,6 @@ def _design_dict(project: Project) -> dict[str, Any]:
     }
 
 
-_flags = image_flags
-
-
 def _gold_cases(project: Project) -> tuple[dict[int, GoldCase], dict[int, dict[str, Any]]]:
     """The gold cases, and each one's gold head shapes (for its sagittal corners)."""
     rows = (
@@ -124,7 +121,7 @@ def _gold_cases(project: Project) -> tuple[dict[int, GoldCase], dict[int, dict[s
             split=split,
             revision_id=head,
             read_id=read_id,
-            image_flags=_flags(meta),
+            image_flags=image_flags(meta),
         )
         shapes[case_id] = head_shapes if isinstance(head_shapes, dict) else {}
     return cases, shapes
@@ -159,7 +156,7 @@ def _attach_level_flags(project: Project, cases: dict[int, GoldCase]) -> None:
         case = cases.get(case_id)
         if case is None:
             continue
-        for key, flags in _flags(meta).items():
+        for key, flags in image_flags(meta).items():
             if flags and not case.image_flags.get(key):
                 case.image_flags[key] = flags
 

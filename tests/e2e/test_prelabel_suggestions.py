@@ -21,6 +21,7 @@ from inference.services.prelabel import prelabel_run
 from inference.services.registry import model_register
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import (
+    screenshot,
     shown_slice,
     start_my_read,
     to_client,
@@ -99,6 +100,7 @@ def test_a_withheld_corner_is_a_suggestion_that_y_accepts_into_my_read(
     target = next(s for s in corners if s["label"] == "C5_AI")
     x, y = target["points"][0]
     page.mouse.move(*to_client(page, SLOT, x, y))
+    screenshot(page, "prelabel-suggestions")
     page.keyboard.press("y")
 
     def has_corner(head: dict[str, Any]) -> bool:

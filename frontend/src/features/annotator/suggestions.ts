@@ -69,16 +69,18 @@ export class SuggestionLayer {
       else delete v.canvas.dataset.suggestions;
     }
     if (!open.length) return;
+    // The one Y would take (nearest the pointer) is named and ringed; the others stay quiet ghosts.
+    const next = v.pointer ? pickSuggestion(open, v.pointer.image) : null;
     ctx.save();
     ctx.strokeStyle = GHOST;
     ctx.fillStyle = GHOST;
-    ctx.lineWidth = 1.5;
-    ctx.setLineDash([3, 3]);
     ctx.font = "11px sans-serif";
     for (const s of open) {
       const scr = s.points.map((p) => v.toScreen(p));
       const first = scr[0];
       if (!first) continue;
+      ctx.lineWidth = s === next ? 2.5 : 1.25;
+      ctx.setLineDash(s === next ? [] : [3, 3]);
       ctx.beginPath();
       if (s.shape_type === "point") ctx.arc(first[0], first[1], 7, 0, Math.PI * 2);
       else {
@@ -87,7 +89,10 @@ export class SuggestionLayer {
         ctx.closePath();
       }
       ctx.stroke();
-      ctx.fillText(`${s.label}? ${s.confidence.toFixed(2)}`, first[0] + 9, first[1] - 9);
+      // A dark halo keeps the name legible on bright tissue.
+      ctx.shadowColor = "rgba(0,0,0,.9)";
+      ctx.shadowBlur = s === next ? 3 : 0;
+      if (s === next) ctx.fillText(`${s.label}? ${s.confidence.toFixed(2)} · Y accepts`, first[0] + 10, first[1] - 10);
     }
     ctx.restore();
   }

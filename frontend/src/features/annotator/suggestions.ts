@@ -90,9 +90,12 @@ export class SuggestionLayer {
       }
       ctx.stroke();
       // A dark halo keeps the name legible on bright tissue.
-      ctx.shadowColor = "rgba(0,0,0,.9)";
-      ctx.shadowBlur = s === next ? 3 : 0;
-      if (s === next) ctx.fillText(`${s.label}? ${s.confidence.toFixed(2)} · Y accepts`, first[0] + 10, first[1] - 10);
+      if (s === next) {
+        ctx.shadowColor = "rgba(0,0,0,.9)";
+        ctx.shadowBlur = 3;
+        ctx.fillText(`${s.label}? ${s.confidence.toFixed(2)} · Y accepts`, first[0] + 10, first[1] - 10);
+        ctx.shadowBlur = 0;
+      }
     }
     ctx.restore();
   }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reports.charts import BlandAltmanPoints, Chart, ChartSpec, draw_all
 from reports.methods import methods_paragraphs
@@ -17,6 +17,7 @@ from reports.tables import (
     OverlapTable,
     Summary,
     Table2Row,
+    level_gaps,
     level_table,
     measure_columns,
     overlap_table,
@@ -53,6 +54,8 @@ class Report:
     n_gold: int
     n_compared: int  # gold cases in the split of Tables 2 and 3
     model_label: str  # the model version of Tables 1-3
+    # Gold cases with no disc level on any axial slice, by why (Table 4's caption).
+    level_gaps: dict[str, int] = field(default_factory=dict)
 
 
 def _ba_specs(rows: list[AgreementRow]) -> list[tuple[str, str, ChartSpec | NotEnough]]:
@@ -138,6 +141,7 @@ def report_build(
         table2=t2,
         table3=t3,
         levels=levels,
+        level_gaps=level_gaps(data),
         bland_altman=ba,
         level_charts=level_slots,
         n_gold=len(data.gold_cases),

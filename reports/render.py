@@ -139,6 +139,15 @@ def _level_source(report: Report, level: str) -> str:
     return f'<br><small class="level-source">slices: {escape(", ".join(parts))}</small>'
 
 
+def _gaps(report: Report) -> str:
+    """Gold cases none of whose slices got a level, and why."""
+    if not report.level_gaps:
+        return ""
+    n = sum(report.level_gaps.values())
+    why = "; ".join(f"{escape(k)}: {v}" for k, v in report.level_gaps.items())
+    return f'<br><span class="level-gaps">{n} gold case(s) without a disc level ({why}).</span>'
+
+
 def _table4(report: Report) -> str:
     head = "".join(
         f"<th>{escape(HEALTHY_ADULTS.ranges[m].title)}"
@@ -164,7 +173,8 @@ def _table4(report: Report) -> str:
         "image flag, else the level the gold read's own sagittal vertebral corners place the "
         "slice at); mean ± SD. Under each heading the healthy range (seed 000: "
         f"{escape(HEALTHY_ADULTS.population)}); ▲ a mean outside it. "
-        f"{escape(HEALTHY_ADULTS.citation)} doi:{escape(HEALTHY_ADULTS.doi)}</caption>"
+        f"{escape(HEALTHY_ADULTS.citation)} doi:{escape(HEALTHY_ADULTS.doi)}"
+        f"{_gaps(report)}</caption>"
         f"<thead><tr><th>Level</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 

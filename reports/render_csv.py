@@ -89,9 +89,15 @@ def _rows(report: Report) -> Iterator[Row]:
                 )  # fmt: skip
 
 
+def _gap_rows(report: Report) -> Iterator[Row]:
+    for why, n in report.level_gaps.items():
+        yield ("table4", "cases_without_levels", why, "count", str(n), str(n), "")
+
+
 def report_csv(report: Report) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(HEADER)
     writer.writerows(_rows(report))
+    writer.writerows(_gap_rows(report))
     return buf.getvalue()

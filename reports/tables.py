@@ -306,3 +306,16 @@ def level_table(data: ReportData) -> dict[str, dict[str, LevelCell]]:
             )
         table[level] = row
     return table
+
+
+def level_gaps(data: ReportData) -> dict[str, int]:
+    """{why: number of gold cases} for the gold cases whose axial slices got no disc level
+    at all (no flag, and the corners placed none): the report says why beside Table 4."""
+    gaps: dict[str, int] = {}
+    for case in data.gold_cases:
+        if case.levels:
+            continue
+        general = [n for n in case.level_notes if n.startswith("no ")]
+        why = general[-1] if general else "the corners place no disc within tolerance of a slice"
+        gaps[why] = gaps.get(why, 0) + 1
+    return dict(sorted(gaps.items()))

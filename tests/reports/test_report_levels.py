@@ -181,5 +181,12 @@ def test_without_corners_or_geometry_there_are_no_automatic_levels(project, cast
     assert any("no vertebral corners" in n for n in first.level_notes)
     assert second.levels == {}
     assert any("no orientation" in n for n in second.level_notes)
-    _html, table = _report(project, cast["lead"])
+    html, table = _report(project, cast["lead"])
     assert ("table4", "C4/5", "cord_area", "not_enough_data") in table
+    # The report says which gold cases got no level, and why.
+    gaps = {k[2]: v[0] for k, v in table.items() if k[:2] == ("table4", "cases_without_levels")}
+    assert gaps == {
+        "no vertebral corners on a sagittal image with geometry": "1",
+        "no axial image with geometry (the series has no orientation (direction cosines))": "1",
+    }
+    assert "2 gold case(s) without a disc level" in html

@@ -53,3 +53,16 @@ def test_a_lovo_final_model_says_it_saw_every_volume(make_models, tmp_path):
     (tmp_path / "lovo" / "axial.json").write_text(json.dumps(lovo))
     _, held_out = make_models._real_data_text(infos)
     assert "the 9 axial slices of the `t2s` volume" in held_out
+
+
+def test_the_run_line_names_the_synthetic_share_and_the_warm_start(make_models):
+    plain = {"config": {"synth_fraction": 0.0, "real_fraction": 0.3}, "init_from": None}
+    assert make_models._recipe_note(plain) == ""
+    tuned = {
+        "config": {"synth_fraction": 0.4, "real_fraction": 0.3},
+        "init_from": "inference/shipped/sagittal.pt",
+    }
+    note = make_models._recipe_note(tuned)
+    assert "40 % domain-randomised synthetic images" in note
+    assert "18 % real slices, 42 % phantoms" in note
+    assert "Fine-tuned from `inference/shipped/sagittal.pt`" in note

@@ -150,6 +150,14 @@ def publish_lovo(run_dir: Path, shipped: Path, *, shipped_final: bool) -> dict[s
         if fold.get("worst") and npz.exists():
             png = render_overlay(npz, shipped / "card" / f"{task}-{fold['fold']}-worst.png")
             pictures[fold["fold"]] = f"card/{png.name}"
+            with np.load(npz) as worst:
+                reference = int(worst["reference"].sum())
+                predicted = int(worst["prediction"].sum())
+                fold["worst_slice"] = {
+                    "source": str(worst["source"]),
+                    "reference_pixels": reference,
+                    "predicted_pixels": predicted,
+                }
     summary["pictures"] = pictures
     summary["shipped_final"] = shipped_final
     target = shipped / "lovo" / f"{task}.json"
@@ -250,6 +258,22 @@ def _fold_row(fold: Mapping[str, Any]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _area_note(fold: Mapping[str, Any]) -> str:
+    """Whether the worst slice's cord was over- or under-segmented, and by how much."""
+    worst = fold.get("worst_slice")
+    if not worst or not worst["reference_pixels"]:
+        return ""
+    ratio = worst["predicted_pixels"] / worst["reference_pixels"]
+    if ratio > 1.05:
+        kind = "too large"
+    elif ratio < 0.95:
+        kind = "too small"
+    else:
+        kind = "about the right size, misplaced"
+    index = worst["source"].rsplit(":", 1)[-1]
+    return f" (slice {index}: predicted cord {ratio:.2f} x the reference's area, {kind})"
+
+
 def view_section(task: str, lovo: Mapping[str, Any]) -> str:
     r = lovo["recipe"]
     lines = [
@@ -321,7 +345,7 @@ def view_section(task: str, lovo: Mapping[str, Any]) -> str:
                 tag = " (worst fold)" if worst is not None and worst["fold"] == name else ""
                 lines.append(
                     f"![{task} fold {name}: worst slice, Dice {100 * dice:.1f} %]({pictures[name]})"
-                    f" `{name}`{tag}: worst slice Dice {100 * dice:.1f} %"
+                    f" `{name}`{tag}: worst slice Dice {100 * dice:.1f} %{_area_note(fold)}"
                 )
                 lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -197,7 +197,8 @@ def test_the_card_section_is_generated_from_the_stored_results(tmp_path):
     assert "**Caveat**: these volumes are not independent subjects." in text
     assert "**mean of 2 folds** | | | **82.0**" in text  # (94.0 + 70.0) / 2
     assert "![axial fold t1: worst slice, Dice 60.0 %](card/axial-t1-worst.png)" in text
-    assert "`t1` (worst fold)" in text
+    assert "`t1` (worst fold): worst slice Dice 60.0 % (slice x: predicted cord 1.00 x" in text
+    assert "about the right size, misplaced" in text
     assert "**not** this recipe's final model" in text
     # 600 s of pretraining and two folds of 60 s; 300 + 2 x 100 steps
     assert "pretraining 10.0 min (2.00 s a step), the whole view 12.0 min for 500 steps" in text

@@ -118,6 +118,12 @@ def auto_levels(shapes: Mapping[str, Any], images: CaseImages) -> DiscLevels:
         why = f"no axial image with geometry ({'; '.join(problems)})"
         return DiscLevels((), (), (*notes, why))
     found = assign_levels(corners, images.axial)
+    if not found.discs:
+        why = f"no disc placeable from the {len(corners)} of 20 vertebral corners placed"
+        return DiscLevels((), (), (*notes, *found.notes, why))
+    if not found.assignments:
+        why = "no axial image within tolerance of a disc the corners place"
+        return DiscLevels(found.discs, (), (*notes, *found.notes, why))
     return DiscLevels(found.discs, found.assignments, (*notes, *found.notes))
 
 

@@ -316,6 +316,6 @@ def level_gaps(data: ReportData) -> dict[str, int]:
         if case.levels:
             continue
         general = [n for n in case.level_notes if n.startswith("no ")]
-        why = general[-1] if general else "the corners place no disc within tolerance of a slice"
+        why = general[-1] if general else "no disc level found"
         gaps[why] = gaps.get(why, 0) + 1
     return dict(sorted(gaps.items()))

@@ -15,8 +15,9 @@ from annotation.pixels import pixel_read
 from fixtures.dicom_io import write_dicom
 from fixtures.phantom import make_phantom
 from fixtures.phantom_types import PhantomSpec
+from measurements.core.levels import AxialPlane
 from measurements.core.patient import SliceGeometry
-from measurements.levels import auto_levels, case_images
+from measurements.levels import CaseImages, auto_levels, case_images
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +102,47 @@ def test_a_series_without_orientation_gives_no_levels_and_says_why(
     found = auto_levels(shapes, images)
     assert found.assignments == ()
     assert any("no orientation" in n for n in found.notes)
+
+
+def test_too_few_corners_or_no_slice_in_tolerance_say_so() -> None:
+    """Without the database: a sagittal image in the plane x = 0 (rows down, columns back)
+    and one axial image far below the corners."""
+    sagittal = SliceGeometry(
+        image_position=(0.0, -50.0, 50.0),
+        row_direction=(0.0, 1.0, 0.0),
+        column_direction=(0.0, 0.0, -1.0),
+        spacing=(1.0, 1.0),
+    )
+    axial = SliceGeometry(
+        image_position=(-50.0, -50.0, -400.0),
+        row_direction=(1.0, 0.0, 0.0),
+        column_direction=(0.0, 1.0, 0.0),
+        spacing=(1.0, 1.0),
+        shape=(100, 100),
+    )
+    images = CaseImages(axial=[AxialPlane(2, axial, 3.0)], sagittal={1: sagittal})
+
+    def point(label: str, x: float, y: float) -> dict[str, object]:
+        return {"label": label, "shape_type": "point", "points": [[x, y]]}
+
+    few = {"1": [point("C3_AS", 40, 30), point("C4_PS", 55, 50)]}
+    found = auto_levels(few, images)
+    assert found.discs == ()
+    assert found.notes[-1] == "no disc placeable from the 2 of 20 vertebral corners placed"
+    # C3 and C4 complete: the C3/4 disc and C2/3 lie far above the axial image.
+    both = {
+        "1": [
+            point("C3_AS", 40, 30),
+            point("C3_PS", 55, 30),
+            point("C3_AI", 40, 44),
+            point("C3_PI", 55, 44),
+            point("C4_AS", 40, 49),
+            point("C4_PS", 55, 49),
+            point("C4_AI", 40, 63),
+            point("C4_PI", 55, 63),
+        ]
+    }
+    found = auto_levels(both, images)
+    assert [d.level for d in found.discs] == ["C2/3", "C3/4"]
+    assert found.assignments == ()
+    assert found.notes[-1] == "no axial image within tolerance of a disc the corners place"

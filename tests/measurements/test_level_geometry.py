@@ -146,3 +146,43 @@ def test_too_few_corners_or_no_slice_in_tolerance_say_so() -> None:
     assert [d.level for d in found.discs] == ["C2/3", "C3/4"]
     assert found.assignments == ()
     assert found.notes[-1] == "no axial image within tolerance of a disc the corners place"
+
+
+# Rows of the bright disc nuclei on the full field-of-view T2's mid-sagittal slice 25, counted
+# C2/C3 … C7/T1 by the project's references (fixtures/references/README.md, "Levels").
+NUCLEUS_ROWS = {"C2/3": 12, "C3/4": 31, "C4/5": 49, "C5/6": 66, "C6/7": 83, "C7/T1": 100}
+
+
+def test_real_reference_corners_name_the_axial_slices_through_the_disc_nuclei(
+    project: Project,
+) -> None:
+    """The project-annotated 20 corners of the real full field-of-view T2 (NIfTI, 1 mm):
+    every disc level's axial image lies within 2 mm of the disc nucleus the references
+    counted, C2/3 and C7/T1 (placed from the mean disc height) included."""
+    from fixtures.real import real_volume
+    from fixtures.real_references import REFERENCES_DIR, load_reference
+
+    reference = load_reference(REFERENCES_DIR / "sct_example_t2_sagittal_025.json")
+    assert len(reference.keypoints) == 20
+    case_id = ingest_paths(project=project, paths=[real_volume("sct_example_t2").path]).cases[0].id
+    sagittal = Image.objects.get(
+        series__case_id=case_id, series__orientation="sagittal", index=reference.index
+    )
+    shapes = {
+        str(sagittal.pk): [
+            {"label": k, "shape_type": "point", "points": [list(xy)]}
+            for k, xy in reference.keypoints.items()
+        ]
+    }
+    images = case_images(case_ids=[case_id], sagittal_ids=[sagittal.pk])[case_id]
+    found = auto_levels(shapes, images)
+    assert found.notes == ()
+    geometry = images.sagittal[sagittal.pk]
+    assert isinstance(geometry, SliceGeometry)
+    planes = {p.image_id: p.geometry for p in images.axial}
+    placed = {a.level: a for a in found.assignments}
+    assert set(placed) == set(NUCLEUS_ROWS)
+    for level, row in NUCLEUS_ROWS.items():
+        nucleus = geometry.to_patient(90.0, row + 0.5)
+        off = abs(planes[placed[level].image_id].signed_distance(nucleus))
+        assert off <= 2.0, (level, off)

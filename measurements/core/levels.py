@@ -23,7 +23,8 @@ Each level takes the axial image whose plane passes closest to the disc centre (
 along the plane's own normal, so oblique stacks work), provided that distance is within
 ``tolerance = half the disc height + half the slice spacing`` (LEVEL_TOLERANCE), the plane
 faces the spine (its normal within MAX_TILT_DEG of the disc axis) and the disc's posterior
-margin (at the canal, which an axial image of the cord shows) projects into the image.
+margin (at the canal, which an axial image of the cord shows) projects into the image, with
+a disc height of slack.
 An image takes at most one level (the closest first).
 """
 

@@ -81,9 +81,12 @@ class LovoRecipe:
         return json.loads(json.dumps(dataclasses.asdict(self), default=list))  # type: ignore[no-any-return]
 
 
-# Sized on this 2-core machine (uncontended: ~3 s a sagittal step of 8 at 256 px, ~2.2 s an
-# axial step of 12 at 160 px): pretraining 18 + 11 min, 3 sagittal and 5 axial fine-tunes of
-# 6 and 4 min, about 70 min of steps and 10 of phantoms, export and scoring.
+# Sized for `make models-lovo` within 90 minutes on this 2-core machine: 3 sagittal and 5
+# axial fine-tunes share one pretraining per view (1,440 + 1,100 steps in all, about the steps
+# of the earlier single-held-out recipes, 1,440 + 1,200). Measured here under a load average
+# of 5 to 11 from other work (nice 15): an axial step 4.5 s (pretraining 300 steps in 23 min),
+# a fold 10 to 14 min with its 12 rehearsal phantoms, export and scoring; bursts without
+# contention ran at 0.65 s an axial step. Not yet timed on an idle machine.
 RECIPES: dict[str, LovoRecipe] = {
     "sagittal": LovoRecipe(batch_size=8, pretrain_steps=360, finetune_steps=120),
     "axial": LovoRecipe(batch_size=12, pretrain_steps=300, finetune_steps=100),

@@ -82,8 +82,8 @@ class LovoRecipe:
 
 
 # Sized for `make models-lovo` within 90 minutes on this 2-core machine: 3 sagittal and 5
-# axial fine-tunes share one pretraining per view (1,440 + 1,100 steps in all, about the steps
-# of the earlier single-held-out recipes, 1,440 + 1,200). Measured here under a load average
+# axial fine-tunes share one pretraining per view (720 + 800 steps in all, half the steps of
+# the earlier single-held-out recipes' 1,440 + 1,200). Measured here under a load average
 # of 5 to 11 from other work (nice 15): an axial step 4.5 s (pretraining 300 steps in 23 min),
 # a fold 10 to 14 min with its 12 rehearsal phantoms, export and scoring; bursts without
 # contention ran at 0.65 s an axial step. Not yet timed on an idle machine.

@@ -204,3 +204,37 @@ def test_the_model_card_states_the_calibration_of_the_shipped_models() -> None:
     card = (SHIPPED / "MODEL_CARD.md").read_text(encoding="utf-8")
     start, end = card.index(CARD_START), card.index(CARD_END)
     assert card[start : end + len(CARD_END)] + "\n" == section
+
+
+def test_a_perturbed_copy_cuts_corners_out_of_its_field_of_view() -> None:
+    from inference.training.calibrate import perturb
+    from inference.training.data import TrainingSlice
+
+    rows = 100
+    image = np.tile(np.linspace(0, 1000, rows, dtype=np.float32)[:, None], (1, 40))
+    keypoints = np.array([[20.5, y + 0.5] for y in range(0, rows, 5)], dtype=np.float64)
+    cord = np.zeros((rows, 40), dtype=bool)
+    cord[:, 18:22] = True
+    item = TrainingSlice(
+        image=image, spacing=(1.0, 1.0), masks={"cord": cord, "canal": None},
+        keypoints=keypoints, source="phantom:1:sagittal:4", valid=cord | True,
+    )  # fmt: skip
+    rng = np.random.default_rng(0)
+    cut = [c for c in (perturb(item, rng, v) for v in range(10)) if c.image.shape[0] < rows]
+    assert cut, "no variant cut the field of view"
+    for copy in cut:
+        assert copy.keypoints is not None
+        height = copy.image.shape[0]
+        kept = np.isfinite(copy.keypoints[:, 1])
+        assert kept.any()
+        assert (~kept).any()  # some corners fell outside: never right
+        assert ((copy.keypoints[kept, 1] >= 0) & (copy.keypoints[kept, 1] < height)).all()
+        top = float(keypoints[kept][0, 1] - copy.keypoints[kept][0, 1])
+        # The image, the masks and the labelled band are cut with the corners.
+        cord_copy = copy.masks["cord"]
+        assert cord_copy is not None
+        assert cord_copy.shape == copy.image.shape
+        assert copy.valid is not None
+        assert copy.valid.shape == copy.image.shape
+        assert copy.source.startswith("phantom:1:sagittal:4:v")
+        assert np.allclose(copy.keypoints[kept, 1] + top, keypoints[kept, 1])

@@ -16,8 +16,10 @@ computation, never the answer.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.cache import cache
@@ -52,6 +54,22 @@ def dashboard_cache_key(
     return ":".join([PREFIX, part, str(project_id), str(counter), today, *values])
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while an answer is computed: tens of thousands
+    of row tuples would promote into the oldest generation and set off a full collection
+    over the whole process (380,000 objects: 0.3 s on a loaded machine, one request in ten).
+    The computation makes no reference cycles; its objects go by reference counting, and the
+    collector is back on (if it was on) when it ends."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def cached_answer(
     *,
     part: Part,
@@ -72,8 +90,9 @@ def cached_answer(
     if hit is not None and (hit[1] is None or now < hit[1]):
         cached: bytes = hit[0]
         return cached
-    answer, until = compute()
-    body: bytes = JSONRenderer().render(answer)
+    with _collector_paused():
+        answer, until = compute()
+        body: bytes = JSONRenderer().render(answer)
     timeout = CACHE_S if until is None else min(CACHE_S, (until - now).total_seconds())
     if timeout >= 1:
         try:

@@ -7,6 +7,7 @@ announces, ends the cached answer."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from freezegun import freeze_time
 
 from annotation.models import Claim
 from dashboards.selectors.agreement import agreement_summary
-from dashboards.selectors.cached import dashboard_counter
+from dashboards.selectors.cached import cached_answer, dashboard_counter
 from dashboards.selectors.progress import progress_summary
 from dashboards.services.counter import dashboard_counter_bump
 from tests.dashboards.world import Study, study_create
@@ -143,3 +144,18 @@ def test_a_cached_progress_ends_when_its_first_claim_expires(cast: Any) -> None:
     with freeze_time(now + dt.timedelta(minutes=11)):
         after, _ = _get(lead, url)
     assert after["claims_in_flight"]["annotate"] == 0
+
+
+def test_the_collector_is_back_on_after_an_answer_even_a_failed_one(cast: Any) -> None:
+    study = study_create(seed=10)
+    lead = _lead(study)
+    assert gc.isenabled()
+    _get(lead, f"/api/projects/{study.project.slug}/dashboard/agreement")
+    assert gc.isenabled()
+
+    def fail() -> Any:
+        raise RuntimeError("computation failed")
+
+    with pytest.raises(RuntimeError):
+        cached_answer(part="progress", project=study.project, filters={}, compute=fail)
+    assert gc.isenabled()

@@ -157,6 +157,7 @@ def publish_lovo(run_dir: Path, shipped: Path, *, shipped_final: bool) -> dict[s
                     "source": str(worst["source"]),
                     "reference_pixels": reference,
                     "predicted_pixels": predicted,
+                    "dice": float(worst["dice"]),
                 }
     summary["pictures"] = pictures
     summary["shipped_final"] = shipped_final
@@ -263,6 +264,11 @@ def _area_note(fold: Mapping[str, Any]) -> str:
     worst = fold.get("worst_slice")
     if not worst or not worst["reference_pixels"]:
         return ""
+    index = worst["source"].rsplit(":", 1)[-1]
+    if worst["predicted_pixels"] == 0:
+        return f" (slice {index}: no cord predicted)"
+    if worst.get("dice", 1.0) == 0.0:
+        return f" (slice {index}: the predicted cord does not touch the reference: found elsewhere)"
     ratio = worst["predicted_pixels"] / worst["reference_pixels"]
     if ratio > 1.05:
         kind = "too large"
@@ -270,7 +276,6 @@ def _area_note(fold: Mapping[str, Any]) -> str:
         kind = "too small"
     else:
         kind = "about the right size, misplaced"
-    index = worst["source"].rsplit(":", 1)[-1]
     return f" (slice {index}: predicted cord {ratio:.2f} x the reference's area, {kind})"
 
 

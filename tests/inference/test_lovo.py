@@ -199,6 +199,10 @@ def test_the_card_section_is_generated_from_the_stored_results(tmp_path):
     assert "![axial fold t1: worst slice, Dice 60.0 %](card/axial-t1-worst.png)" in text
     assert "`t1` (worst fold): worst slice Dice 60.0 % (slice x: predicted cord 1.00 x" in text
     assert "about the right size, misplaced" in text
+    stored["folds"][1]["worst_slice"]["dice"] = 0.0
+    (shipped / "lovo" / "axial.json").write_text(json.dumps(stored))
+    missed = lovo_section(shipped, speed_ms={}, onnx_mb=None)
+    assert "(slice x: the predicted cord does not touch the reference: found elsewhere)" in missed
     assert "**not** this recipe's final model" in text
     # 600 s of pretraining and two folds of 60 s; 300 + 2 x 100 steps
     assert "pretraining 10.0 min (2.00 s a step), the whole view 12.0 min for 500 steps" in text

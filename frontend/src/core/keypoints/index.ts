@@ -106,3 +106,21 @@ export function keypointWarnings(set: KeypointSetDef, shapes: readonly Shape[]):
   }
   return out;
 }
+
+/** The index of the slice that carries the most points (the vertebral corners the
+ * measurements rest on), the one nearest `current` on a tie; null when none has a point.
+ * Viewers open a series there rather than on its middle slice. */
+export function keypointSlice(
+  images: readonly { id: number }[],
+  current: number,
+  shapesOf: (imageId: number) => readonly Shape[],
+): number | null {
+  let best: number | null = null;
+  let most = 0;
+  images.forEach((im, i) => {
+    const n = shapesOf(im.id).filter((s) => s.shape_type === "point").length;
+    const nearer = best !== null && Math.abs(i - current) < Math.abs(best - current);
+    if (n > most || (n > 0 && n === most && nearer)) [best, most] = [i, n];
+  });
+  return best;
+}

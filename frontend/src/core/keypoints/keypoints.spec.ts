@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { KeypointSetDef, Point, Shape } from "../../contract/types";
-import { keypointWarnings, nextKeypoint } from "./index";
+import { keypointSlice, keypointWarnings, nextKeypoint } from "./index";
 
 const levels = ["C3", "C4", "C5", "C6", "C7"];
 const set: KeypointSetDef = {
@@ -78,5 +78,41 @@ describe("plausibility", () => {
 
   it("judges only what is placed", () => {
     expect(keypointWarnings(set, [pt("C3_AS", [100, 20])])).toEqual([]);
+  });
+});
+
+describe("keypointSlice", () => {
+  const images = [10, 11, 12, 13, 14].map((id) => ({ id }));
+  const pt = (label: string): Shape => ({
+    label,
+    points: [[1, 2]],
+    shape_type: "point",
+    group_id: null,
+    description: "",
+    flags: {},
+  });
+  const cord: Shape = {
+    label: "cord",
+    points: [
+      [0, 0],
+      [4, 0],
+      [4, 4],
+    ],
+    shape_type: "polygon",
+    group_id: null,
+    description: "",
+    flags: {},
+  };
+  const on = (shapes: Record<number, Shape[]>) => (id: number) => shapes[id] ?? [];
+
+  it("opens on the slice with the most corners, not the middle one", () => {
+    const shapes = on({ 11: [pt("C3_AS"), pt("C3_AI"), cord], 12: [cord], 13: [pt("C4_AS")] });
+    expect(keypointSlice(images, 2, shapes)).toBe(1);
+  });
+  it("breaks a tie towards the slice shown now", () => {
+    expect(keypointSlice(images, 3, on({ 10: [pt("C3_AS")], 13: [pt("C3_AS")] }))).toBe(3);
+  });
+  it("gives null when no slice has a point (outlines only)", () => {
+    expect(keypointSlice(images, 2, on({ 12: [cord] }))).toBeNull();
   });
 });

@@ -3,6 +3,7 @@
 
 import type { Point } from "../../contract/types";
 import { boundingBox, tissueBox } from "../../core/geometry";
+import { keypointSlice } from "../../core/keypoints";
 import type { Viewport, ViewerLayout } from "../viewer";
 import type { AnnotationStore } from "./store";
 
@@ -32,8 +33,8 @@ export function tissueExtents(): (vp: Viewport) => Box | null {
 }
 
 /** Every fit of the layout's viewports frames the shapes, or the tissue where there are none;
- * the page's first loaded read refits them once (later loads, a live update or another read,
- * leave the user's view alone). */
+ * the page's first loaded read refits them once, and opens each series on the slice of its
+ * corners (later loads, a live update or another read, leave the user's view alone). */
 export function installFitToAnatomy(layout: ViewerLayout, store: AnnotationStore): void {
   const tissue = tissueExtents();
   for (const vp of layout.viewports) vp.regionOfInterest = (v) => shapesExtent(store, v) ?? tissue(v);
@@ -41,6 +42,10 @@ export function installFitToAnatomy(layout: ViewerLayout, store: AnnotationStore
   store.onChange((kind) => {
     if (kind !== "load" || !first) return;
     first = false;
+    for (const vp of layout.viewports) {
+      const slice = keypointSlice(vp.series.images, vp.index, (id) => store.shapesOf(id));
+      if (slice !== null) vp.setSlice(slice);
+    }
     if (layout.viewports.some((vp) => shapesExtent(store, vp))) for (const vp of layout.viewports) vp.fit();
   });
 }

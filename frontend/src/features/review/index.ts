@@ -2,6 +2,7 @@
  * composed per structure, comment pins, return and sign (docs/API.md, "Review and gold standard"). */
 
 import { coalesced } from "../../core/coalesce";
+import { keypointSlice } from "../../core/keypoints";
 import "./review.css";
 
 export { mountCommentPins } from "./pins";
@@ -51,6 +52,7 @@ function imageLabels(info: CaseInfo): Map<number, ImageLabel> {
 
 class ReviewPage {
   payload: ReviewPayload | null = null;
+  private opened = false;
   measured: ReadMeasurements[] = [];
   comments: Comment[] = [];
   readonly shown = new Set<number>();
@@ -161,7 +163,19 @@ class ReviewPage {
       this.known.add(r.id);
       if (r.kind !== "imported") this.shown.add(r.id);
     }
+    if (!this.opened) this.openOnCorners(payload);
     this.render();
+  }
+
+  /** On the first load, each viewport opens on the slice where the reads put their corners
+   * (the slice the review is about), not on its series' middle slice. */
+  private openOnCorners(payload: ReviewPayload): void {
+    this.opened = true;
+    const shapesOf = (id: number) => payload.reads.flatMap((r) => r.revision?.shapes[String(id)] ?? []);
+    for (const vp of this.layout.viewports) {
+      const slice = keypointSlice(vp.series.images, vp.index, shapesOf);
+      if (slice !== null) vp.setSlice(slice);
+    }
   }
 
   render(): void {

@@ -204,6 +204,7 @@ def test_the_card_section_is_generated_from_the_stored_results(tmp_path):
     missed = lovo_section(shipped, speed_ms={}, onnx_mb=None)
     assert "(slice x: the predicted cord does not touch the reference: found elsewhere)" in missed
     assert "**not** this recipe's final model" in text
+    assert "rehearsal seeds 1000–1011), seed 2024. Each fold" in text
     # 600 s of pretraining and two folds of 60 s; 300 + 2 x 100 steps
     assert "pretraining 10.0 min (2.00 s a step), the whole view 12.0 min for 500 steps" in text
     assert "| axial cord Dice, LOVO mean | ≥ 93 % | 82.0 % | ✗ |" in text

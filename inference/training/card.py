@@ -299,7 +299,8 @@ def view_section(task: str, lovo: Mapping[str, Any]) -> str:
         f"{r['rehearsal_phantoms'][0]}–{r['rehearsal_phantoms'][-1]}), seed {r['seed']}"
         + "".join(f", {key} {value}" for key, value in sorted(r.get("overrides", {}).items()))
         + ". Each fold is scored on its held-out volume only, through ONNX Runtime and the "
-        "product's prediction path (extent rule off: the manual masks cover the whole visible cord).",
+        "product's prediction path (extent rule off: the manual masks cover the whole visible "
+        "cord).",
         "",
         "| held out | contrast | slices | cord Dice % (mean ± SD, min) | pooled % | canal Dice % "
         "| keypoint MRE mm | trained on; time |",

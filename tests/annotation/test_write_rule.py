@@ -127,8 +127,13 @@ def _api_patterns() -> list[str]:
     return found
 
 
-# Routes under reads/<id>/ that append no revision (the workflow's submit and check).
-APPEND_NO_REVISION = {"api/reads/<int:read_id>/submit", "api/reads/<int:read_id>/check"}
+# Routes under reads/<id>/ that append no revision (the workflow's submit and check, and the
+# read-only list of the pre-labels a model read withheld as suggestions).
+APPEND_NO_REVISION = {
+    "api/reads/<int:read_id>/submit",
+    "api/reads/<int:read_id>/check",
+    "api/reads/<int:read_id>/suggestions",
+}
 
 
 def test_every_route_that_writes_a_read_is_walked_here() -> None:

@@ -199,12 +199,27 @@ def _watched_pages(browser: Any) -> Iterator[Any]:
         return page
 
     yield new_page
+    for context in contexts:
+        for page in context.pages:
+            _wait_for_saves(page)
     unexpected = [e for w in watched for e in w.unexpected()]
     for context in contexts:
         _ERRORS.pop(id(context), None)
         context.close()
     if unexpected:
         pytest.fail("the browser logged errors:\n" + "\n".join(unexpected[:20]), pytrace=False)
+
+
+# The autosave of an edit a test made last may still be on its way to the server when the
+# test ends; the database's flush at teardown would then deadlock with its transaction.
+_SAVES_SETTLED = """() => [...document.querySelectorAll('[data-testid=save-status]')]
+    .every((s) => s.dataset.state !== 'pending' && s.dataset.state !== 'saving')"""
+
+
+def _wait_for_saves(page: Any) -> None:
+    """Wait until no autosave of the page is pending or in flight (a closed page has none)."""
+    if not page.is_closed():
+        page.wait_for_function(_SAVES_SETTLED, timeout=15000)
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -324,12 +324,22 @@ def wait_canvas_changed(page: Any, testid: str, old_hash: float) -> None:
     )
 
 
+def view_of(page: Any, slot: str) -> dict[str, Any]:
+    """The viewport's stated view transform (`data-view`), waited for and read in one step:
+    a refit drops the attribute until its next frame, so a check for it followed by a
+    separate read could find it gone."""
+    view = page.wait_for_function(
+        "(sel) => document.querySelector(sel)?.dataset.view || null",
+        arg=f"[data-testid=viewport-{slot}]",
+    ).json_value()
+    return dict(json.loads(view))
+
+
 def to_client(page: Any, slot: str, x: float, y: float) -> tuple[float, float]:
     """Client position of an image point (labelme coordinates): the canvas box plus the view
     transform the viewport states on its canvas (`data-view`: offset and scale, CSS pixels)."""
     canvas = page.get_by_test_id(f"viewport-{slot}")
-    expect(canvas).to_have_attribute("data-view", re.compile("."))
-    view = json.loads(canvas.get_attribute("data-view"))
+    view = view_of(page, slot)
     box = canvas.bounding_box()
     assert box is not None, f"the {slot} viewport is not shown"
     return (

@@ -5,7 +5,6 @@ sums its results up per level on top."""
 
 from __future__ import annotations
 
-import json
 import time
 from io import BytesIO
 from typing import Any
@@ -21,7 +20,7 @@ from annotation.pixels import pixel_read
 from annotation.services.revisions import revision_create
 from fixtures.real import real_volume
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import screenshot, start_my_read
+from tests.e2e.conftest import screenshot, start_my_read, view_of
 
 pytestmark = [
     pytest.mark.e2e,
@@ -46,7 +45,7 @@ def _shown_rect(page: Any, series: Series) -> tuple[float, float, float, float]:
     """The image rectangle (pixels x0, y0, x1, y1) the sagittal viewport shows."""
     canvas = page.get_by_test_id(f"viewport-{SLOT}")
     box = canvas.bounding_box()
-    view = json.loads(str(canvas.get_attribute("data-view")))
+    view = view_of(page, SLOT)
     (ox, oy), (kx, ky) = view["offset"], view["scale"]
     return (-ox / kx, -oy / ky, (box["width"] - ox) / kx, (box["height"] - oy) / ky)
 

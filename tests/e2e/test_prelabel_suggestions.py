@@ -88,7 +88,13 @@ def test_a_withheld_corner_is_a_suggestion_that_y_accepts_into_my_read(
     # The pre-label panel says what was withheld and why.
     listed = page.get_by_test_id("withheld-item")
     expect(listed.filter(has_text="C3_AS withheld: confidence")).to_have_count(1)
-    expect(listed).to_have_count(sum(len(v) for v in job.withheld.values()))
+    withheld = sum(len(v) for v in job.withheld.values())
+    expect(listed).to_have_count(withheld)
+    # One summary line; that many items start folded under it.
+    expect(page.get_by_test_id("withheld-summary")).to_have_text(
+        f"{withheld} pre-labels withheld as suggestions (Y takes the nearest)"
+    )
+    expect(page.get_by_test_id("withheld-list")).not_to_have_attribute("open", re.compile(".*"))
     expect(listed.filter(has_text=re.compile(r"below 1\.00$"))).to_have_count(20)
     # Not the user's read yet: no ghosts.
     canvas = page.get_by_test_id(f"viewport-{SLOT}")

@@ -9,12 +9,23 @@ import type { Viewport } from "../viewer";
 import type { AnnotationStore } from "./store";
 
 const GHOST = "rgba(255,255,255,.85)";
+/** More withheld pre-labels than this start folded under their summary line. */
+const FOLD_OVER = 5;
 
 export class SuggestionLayer {
   items: Suggestion[] = [];
   /** The model read whose withheld pre-labels are loaded (null: none). */
   readId: number | null = null;
-  readonly list = el("ul", { class: "withheld-list", "data-testid": "withheld-list", hidden: true });
+  private readonly itemList = el("ul", { class: "withheld-list" });
+  private readonly summary = el("summary", { "data-testid": "withheld-summary" });
+  /** What was withheld and why: one summary line, the items folded under it when there are
+   * many (a real scan can withhold an outline on every slice). */
+  readonly list = el(
+    "details",
+    { class: "withheld", "data-testid": "withheld-list", hidden: true },
+    this.summary,
+    this.itemList,
+  );
   onChange: () => void = () => {};
 
   constructor(private readonly store: AnnotationStore) {}
@@ -42,7 +53,10 @@ export class SuggestionLayer {
   }
 
   private renderList(): void {
-    this.list.replaceChildren(
+    const n = this.items.length;
+    this.summary.textContent = `${n} pre-label${n === 1 ? "" : "s"} withheld as suggestions (Y takes the nearest)`;
+    this.list.open = n <= FOLD_OVER;
+    this.itemList.replaceChildren(
       ...this.items.map((s) =>
         el(
           "li",

@@ -1,7 +1,8 @@
 """Withheld pre-labels in the browser (issue 14): the shipped sagittal network, with its
 keypoint threshold raised so that it withholds every corner, pre-labels a phantom through the
-worker; the case page lists what was withheld and why, the annotator's own read shows the
-corners as ghost suggestions, Y accepts the one under the pointer and it is saved as a shape."""
+worker; the case page lists what was withheld and why, each on its series and slice with a link
+that opens that slice, the annotator's own read shows the corners as ghost suggestions, Y accepts
+the one under the pointer and it is saved as a shape."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from annotation.models import Image
+from annotation.models import Image, Series
 from inference.models import JobStatus, ModelStatus, PrelabelJob
 from inference.runtime.shipped import SHIPPED_DIR, shipped_model
 from inference.services.prelabel import prelabel_run
@@ -22,7 +23,6 @@ from inference.services.registry import model_register
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import (
     screenshot,
-    shown_slice,
     start_my_read,
     to_client,
     wait_for_head,
@@ -54,24 +54,6 @@ def _prelabel_withholding_corners(case: Any, tmp_path: Path) -> PrelabelJob:
     return job
 
 
-def _show_slice(page: Any, image_id: int) -> None:
-    """Scroll the sagittal viewport (wheel over it) until it shows `image_id`."""
-    target = Image.objects.get(pk=image_id).index
-    box = page.get_by_test_id(f"viewport-{SLOT}").bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    for _ in range(40):
-        shown = shown_slice(page, SLOT)
-        if shown["imageId"] == image_id:
-            return
-        page.mouse.wheel(0, 120 if target > shown["index"] else -120)
-        page.wait_for_function(
-            "([id, old]) => document.querySelector(`[data-testid=${id}]`).dataset.sliceIndex"
-            " !== String(old)",
-            arg=[f"viewport-{SLOT}", shown["index"]],
-        )
-    raise AssertionError(f"the viewport never showed image {image_id}")
-
-
 @pytest.mark.usefixtures("cast")
 def test_a_withheld_corner_is_a_suggestion_that_y_accepts_into_my_read(
     page_for: Any, asgi_server: Any, phantom_case: Any, tmp_path: Path
@@ -96,12 +78,27 @@ def test_a_withheld_corner_is_a_suggestion_that_y_accepts_into_my_read(
     )
     expect(page.get_by_test_id("withheld-list")).not_to_have_attribute("open", re.compile(".*"))
     expect(listed.filter(has_text=re.compile(r"below 1\.00$"))).to_have_count(20)
+    # Each names the series and slice it is on, as the viewer counts slices, not its image id.
+    image = Image.objects.get(pk=int(image_key))
+    assert Series.objects.filter(case=phantom_case, orientation=SLOT).count() == 1
+    slices = image.series.images.count()
+    number = image.series.images.filter(index__lt=image.index).count() + 1
+    on_slice = re.escape(f"{SLOT} · slice {number}/{slices} — ")
+    expect(listed.filter(has_text="C3_AS withheld: confidence")).to_have_text(
+        re.compile(rf"^{on_slice}C3_AS withheld: confidence")
+    )
+    expect(listed.filter(has_text=re.compile(rf"^{on_slice}.* below 1\.00$"))).to_have_count(20)
     # Not the user's read yet: no ghosts.
     canvas = page.get_by_test_id(f"viewport-{SLOT}")
     expect(canvas).not_to_have_attribute("data-suggestions", re.compile("."))
 
     read_id = start_my_read(page)
-    _show_slice(page, int(image_key))
+    # Away from that slice, then its name in the list opens it.
+    page.keyboard.press("End" if number == 1 else "Home")
+    expect(canvas).not_to_have_attribute("data-image-id", image_key)
+    page.get_by_test_id("withheld-summary").click()
+    listed.filter(has_text="C5_AI withheld").get_by_test_id("withheld-slice").click()
+    expect(canvas).to_have_attribute("data-image-id", image_key)
     expect(canvas).to_have_attribute("data-suggestions", re.compile(r"\bC5_AI\b"))
     target = next(s for s in corners if s["label"] == "C5_AI")
     x, y = target["points"][0]

@@ -5,6 +5,7 @@ import { MeasurePanel } from "../measure";
 import { ReadSession } from "../reads";
 import { toast } from "../ui";
 import type { Viewport, ViewerLayout } from "../viewer";
+import { showImage } from "../viewer";
 import { mountAppBar } from "./appbar";
 import { draftStatus } from "./draftStatus";
 import { installFitToAnatomy } from "./fitAnatomy";
@@ -87,7 +88,7 @@ export function mountAnnotator(args: {
     if (kind === "load") measure.schedule(allShapes(), 0);
     refresh();
   });
-  const suggestions = new SuggestionLayer(store);
+  const suggestions = new SuggestionLayer(store, caseInfo.series, (id) => showImage(layout, id));
   suggestions.onChange = redraw;
   session.onLoaded = () => {
     refresh();

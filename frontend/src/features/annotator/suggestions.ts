@@ -1,12 +1,13 @@
 /** Withheld pre-labels on the annotator: ghost markers over the image while the user's own read is open, one key (Y) to take one into that read, and the list of what was withheld and why. */
 
 import { getJSON } from "../../api/client";
-import type { Point, ReadInfo } from "../../contract/types";
+import type { Point, ReadInfo, SeriesInfo } from "../../contract/types";
 import type { Suggestion } from "../../core/suggestions";
 import { openOn, parseSuggestions, pickSuggestion, suggestionShape, withheldText } from "../../core/suggestions";
 import { el, toast } from "../ui";
 import type { Viewport } from "../viewer";
 import type { AnnotationStore } from "./store";
+import { withheldRows } from "./withheld";
 
 const GHOST = "rgba(255,255,255,.85)";
 /** More withheld pre-labels than this start folded under their summary line. */
@@ -28,7 +29,13 @@ export class SuggestionLayer {
   );
   onChange: () => void = () => {};
 
-  constructor(private readonly store: AnnotationStore) {}
+  constructor(
+    private readonly store: AnnotationStore,
+    /** The case's series, to name the slice each withheld pre-label is on. */
+    private readonly series: readonly SeriesInfo[],
+    /** Open the viewer on an image (a list item's slice name is a link to its slice). */
+    private readonly showImage: (imageId: number) => void,
+  ) {}
 
   /** Follow the case's newest model read (the one the latest pre-label wrote). */
   follow(reads: readonly ReadInfo[]): void {
@@ -56,14 +63,28 @@ export class SuggestionLayer {
     const n = this.items.length;
     this.summary.textContent = `${n} pre-label${n === 1 ? "" : "s"} withheld as suggestions (Y takes the nearest)`;
     this.list.open = n <= FOLD_OVER;
+    // Each item names its series and slice, a link that opens the viewer there ("sagittal · slice 5/9 —
+    // C5_AI withheld: confidence 0.42 below 0.60"), in slice order.
     this.itemList.replaceChildren(
-      ...this.items.map((s) =>
-        el(
+      ...withheldRows(this.items, this.series).map(({ item: s, slice }) => {
+        const go = el(
+          "button",
+          { type: "button", class: "link", "data-testid": "withheld-slice", title: "Show this slice" },
+          slice,
+        );
+        go.addEventListener("click", () => this.showImage(s.image));
+        return el(
           "li",
-          { "data-testid": "withheld-item", "data-label": s.label, title: `raw score ${s.raw_confidence.toFixed(2)}` },
-          withheldText(s),
-        ),
-      ),
+          {
+            "data-testid": "withheld-item",
+            "data-label": s.label,
+            "data-image": String(s.image),
+            title: `raw score ${s.raw_confidence.toFixed(2)}`,
+          },
+          go,
+          ` — ${withheldText(s)}`,
+        );
+      }),
     );
     this.list.hidden = !this.items.length;
   }

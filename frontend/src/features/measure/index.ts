@@ -25,7 +25,7 @@ export function brief(r: MeasurementResult): string {
   return (r.missing ?? []).length ? "incomplete" : "";
 }
 
-export { formatNumber, groupValues, imageLabel, missingHint } from "./layout";
+export { formatNumber, groupValues, imageLabel, imageOrder, missingHint } from "./layout";
 export { levelSummary } from "./summary";
 
 export class MeasurePanel {

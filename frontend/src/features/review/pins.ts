@@ -5,20 +5,9 @@ import { getAllPages } from "../../api/client";
 import type { CaseInfo } from "../../contract/types";
 import { clear, el, section } from "../ui";
 import type { ViewerLayout } from "../viewer";
+import { showImage } from "../viewer";
 import type { Comment } from "./api";
 import { drawPins } from "./overlay";
-
-function jump(layout: ViewerLayout, c: Comment): void {
-  if (c.image === null) return;
-  for (const vp of layout.viewports) {
-    const series = vp.seriesChoices.find((s) => s.images.some((im) => im.id === c.image));
-    if (!series || (series.orientation !== vp.series.orientation && layout.viewports.length > 1)) continue;
-    if (series.id !== vp.series.id) vp.setSeries(series);
-    vp.setSlice(series.images.findIndex((im) => im.id === c.image));
-    layout.setActive(vp);
-    return;
-  }
-}
 
 /** Load the case's comments once; nothing is added when there are none. */
 export async function mountCommentPins(args: {
@@ -52,7 +41,7 @@ export async function mountCommentPins(args: {
       );
       row.addEventListener("click", () => {
         selected = c.id;
-        jump(args.layout, c);
+        if (c.image !== null) showImage(args.layout, c.image);
         for (const vp of args.layout.viewports) vp.invalidate(false);
       });
       list.append(row);

@@ -55,3 +55,18 @@ export function createViewerLayout(caseInfo: CaseInfo): ViewerLayout {
   active?.root.classList.add("active");
   return { root, viewports, cache, active: () => active, setActive, onActiveChange: (fn) => listeners.push(fn) };
 }
+
+/** Open the viewer on an image of the case: the first viewport that can show its series (the one of
+ * its orientation when there are two) switches to that series and slice and becomes active; false
+ * when no viewport can show it. */
+export function showImage(layout: ViewerLayout, imageId: number): boolean {
+  for (const vp of layout.viewports) {
+    const series = vp.seriesChoices.find((s) => s.images.some((im) => im.id === imageId));
+    if (!series || (series.orientation !== vp.series.orientation && layout.viewports.length > 1)) continue;
+    if (series.id !== vp.series.id) vp.setSeries(series);
+    vp.setSlice(series.images.findIndex((im) => im.id === imageId));
+    layout.setActive(vp);
+    return true;
+  }
+  return false;
+}

@@ -240,11 +240,19 @@ def _bunched(bodies: dict[str, np.ndarray], rank: dict[str, int]) -> dict[str, s
     order) closer than BUNCH_MM. Neighbours' facing corners (C4_AI, C5_AS) may be close: a
     thin disc lies between them."""
     out: dict[str, str] = {}
-    for (la, ca), (lb, cb) in itertools.combinations(bodies.items(), 2):
-        same = float(np.min(np.linalg.norm(ca - cb, axis=1)))
+    if len(bodies) < 2:
+        return out
+    levels = list(bodies)
+    # Every corner against every corner of every body in one go: (bodies, bodies, 4, 4) mm.
+    corners = np.stack([bodies[lv] for lv in levels])
+    offsets = corners[:, None, :, None, :] - corners[None, :, None, :, :]
+    distance = np.sqrt(np.add.reduce(offsets * offsets, axis=-1))
+    same_corner = np.diagonal(distance, axis1=2, axis2=3).min(axis=-1)
+    any_corner = distance.min(axis=(2, 3))
+    for (a, la), (b, lb) in itertools.combinations(enumerate(levels), 2):
+        same = float(same_corner[a, b])
         apart = abs(rank[la] - rank[lb])
-        anywhere = float(np.min(np.linalg.norm(ca[:, None, :] - cb[None, :, :], axis=2)))
-        gap = same if apart == 1 else min(same, anywhere)
+        gap = same if apart == 1 else min(same, float(any_corner[a, b]))
         if gap < BUNCH_MM:
             out[la] = out[lb] = f"corners of {la} and {lb} bunched ({gap:.1f} mm apart)"
     return out
@@ -253,8 +261,9 @@ def _bunched(bodies: dict[str, np.ndarray], rank: dict[str, int]) -> dict[str, s
 def _sequence(bodies: dict[str, np.ndarray], axis: np.ndarray) -> dict[str, str]:
     """Bodies whose steps to their neighbours in cranio-caudal order are implausible; a step
     over a withheld body counts as that many steps."""
-    levels = sorted(bodies, key=lambda lv: float(bodies[lv].mean(axis=0) @ axis))
-    along = [float(bodies[lv].mean(axis=0) @ axis) for lv in levels]
+    position = {lv: float(c.mean(axis=0) @ axis) for lv, c in bodies.items()}
+    levels = sorted(bodies, key=position.__getitem__)
+    along = [position[lv] for lv in levels]
     spans = [
         max(1, CHECKED_LEVELS.index(b) - CHECKED_LEVELS.index(a))
         for a, b in itertools.pairwise(levels)
@@ -286,22 +295,22 @@ def check_keypoints(
     out: dict[str, P] = dict(keypoints)
     if not bodies:
         return KeypointCheck(keypoints=out, withheld=withheld, renamed=renamed)
-    axis = _axis(np.array([c.mean(axis=0) for c in bodies.values()]))
+    centres = {lv: c.mean(axis=0) for lv, c in bodies.items()}
+    axis = _axis(np.array(list(centres.values())))
     if len(bodies) < 3:  # too few bodies for the direction: the image's vertical
         axis = np.array([0.0, 1.0])
+    position = {lv: float(centre @ axis) for lv, centre in centres.items()}
     bad: dict[str, str] = {}
     for level, corners in bodies.items():
         reason = _implausible(corners, axis)
         if reason is not None:
             bad[level] = reason
-    plausible = sorted(
-        (lv for lv in bodies if lv not in bad), key=lambda lv: float(bodies[lv].mean(axis=0) @ axis)
-    )
+    plausible = sorted((lv for lv in bodies if lv not in bad), key=position.__getitem__)
     rank = {lv: k for k, lv in enumerate(plausible)}
     bad |= _bunched({lv: bodies[lv] for lv in plausible}, rank)
     good = {lv: c for lv, c in bodies.items() if lv not in bad}
     # Count rather than trust: the bodies, in cranio-caudal order, take the names in order.
-    ordered = sorted(good, key=lambda lv: float(good[lv].mean(axis=0) @ axis))
+    ordered = sorted(good, key=position.__getitem__)
     names_in_order = [lv for lv in CHECKED_LEVELS if lv in good]
     mapping = dict(zip(ordered, names_in_order, strict=True))
     if any(old != new for old, new in mapping.items()):

@@ -55,7 +55,13 @@ class SlicePrediction:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)), dtype=np.float32)
+    """Elementwise logistic in float32. cv2.exp is several times faster than np.tanh or np.exp
+    on the network's maps and within one float32 ulp of them; it takes 2-D arrays only."""
+    values = np.ascontiguousarray(x, dtype=np.float32)
+    flat = values.reshape(-1, values.shape[-1]) if values.ndim != 2 else values
+    denominator = np.asarray(cv2.exp(-flat), dtype=np.float32)
+    denominator += np.float32(1.0)
+    return np.reciprocal(denominator).reshape(values.shape)
 
 
 def _label_probabilities(contract: ModelContract, seg: np.ndarray) -> dict[str, np.ndarray]:
@@ -104,28 +110,25 @@ def _outline(
     prob: np.ndarray, component: np.ndarray, threshold: float, tolerance: float
 ) -> np.ndarray | None:
     """Sub-pixel outline of one component at the threshold, in labelme coordinates."""
-    rows, cols = np.nonzero(component)
-    r0, r1 = max(int(rows.min()) - 2, 0), min(int(rows.max()) + 3, prob.shape[0])
-    c0, c1 = max(int(cols.min()) - 2, 0), min(int(cols.max()) + 3, prob.shape[1])
-    region = cv2.dilate(component[r0:r1, c0:c1].astype(np.uint8), np.ones((3, 3), np.uint8))
+    x, y, w, h = cv2.boundingRect(component.view(np.uint8))
+    r0, r1 = max(y - 2, 0), min(y + h + 2, prob.shape[0])
+    c0, c1 = max(x - 2, 0), min(x + w + 2, prob.shape[1])
+    inside = component[r0:r1, c0:c1]
+    region = cv2.dilate(inside.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
     # Probability outside the (dilated) component is zeroed so that neighbours stay apart,
     # inside the filled component raised to the threshold so that holes do not make rings.
-    local = np.where(region > 0, prob[r0:r1, c0:c1], 0.0)
-    local = np.where(component[r0:r1, c0:c1], np.maximum(local, threshold + 1e-3), local)
-    padded = np.pad(local, 1)
+    # Written into a zero border of one pixel, so that every outline closes.
+    padded = np.zeros((r1 - r0 + 2, c1 - c0 + 2), dtype=prob.dtype)
+    local = padded[1:-1, 1:-1]
+    np.copyto(local, prob[r0:r1, c0:c1], where=region)
+    np.maximum(local, threshold + 1e-3, out=local, where=inside)
     contours: list[np.ndarray] = measure.find_contours(padded, threshold)  # type: ignore[no-untyped-call]
     if not contours:
         return None
-
-    def area(c: np.ndarray) -> float:
-        return float(
-            abs(np.dot(c[:, 0], np.roll(c[:, 1], 1)) - np.dot(c[:, 1], np.roll(c[:, 0], 1))) / 2
-        )
-
-    best = max(contours, key=area)
+    best = contours[0] if len(contours) == 1 else max(contours, key=_enclosed_area)
     # find_contours gives (row, col) with pixel centres at integers; labelme puts them at +0.5.
-    points = np.column_stack((best[:, 1] - 1 + c0 + 0.5, best[:, 0] - 1 + r0 + 0.5))
-    if len(points) > 1 and np.allclose(points[0], points[-1]):
+    points = best[:, ::-1] + (c0 - 0.5, r0 - 0.5)
+    if len(points) > 1 and _same_point(points[0], points[-1]):
         points = points[:-1]
     if tolerance > 0 and len(points) > 3:
         simplified = cv2.approxPolyDP(points.astype(np.float32)[:, None, :], tolerance, True)[
@@ -136,35 +139,76 @@ def _outline(
     return np.asarray(points, dtype=np.float64) if len(points) >= 3 else None
 
 
+def _enclosed_area(contour: np.ndarray) -> float:
+    """Shoelace area of a (closed or not) contour of (row, col) points."""
+    rows, cols = contour[:, 0], contour[:, 1]
+    twice = rows[1:] @ cols[:-1] + rows[0] * cols[-1] - cols[1:] @ rows[:-1] - cols[0] * rows[-1]
+    return float(abs(twice) / 2)
+
+
+def _same_point(a: np.ndarray, b: np.ndarray) -> bool:
+    """np.allclose for two 2-D points, without its overhead."""
+    return bool(abs(a[0] - b[0]) <= 1e-8 + 1e-5 * abs(b[0])) and bool(
+        abs(a[1] - b[1]) <= 1e-8 + 1e-5 * abs(b[1])
+    )
+
+
 def decode_heatmap(heatmap: np.ndarray) -> tuple[float, float, float]:
     """Peak of one heatmap channel with sub-pixel refinement (a parabola through the log of
     the peak and its neighbours along each axis: exact for a Gaussian). Returns (u, v, peak)
     in heatmap-grid labelme coordinates (pixel centres at i + 0.5); the peak value is the
     parabola's too, so a keypoint between pixels is not penalised."""
-    h, w = heatmap.shape
-    index = int(np.argmax(heatmap))
-    r, c = divmod(index, w)
-    peak = float(heatmap[r, c])
-    if peak <= 1e-6:
-        return c + 0.5, r + 0.5, peak
-    logs = np.log(np.maximum(heatmap, 1e-6).astype(np.float64))
-
-    def vertex(before: float, centre: float, after: float) -> tuple[float, float]:
-        a = 0.5 * (before + after) - centre
-        b = 0.5 * (after - before)
-        if a >= 0:
-            return 0.0, 0.0
-        t = float(np.clip(-b / (2 * a), -0.5, 0.5))
-        return t, b * t + a * t * t
-
-    dx, gx = vertex(logs[r, c - 1], logs[r, c], logs[r, c + 1]) if 0 < c < w - 1 else (0.0, 0.0)
-    dy, gy = vertex(logs[r - 1, c], logs[r, c], logs[r + 1, c]) if 0 < r < h - 1 else (0.0, 0.0)
-    return c + 0.5 + dx, r + 0.5 + dy, float(peak * np.exp(gx + gy))
+    u, v, peak = decode_heatmaps(np.asarray(heatmap)[None])[0]
+    return float(u), float(v), float(peak)
 
 
-def _binary_entropy(p: np.ndarray) -> np.ndarray:
-    q = np.clip(p.astype(np.float64), 1e-7, 1 - 1e-7)
-    return np.asarray(-(q * np.log2(q) + (1 - q) * np.log2(1 - q)))
+def decode_heatmaps(heatmaps: np.ndarray) -> np.ndarray:
+    """`decode_heatmap` of every channel of a (channels, h, w) stack at once: (channels, 3)
+    float64 rows of (u, v, peak). Only the peak and its four neighbours are read, so the
+    cost does not grow with the heatmap's size beyond the argmax."""
+    k, h, w = heatmaps.shape
+    index = np.argmax(heatmaps.reshape(k, h * w), axis=1)
+    r, c = np.divmod(index, w)
+    channel = np.arange(k)
+    # Neighbours clamped into the grid; those on the border get no refinement (masked below).
+    rows = np.stack((r, np.maximum(r - 1, 0), np.minimum(r + 1, h - 1)))
+    cols = np.stack((c, np.maximum(c - 1, 0), np.minimum(c + 1, w - 1)))
+    peak = heatmaps[channel, r, c].astype(np.float64)
+    centre_row = heatmaps[channel, r[None], cols]  # (3, k): centre, left, right
+    centre_col = heatmaps[channel, rows, c[None]]  # (3, k): centre, above, below
+    log_row = np.log(np.maximum(centre_row, 1e-6).astype(np.float64))
+    log_col = np.log(np.maximum(centre_col, 1e-6).astype(np.float64))
+    dx, gx = _vertex(log_row[1], log_row[0], log_row[2], (c > 0) & (c < w - 1))
+    dy, gy = _vertex(log_col[1], log_col[0], log_col[2], (r > 0) & (r < h - 1))
+    # A peak at (or under) 1e-6 is no peak: its pixel centre, unrefined, as it is.
+    flat = peak <= 1e-6
+    dx, dy = np.where(flat, 0.0, dx), np.where(flat, 0.0, dy)
+    value = np.where(flat, peak, peak * np.exp(gx + gy))
+    return np.column_stack((c + 0.5 + dx, r + 0.5 + dy, value))
+
+
+def _vertex(
+    before: np.ndarray, centre: np.ndarray, after: np.ndarray, inside: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Offset (within +-0.5) and height gain of the parabola's vertex through three samples;
+    (0, 0) where the parabola does not open downwards or `inside` is False."""
+    a = 0.5 * (before + after) - centre
+    b = 0.5 * (after - before)
+    curved = inside & (a < 0)
+    t = np.clip(-b / np.where(curved, 2 * a, -1.0), -0.5, 0.5)
+    t = np.where(curved, t, 0.0)
+    return t, np.where(curved, b * t + a * t * t, 0.0)
+
+
+def _mean_binary_entropy(p: np.ndarray) -> float:
+    """Mean binary entropy (bits) of probabilities p. Float32 with cv2.log (2-D only, hence
+    the column): about three times faster than float64 np.log2 and within 1e-6 bits of it;
+    the mean is summed in float64."""
+    column = np.asarray(p, dtype=np.float32).reshape(-1, 1)
+    q = np.clip(column, np.float32(1e-7), np.float32(1 - 1e-7))
+    r = np.float32(1.0) - q
+    nats = q * cv2.log(q) + r * cv2.log(r)
+    return float(-nats.mean(dtype=np.float64) / np.log(2.0))
 
 
 def sagittal_band(
@@ -258,7 +302,7 @@ def _postprocess(
             pred.polygons[label] = _outline(prob, component, threshold, post.polygon_tolerance_px)
             pred.shape_confidence[label] = float(prob[component].mean())
         support = net_prob >= SUPPORT_PROBABILITY
-        parts[label] = float(_binary_entropy(net_prob[support]).mean()) if support.any() else 1.0
+        parts[label] = _mean_binary_entropy(net_prob[support]) if support.any() else 1.0
     pred.uncertainty_parts = parts
     pred.uncertainty = float(np.mean(list(parts.values()))) if parts else 0.0
     return pred
@@ -272,14 +316,14 @@ def _keypoints(
     stride = contract.heatmap.stride
     if contract.heatmap.activation == "sigmoid":
         heat = _sigmoid(heat)
-    peaks: list[float] = []
-    for name, channel in zip(contract.heatmap.keypoints, heat, strict=True):
-        u, v, peak = decode_heatmap(channel)
-        x, y = transform.to_image(np.array([[u * stride, v * stride]]))[0]
-        confidence = float(np.clip(peak, 0.0, 1.0))
-        pred.keypoints[name] = Keypoint(x=float(x), y=float(y), confidence=confidence)
-        peaks.append(confidence)
-    return 1.0 - float(np.mean(peaks))
+    decoded = decode_heatmaps(heat)
+    points = transform.to_image(decoded[:, :2] * stride)
+    confidences = np.clip(decoded[:, 2], 0.0, 1.0)
+    for name, (x, y), confidence in zip(
+        contract.heatmap.keypoints, points.tolist(), confidences.tolist(), strict=True
+    ):
+        pred.keypoints[name] = Keypoint(x=x, y=y, confidence=confidence)
+    return 1.0 - float(np.mean(confidences))
 
 
 def _batch_limit(session: Any, requested: int) -> int:

@@ -126,7 +126,7 @@ def _crop_padded(image: np.ndarray, box: tuple[int, int, int, int], fill: float)
 
 
 def percentile_window(image: np.ndarray, low: float, high: float) -> tuple[float, float]:
-    lo, hi = np.percentile(image, [low, high])
+    lo, hi = _percentiles(image, low, high)
     if not hi > lo:
         lo, hi = float(image.min()), float(image.max())
     if not hi > lo:
@@ -134,9 +134,30 @@ def percentile_window(image: np.ndarray, low: float, high: float) -> tuple[float
     return float(lo), float(hi)
 
 
-def render_8bit(image: np.ndarray, norm: Normalisation) -> np.ndarray:
-    """The 8-bit rendering that seed 003's threshold of 50 applies to (percentile window)."""
-    lo, hi = percentile_window(image, norm.low, norm.high)
+def _percentiles(image: np.ndarray, low: float, high: float) -> tuple[float, float]:
+    """np.percentile(image, [low, high]) (its default linear method, the same arithmetic)
+    from one np.partition of the pixels: np.percentile's own bookkeeping costs more than the
+    partition on a slice."""
+    values = np.asarray(image).ravel()
+    n = values.size
+    q = np.array([low, high], dtype=np.float64) / 100
+    virtual = (n - 1) * q  # np.percentile's virtual index, 'linear' method
+    below = np.clip(np.floor(virtual), 0, n - 1).astype(np.intp)
+    above = np.minimum(below + 1, n - 1)
+    gamma = virtual - np.floor(virtual)
+    ordered = np.partition(values, np.unique(np.concatenate((below, above))))
+    a, b = ordered[below], ordered[above]
+    diff = b - a  # in the pixels' type, as numpy's _lerp; the rest in float64
+    lerp = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+    return float(lerp[0]), float(lerp[1])
+
+
+def render_8bit(
+    image: np.ndarray, norm: Normalisation, *, window: tuple[float, float] | None = None
+) -> np.ndarray:
+    """The 8-bit rendering that seed 003's threshold of 50 applies to (percentile window;
+    `window` when the caller has it already)."""
+    lo, hi = window if window is not None else percentile_window(image, norm.low, norm.high)
     scaled = (image.astype(np.float32) - lo) * (255.0 / (hi - lo))
     return np.asarray(np.clip(scaled, 0, 255), dtype=np.uint8)
 
@@ -158,12 +179,17 @@ def foreground_box(rendered: np.ndarray, threshold: float) -> tuple[int, int, in
 
 
 def roi_box(
-    image: np.ndarray, spacing: tuple[float, float], contract: ModelContract
+    image: np.ndarray,
+    spacing: tuple[float, float],
+    contract: ModelContract,
+    *,
+    window: tuple[float, float] | None = None,
 ) -> tuple[int, int, int, int]:
-    """The region of interest the contract asks for, as an integer box (may exceed the image)."""
+    """The region of interest the contract asks for, as an integer box (may exceed the image).
+    `window`: the image's percentile window, when the caller has it already."""
     pre = contract.preprocessing
     x0, y0, x1, y1 = foreground_box(
-        render_8bit(image, contract.normalisation), pre.foreground_threshold
+        render_8bit(image, contract.normalisation, window=window), pre.foreground_threshold
     )
     row_mm, col_mm = spacing
     h, w = contract.input.height, contract.input.width
@@ -197,15 +223,22 @@ def _centred(cx: float, cy: float, bw: int, bh: int) -> tuple[int, int, int, int
     return x0, y0, x0 + bw, y0 + bh
 
 
-def normalise(image: np.ndarray, norm: Normalisation, reference: np.ndarray) -> np.ndarray:
-    """Intensity normalisation with statistics of `reference` (the whole slice)."""
+def normalise(
+    image: np.ndarray,
+    norm: Normalisation,
+    reference: np.ndarray,
+    *,
+    window: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """Intensity normalisation with statistics of `reference` (the whole slice); `window`:
+    its percentile window, when the caller has it already."""
     values = image.astype(np.float32, copy=False)
     if norm.kind == "zscore":
         std = float(reference.std()) or 1.0
         out = (values - float(reference.mean())) / std
     else:
         if norm.kind == "percentile":
-            lo, hi = percentile_window(reference, norm.low, norm.high)
+            lo, hi = window or percentile_window(reference, norm.low, norm.high)
         else:
             lo, hi = float(reference.min()), float(reference.max())
             hi = hi if hi > lo else lo + 1.0
@@ -232,7 +265,10 @@ def preprocess(
     image = validate_image(image)
     row_mm, col_mm = validate_spacing(spacing)
     pixels = image.astype(np.float32)
-    roi = box if box is not None else roi_box(pixels, (row_mm, col_mm), contract)
+    # The ROI's 8-bit rendering and the normalisation take the same window: computed once.
+    norm = contract.normalisation
+    window = percentile_window(pixels, norm.low, norm.high)
+    roi = box if box is not None else roi_box(pixels, (row_mm, col_mm), contract, window=window)
     transform = Transform(
         box=roi,
         image_shape=(int(image.shape[0]), int(image.shape[1])),
@@ -240,6 +276,6 @@ def preprocess(
     )
     # Padding takes the slice's minimum: the background, after normalisation too.
     resized = transform.image_to_network(pixels, fill=float(pixels.min()))
-    net = normalise(resized, contract.normalisation, pixels)
+    net = normalise(resized, norm, pixels, window=window if norm.kind == "percentile" else None)
     tensor = np.repeat(net[None], contract.input.channels, axis=0)
     return Preprocessed(tensor=np.ascontiguousarray(tensor, dtype=np.float32), transform=transform)

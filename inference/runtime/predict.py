@@ -61,7 +61,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     flat = values.reshape(-1, values.shape[-1]) if values.ndim != 2 else values
     denominator = np.asarray(cv2.exp(-flat), dtype=np.float32)
     denominator += np.float32(1.0)
-    return np.reciprocal(denominator).reshape(values.shape)
+    return np.reciprocal(denominator, out=denominator).reshape(values.shape)
 
 
 def _label_probabilities(contract: ModelContract, seg: np.ndarray) -> dict[str, np.ndarray]:
@@ -169,17 +169,17 @@ def decode_heatmaps(heatmaps: np.ndarray) -> np.ndarray:
     k, h, w = heatmaps.shape
     index = np.argmax(heatmaps.reshape(k, h * w), axis=1)
     r, c = np.divmod(index, w)
-    channel = np.arange(k)
-    # Neighbours clamped into the grid; those on the border get no refinement (masked below).
-    rows = np.stack((r, np.maximum(r - 1, 0), np.minimum(r + 1, h - 1)))
-    cols = np.stack((c, np.maximum(c - 1, 0), np.minimum(c + 1, w - 1)))
-    peak = heatmaps[channel, r, c].astype(np.float64)
-    centre_row = heatmaps[channel, r[None], cols]  # (3, k): centre, left, right
-    centre_col = heatmaps[channel, rows, c[None]]  # (3, k): centre, above, below
-    log_row = np.log(np.maximum(centre_row, 1e-6).astype(np.float64))
-    log_col = np.log(np.maximum(centre_col, 1e-6).astype(np.float64))
-    dx, gx = _vertex(log_row[1], log_row[0], log_row[2], (c > 0) & (c < w - 1))
-    dy, gy = _vertex(log_col[1], log_col[0], log_col[2], (r > 0) & (r < h - 1))
+    # The peak, left, right, above, below: neighbours clamped into the grid (those on the
+    # border get no refinement, masked in _vertex).
+    up, down = np.maximum(r - 1, 0), np.minimum(r + 1, h - 1)
+    left, right = np.maximum(c - 1, 0), np.minimum(c + 1, w - 1)
+    samples = heatmaps[
+        np.arange(k), np.stack((r, r, r, up, down)), np.stack((c, left, right, c, c))
+    ]
+    peak = samples[0].astype(np.float64)
+    logs = np.log(np.maximum(samples, 1e-6).astype(np.float64))
+    dx, gx = _vertex(logs[1], logs[0], logs[2], (c > 0) & (c < w - 1))
+    dy, gy = _vertex(logs[3], logs[0], logs[4], (r > 0) & (r < h - 1))
     # A peak at (or under) 1e-6 is no peak: its pixel centre, unrefined, as it is.
     flat = peak <= 1e-6
     dx, dy = np.where(flat, 0.0, dx), np.where(flat, 0.0, dy)

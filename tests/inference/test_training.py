@@ -137,6 +137,19 @@ def test_verify_raises_when_onnx_and_torch_disagree(tmp_path):
         verify_onnx(model, path, input_size=(32, 32))
 
 
+def test_verify_judges_large_outputs_relatively(tmp_path):
+    # Logits in the thousands: float32 summation order alone moves them by more than 1e-4.
+    model = build_net(NetConfig(seg_channels=1, widths=(4, 8))).eval()
+    with torch.no_grad():
+        model.seg_head.bias.fill_(5000.0)
+    path = export_onnx(model, tmp_path / "m.onnx", input_size=(32, 32), output_names=["seg"])
+    assert verify_onnx(model, path, input_size=(32, 32)) < 1e-4
+    with torch.no_grad():
+        model.seg_head.bias.fill_(5001.0)  # 2e-4 relative: a real disagreement
+    with pytest.raises(ExportError, match="differs from torch"):
+        verify_onnx(model, path, input_size=(32, 32))
+
+
 def test_the_shipped_architectures_stay_small():
     for task in ("sagittal", "axial"):
         params = parameter_count(build_net(net_config(default_config(task))))

@@ -31,6 +31,7 @@ from inference.runtime.sessions import (
     file_sha256,
     get_session,
     narrow_first_convolution,
+    nchwc_block,
     session_providers,
 )
 from inference.training.nets import KEYPOINT_NAMES
@@ -38,14 +39,14 @@ from inference.training.nets import KEYPOINT_NAMES
 NET = 64
 
 
-def write_model(path: Path, size: int = 32) -> Path:
+def write_model(path: Path, size: int = 32, channels: int = 2) -> Path:
     """A one-convolution ONNX model (input "image", output "seg")."""
-    weight = numpy_helper.from_array(np.ones((2, 1, 1, 1), np.float32), "w")
+    weight = numpy_helper.from_array(np.ones((channels, 1, 1, 1), np.float32), "w")
     graph = helper.make_graph(
         [helper.make_node("Conv", ["image", "w"], ["seg"])],
         "tiny",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, size, size])],
-        [helper.make_tensor_value_info("seg", TensorProto.FLOAT, ["N", 2, size, size])],
+        [helper.make_tensor_value_info("seg", TensorProto.FLOAT, ["N", channels, size, size])],
         initializer=[weight],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
@@ -383,3 +384,10 @@ def test_a_narrow_first_convolution_skips_the_blocked_layout(tmp_path):
     session = create_session(narrow, optimisation="all")
     out = session.run(None, {"image": np.ones((1, 1, 32, 32), np.float32)})
     assert out[0].shape == (1, 2, 32, 32)
+
+
+def test_eight_channels_fill_an_avx2_block_but_not_an_avx512_one(tmp_path):
+    eight = write_model(tmp_path / "eight.onnx", channels=8)  # the shipped U-Nets' first level
+    assert not narrow_first_convolution(eight, block=8)
+    assert narrow_first_convolution(eight, block=16)
+    assert nchwc_block() in (8, 16)

@@ -11,14 +11,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install frontend demo serve test lint format bench models models-lovo services clean
+.PHONY: help install frontend demo serve test lint format bench models models-folds services clean
 
 help:
 	@echo "make demo   install everything, build the frontend, load the demo project, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install and run the whole suite (lint, unit, PostgreSQL, browser)"
 	@echo "make bench  run the benchmarks and print their figures"
-	@echo "make models retrain the shipped ONNX models from scratch"
-	@echo "make models-lovo  leave-one-volume-out over the real volumes, then the shipped models on all"
+	@echo "make models retrain the shipped ONNX models from scratch (axial: leave-one-volume-out, then the shipped model on every real volume)"
+	@echo "make models-folds  leave-one-volume-out folds of both views only (shipped files untouched)"
 
 $(STAMP):
 	mkdir -p $(STAMP)
@@ -80,8 +80,8 @@ bench: install services frontend
 models: install
 	$(PY) scripts/make_models.py
 
-models-lovo: install
-	$(PY) scripts/make_models.py --lovo
+models-folds: install
+	$(PY) scripts/make_models.py --lovo --no-final
 
 clean:
 	rm -rf $(STAMP) frontend/dist var/test-data test-output bench-output

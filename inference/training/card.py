@@ -287,13 +287,22 @@ def _area_note(fold: Mapping[str, Any]) -> str:
     return f" (slice {index}: predicted cord {ratio:.2f} x the reference's area, {kind})"
 
 
+def _synthetic_note(recipe: Mapping[str, Any]) -> str:
+    """', and 40 % of each batch domain-randomised synthetic images' when the recipe drew any."""
+    share = float(recipe.get("overrides", {}).get("synth_fraction", 0.0))
+    if share <= 0:
+        return ""
+    return f", and {100 * share:.0f} % of each batch domain-randomised synthetic images"
+
+
 def view_section(task: str, lovo: Mapping[str, Any]) -> str:
     r = lovo["recipe"]
     lines = [
         f"### {task.capitalize()}",
         "",
-        f"Recipe: one phantom-only pretraining ({r['pretrain_steps']} steps of {r['batch_size']}, "
-        f"phantom seeds {r['pretrain_phantoms'][0]}–{r['pretrain_phantoms'][-1]}), then per fold "
+        f"Recipe: one pretraining without any real volume ({r['pretrain_steps']} steps of "
+        f"{r['batch_size']}, phantom seeds {r['pretrain_phantoms'][0]}–"
+        f"{r['pretrain_phantoms'][-1]}{_synthetic_note(r)}), then per fold "
         f"{r['finetune_steps']} fine-tuning steps (learning rate {r['finetune_lr']:g}, "
         f"{100 * r['real_fraction']:.0f} % real slices per batch, phantom rehearsal seeds "
         f"{r['rehearsal_phantoms'][0]}–{r['rehearsal_phantoms'][-1]}), seed {r['seed']}"
@@ -337,6 +346,14 @@ def view_section(task: str, lovo: Mapping[str, Any]) -> str:
             f"The shipped `{final['file']}` (sha256 `{final['sha256'][:16]}`) is this recipe's "
             f"final model, trained on all of {', '.join(final['train_volumes'])}: no real volume "
             "is left to score it on, so the folds above are its estimate."
+        )
+    elif final:
+        lines.append(
+            f"The shipped {task} model is **not** this recipe's final model: it is the earlier "
+            "recipe described above (one held-out volume). This recipe's final model (sha256 "
+            f"`{final['sha256'][:16]}`, trained on all of {', '.join(final['train_volumes'])}) "
+            "was trained and checked but not shipped (see Limits). These folds measure the "
+            "recipe, not the shipped file."
         )
     else:
         lines.append(

@@ -217,6 +217,20 @@ def test_the_card_section_is_generated_from_the_stored_results(tmp_path):
     assert replace_section(card, text) == card  # regenerating replaces, never appends
 
 
+def test_a_final_trained_but_not_shipped_is_named_and_synthetic_pretraining_stated(tmp_path):
+    run_dir, shipped = _stage_fixture(tmp_path)
+    summary = json.loads((run_dir / "lovo.json").read_text())
+    summary["final"] = {"file": "axial.onnx", "sha256": "ab" * 32, "train_volumes": ["t2", "t1"]}
+    summary["recipe"]["overrides"] = {"synth_fraction": 0.5}
+    (run_dir / "lovo.json").write_text(json.dumps(summary))
+    publish_lovo(run_dir, shipped, shipped_final=False)
+    text = lovo_section(shipped, speed_ms={}, onnx_mb=None)
+    assert "final model (sha256 `abababababababab`, trained on all of t2, t1)" in text
+    assert "was trained and checked but not shipped" in text
+    assert "no final model of this recipe was trained" not in text
+    assert "and 50 % of each batch domain-randomised synthetic images), then per fold" in text
+
+
 def test_every_target_has_a_measured_value_or_says_not_measured():
     lovo = {"sagittal": {"cord_dice_mean": 0.95}, "axial": {"cord_dice_mean": 0.9}}
     duration = {"tasks": ["sagittal", "axial"], "seconds": 4800.0}

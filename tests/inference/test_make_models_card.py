@@ -66,3 +66,15 @@ def test_the_run_line_names_the_synthetic_share_and_the_warm_start(make_models):
     assert "40 % domain-randomised synthetic images" in note
     assert "18 % real slices, 42 % phantoms" in note
     assert "Fine-tuned from `inference/shipped/sagittal.pt`" in note
+
+
+def test_a_lovo_final_run_line_points_at_the_shared_pretraining(make_models):
+    final = {
+        "config": {"synth_fraction": 0.5, "real_fraction": 0.5},
+        "init_from": "/somewhere/var/lovo/axial/pretrain/checkpoint.pt",
+        "recipe": {"epochs": 1, "steps_per_epoch": 120},
+    }
+    note = make_models._recipe_note(final)
+    assert "120 steps fine-tune the view's shared pretraining" in note
+    assert "/somewhere" not in note
+    assert "previous shipped model" not in note

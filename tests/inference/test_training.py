@@ -140,12 +140,14 @@ def test_verify_raises_when_onnx_and_torch_disagree(tmp_path):
 def test_verify_judges_large_outputs_relatively(tmp_path):
     # Logits in the thousands: float32 summation order alone moves them by more than 1e-4.
     model = build_net(NetConfig(seg_channels=1, widths=(4, 8))).eval()
+    bias = model.seg_head.bias
+    assert bias is not None
     with torch.no_grad():
-        model.seg_head.bias.fill_(5000.0)
+        bias.fill_(5000.0)
     path = export_onnx(model, tmp_path / "m.onnx", input_size=(32, 32), output_names=["seg"])
     assert verify_onnx(model, path, input_size=(32, 32)) < 1e-4
     with torch.no_grad():
-        model.seg_head.bias.fill_(5001.0)  # 2e-4 relative: a real disagreement
+        bias.fill_(5001.0)  # 2e-4 relative: a real disagreement
     with pytest.raises(ExportError, match="differs from torch"):
         verify_onnx(model, path, input_size=(32, 32))
 

@@ -64,7 +64,21 @@ def test_sagittal_values_survive_rotation_translation_and_resampling(
     a = _sagittal(base, centre, depth, 4.0, reference)
     b = _sagittal(moved, centre, depth, 4.0, reference)
     _assert_same(a, b)
-    assert (a.d_i_level, a.D_i_level) == (b.d_i_level, b.D_i_level)
+    for level, position in (("d_i_level", "d_i_position_mm"), ("D_i_level", "D_i_position_mm")):
+        named_a, named_b = getattr(a, level), getattr(b, level)
+        if named_a != named_b:
+            # A narrowest point on a level boundary (a vertebra's posterior corner) belongs to
+            # both levels, and float noise of the transform decides: only there may they differ.
+            near = _levels_near(a, getattr(a, position))
+            assert len(near) > 1, (level, named_a, named_b)
+            assert {named_a, named_b} <= near, (level, named_a, named_b, near)
+
+
+def _levels_near(result: SagittalResult, position: float) -> set[str]:
+    """The levels of the profile's layers within one layer step of `position`."""
+    positions = np.asarray(result.profile.position_mm)
+    near = np.abs(positions - position) <= 1.01 * result.step_mm
+    return {level for level, close in zip(result.profile.level, near, strict=True) if close}
 
 
 def _rot90_points(

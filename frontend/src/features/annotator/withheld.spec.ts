@@ -1,24 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { SeriesInfo } from "../../contract/types";
 import type { Suggestion } from "../../core/suggestions";
 import { withheldRows } from "./withheld";
-
-function series(id: number, orientation: "sagittal" | "axial", ids: number[], description = ""): SeriesInfo {
-  return {
-    id,
-    number: id,
-    description,
-    orientation,
-    rows: 10,
-    columns: 10,
-    pixel_spacing: [0.5, 0.5],
-    slice_thickness: 3,
-    slice_spacing: 3,
-    dtype: "uint16",
-    window: null,
-    images: ids.map((imageId, index) => ({ id: imageId, index, position: index * 3 })),
-  };
-}
+import { testSeries as series } from "../../contract/testSeries";
 
 const item = (label: string, image: number): Suggestion => ({
   image,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { SeriesInfo } from "../../contract/types";
+import { testSeries as series } from "../../contract/testSeries";
 import type { MeasurementResult } from "../../contract/types";
 import {
   formatNumber,
@@ -65,23 +65,6 @@ const AXIAL = {
   manual_S: 5.3,
   manual_cr: 0.438,
 };
-
-function series(id: number, orientation: "sagittal" | "axial", ids: number[], description = ""): SeriesInfo {
-  return {
-    id,
-    number: id,
-    description,
-    orientation,
-    rows: 10,
-    columns: 10,
-    pixel_spacing: [0.5, 0.5],
-    slice_thickness: 3,
-    slice_spacing: 3,
-    dtype: "uint16",
-    window: null,
-    images: ids.map((imageId, index) => ({ id: imageId, index, position: index * 3 })),
-  };
-}
 
 describe("groupValues", () => {
   it("lists the seed 003 values first, then the other reference, then the manual calipers", () => {

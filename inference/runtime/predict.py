@@ -89,8 +89,15 @@ def _label_probabilities(contract: ModelContract, seg: np.ndarray) -> dict[str, 
 
 
 def _largest_component(mask: np.ndarray, min_pixels: int) -> np.ndarray | None:
+    """The largest 8-connected component of `mask` with its holes filled, on the whole grid.
+    The work runs inside the bounding box of the mask (every component lies in it, and its
+    row-major scan numbers them in the same order), a small part of a slice for the cord."""
+    binary = mask.view(np.uint8) if mask.dtype == np.bool_ else mask.astype(np.uint8)
+    x, y, w, h = cv2.boundingRect(binary)
+    if w == 0 or h == 0:
+        return None
     count, labels, stats, _ = cv2.connectedComponentsWithStats(
-        mask.astype(np.uint8), connectivity=8
+        binary[y : y + h, x : x + w], connectivity=8
     )
     if count <= 1:
         return None
@@ -101,9 +108,9 @@ def _largest_component(mask: np.ndarray, min_pixels: int) -> np.ndarray | None:
     component = (labels == best + 1).astype(np.uint8)
     # Fill holes: the outer contour filled.
     contours, _ = cv2.findContours(component, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    filled = np.zeros_like(component)
-    cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
-    return np.asarray(filled, dtype=bool)
+    filled = np.zeros(mask.shape, dtype=np.uint8)
+    cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED, offset=(x, y))
+    return filled.view(bool)
 
 
 def _outline(

@@ -136,8 +136,9 @@ def percentile_window(image: np.ndarray, low: float, high: float) -> tuple[float
 
 def _percentiles(image: np.ndarray, low: float, high: float) -> tuple[float, float]:
     """np.percentile(image, [low, high]) (its default linear method, the same arithmetic)
-    from one np.partition of the pixels: np.percentile's own bookkeeping costs more than the
-    partition on a slice."""
+    from the two order statistics around each: counted in a histogram for 8- and 16-bit
+    integer pixels (exact, and several times faster than sorting a slice), else from one
+    np.partition (np.percentile's own bookkeeping costs more than the partition)."""
     values = np.asarray(image).ravel()
     n = values.size
     q = np.array([low, high], dtype=np.float64) / 100
@@ -145,11 +146,24 @@ def _percentiles(image: np.ndarray, low: float, high: float) -> tuple[float, flo
     below = np.clip(np.floor(virtual), 0, n - 1).astype(np.intp)
     above = np.minimum(below + 1, n - 1)
     gamma = virtual - np.floor(virtual)
-    ordered = np.partition(values, np.unique(np.concatenate((below, above))))
-    a, b = ordered[below], ordered[above]
+    if values.dtype.kind in "ui" and values.dtype.itemsize <= 2:
+        a, b = _order_statistics(values, below), _order_statistics(values, above)
+    else:
+        ordered = np.partition(values, np.unique(np.concatenate((below, above))))
+        a, b = ordered[below], ordered[above]
     diff = b - a  # in the pixels' type, as numpy's _lerp; the rest in float64
     lerp = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
     return float(lerp[0]), float(lerp[1])
+
+
+def _order_statistics(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """The values at 0-based `ranks` of the sorted 8- or 16-bit integer `values`, counted in
+    a histogram of the values' range. Float64: exact for these integers, and the difference
+    of two of them cannot wrap around as it would in an unsigned type."""
+    offset = int(values.min())
+    shifted = values if offset == 0 else values.astype(np.int32) - offset
+    cumulative = np.cumsum(np.bincount(shifted))
+    return np.searchsorted(cumulative, ranks, side="right").astype(np.float64) + offset
 
 
 def render_8bit(
@@ -169,13 +183,12 @@ def foreground_box(rendered: np.ndarray, threshold: float) -> tuple[int, int, in
     opened = np.asarray(
         cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)), dtype=np.uint8
     )
-    if opened.any():
-        mask = opened
-    points = cv2.findNonZero(mask)
-    if points is None:
-        return 0, 0, rendered.shape[1], rendered.shape[0]
-    x, y, w, h = cv2.boundingRect(points)
-    return int(x), int(y), int(x + w), int(y + h)
+    # cv2.boundingRect of a uint8 image bounds its non-zero pixels (zero size: none).
+    for candidate in (opened, mask):
+        x, y, w, h = cv2.boundingRect(candidate)
+        if w > 0 and h > 0:
+            return int(x), int(y), int(x + w), int(y + h)
+    return 0, 0, rendered.shape[1], rendered.shape[0]
 
 
 def roi_box(
@@ -267,7 +280,7 @@ def preprocess(
     pixels = image.astype(np.float32)
     # The ROI's 8-bit rendering and the normalisation take the same window: computed once.
     norm = contract.normalisation
-    window = percentile_window(pixels, norm.low, norm.high)
+    window = percentile_window(image, norm.low, norm.high)
     roi = box if box is not None else roi_box(pixels, (row_mm, col_mm), contract, window=window)
     transform = Transform(
         box=roi,

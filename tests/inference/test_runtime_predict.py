@@ -17,6 +17,7 @@ from onnx import TensorProto, helper, numpy_helper
 from inference.runtime.contract import ModelContract, contract_from_dict
 from inference.runtime.predict import (
     Keypoint,
+    _largest_component,
     decode_heatmap,
     predict_slices,
     prediction_to_shapes,
@@ -187,6 +188,23 @@ def test_a_disc_on_the_network_grid_comes_back_as_a_polygon_on_the_image(session
     assert area == pytest.approx(math.pi * 20**2, rel=0.05)
     assert pred.shape_confidence["cord"] > 0.9
     assert pred.masks["cord"].shape == (200, 160)
+
+
+def test_the_largest_component_keeps_its_place_on_the_grid_with_holes_filled():
+    # The component search runs inside the mask's bounding box: the result must still be the
+    # largest component, where it was, on the whole grid, its hole filled.
+    mask = np.zeros((120, 90), bool)
+    mask[70:110, 50:80] = True  # the largest, far from the origin
+    mask[85:95, 60:70] = False  # its hole
+    mask[5:9, 8:14] = True  # a smaller one, which widens the bounding box
+    component = _largest_component(mask, min_pixels=10)
+    assert component is not None
+    assert component.shape == mask.shape
+    expected = np.zeros_like(mask)
+    expected[70:110, 50:80] = True
+    assert np.array_equal(component, expected)
+    assert _largest_component(mask, min_pixels=2000) is None
+    assert _largest_component(np.zeros((5, 5), bool), min_pixels=1) is None
 
 
 def test_keypoints_are_mapped_back_with_sub_pixel_precision(session_of):

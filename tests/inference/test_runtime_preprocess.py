@@ -14,6 +14,7 @@ from inference.runtime.preprocess import (
     InputError,
     Transform,
     foreground_box,
+    percentile_window,
     preprocess,
     render_8bit,
     roi_box,
@@ -62,6 +63,24 @@ def test_isolated_noise_pixels_do_not_grow_the_box():
 
 def test_an_empty_slice_uses_the_whole_image():
     assert foreground_box(np.zeros((20, 30), np.uint8), 50) == (0, 0, 30, 20)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16])
+def test_the_window_of_integer_pixels_is_numpys_percentile(dtype: type) -> None:
+    # Integer slices take the histogram path; it must give np.percentile's numbers exactly,
+    # signed pixels and narrow ranges included.
+    rng = np.random.default_rng(3)
+    info = np.iinfo(dtype)
+    for low, high in ((info.min, info.max), (info.min, info.min + 3), (-40, 900)):
+        lo, hi = max(low, info.min), min(high, info.max)
+        for size in (1, 2, 7, 4099):
+            pixels: np.ndarray = rng.integers(lo, hi, size=(1, size), endpoint=True).astype(dtype)
+            low_value, high_value = np.percentile(pixels.astype(np.float32), [0.5, 99.5])
+            if not high_value > low_value:  # the window falls back on the range
+                low_value, high_value = float(pixels.min()), float(pixels.max())
+            if not high_value > low_value:
+                high_value = low_value + 1.0
+            assert percentile_window(pixels, 0.5, 99.5) == (low_value, high_value)
 
 
 def test_the_axial_crop_is_a_square_in_millimetres_around_the_box_centre():

@@ -74,6 +74,10 @@ class Preprocessing:
     keep_aspect: bool = False
     crop_mm: float | None = None
     crop_px: int | None = None
+    # Keypoints are read from a second view of the slice whose box spans at least this many
+    # mm when the region of interest is smaller (a zoomed-in crop): a heatmap network sees
+    # the vertebrae at the scale it was trained on. None: one view for everything.
+    keypoint_min_span_mm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -263,7 +267,9 @@ def _read_normalisation(r: _Reader, raw: object) -> Normalisation:
 
 
 def _read_preprocessing(r: _Reader, raw: object) -> Preprocessing:
-    keys = {"roi", "foreground_threshold", "keep_aspect", "crop_mm", "crop_px"}
+    keys = {
+        "roi", "foreground_threshold", "keep_aspect", "crop_mm", "crop_px", "keypoint_min_span_mm"
+    }  # fmt: skip
     d = r.obj(raw, "preprocessing", keys)
     roi = r.choice(d, "roi", "preprocessing", ("foreground_box", "centre_crop"), "foreground_box")
     keep_aspect = d.get("keep_aspect", False)
@@ -278,6 +284,11 @@ def _read_preprocessing(r: _Reader, raw: object) -> Preprocessing:
     )
     if roi == "centre_crop" and (crop_mm is None) == (crop_px is None):
         r.errors.append("preprocessing: centre_crop needs exactly one of crop_mm and crop_px")
+    min_span = (
+        None
+        if d.get("keypoint_min_span_mm") is None
+        else r.number(d, "keypoint_min_span_mm", "preprocessing", None, low=1.0)
+    )
     return Preprocessing(
         roi=cast("RoiKind", roi),
         foreground_threshold=r.number(
@@ -286,6 +297,7 @@ def _read_preprocessing(r: _Reader, raw: object) -> Preprocessing:
         keep_aspect=keep_aspect,
         crop_mm=crop_mm,
         crop_px=crop_px,
+        keypoint_min_span_mm=min_span,
     )
 
 
@@ -498,6 +510,7 @@ def contract_to_dict(contract: ModelContract) -> dict[str, Any]:
             "keep_aspect": c.preprocessing.keep_aspect,
             "crop_mm": c.preprocessing.crop_mm,
             "crop_px": c.preprocessing.crop_px,
+            "keypoint_min_span_mm": c.preprocessing.keypoint_min_span_mm,
         },
         "outputs": {
             "segmentation": {

@@ -26,7 +26,13 @@ from skimage import measure
 
 from inference.runtime.contract import EXTENT_KEYPOINTS, ModelContract
 from inference.runtime.level_count import check_keypoints
-from inference.runtime.preprocess import InputError, Transform, preprocess
+from inference.runtime.preprocess import (
+    InputError,
+    Preprocessed,
+    Transform,
+    keypoint_view,
+    preprocess,
+)
 
 SUPPORT_PROBABILITY = 0.05
 
@@ -52,6 +58,9 @@ class SlicePrediction:
     # the reason; and levels it renamed by counting (new level -> the network's).
     keypoints_withheld: dict[str, str] = field(default_factory=dict)
     levels_renamed: dict[str, str] = field(default_factory=dict)
+    # The span (mm) of the wider view the keypoints were read from (preprocess.keypoint_view),
+    # None when they come from the slice's own region of interest.
+    keypoint_span_mm: float | None = None
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -269,7 +278,10 @@ def _postprocess(
     spacing: tuple[float, float],
     seg: np.ndarray,
     heat: np.ndarray | None,
+    keypoint_transform: Transform | None = None,
 ) -> SlicePrediction:
+    """`keypoint_transform`: where `heat` came from when it is not `transform` (the keypoint
+    view of a small region of interest, `preprocess.keypoint_view`)."""
     post = contract.postprocessing
     threshold = contract.segmentation.threshold
     net_probs = _label_probabilities(contract, seg)
@@ -282,7 +294,10 @@ def _postprocess(
     )
     parts: dict[str, float] = {}
     if heat is not None and contract.heatmap is not None:
-        parts["keypoints"] = _keypoints(contract, transform, heat, pred)
+        parts["keypoints"] = _keypoints(contract, keypoint_transform or transform, heat, pred)
+        if keypoint_transform is not None:
+            x0, y0, x1, y1 = keypoint_transform.box
+            pred.keypoint_span_mm = max((x1 - x0) * spacing[1], (y1 - y0) * spacing[0])
         # Levels by order and plausibility, not by position alone (issue 14 §5): before the
         # band rule, so that the band never rests on corners that make no spine.
         check = check_keypoints(pred.keypoints, spacing, min_confidence=post.extent_min_confidence)
@@ -357,23 +372,56 @@ def predict_slices(
             prepared.append(preprocess(image, spacing, contract))
         except InputError as exc:
             raise InputError(f"slice {index}: {exc}") from exc
+    # Small regions of interest get a second, wider view for the keypoints; it runs in the
+    # same batches as the slices.
+    views: list[Preprocessed | None] = [
+        keypoint_view(image, spacing, contract, item) if contract.heatmap is not None else None
+        for image, spacing, item in zip(images, spacings, prepared, strict=True)
+    ]
+    limit = _batch_limit(session, batch_size)
+    results: list[SlicePrediction] = []
+    for start in range(0, len(prepared), limit):  # a chunk's outputs at a time in memory
+        chunk = range(start, min(start + limit, len(prepared)))
+        wide = [i for i in chunk if views[i] is not None]
+        tensors = [prepared[i].tensor for i in chunk]
+        tensors += [view.tensor for i in wide if (view := views[i]) is not None]
+        outputs = _run(session, contract, tensors, limit)
+        heats = {i: outputs[len(chunk) + k][1] for k, i in enumerate(wide)}
+        for offset, i in enumerate(chunk):
+            seg, heat = outputs[offset]
+            view = views[i]
+            spacing = (float(spacings[i][0]), float(spacings[i][1]))
+            results.append(
+                _postprocess(
+                    contract,
+                    prepared[i].transform,
+                    spacing,
+                    seg,
+                    heats.get(i, heat),
+                    view.transform if view is not None else None,
+                )
+            )
+    return results
+
+
+def _run(
+    session: Any, contract: ModelContract, tensors: Sequence[np.ndarray], limit: int
+) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """(segmentation, heatmaps or None) of each network input, run in batches of `limit`
+    (a fixed-batch session's last batch padded)."""
     names = [contract.segmentation.name]
     if contract.heatmap is not None:
         names.append(contract.heatmap.name)
-    limit = _batch_limit(session, batch_size)
-    results: list[SlicePrediction] = []
-    for start in range(0, len(prepared), limit):
-        chunk = prepared[start : start + limit]
-        batch = np.stack([p.tensor for p in chunk])
-        real = len(chunk)
+    out: list[tuple[np.ndarray, np.ndarray | None]] = []
+    for start in range(0, len(tensors), limit):
+        batch = np.stack(tensors[start : start + limit])
+        real = len(batch)
         if real < limit and session.get_inputs()[0].shape[0] == limit:
             batch = np.concatenate([batch, np.zeros((limit - real, *batch.shape[1:]), np.float32)])
         outputs = session.run(names, {contract.input.name: batch})
-        for i, item in enumerate(chunk):
-            heat = outputs[1][i] if len(outputs) > 1 else None
-            spacing = (float(spacings[start + i][0]), float(spacings[start + i][1]))
-            results.append(_postprocess(contract, item.transform, spacing, outputs[0][i], heat))
-    return results
+        for i in range(real):
+            out.append((outputs[0][i], outputs[1][i] if len(outputs) > 1 else None))
+    return out
 
 
 def _rounded(points: np.ndarray) -> list[list[float]]:

@@ -292,3 +292,30 @@ def preprocess(
     net = normalise(resized, norm, pixels, window=window if norm.kind == "percentile" else None)
     tensor = np.repeat(net[None], contract.input.channels, axis=0)
     return Preprocessed(tensor=np.ascontiguousarray(tensor, dtype=np.float32), transform=transform)
+
+
+def keypoint_view(
+    image: np.ndarray, spacing: Sequence[float], contract: ModelContract, prepared: Preprocessed
+) -> Preprocessed | None:
+    """The slice again, for the keypoints alone, when its region of interest spans less than
+    the contract's `keypoint_min_span_mm`: the same box grown about its centre (aspect kept)
+    until its longer side spans that many mm, the outside padded as usual. None when the
+    contract asks for no such view or the box is wide enough already.
+
+    A heatmap network trained on cervical fields of view of 120-240 mm sees a 60 mm crop of
+    three vertebrae magnified three times and places their corners by the wrong cues; the
+    segmentation stays on the crop's own box, where its resolution is best."""
+    span = contract.preprocessing.keypoint_min_span_mm
+    if span is None or contract.heatmap is None:
+        return None
+    row_mm, col_mm = validate_spacing(spacing)
+    x0, y0, x1, y1 = prepared.transform.box
+    bw, bh = x1 - x0, y1 - y0
+    current = max(bw * col_mm, bh * row_mm)
+    if current >= span:
+        return None
+    factor = span / current
+    box = _centred(
+        (x0 + x1) / 2.0, (y0 + y1) / 2.0, max(bw, round(bw * factor)), max(bh, round(bh * factor))
+    )
+    return preprocess(image, spacing, contract, box=box)

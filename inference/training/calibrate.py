@@ -145,6 +145,13 @@ def calibration_data(
     real = [s for s in real_slices(task, volumes) if s.source in wanted]
     rng = np.random.default_rng(SEED)
     keypoints, structures = Samples(), Samples()
+    # The product draws only corners read from a slice's own region of interest (those of a
+    # small field of view's wider view are always suggestions, runtime.withhold): fitted on
+    # those alone.
+    contract = dataclasses.replace(
+        contract,
+        preprocessing=dataclasses.replace(contract.preprocessing, keypoint_min_span_mm=None),
+    )
     # Real masks cover the whole visible cord: the extent rule off, as in evaluate_model.
     full = dataclasses.replace(
         contract, postprocessing=dataclasses.replace(contract.postprocessing, extent="full")
@@ -248,6 +255,7 @@ def real_reference_check(
     )
     raw: list[float] = []
     right: list[bool] = []
+    drawn: list[bool] = []  # drawable at all: not read from a wider view
     slices: dict[str, Any] = {}
     for ref, pred in zip(refs, predictions, strict=True):
         scale = np.array([ref.spacing[1], ref.spacing[0]])
@@ -262,16 +270,17 @@ def real_reference_check(
             )
             raw.append(point.confidence)
             right.append(ok)
-            if part.map(point.confidence) >= part.threshold:
+            if pred.keypoint_span_mm is None and part.map(point.confidence) >= part.threshold:
                 shown += 1
                 shown_right += ok
+            drawn.append(pred.keypoint_span_mm is None)
         slices[ref.name] = {
             "references": len(ref.keypoints),
             "shown": shown,
             "shown_right": shown_right,
         }
     p = part.map.apply(np.array(raw))
-    keep = p >= part.threshold
+    keep = (p >= part.threshold) & np.array(drawn, dtype=bool)
     y = np.array(right, dtype=bool)
     return {
         "n": len(raw),

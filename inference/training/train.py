@@ -44,6 +44,12 @@ from inference.training.nets import (
     build_net,
 )
 
+# The corners of a zoomed-in crop are read from a view at least this wide (contract field
+# `keypoint_min_span_mm`): the span with the lowest median corner error on held-out synthetic
+# crops of three vertebrae (scripts/choose_keypoint_span.py), inside the 120-240 mm the
+# synthetic cervical fields of view span.
+KEYPOINT_MIN_SPAN_MM = 200.0
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -107,7 +113,10 @@ def default_contract(config: TrainConfig) -> ModelContract:
             ),
             normalisation=Normalisation(kind="percentile", low=0.5, high=99.5),
             preprocessing=Preprocessing(
-                roi="foreground_box", foreground_threshold=50.0, keep_aspect=True
+                roi="foreground_box",
+                foreground_threshold=50.0,
+                keep_aspect=True,
+                keypoint_min_span_mm=KEYPOINT_MIN_SPAN_MM,
             ),
             heatmap=HeatmapSpec(
                 name="heatmaps", keypoints=KEYPOINT_NAMES, stride=2**config.heatmap_level

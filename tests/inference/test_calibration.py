@@ -19,6 +19,8 @@ from inference.runtime.calibration import (
     fit_isotonic,
 )
 from inference.runtime.contract import ContractError, contract_from_dict, contract_to_dict
+from inference.runtime.predict import Keypoint, SlicePrediction
+from inference.runtime.withhold import shapes_and_suggestions
 from inference.training.calibrate import Samples, fit_calibration
 from tests.inference.test_contract import sagittal_contract
 
@@ -139,6 +141,41 @@ def test_a_bad_calibration_block_is_refused_naming_the_field(change: Any, messag
     change(block)
     with pytest.raises(ContractError, match=message):
         contract_from_dict(sagittal_contract() | {"calibration": block})
+
+
+def test_the_keypoint_view_span_round_trips_and_a_bad_one_is_refused() -> None:
+    data = sagittal_contract()
+    data["preprocessing"] = {"roi": "foreground_box", "keypoint_min_span_mm": 200}
+    contract = contract_from_dict(data)
+    assert contract.preprocessing.keypoint_min_span_mm == 200.0
+    assert contract_from_dict(json.loads(json.dumps(contract_to_dict(contract)))) == contract
+    data["preprocessing"]["keypoint_min_span_mm"] = 0
+    with pytest.raises(ContractError, match=r"preprocessing\.keypoint_min_span_mm"):
+        contract_from_dict(data)
+
+
+def test_corners_from_a_wider_view_are_suggestions_however_confident() -> None:
+    # Drawn corners come from a slice's own view only: the calibration is fitted on those.
+    contract = contract_from_dict(sagittal_contract() | {"calibration": _calibration_block()})
+    assert contract.calibration is not None
+    keypoints = {"C3_AS": Keypoint(x=10.0, y=20.0, confidence=0.99)}
+    prediction = SlicePrediction(
+        image_shape=(64, 64),
+        probabilities={},
+        masks={},
+        polygons={},
+        shape_confidence={},
+        keypoints=keypoints,
+    )
+    drawn, withheld = shapes_and_suggestions(prediction, contract.calibration)
+    assert [s["label"] for s in drawn] == ["C3_AS"]
+    assert withheld == []
+    prediction.keypoint_span_mm = 200.0
+    drawn, withheld = shapes_and_suggestions(prediction, contract.calibration)
+    assert drawn == []
+    assert [s["label"] for s in withheld] == ["C3_AS"]
+    assert withheld[0]["reason"].startswith("read from a 200 mm view of a small field of view")
+    assert withheld[0]["confidence"] == pytest.approx(1.0)
 
 
 def test_a_keypoint_calibration_needs_a_heatmap() -> None:

@@ -144,11 +144,13 @@ def record_batches(session: Any) -> list[int]:
     return calls
 
 
-def contract(*, heatmap: bool = True, extent: str = "full") -> ModelContract:
+def contract(
+    *, heatmap: bool = True, extent: str = "full", keypoint_min_span_mm: float | None = None
+) -> ModelContract:
     data: dict[str, Any] = {
         "task": "sagittal",
         "input": {"name": "image", "size": [NET, NET]},
-        "preprocessing": {"roi": "foreground_box"},
+        "preprocessing": {"roi": "foreground_box", "keypoint_min_span_mm": keypoint_min_span_mm},
         "outputs": {"segmentation": {"name": "seg", "labels": ["cord", "canal"]}},
         "postprocessing": {"polygon_tolerance_px": 0.25, "extent": extent},
     }
@@ -216,6 +218,49 @@ def test_keypoints_are_mapped_back_with_sub_pixel_precision(session_of):
         kp = pred.keypoints[name]
         assert (kp.x, kp.y) == pytest.approx((20 + 2 * u, 40 + 2 * v), abs=0.1)
         assert kp.confidence == pytest.approx(0.9, abs=0.05)
+
+
+def test_a_small_field_of_view_reads_its_keypoints_from_a_wider_view(session_of):
+    # The tissue box spans 128 mm; the contract asks for keypoints from at least 256 mm: the
+    # box grows about its centre (84, 104) to 256 x 256 pixels, 4 image pixels per network
+    # pixel, in the same batch as the slice. The masks stay on the slice's own box.
+    points = points_on_grid()
+    session = session_of(points=points)
+    calls = record_batches(session)
+    image = image_with_tissue()
+    wide = predict_slices(session, contract(keypoint_min_span_mm=256.0), [image], [(1, 1)])[0]
+    assert calls == [2]
+    assert wide.keypoint_span_mm == pytest.approx(256.0)
+    for name, (u, v) in zip(KEYPOINT_NAMES, points, strict=True):
+        kp = wide.keypoints[name]
+        assert (kp.x, kp.y) == pytest.approx((84 - 128 + 4 * u, 104 - 128 + 4 * v), abs=0.2)
+    plain = predict_slices(session, contract(), [image], [(1, 1)])[0]
+    assert plain.keypoint_span_mm is None
+    assert np.array_equal(wide.masks["cord"], plain.masks["cord"])
+    # A field of view as wide as the contract asks for has one view.
+    calls.clear()
+    same = predict_slices(session, contract(keypoint_min_span_mm=128.0), [image], [(1, 1)])[0]
+    assert calls == [1]
+    assert same.keypoint_span_mm is None
+    assert same.keypoints["C3_AS"].x == pytest.approx(plain.keypoints["C3_AS"].x)
+
+
+def test_wider_views_share_the_batches_and_keep_the_slice_order(session_of):
+    session = session_of(points=points_on_grid())
+    calls = record_batches(session)
+    small, large = image_with_tissue(), image_with_tissue(shape=(400, 400), box=(0, 0, 400, 400))
+    preds = predict_slices(
+        session,
+        contract(keypoint_min_span_mm=256.0),
+        [small, large, small],
+        [(1, 1)] * 3,
+        batch_size=2,
+    )
+    # Chunks of two slices: (small, large) and a view of the small one; then (small) + view.
+    assert calls == [2, 1, 2]
+    assert [p.keypoint_span_mm for p in preds] == [pytest.approx(256.0), None, pytest.approx(256.0)]
+    assert preds[1].keypoints["C3_AS"].x == pytest.approx(400 / NET * 10.0, abs=0.2)
+    assert preds[0].keypoints["C3_AS"].x == preds[2].keypoints["C3_AS"].x
 
 
 def test_decode_heatmap_finds_an_off_grid_gaussian_peak():

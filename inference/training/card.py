@@ -202,10 +202,16 @@ def ms_per_slice(
 
 
 def slice_timings(
-    shipped: Path, task: str, *, repeats: int = 20, threads: int | None = None
+    shipped: Path,
+    task: str,
+    *,
+    repeats: int = 20,
+    threads: int | None = None,
+    slice_: tuple[np.ndarray, tuple[float, float]] | None = None,
 ) -> tuple[float, float]:
-    """(median, fastest) ms of `ms_per_slice`'s runs: on a shared machine the fastest run is
-    the closest to what the CPU does without the others' load."""
+    """(median, fastest) ms of `ms_per_slice`'s runs (of `slice_`, an image and its spacing,
+    when given): on a shared machine the fastest run is the closest to what the CPU does
+    without the others' load."""
     from inference.runtime.contract import load_contract
     from inference.runtime.predict import predict_slices
     from inference.runtime.sessions import create_session
@@ -214,7 +220,7 @@ def slice_timings(
     session = create_session(
         shipped / f"{task}.onnx", providers=["CPUExecutionProvider"], threads=threads
     )
-    image, spacing = speed_slice(task)
+    image, spacing = slice_ if slice_ is not None else speed_slice(task)
     for _ in range(3):
         predict_slices(session, contract, [image], [spacing])
     samples = []

@@ -432,7 +432,9 @@ def prediction_to_shapes(
     prediction: SlicePrediction, *, keypoint_min_confidence: float = 0.0
 ) -> list[dict[str, Any]]:
     """labelme shapes of one slice: a polygon per predicted structure, a point per keypoint
-    (those under `keypoint_min_confidence` left out), each with its `confidence`."""
+    (those under `keypoint_min_confidence` left out, and those outside the image: a corner
+    the field of view cut off, placed in the padding, can be neither saved nor corrected),
+    each with its `confidence`."""
     shapes: list[dict[str, Any]] = []
     for label, polygon in prediction.polygons.items():
         if polygon is None:
@@ -449,8 +451,11 @@ def prediction_to_shapes(
                 "confidence": round(prediction.shape_confidence[label], 4),
             }
         )
+    rows, cols = prediction.image_shape
     for name, point in prediction.keypoints.items():
         if point.confidence < keypoint_min_confidence:
+            continue
+        if not (0.0 <= point.x <= cols and 0.0 <= point.y <= rows):
             continue
         shapes.append(
             {

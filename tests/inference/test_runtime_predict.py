@@ -17,6 +17,7 @@ from onnx import TensorProto, helper, numpy_helper
 from inference.runtime.contract import ModelContract, contract_from_dict
 from inference.runtime.predict import (
     Keypoint,
+    SlicePrediction,
     _largest_component,
     decode_heatmap,
     predict_slices,
@@ -243,6 +244,25 @@ def test_a_small_field_of_view_reads_its_keypoints_from_a_wider_view(session_of)
     assert calls == [1]
     assert same.keypoint_span_mm is None
     assert same.keypoints["C3_AS"].x == pytest.approx(plain.keypoints["C3_AS"].x)
+
+
+def test_keypoints_outside_the_image_become_no_shape():
+    # A wider view puts the corners a crop cut off in its padding: nothing to save or correct.
+    prediction = SlicePrediction(
+        image_shape=(60, 50),
+        probabilities={},
+        masks={},
+        polygons={},
+        shape_confidence={},
+        keypoints={
+            "C3_AS": Keypoint(x=10.0, y=20.0, confidence=0.9),
+            "C7_AI": Keypoint(x=30.0, y=75.0, confidence=0.9),
+            "C7_AS": Keypoint(x=-3.0, y=40.0, confidence=0.9),
+            "C6_AI": Keypoint(x=50.0, y=60.0, confidence=0.9),  # on the far edge: inside
+        },
+    )
+    labels = [s["label"] for s in prediction_to_shapes(prediction)]
+    assert labels == ["C3_AS", "C6_AI"]
 
 
 def test_wider_views_share_the_batches_and_keep_the_slice_order(session_of):

@@ -76,7 +76,13 @@ def bench_folds() -> None:
 
 
 def bench_speed_and_size() -> None:
-    from inference.training.card import TARGETS, load_duration, onnx_megabytes, slice_timings
+    from inference.training.card import (
+        TARGETS,
+        full_fov_slice,
+        load_duration,
+        onnx_megabytes,
+        slice_timings,
+    )
 
     goals = {t.key: t.text for t in TARGETS}
     for task in ("sagittal", "axial"):
@@ -92,12 +98,7 @@ def bench_speed_and_size() -> None:
         )
     # The real t2 above is a 60 mm crop: its corners take a second, wider view (issue 14,
     # keypoint_min_span_mm). A whole cervical field of view, as clinical series have, takes one.
-    from fixtures.real_references import load_references
-
-    full = next(r for r in load_references() if r.volume == "sct_example_t2")
-    ms, fastest = slice_timings(
-        SHIPPED, "sagittal", repeats=REPEATS, slice_=(full.image, full.spacing)
-    )
+    ms, fastest = slice_timings(SHIPPED, "sagittal", repeats=REPEATS, slice_=full_fov_slice())
     emit(
         "lovo.sagittal.ms_per_slice_full_fov",
         ms,

@@ -20,10 +20,8 @@ def withheld_reason(confidence: float, threshold: float) -> str:
 
 
 def wide_view_reason(span_mm: float) -> str:
-    return (
-        f"read from a {span_mm:.0f} mm view of a small field of view: offered, not drawn "
-        "(the calibration is fitted on whole fields of view)"
-    )
+    # Short, for the case page's list; the model card says why such corners are never drawn.
+    return f"read from a {span_mm:.0f} mm view of a small field of view: a suggestion only"
 
 
 def _raw_confidence(prediction: SlicePrediction, shape: dict[str, Any]) -> float:

@@ -515,8 +515,10 @@ def lovo_section(
     ]
     if duration is not None:
         parts.append(
-            f"`make models --lovo` ({', '.join(duration['tasks'])}) took "
-            f"{float(duration['seconds']) / 60:.1f} min on {duration['cpus']} CPUs."
+            f"The last run of `scripts/make_models.py` that trained shipped models "
+            f"({', '.join(duration['tasks'])}; `make models` or `--lovo`) took "
+            f"{float(duration['seconds']) / 60:.1f} min on {duration['cpus']} CPUs, finished "
+            f"{duration.get('finished', 'at an unrecorded time')}."
         )
     parts.append(END)
     return "\n".join(parts) + "\n"

@@ -265,6 +265,7 @@ def normalise(
 class Preprocessed:
     tensor: np.ndarray  # (channels, height, width) float32, the network input
     transform: Transform
+    window: tuple[float, float]  # the slice's percentile window (for another view of it)
 
 
 def preprocess(
@@ -273,14 +274,17 @@ def preprocess(
     contract: ModelContract,
     *,
     box: tuple[int, int, int, int] | None = None,
+    window: tuple[float, float] | None = None,
 ) -> Preprocessed:
-    """One slice -> network input and the transform back. `box` overrides the ROI (training)."""
+    """One slice -> network input and the transform back. `box` overrides the ROI (training,
+    a keypoint view); `window`: the slice's percentile window when already computed."""
     image = validate_image(image)
     row_mm, col_mm = validate_spacing(spacing)
     pixels = image.astype(np.float32)
     # The ROI's 8-bit rendering and the normalisation take the same window: computed once.
     norm = contract.normalisation
-    window = percentile_window(image, norm.low, norm.high)
+    if window is None:
+        window = percentile_window(image, norm.low, norm.high)
     roi = box if box is not None else roi_box(pixels, (row_mm, col_mm), contract, window=window)
     transform = Transform(
         box=roi,
@@ -291,7 +295,9 @@ def preprocess(
     resized = transform.image_to_network(pixels, fill=float(pixels.min()))
     net = normalise(resized, norm, pixels, window=window if norm.kind == "percentile" else None)
     tensor = np.repeat(net[None], contract.input.channels, axis=0)
-    return Preprocessed(tensor=np.ascontiguousarray(tensor, dtype=np.float32), transform=transform)
+    return Preprocessed(
+        tensor=np.ascontiguousarray(tensor, dtype=np.float32), transform=transform, window=window
+    )
 
 
 def keypoint_view(
@@ -318,4 +324,4 @@ def keypoint_view(
     box = _centred(
         (x0 + x1) / 2.0, (y0 + y1) / 2.0, max(bw, round(bw * factor)), max(bh, round(bh * factor))
     )
-    return preprocess(image, spacing, contract, box=box)
+    return preprocess(image, spacing, contract, box=box, window=prepared.window)

@@ -76,8 +76,9 @@ def shapes_and_suggestions(
         raw = _raw_confidence(prediction, shape)
         probability = kind.map(raw)
         shape["confidence"] = round(probability, 4)
-        wide = shape["shape_type"] == "point" and prediction.keypoint_span_mm is not None
-        if probability >= kind.threshold and not wide:
+        # Corners of a wider view are never drawn (see the module's docstring).
+        span = prediction.keypoint_span_mm if shape["shape_type"] == "point" else None
+        if probability >= kind.threshold and span is None:
             drawn.append(shape)
             continue
         withheld.append(
@@ -89,9 +90,9 @@ def shapes_and_suggestions(
                 "raw_confidence": round(raw, 4),
                 "threshold": round(kind.threshold, 4),
                 "reason": (
-                    wide_view_reason(prediction.keypoint_span_mm)
-                    if wide and prediction.keypoint_span_mm is not None
-                    else withheld_reason(probability, kind.threshold)
+                    withheld_reason(probability, kind.threshold)
+                    if span is None
+                    else wide_view_reason(span)
                 ),
             }
         )

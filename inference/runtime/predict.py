@@ -33,6 +33,7 @@ from inference.runtime.preprocess import (
     keypoint_view,
     preprocess,
 )
+from inference.runtime.sessions import output_session
 
 SUPPORT_PROBABILITY = 0.05
 
@@ -372,23 +373,35 @@ def predict_slices(
             prepared.append(preprocess(image, spacing, contract))
         except InputError as exc:
             raise InputError(f"slice {index}: {exc}") from exc
-    # Small regions of interest get a second, wider view for the keypoints; it runs in the
-    # same batches as the slices.
+    # Small regions of interest get a second, wider view for the keypoints, run through the
+    # part of the network that makes the heatmaps (sessions.output_session).
     views: list[Preprocessed | None] = [
         keypoint_view(image, spacing, contract, item) if contract.heatmap is not None else None
         for image, spacing, item in zip(images, spacings, prepared, strict=True)
     ]
     limit = _batch_limit(session, batch_size)
+    names = [contract.segmentation.name]
+    if contract.heatmap is not None:
+        names.append(contract.heatmap.name)
     results: list[SlicePrediction] = []
     for start in range(0, len(prepared), limit):  # a chunk's outputs at a time in memory
         chunk = range(start, min(start + limit, len(prepared)))
+        outputs = _run(session, contract, names, [prepared[i].tensor for i in chunk], limit)
         wide = [i for i in chunk if views[i] is not None]
-        tensors = [prepared[i].tensor for i in chunk]
-        tensors += [view.tensor for i in wide if (view := views[i]) is not None]
-        outputs = _run(session, contract, tensors, limit)
-        heats = {i: outputs[len(chunk) + k][1] for k, i in enumerate(wide)}
+        heats: dict[int, np.ndarray] = {}
+        if wide and contract.heatmap is not None:  # the wide views need only the heatmaps
+            heatmaps = contract.heatmap.name
+            tensors = [view.tensor for i in wide if (view := views[i]) is not None]
+            part = output_session(session, heatmaps)
+            heats = {
+                i: out[0]
+                for i, out in zip(
+                    wide, _run(part, contract, [heatmaps], tensors, limit), strict=True
+                )
+            }
         for offset, i in enumerate(chunk):
-            seg, heat = outputs[offset]
+            seg = outputs[offset][0]
+            heat = outputs[offset][1] if len(outputs[offset]) > 1 else None
             view = views[i]
             spacing = (float(spacings[i][0]), float(spacings[i][1]))
             results.append(
@@ -405,22 +418,22 @@ def predict_slices(
 
 
 def _run(
-    session: Any, contract: ModelContract, tensors: Sequence[np.ndarray], limit: int
-) -> list[tuple[np.ndarray, np.ndarray | None]]:
-    """(segmentation, heatmaps or None) of each network input, run in batches of `limit`
-    (a fixed-batch session's last batch padded)."""
-    names = [contract.segmentation.name]
-    if contract.heatmap is not None:
-        names.append(contract.heatmap.name)
-    out: list[tuple[np.ndarray, np.ndarray | None]] = []
+    session: Any,
+    contract: ModelContract,
+    names: Sequence[str],
+    tensors: Sequence[np.ndarray],
+    limit: int,
+) -> list[list[np.ndarray]]:
+    """The outputs `names` of each network input, run in batches of `limit` (a fixed-batch
+    session's last batch padded)."""
+    out: list[list[np.ndarray]] = []
     for start in range(0, len(tensors), limit):
         batch = np.stack(tensors[start : start + limit])
         real = len(batch)
         if real < limit and session.get_inputs()[0].shape[0] == limit:
             batch = np.concatenate([batch, np.zeros((limit - real, *batch.shape[1:]), np.float32)])
-        outputs = session.run(names, {contract.input.name: batch})
-        for i in range(real):
-            out.append((outputs[0][i], outputs[1][i] if len(outputs) > 1 else None))
+        outputs = session.run(list(names), {contract.input.name: batch})
+        out.extend([output[i] for output in outputs] for i in range(real))
     return out
 
 

@@ -8,7 +8,9 @@ import hashlib
 import logging
 import os
 import threading
+import weakref
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -156,11 +158,25 @@ def create_session(
     network whose first convolution is narrow (see `narrow_first_convolution`)."""
     import onnxruntime as ort
 
+    level = optimisation or ("extended" if narrow_first_convolution(path) else "all")
+    options = _options(threads or default_threads(), level)
+    chosen = providers or available_providers()
+    try:
+        session = ort.InferenceSession(str(path), sess_options=options, providers=chosen)
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/NoSuchFile
+        raise ModelFileError(f"model file {path}: onnxruntime cannot load it ({exc})") from exc
+    with _lock:
+        _made[session] = _Made(Path(path), list(chosen), options.intra_op_num_threads, level)
+    return session
+
+
+def _options(threads: int, level: str) -> Any:
+    import onnxruntime as ort
+
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or default_threads()
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    level = optimisation or ("extended" if narrow_first_convolution(path) else "all")
     levels = {
         "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
         "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
@@ -170,11 +186,62 @@ def create_session(
         raise ValueError(f"optimisation must be one of {sorted(levels)}, got {level!r}")
     options.graph_optimization_level = levels[level]
     options.log_severity_level = 3  # errors only: CPU fallback warnings are expected
-    chosen = providers or available_providers()
+    return options
+
+
+@dataclass(frozen=True)
+class _Made:
+    path: Path
+    providers: list[str]
+    threads: int
+    level: str
+
+
+# How each session of create_session was made, and the sub-sessions cut from it; weak keys,
+# so that these go when the session does.
+_made: weakref.WeakKeyDictionary[Any, _Made] = weakref.WeakKeyDictionary()
+_parts: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def output_session(session: Any, output: str) -> Any:
+    """A session of the part of `session`'s network that computes `output` alone (same
+    providers, threads and optimisation), made once per session and output.
+
+    A wider keypoint view needs only the heatmaps, which leave the decoder at a quarter of
+    the input's resolution: cutting the graph there skips the full-resolution levels and the
+    segmentation head, about 40 % of a pass (onnxruntime runs every node of a session
+    whatever the outputs asked for). The outputs are the full graph's, bit for bit. Returns
+    `session` itself when it was not made by `create_session` or the cut fails."""
+    with _lock:
+        made = _made.get(session)
+        parts = _parts.setdefault(session, {}) if made is not None else None
+        if parts is None or made is None:
+            return session
+        cached = parts.get(output)
+    if cached is not None:
+        return cached
+    part = _cut(made, output)
+    with _lock:
+        return parts.setdefault(output, part if part is not None else session)
+
+
+def _cut(made: _Made, output: str) -> Any | None:
+    import onnx
+    import onnxruntime as ort
+    from onnx.utils import Extractor
+
     try:
-        return ort.InferenceSession(str(path), sess_options=options, providers=chosen)
-    except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/NoSuchFile
-        raise ModelFileError(f"model file {path}: onnxruntime cannot load it ({exc})") from exc
+        model = onnx.load(str(made.path))
+        weights = {init.name for init in model.graph.initializer}
+        inputs = [vi.name for vi in model.graph.input if vi.name not in weights]
+        part = Extractor(model).extract_model(inputs, [output])
+        options = _options(made.threads, made.level)
+        return ort.InferenceSession(
+            part.SerializeToString(), sess_options=options, providers=made.providers
+        )
+    except Exception:  # any failure: the caller runs the whole network instead
+        logger.warning("could not cut output %s from %s", output, made.path, exc_info=True)
+        return None
 
 
 def get_session(

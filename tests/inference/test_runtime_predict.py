@@ -34,6 +34,7 @@ from inference.runtime.sessions import (
     get_session,
     narrow_first_convolution,
     nchwc_block,
+    output_session,
     session_providers,
 )
 from inference.training.nets import KEYPOINT_NAMES
@@ -228,9 +229,11 @@ def test_a_small_field_of_view_reads_its_keypoints_from_a_wider_view(session_of)
     points = points_on_grid()
     session = session_of(points=points)
     calls = record_batches(session)
+    view_calls = record_batches(output_session(session, "heat"))
     image = image_with_tissue()
     wide = predict_slices(session, contract(keypoint_min_span_mm=256.0), [image], [(1, 1)])[0]
-    assert calls == [2]
+    assert calls == [1]
+    assert view_calls == [1]  # the wider view through the heatmaps' part of the network
     assert wide.keypoint_span_mm == pytest.approx(256.0)
     for name, (u, v) in zip(KEYPOINT_NAMES, points, strict=True):
         kp = wide.keypoints[name]
@@ -240,8 +243,10 @@ def test_a_small_field_of_view_reads_its_keypoints_from_a_wider_view(session_of)
     assert np.array_equal(wide.masks["cord"], plain.masks["cord"])
     # A field of view as wide as the contract asks for has one view.
     calls.clear()
+    view_calls.clear()
     same = predict_slices(session, contract(keypoint_min_span_mm=128.0), [image], [(1, 1)])[0]
     assert calls == [1]
+    assert view_calls == []
     assert same.keypoint_span_mm is None
     assert same.keypoints["C3_AS"].x == pytest.approx(plain.keypoints["C3_AS"].x)
 
@@ -265,9 +270,10 @@ def test_keypoints_outside_the_image_become_no_shape():
     assert labels == ["C3_AS", "C6_AI"]
 
 
-def test_wider_views_share_the_batches_and_keep_the_slice_order(session_of):
+def test_wider_views_run_in_the_slices_chunks_and_keep_the_slice_order(session_of):
     session = session_of(points=points_on_grid())
     calls = record_batches(session)
+    view_calls = record_batches(output_session(session, "heat"))
     small, large = image_with_tissue(), image_with_tissue(shape=(400, 400), box=(0, 0, 400, 400))
     preds = predict_slices(
         session,
@@ -276,8 +282,9 @@ def test_wider_views_share_the_batches_and_keep_the_slice_order(session_of):
         [(1, 1)] * 3,
         batch_size=2,
     )
-    # Chunks of two slices: (small, large) and a view of the small one; then (small) + view.
-    assert calls == [2, 1, 2]
+    # Chunks of two slices: (small, large) with a view of the small one; then (small) + view.
+    assert calls == [2, 1]
+    assert view_calls == [1, 1]
     assert [p.keypoint_span_mm for p in preds] == [pytest.approx(256.0), None, pytest.approx(256.0)]
     assert preds[1].keypoints["C3_AS"].x == pytest.approx(400 / NET * 10.0, abs=0.2)
     assert preds[0].keypoints["C3_AS"].x == preds[2].keypoints["C3_AS"].x
@@ -435,6 +442,26 @@ def test_corners_that_make_no_spine_are_withheld_and_swapped_levels_renamed(sess
     assert prediction_to_shapes(pred, keypoint_min_confidence=0.01) == [
         s for s in prediction_to_shapes(pred) if s["shape_type"] == "polygon"
     ]
+
+
+def test_the_heatmaps_part_of_a_network_runs_alone_with_the_same_outputs(session_of, tmp_path):
+    session = session_of(points=points_on_grid())
+    part = output_session(session, "heat")
+    assert output_session(session, "heat") is part  # cut once per session and output
+    assert [o.name for o in part.get_outputs()] == ["heat"]
+    assert [o.name for o in session.get_outputs()] == ["seg", "heat"]
+    batch = np.random.default_rng(0).random((2, 1, NET, NET), dtype=np.float32)
+    (alone,) = part.run(["heat"], {"image": batch})
+    _, full = session.run(["seg", "heat"], {"image": batch})
+    assert np.array_equal(alone, full)
+    # A session the product did not open (its file unknown) is run whole.
+    import onnxruntime as ort
+
+    path = pattern_model(
+        tmp_path / "foreign.onnx", disc_logits(), gaussian_heatmaps(points_on_grid())
+    )
+    foreign = ort.InferenceSession(str(path), providers=[CPU])
+    assert output_session(foreign, "heat") is foreign
 
 
 def test_sessions_are_cached_per_file_and_digest(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 
 from inference.runtime.model_check import contract_check_against_model
 from inference.runtime.predict import predict_slices, prediction_to_shapes
-from inference.runtime.sessions import get_session
+from inference.runtime.sessions import create_session, get_session, output_session
 from inference.runtime.shipped import SHIPPED_TASKS, ShippedModel, shipped_model
 from inference.training.data import TrainingSlice, phantom_slices, real_slices
 from inference.training.evaluate import dice, radial_errors_mm
@@ -98,3 +98,18 @@ def test_every_accepted_pixel_type_gives_the_same_cord(
     reference = preds[0].masks["cord"]
     for pred in preds[1:]:
         assert dice(pred.masks["cord"], reference) > 0.95
+
+
+def test_the_sagittal_heatmaps_part_gives_the_full_networks_heatmaps(
+    sagittal: ShippedModel,
+) -> None:
+    # The wider keypoint view runs only the part of the network that makes the heatmaps.
+    session = create_session(sagittal.onnx_path)
+    part = output_session(session, "heatmaps")
+    assert part is not session
+    h, w = sagittal.contract.input.height, sagittal.contract.input.width
+    batch = np.random.default_rng(1).random((2, 1, h, w), dtype=np.float32)
+    _, full = session.run(["segmentation", "heatmaps"], {"image": batch})
+    (alone,) = part.run(["heatmaps"], {"image": batch})
+    assert np.array_equal(alone, full)
+    assert [o.name for o in part.get_outputs()] == ["heatmaps"]

@@ -40,6 +40,11 @@ class AugmentConfig:
     noise_p: float = 0.5
     noise_std: tuple[float, float] = (0.005, 0.06)
     blur_p: float = 0.2
+    # A random smooth intensity curve over the normalised image (inversion among them): the
+    # tissues keep their edges but change their order, so a network fine-tuned on one real
+    # contrast does not learn that contrast's polarity (issue 14 §1; off unless asked).
+    remap_p: float = 0.0
+    remap_knots: int = 5
 
 
 NO_AUGMENT = AugmentConfig(
@@ -175,9 +180,22 @@ def _forward_points(points: np.ndarray, su: np.ndarray, sv: np.ndarray) -> np.nd
     return out
 
 
+def random_curve(x: np.ndarray, rng: np.random.Generator, knots: int) -> np.ndarray:
+    """`x` in [0, 1] through a random piecewise-linear curve: half of the time the
+    inversion 1 - x, else `knots` random levels (the ends included), so any order of the
+    tissues' intensities can come out."""
+    if rng.random() < 0.5:
+        return np.asarray(1.0 - x, dtype=np.float32)
+    levels = rng.uniform(0.0, 1.0, size=knots)
+    curve = np.interp(x, np.linspace(0.0, 1.0, knots), levels)
+    return np.asarray(curve, dtype=np.float32)
+
+
 def _intensity(image: np.ndarray, rng: np.random.Generator, config: AugmentConfig) -> np.ndarray:
     h, w = image.shape
     x = image
+    if config.remap_p > 0 and rng.random() < config.remap_p:
+        x = random_curve(x, rng, config.remap_knots)
     if rng.random() < config.lowres_p:
         factor = rng.uniform(*config.lowres_factor)
         small = cv2.resize(

@@ -75,10 +75,21 @@ class LovoRecipe:
     finetune_lr: float = 1e-3
     finetune_warmup: int = 10
     real_fraction: float = 0.5
+    # Share of fine-tuning samples put through a random intensity curve (augment.random_curve).
+    finetune_remap_p: float = 0.0
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(dataclasses.asdict(self), default=list))  # type: ignore[no-any-return]
+
+    def pretrain_dict(self) -> dict[str, Any]:
+        """The fields the shared pretraining depends on: changing how folds fine-tune reuses
+        a stored pretraining."""
+        return {k: v for k, v in self.as_dict().items() if k in PRETRAIN_FIELDS}
+
+
+PRETRAIN_FIELDS = ("batch_size", "pretrain_steps", "seed", "pretrain_phantoms",
+                   "monitor_phantoms", "overrides")  # fmt: skip
 
 
 # Each view pretrains on phantoms and domain-randomised synthetic images only (issue 14 §1: 40 %
@@ -271,12 +282,18 @@ class LovoRun:
         return tuple(VIEW_VOLUMES[self.task] if self.volumes is None else self.volumes)
 
 
-def _reuse(path: Path, recipe: dict[str, Any]) -> dict[str, Any] | None:
-    """The stored JSON at `path` when it was made with `recipe`."""
+def _reuse(
+    path: Path, recipe: dict[str, Any], *, fields: Sequence[str] | None = None
+) -> dict[str, Any] | None:
+    """The stored JSON at `path` when it was made with `recipe` (or, given `fields`, with
+    the same values of those fields)."""
     if not path.exists():
         return None
     stored: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return stored if stored.get("recipe") == recipe else None
+    made_with = stored.get("recipe") or {}
+    if fields is not None:
+        made_with = {k: v for k, v in made_with.items() if k in fields}
+    return stored if made_with == recipe else None
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
@@ -293,7 +310,8 @@ def pretrain(run: LovoRun) -> Path:
     out = run.dir / "pretrain"
     recipe = run.recipe.as_dict()
     checkpoint = out / "checkpoint.pt"
-    if _reuse(out / "pretrain.json", recipe) is not None and checkpoint.exists():
+    stored = _reuse(out / "pretrain.json", run.recipe.pretrain_dict(), fields=PRETRAIN_FIELDS)
+    if stored is not None and checkpoint.exists():
         run.log(f"[{run.task}] pretrain: reusing {checkpoint}")
         return checkpoint
     started = time.perf_counter()
@@ -340,6 +358,8 @@ def _finetune(
     from inference.training.train import default_config
 
     r = run.recipe
+    config = default_config(run.task)
+    augment = dataclasses.replace(config.augment, remap_p=r.finetune_remap_p)
     return train_and_export(
         task=run.task,
         out_dir=out,
@@ -350,7 +370,7 @@ def _finetune(
         device=run.device,
         init_from=init_from,
         progress=run.progress(held_out or "final"),
-        config=default_config(run.task),
+        config=dataclasses.replace(config, augment=augment),
         real_train=tuple(real_train),
         real_val=() if held_out is None else (held_out,),
         phantom_train_seeds=r.rehearsal_phantoms,

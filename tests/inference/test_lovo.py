@@ -4,6 +4,7 @@ model card's generated section (§6) from fixture results."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,21 @@ def test_a_finished_fold_is_reused_when_its_recipe_is_unchanged(tiny_run):
     assert len(logs) == 3
     assert all("reusing" in line for line in logs)
     assert again["folds"] == summary["folds"]
+
+
+def test_a_changed_fine_tuning_reuses_the_pretraining_and_refits_the_folds(tiny_run, tmp_path):
+    work, summary = tiny_run
+    shutil.copytree(work / "axial" / "pretrain", tmp_path / "axial" / "pretrain")
+    logs: list[str] = []
+    recipe = LovoRecipe(**{**summary["recipe"], "overrides": TINY, "finetune_remap_p": 0.5})
+    again = run_lovo(
+        LovoRun(task="axial", recipe=recipe, work_dir=tmp_path, volumes=VOLUMES, log=logs.append)
+    )
+    assert "pretrain: reusing" in logs[0]
+    assert not any("reusing" in line for line in logs[1:])
+    assert [f["recipe"]["finetune_remap_p"] for f in again["folds"]] == [0.5, 0.5]
+    changed_pretraining = LovoRecipe(**{**summary["recipe"], "overrides": TINY, "seed": 7})
+    assert changed_pretraining.pretrain_dict() != recipe.pretrain_dict()
 
 
 def _fold(name: str, dices: list[float], pooled: float) -> dict[str, Any]:

@@ -14,7 +14,13 @@ from inference.runtime.contract import load_contract
 from inference.runtime.model_check import contract_check_against_model
 from inference.runtime.predict import predict_slices
 from inference.runtime.sessions import create_session, file_sha256
-from inference.training.augment import AugmentConfig, gaussian_heatmaps, make_sample
+from inference.training.augment import (
+    NO_AUGMENT,
+    AugmentConfig,
+    gaussian_heatmaps,
+    make_sample,
+    random_curve,
+)
 from inference.training.data import TrainingSlice, phantom_slices
 from inference.training.export import ExportError, export_and_verify, export_onnx, verify_onnx
 from inference.training.nets import KEYPOINT_NAMES, NetConfig, build_net, parameter_count
@@ -195,6 +201,40 @@ def test_augmented_samples_are_deterministic_and_keep_keypoints_on_their_marks()
         window = a.image[0, r - 2 : r + 3, c - 2 : c + 3]
         # The bright marker pixel ended up under the heatmap peak.
         assert window.max() > 0.5 * a.image[0].max()
+
+
+def test_a_random_curve_inverts_or_reorders_intensities_within_range():
+    x = np.linspace(0.0, 1.0, 101, dtype=np.float32)
+    outs = [random_curve(x, np.random.default_rng(seed), 5) for seed in range(40)]
+    assert all(o.dtype == np.float32 and o.min() >= 0.0 and o.max() <= 1.0 for o in outs)
+    inverted = [o for o in outs if np.allclose(o, 1.0 - x)]
+    assert 5 < len(inverted) < 35  # about half the draws invert
+    reordered = [o for o in outs if not np.allclose(o, 1.0 - x)]
+    assert any(np.any(np.diff(o) < 0) and np.any(np.diff(o) > 0) for o in reordered)
+    again = random_curve(x, np.random.default_rng(3), 5)
+    assert np.array_equal(again, outs[3])
+
+
+def test_the_intensity_curve_is_applied_only_when_asked():
+    image = np.full((96, 96), 100, np.uint16)
+    image[20:76, 30:60] = 1000
+    item = TrainingSlice(
+        image=image, spacing=(0.5, 0.5), masks={"cord": image > 500}, keypoints=None,
+        source="synthetic",
+    )  # fmt: skip
+    contract = default_contract(default_config("axial", input_size=(64, 64)))
+    kwargs: dict[str, Any] = {"labels": ("cord",)}
+    plain = make_sample(item, contract, np.random.default_rng(1), config=NO_AUGMENT, **kwargs)
+    curved = dataclasses.replace(NO_AUGMENT, remap_p=1.0)
+    inverted = make_sample(item, contract, np.random.default_rng(1), config=curved, **kwargs)
+    assert not np.array_equal(plain.image, inverted.image)
+    assert np.array_equal(plain.masks, inverted.masks)  # the labels do not move
+    inside = plain.masks[0] > 0.5
+    # The bright square's contrast against its surround changed (inverted or reordered).
+    plain_step = plain.image[0][inside].mean() - plain.image[0][~inside].mean()
+    new_step = inverted.image[0][inside].mean() - inverted.image[0][~inside].mean()
+    assert plain_step > 0.5
+    assert abs(new_step - plain_step) > 0.1
 
 
 def test_gaussian_heatmaps_peak_at_the_point():

@@ -41,7 +41,10 @@ class TorchSession:
         with torch.inference_mode():
             batch = torch.from_numpy(feeds[self.contract.input.name]).to(self.device)
             outputs = self.model(batch)
-        return [o.float().cpu().numpy() for o in outputs[: len(names)]]
+        by_name = {self.contract.segmentation.name: outputs[0]}
+        if self.contract.heatmap is not None:
+            by_name[self.contract.heatmap.name] = outputs[1]
+        return [by_name[name].float().cpu().numpy() for name in names]
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:

@@ -22,6 +22,7 @@ from inference.training.augment import (
     random_curve,
 )
 from inference.training.data import TrainingSlice, phantom_slices
+from inference.training.evaluate import TorchSession
 from inference.training.export import ExportError, export_and_verify, export_onnx, verify_onnx
 from inference.training.nets import KEYPOINT_NAMES, NetConfig, build_net, parameter_count
 from inference.training.pipeline import train_and_export
@@ -111,6 +112,31 @@ def test_training_is_deterministic_for_a_seed():
     a = train(**kwargs)
     b = train(**kwargs)
     assert a.history[0]["loss"] == b.history[0]["loss"]
+
+
+def test_a_torch_model_predicts_like_its_onnx_export_through_predict_slices(tmp_path):
+    # TorchSession answers the outputs asked for by name (a wider keypoint view asks for the
+    # heatmaps alone), as onnxruntime does.
+    cfg = default_config("sagittal", **TINY)
+    contract = dataclasses.replace(
+        default_contract(cfg),
+        preprocessing=dataclasses.replace(
+            default_contract(cfg).preprocessing, keypoint_min_span_mm=200.0
+        ),
+    )
+    model = build_net(net_config(cfg)).eval()
+    session = create_session(export_onnx(model, tmp_path / "tiny.onnx", input_size=(64, 64)))
+    torch_session = TorchSession(model, contract)
+    (heat,) = torch_session.run(["heatmaps"], {"image": np.zeros((1, 1, 64, 64), np.float32)})
+    assert heat.shape[1] == len(KEYPOINT_NAMES)
+    image = np.random.default_rng(0).integers(0, 4000, (90, 70)).astype(np.uint16)
+    (a,) = predict_slices(torch_session, contract, [image], [(0.5, 0.5)])
+    (b,) = predict_slices(session, contract, [image], [(0.5, 0.5)])
+    assert a.keypoint_span_mm == b.keypoint_span_mm == pytest.approx(200.0)
+    for name in KEYPOINT_NAMES:
+        assert (a.keypoints[name].x, a.keypoints[name].y) == pytest.approx(
+            (b.keypoints[name].x, b.keypoints[name].y), abs=0.05
+        )
 
 
 def test_export_is_one_file_that_matches_torch(tmp_path):

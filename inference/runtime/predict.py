@@ -33,7 +33,8 @@ from inference.runtime.preprocess import (
     keypoint_view,
     preprocess,
 )
-from inference.runtime.sessions import output_session
+from inference.runtime.sessions import view_session
+from inference.runtime.view_graph import view_name
 
 SUPPORT_PROBABILITY = 0.05
 
@@ -373,8 +374,8 @@ def predict_slices(
             prepared.append(preprocess(image, spacing, contract))
         except InputError as exc:
             raise InputError(f"slice {index}: {exc}") from exc
-    # Small regions of interest get a second, wider view for the keypoints, run through the
-    # part of the network that makes the heatmaps (sessions.output_session).
+    # Small regions of interest get a second, wider view for the keypoints, run with the slices
+    # through a branch of the network that makes only the heatmaps (view_graph).
     views: list[Preprocessed | None] = [
         keypoint_view(image, spacing, contract, item) if contract.heatmap is not None else None
         for image, spacing, item in zip(images, spacings, prepared, strict=True)
@@ -386,19 +387,16 @@ def predict_slices(
     results: list[SlicePrediction] = []
     for start in range(0, len(prepared), limit):  # a chunk's outputs at a time in memory
         chunk = range(start, min(start + limit, len(prepared)))
-        outputs = _run(session, contract, names, [prepared[i].tensor for i in chunk], limit)
         wide = [i for i in chunk if views[i] is not None]
-        heats: dict[int, np.ndarray] = {}
-        if wide and contract.heatmap is not None:  # the wide views need only the heatmaps
-            heatmaps = contract.heatmap.name
-            tensors = [view.tensor for i in wide if (view := views[i]) is not None]
-            part = output_session(session, heatmaps)
-            heats = {
-                i: out[0]
-                for i, out in zip(
-                    wide, _run(part, contract, [heatmaps], tensors, limit), strict=True
-                )
-            }
+        tensors = [prepared[i].tensor for i in chunk]
+        wide_tensors = [view.tensor for i in wide if (view := views[i]) is not None]
+        branched = view_session(session, names[-1]) if wide_tensors else None
+        if branched is not None:
+            outputs, wide_heats = _run_with_views(branched, contract, names, tensors, wide_tensors)
+        else:  # the views through the whole network, in the slices' batches
+            outputs = _run(session, contract, names, tensors + wide_tensors, limit)
+            wide_heats = [out[1] for out in outputs[len(tensors) :]]
+        heats = dict(zip(wide, wide_heats, strict=True))
         for offset, i in enumerate(chunk):
             seg = outputs[offset][0]
             heat = outputs[offset][1] if len(outputs[offset]) > 1 else None
@@ -415,6 +413,22 @@ def predict_slices(
                 )
             )
     return results
+
+
+def _run_with_views(
+    session: Any,
+    contract: ModelContract,
+    names: Sequence[str],
+    tensors: Sequence[np.ndarray],
+    views: Sequence[np.ndarray],
+) -> tuple[list[list[np.ndarray]], list[np.ndarray]]:
+    """One run of a branched session (sessions.view_session): each slice's outputs `names`
+    and each view's heatmaps."""
+    view_input, view_output = view_name(contract.input.name), view_name(names[-1])
+    feeds = {contract.input.name: np.stack(tensors), view_input: np.stack(views)}
+    *outputs, heats = session.run([*names, view_output], feeds)
+    per_slice = [[output[i] for output in outputs] for i in range(len(tensors))]
+    return per_slice, [heats[k] for k in range(len(views))]
 
 
 def _run(

@@ -197,50 +197,45 @@ class _Made:
     level: str
 
 
-# How each session of create_session was made, and the sub-sessions cut from it; weak keys,
-# so that these go when the session does.
+# How each session of create_session was made, and its branched sessions (view_session);
+# weak keys, so that these go when the session does.
 _made: weakref.WeakKeyDictionary[Any, _Made] = weakref.WeakKeyDictionary()
-_parts: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+_views: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
-def output_session(session: Any, output: str) -> Any:
-    """A session of the part of `session`'s network that computes `output` alone (same
-    providers, threads and optimisation), made once per session and output.
-
-    A wider keypoint view needs only the heatmaps, which leave the decoder at a quarter of
-    the input's resolution: cutting the graph there skips the full-resolution levels and the
-    segmentation head, about 40 % of a pass (onnxruntime runs every node of a session
-    whatever the outputs asked for). The outputs are the full graph's, bit for bit. Returns
-    `session` itself when it was not made by `create_session` or the cut fails."""
+def view_session(session: Any, output: str) -> Any | None:
+    """`session`'s network with a branch for a second view (view_graph.with_view_branch:
+    inputs `<input>` and `view/<input>`, outputs the network's and `view/<output>`), made
+    once per session and output with the same providers, threads and optimisation. None when
+    `session` was not made by `create_session`, its batch is fixed, or the graph cannot be
+    branched: the caller then runs the views through `session` itself."""
     with _lock:
         made = _made.get(session)
-        parts = _parts.setdefault(session, {}) if made is not None else None
-        if parts is None or made is None:
-            return session
-        cached = parts.get(output)
-    if cached is not None:
-        return cached
-    part = _cut(made, output)
+        if made is None:
+            return None
+        views = _views.setdefault(session, {})
+        if output in views:
+            return views[output]
+    fixed = session.get_inputs()[0].shape[0]
+    branched = None if isinstance(fixed, int) and fixed > 0 else _branch(made, output)
     with _lock:
-        return parts.setdefault(output, part if part is not None else session)
+        return views.setdefault(output, branched)
 
 
-def _cut(made: _Made, output: str) -> Any | None:
+def _branch(made: _Made, output: str) -> Any | None:
     import onnx
     import onnxruntime as ort
-    from onnx.utils import Extractor
+
+    from inference.runtime.view_graph import with_view_branch
 
     try:
-        model = onnx.load(str(made.path))
-        weights = {init.name for init in model.graph.initializer}
-        inputs = [vi.name for vi in model.graph.input if vi.name not in weights]
-        part = Extractor(model).extract_model(inputs, [output])
+        model = with_view_branch(onnx.load(str(made.path)), output)
         options = _options(made.threads, made.level)
         return ort.InferenceSession(
-            part.SerializeToString(), sess_options=options, providers=made.providers
+            model.SerializeToString(), sess_options=options, providers=made.providers
         )
-    except Exception:  # any failure: the caller runs the whole network instead
-        logger.warning("could not cut output %s from %s", output, made.path, exc_info=True)
+    except Exception:  # any failure: the caller runs the views through the network itself
+        logger.warning("could not branch output %s of %s", output, made.path, exc_info=True)
         return None
 
 

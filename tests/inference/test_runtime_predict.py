@@ -34,9 +34,10 @@ from inference.runtime.sessions import (
     get_session,
     narrow_first_convolution,
     nchwc_block,
-    output_session,
     session_providers,
+    view_session,
 )
+from inference.runtime.view_graph import view_name, with_view_branch
 from inference.training.nets import KEYPOINT_NAMES
 
 NET = 64
@@ -132,14 +133,14 @@ def session_of(tmp_path: Path) -> Callable[..., Any]:
     return open_session
 
 
-def record_batches(session: Any) -> list[int]:
-    """The batch size of every run of `session` from now on (each run still goes to ONNX
-    Runtime)."""
+def record_batches(session: Any, feed: str = "image") -> list[int]:
+    """The batch size of `feed` in every run of `session` from now on (each run still goes to
+    ONNX Runtime); recorders stack."""
     calls: list[int] = []
     run = session.run
 
     def recording(names: list[str], feeds: dict[str, np.ndarray], *args: Any) -> Any:
-        calls.append(feeds["image"].shape[0])
+        calls.append(feeds[feed].shape[0])
         return run(names, feeds, *args)
 
     session.run = recording
@@ -229,11 +230,12 @@ def test_a_small_field_of_view_reads_its_keypoints_from_a_wider_view(session_of)
     points = points_on_grid()
     session = session_of(points=points)
     calls = record_batches(session)
-    view_calls = record_batches(output_session(session, "heat"))
+    branched = view_session(session, "heat")
+    view_calls = record_batches(branched, view_name("image"))
     image = image_with_tissue()
     wide = predict_slices(session, contract(keypoint_min_span_mm=256.0), [image], [(1, 1)])[0]
-    assert calls == [1]
-    assert view_calls == [1]  # the wider view through the heatmaps' part of the network
+    assert calls == []  # the slice and its wider view in one run of the branched network
+    assert view_calls == [1]
     assert wide.keypoint_span_mm == pytest.approx(256.0)
     for name, (u, v) in zip(KEYPOINT_NAMES, points, strict=True):
         kp = wide.keypoints[name]
@@ -242,10 +244,9 @@ def test_a_small_field_of_view_reads_its_keypoints_from_a_wider_view(session_of)
     assert plain.keypoint_span_mm is None
     assert np.array_equal(wide.masks["cord"], plain.masks["cord"])
     # A field of view as wide as the contract asks for has one view.
-    calls.clear()
     view_calls.clear()
     same = predict_slices(session, contract(keypoint_min_span_mm=128.0), [image], [(1, 1)])[0]
-    assert calls == [1]
+    assert calls == [1, 1]  # `plain` above, then this one
     assert view_calls == []
     assert same.keypoint_span_mm is None
     assert same.keypoints["C3_AS"].x == pytest.approx(plain.keypoints["C3_AS"].x)
@@ -272,8 +273,9 @@ def test_keypoints_outside_the_image_become_no_shape():
 
 def test_wider_views_run_in_the_slices_chunks_and_keep_the_slice_order(session_of):
     session = session_of(points=points_on_grid())
-    calls = record_batches(session)
-    view_calls = record_batches(output_session(session, "heat"))
+    branched = view_session(session, "heat")
+    calls = record_batches(branched)
+    view_calls = record_batches(branched, view_name("image"))
     small, large = image_with_tissue(), image_with_tissue(shape=(400, 400), box=(0, 0, 400, 400))
     preds = predict_slices(
         session,
@@ -285,6 +287,17 @@ def test_wider_views_run_in_the_slices_chunks_and_keep_the_slice_order(session_o
     # Chunks of two slices: (small, large) with a view of the small one; then (small) + view.
     assert calls == [2, 1]
     assert view_calls == [1, 1]
+    # A session whose views cannot go through a branch (here a fixed batch of four) runs
+    # them through the whole network in the slices' batches.
+    fixed = session_of(points=points_on_grid(), batch=4)
+    assert view_session(fixed, "heat") is None
+    fixed_calls = record_batches(fixed)
+    again = predict_slices(
+        fixed, contract(keypoint_min_span_mm=256.0), [small, large, small], [(1, 1)] * 3
+    )
+    assert fixed_calls == [4, 4]  # 3 slices + 2 views, padded to fours
+    for a, b in zip(preds, again, strict=True):
+        assert a.keypoints["C3_AS"].x == pytest.approx(b.keypoints["C3_AS"].x)
     assert [p.keypoint_span_mm for p in preds] == [pytest.approx(256.0), None, pytest.approx(256.0)]
     assert preds[1].keypoints["C3_AS"].x == pytest.approx(400 / NET * 10.0, abs=0.2)
     assert preds[0].keypoints["C3_AS"].x == preds[2].keypoints["C3_AS"].x
@@ -444,24 +457,40 @@ def test_corners_that_make_no_spine_are_withheld_and_swapped_levels_renamed(sess
     ]
 
 
-def test_the_heatmaps_part_of_a_network_runs_alone_with_the_same_outputs(session_of, tmp_path):
+def test_a_branched_network_gives_the_whole_networks_outputs_for_both_views(session_of, tmp_path):
     session = session_of(points=points_on_grid())
-    part = output_session(session, "heat")
-    assert output_session(session, "heat") is part  # cut once per session and output
-    assert [o.name for o in part.get_outputs()] == ["heat"]
-    assert [o.name for o in session.get_outputs()] == ["seg", "heat"]
-    batch = np.random.default_rng(0).random((2, 1, NET, NET), dtype=np.float32)
-    (alone,) = part.run(["heat"], {"image": batch})
-    _, full = session.run(["seg", "heat"], {"image": batch})
-    assert np.array_equal(alone, full)
-    # A session the product did not open (its file unknown) is run whole.
+    branched = view_session(session, "heat")
+    assert branched is not None
+    assert view_session(session, "heat") is branched  # branched once per session and output
+    assert [i.name for i in branched.get_inputs()] == ["image", "view/image"]
+    assert [o.name for o in branched.get_outputs()] == ["seg", "heat", "view/heat"]
+    rng = np.random.default_rng(0)
+    slices = rng.random((2, 1, NET, NET), dtype=np.float32)
+    views = rng.random((1, 1, NET, NET), dtype=np.float32)
+    seg, heat, view_heat = branched.run(
+        ["seg", "heat", "view/heat"], {"image": slices, "view/image": views}
+    )
+    whole_seg, whole_heat = session.run(["seg", "heat"], {"image": slices})
+    assert np.array_equal(seg, whole_seg)
+    assert np.array_equal(heat, whole_heat)
+    assert np.array_equal(view_heat, session.run(["heat"], {"image": views})[0])
+    # A session the product did not open (its file unknown) has no branch.
     import onnxruntime as ort
 
     path = pattern_model(
         tmp_path / "foreign.onnx", disc_logits(), gaussian_heatmaps(points_on_grid())
     )
     foreign = ort.InferenceSession(str(path), providers=[CPU])
-    assert output_session(foreign, "heat") is foreign
+    assert view_session(foreign, "heat") is None
+
+
+def test_a_network_without_the_output_or_with_two_inputs_is_not_branched(tmp_path):
+    model = onnx.load(str(write_model(tmp_path / "m.onnx")))
+    with pytest.raises(ValueError, match="no output 'heat'"):
+        with_view_branch(model, "heat")
+    model.graph.input.append(helper.make_tensor_value_info("other", TensorProto.FLOAT, [1]))
+    with pytest.raises(ValueError, match="one input, the network has 2"):
+        with_view_branch(model, "seg")
 
 
 def test_sessions_are_cached_per_file_and_digest(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 
 from inference.runtime.model_check import contract_check_against_model
 from inference.runtime.predict import predict_slices, prediction_to_shapes
-from inference.runtime.sessions import create_session, get_session, output_session
+from inference.runtime.sessions import create_session, get_session, view_session
 from inference.runtime.shipped import SHIPPED_TASKS, ShippedModel, shipped_model
 from inference.training.data import TrainingSlice, phantom_slices, real_slices
 from inference.training.evaluate import dice, radial_errors_mm
@@ -100,16 +100,20 @@ def test_every_accepted_pixel_type_gives_the_same_cord(
         assert dice(pred.masks["cord"], reference) > 0.95
 
 
-def test_the_sagittal_heatmaps_part_gives_the_full_networks_heatmaps(
+def test_the_branched_sagittal_network_gives_the_whole_networks_outputs(
     sagittal: ShippedModel,
 ) -> None:
-    # The wider keypoint view runs only the part of the network that makes the heatmaps.
+    # A slice and its wider keypoint view run together through the branched network.
     session = create_session(sagittal.onnx_path)
-    part = output_session(session, "heatmaps")
-    assert part is not session
+    branched = view_session(session, "heatmaps")
+    assert branched is not None
     h, w = sagittal.contract.input.height, sagittal.contract.input.width
-    batch = np.random.default_rng(1).random((2, 1, h, w), dtype=np.float32)
-    _, full = session.run(["segmentation", "heatmaps"], {"image": batch})
-    (alone,) = part.run(["heatmaps"], {"image": batch})
-    assert np.array_equal(alone, full)
-    assert [o.name for o in part.get_outputs()] == ["heatmaps"]
+    rng = np.random.default_rng(1)
+    slices, views = (rng.random((n, 1, h, w), dtype=np.float32) for n in (2, 1))
+    seg, heat, view_heat = branched.run(
+        ["segmentation", "heatmaps", "view/heatmaps"], {"image": slices, "view/image": views}
+    )
+    whole = session.run(["segmentation", "heatmaps"], {"image": np.concatenate([slices, views])})
+    assert np.array_equal(seg, whole[0][:2])
+    assert np.array_equal(heat, whole[1][:2])
+    assert np.allclose(view_heat, whole[1][2:], atol=1e-5)

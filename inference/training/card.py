@@ -310,6 +310,17 @@ def _synthetic_note(recipe: Mapping[str, Any]) -> str:
     return f", and {100 * share:.0f} % of each batch domain-randomised synthetic images"
 
 
+def _remap_note(recipe: Mapping[str, Any]) -> str:
+    """', 50 % of the fine-tuning samples through a random intensity curve' when asked."""
+    share = float(recipe.get("finetune_remap_p", 0.0))
+    if share <= 0:
+        return ""
+    return (
+        f", {100 * share:.0f} % of the fine-tuning samples through a random intensity curve, "
+        "inverted or reordered by a random 5-knot curve"
+    )
+
+
 def view_section(task: str, lovo: Mapping[str, Any]) -> str:
     r = lovo["recipe"]
     lines = [
@@ -320,7 +331,8 @@ def view_section(task: str, lovo: Mapping[str, Any]) -> str:
         f"{r['pretrain_phantoms'][-1]}{_synthetic_note(r)}), then per fold "
         f"{r['finetune_steps']} fine-tuning steps (learning rate {r['finetune_lr']:g}, "
         f"{100 * r['real_fraction']:.0f} % real slices per batch, phantom rehearsal seeds "
-        f"{r['rehearsal_phantoms'][0]}–{r['rehearsal_phantoms'][-1]}), seed {r['seed']}"
+        f"{r['rehearsal_phantoms'][0]}–{r['rehearsal_phantoms'][-1]}{_remap_note(r)}), "
+        f"seed {r['seed']}"
         + "".join(f", {key} {value}" for key, value in sorted(r.get("overrides", {}).items()))
         + ". Each fold is scored on its held-out volume only, through ONNX Runtime and the "
         "product's prediction path (extent rule off: the manual masks cover the whole visible "

@@ -191,7 +191,9 @@ def _stage_fixture(tmp_path: Path) -> tuple[Path, Path]:
             source=np.array("x"), dice=np.array(0.7), spacing=np.array((0.5, 0.5)),
         )  # fmt: skip
     summary = aggregate("axial", folds)
-    summary["recipe"] = LovoRecipe(batch_size=12, pretrain_steps=300, finetune_steps=100).as_dict()
+    summary["recipe"] = LovoRecipe(
+        batch_size=12, pretrain_steps=300, finetune_steps=100, finetune_remap_p=0.5
+    ).as_dict()
     summary["pretrain_seconds"], summary["pretrain_seconds_per_step"] = 600.0, 2.0
     (run_dir / "lovo.json").write_text(json.dumps(summary))
     return run_dir, shipped
@@ -212,6 +214,7 @@ def test_the_card_section_is_generated_from_the_stored_results(tmp_path):
     assert "| `t1` | T1 | 2 (0–1) |" in text
     assert "**Caveat**: these volumes are not independent subjects." in text
     assert "**mean of 2 folds** | | | **82.0**" in text  # (94.0 + 70.0) / 2
+    assert "50 % of the fine-tuning samples through a random intensity curve" in text
     assert "![axial fold t1: worst slice, Dice 60.0 %](card/axial-t1-worst.png)" in text
     assert "`t1` (worst fold): worst slice Dice 60.0 % (slice x: predicted cord 1.00 x" in text
     assert "about the right size, misplaced" in text
@@ -220,7 +223,8 @@ def test_the_card_section_is_generated_from_the_stored_results(tmp_path):
     missed = lovo_section(shipped, speed_ms={}, onnx_mb=None)
     assert "(slice x: the predicted cord does not touch the reference: found elsewhere)" in missed
     assert "**not** this recipe's final model" in text
-    assert "rehearsal seeds 1000–1011), seed 2024. Each fold" in text
+    assert "rehearsal seeds 1000–1011, 50 % of the fine-tuning samples" in text
+    assert "a random 5-knot curve), seed 2024. Each fold" in text
     # 600 s of pretraining and two folds of 60 s; 300 + 2 x 100 steps
     assert "pretraining 10.0 min (2.00 s a step), the whole view 12.0 min for 500 steps" in text
     assert "| axial cord Dice, LOVO mean | ≥ 93 % | 82.0 % | ✗ |" in text

@@ -527,7 +527,7 @@ def lovo_section(
     ]
     if duration is not None:
         parts.append(
-            f"The last run of `scripts/make_models.py` that trained shipped models "
+            f"The last whole run of `scripts/make_models.py` "
             f"({', '.join(duration['tasks'])}; `make models` or `--lovo`) took "
             f"{float(duration['seconds']) / 60:.1f} min on {duration['cpus']} CPUs, finished "
             f"{duration.get('finished', 'at an unrecorded time')}."

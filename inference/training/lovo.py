@@ -107,7 +107,8 @@ PRETRAIN_FIELDS = ("batch_size", "pretrain_steps", "seed", "pretrain_phantoms",
 # sagittal folds went from 91.1 / 74.6 to 93.6 / 85.4 % (t2 / t1), corners 5.4 to 4.2 mm;
 # the axial t1 fold from 73.1 to 85.7 %, the mean of four from 86.9 to 89.4 %, and with 240
 # fine-tuning steps (were 120) to 86.8 and 91.4 % (400 steps: no better). 80 % of samples
-# gave 88.2 / 84.9; 300 sagittal steps 94.3 / 86.3 but corners 7.4 mm.
+# gave 88.2 / 84.9; 30 % gave 93.1 / 84.5, corners 6.4 mm; 200 sagittal steps 92.7 / 87.0,
+# corners 5.1 mm; 300 steps 94.3 / 86.3, corners 7.4 mm.
 RECIPES: dict[str, LovoRecipe] = {
     "sagittal": LovoRecipe(
         batch_size=8,

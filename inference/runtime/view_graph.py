@@ -12,8 +12,10 @@ over two cores). The branch's outputs are the whole network's, bit for bit.
 
 from __future__ import annotations
 
-import onnx
-from onnx.utils import Extractor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # onnx loads only when a branch is built, not with every predict import
+    import onnx
 
 PREFIX = "view/"
 
@@ -27,6 +29,9 @@ def with_view_branch(model: onnx.ModelProto, output: str) -> onnx.ModelProto:
     """`model` plus the nodes computing `output`, copied to read `view/<input>` and write
     `view/<output>` (their own batch dimension); raises ValueError when `model` has no
     such output or more than one input."""
+    import onnx
+    from onnx.utils import Extractor
+
     graph = model.graph
     weights = {init.name for init in graph.initializer}
     inputs = [vi for vi in graph.input if vi.name not in weights]
@@ -59,7 +64,7 @@ def with_view_branch(model: onnx.ModelProto, output: str) -> onnx.ModelProto:
 
 def _renamed_value(value: onnx.ValueInfoProto) -> onnx.ValueInfoProto:
     """A copy of `value` under the branch's name, its batch dimension its own."""
-    copy = onnx.ValueInfoProto()
+    copy = type(value)()
     copy.CopyFrom(value)
     copy.name = view_name(value.name)
     dims = copy.type.tensor_type.shape.dim

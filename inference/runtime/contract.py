@@ -110,12 +110,19 @@ EXTENT_KEYPOINTS = tuple(f"C{v}_{c}" for v in (3, 4, 6, 7) for c in ("AS", "AI",
 class Postprocessing:
     """`extent` "c2c3_to_c7t1" cuts sagittal masks to seed 003's labelling range (C2/C3 to
     C7/T1 disc centres, estimated from the corner keypoints) when every corner it needs has
-    at least `extent_min_confidence`; "full" keeps whatever the model segments."""
+    at least `extent_min_confidence`; "full" keeps whatever the model segments.
+    `components` "largest" keeps each slice's largest component of a structure; "series"
+    chooses one along the slices predicted together, without jumps (components.py).
+    `average_flip_lr` runs each slice and its left-right mirror image and averages the raw
+    segmentation outputs (the mirror's flipped back): for segmentation-only models, since a
+    mirrored heatmap would swap sides."""
 
     polygon_tolerance_px: float = 0.75
     min_component_px: int = 4
     extent: Literal["full", "c2c3_to_c7t1"] = "full"
     extent_min_confidence: float = 0.3
+    components: Literal["largest", "series"] = "largest"
+    average_flip_lr: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,6 +189,13 @@ class _Reader:
             self.errors.append(f"{path}.{key}: must be one of {list(options)}, got {value!r}")
             return default
         return cast("str", value)
+
+    def boolean(self, data: dict[str, Any], key: str, path: str, default: bool) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            self.errors.append(f"{path}.{key}: must be true or false, got {value!r}")
+            return default
+        return value
 
     def integer(
         self, data: dict[str, Any], key: str, path: str, default: int | None, minimum: int
@@ -446,7 +460,10 @@ def contract_from_dict(data: object) -> ModelContract:
             r.errors.append("outputs.heatmap.name: must differ from the segmentation output")
     normalisation = _read_normalisation(r, d.get("normalisation", {}))
     preprocessing = _read_preprocessing(r, d.get("preprocessing", {}))
-    post_keys = {"polygon_tolerance_px", "min_component_px", "extent", "extent_min_confidence"}
+    post_keys = {
+        "polygon_tolerance_px", "min_component_px", "extent", "extent_min_confidence",
+        "components", "average_flip_lr",
+    }  # fmt: skip
     post = r.obj(d.get("postprocessing", {}), "postprocessing", post_keys)
     extent = r.choice(post, "extent", "postprocessing", ("full", "c2c3_to_c7t1"), "full")
     postprocessing = Postprocessing(
@@ -458,7 +475,17 @@ def contract_from_dict(data: object) -> ModelContract:
         extent_min_confidence=r.number(
             post, "extent_min_confidence", "postprocessing", 0.3, low=0, high=1
         ),
+        components=cast(
+            "Literal['largest', 'series']",
+            r.choice(post, "components", "postprocessing", ("largest", "series"), "largest"),
+        ),
+        average_flip_lr=r.boolean(post, "average_flip_lr", "postprocessing", False),
     )
+    if postprocessing.average_flip_lr and heatmap is not None:
+        r.errors.append(
+            "postprocessing.average_flip_lr: only for models without heatmaps "
+            "(a mirrored heatmap swaps sides)"
+        )
     if extent != "full":
         names = set(heatmap.keypoints) if heatmap is not None else set()
         missing = [n for n in EXTENT_KEYPOINTS if n not in names]
@@ -535,6 +562,8 @@ def contract_to_dict(contract: ModelContract) -> dict[str, Any]:
             "min_component_px": c.postprocessing.min_component_px,
             "extent": c.postprocessing.extent,
             "extent_min_confidence": c.postprocessing.extent_min_confidence,
+            "components": c.postprocessing.components,
+            "average_flip_lr": c.postprocessing.average_flip_lr,
         },
         "metadata": dict(c.metadata),
     }

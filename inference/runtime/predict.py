@@ -2,7 +2,8 @@
 its conversion into labelme shapes for a model read.
 
 Polygon policy: per label, the largest connected component of the thresholded probability
-(components under `min_component_px` pixels are ignored); holes are filled, because labelme
+(components under `min_component_px` pixels are ignored), or with `components: series` the one
+chosen along the slices predicted together (components.py); holes are filled, because labelme
 polygons have none and the cord and the dural sac have none. Its outline is the sub-pixel
 iso-line of the probability at the threshold, simplified with Douglas-Peucker
 (`cv2.approxPolyDP`) at `polygon_tolerance_px`.
@@ -24,6 +25,7 @@ import cv2
 import numpy as np
 from skimage import measure
 
+from inference.runtime.components import Components, find_components, series_choice
 from inference.runtime.contract import EXTENT_KEYPOINTS, ModelContract
 from inference.runtime.level_count import check_keypoints
 from inference.runtime.preprocess import (
@@ -63,6 +65,8 @@ class SlicePrediction:
     # The span (mm) of the wider view the keypoints were read from (preprocess.keypoint_view),
     # None when they come from the slice's own region of interest.
     keypoint_span_mm: float | None = None
+    # Per label, the components its mask was chosen from (components.series_choice).
+    components: dict[str, Components] = field(default_factory=dict, repr=False)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -100,28 +104,12 @@ def _label_probabilities(contract: ModelContract, seg: np.ndarray) -> dict[str, 
 
 
 def _largest_component(mask: np.ndarray, min_pixels: int) -> np.ndarray | None:
-    """The largest 8-connected component of `mask` with its holes filled, on the whole grid.
-    The work runs inside the bounding box of the mask (every component lies in it, and its
-    row-major scan numbers them in the same order), a small part of a slice for the cord."""
-    binary = mask.view(np.uint8) if mask.dtype == np.bool_ else mask.astype(np.uint8)
-    x, y, w, h = cv2.boundingRect(binary)
-    if w == 0 or h == 0:
+    """The largest 8-connected component of `mask` with its holes filled, on the whole grid
+    (components.find_components works inside the mask's bounding box)."""
+    found = find_components(mask.astype(np.uint8, copy=False), 1, min_pixels)
+    if found is None or found.largest is None:
         return None
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(
-        binary[y : y + h, x : x + w], connectivity=8
-    )
-    if count <= 1:
-        return None
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    best = int(np.argmax(areas))
-    if areas[best] < max(min_pixels, 1):
-        return None
-    component = (labels == best + 1).astype(np.uint8)
-    # Fill holes: the outer contour filled.
-    contours, _ = cv2.findContours(component, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    filled = np.zeros(mask.shape, dtype=np.uint8)
-    cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED, offset=(x, y))
-    return filled.view(bool)
+    return found.filled(found.largest)
 
 
 def _outline(
@@ -316,20 +304,47 @@ def _postprocess(
         if band is not None:
             prob = np.where(band, prob, np.float32(0.0))
         pred.probabilities[label] = prob
-        component = _largest_component(prob >= threshold, post.min_component_px)
-        if component is None:
-            pred.masks[label] = np.zeros(transform.image_shape, dtype=bool)
-            pred.polygons[label] = None
-            pred.shape_confidence[label] = 0.0
-        else:
-            pred.masks[label] = component
-            pred.polygons[label] = _outline(prob, component, threshold, post.polygon_tolerance_px)
-            pred.shape_confidence[label] = float(prob[component].mean())
+        found = find_components(prob, threshold, post.min_component_px)
+        if found is not None:
+            pred.components[label] = found
+        _keep(pred, contract, label, found.largest if found is not None else None)
         support = net_prob >= SUPPORT_PROBABILITY
         parts[label] = _mean_binary_entropy(net_prob[support]) if support.any() else 1.0
     pred.uncertainty_parts = parts
     pred.uncertainty = float(np.mean(list(parts.values()))) if parts else 0.0
     return pred
+
+
+def _keep(pred: SlicePrediction, contract: ModelContract, label: str, index: int | None) -> None:
+    """Component `index` of the label (None: none) as its mask, outline and confidence."""
+    found = pred.components.get(label)
+    if found is None or index is None:
+        pred.masks[label] = np.zeros(pred.image_shape, dtype=bool)
+        pred.polygons[label] = None
+        pred.shape_confidence[label] = 0.0
+        return
+    prob = pred.probabilities[label]
+    threshold = contract.segmentation.threshold
+    component = found.filled(index)
+    pred.masks[label] = component
+    pred.polygons[label] = _outline(
+        prob, component, threshold, contract.postprocessing.polygon_tolerance_px
+    )
+    pred.shape_confidence[label] = float(prob[component].mean())
+
+
+def _series_components(
+    contract: ModelContract, results: list[SlicePrediction], spacings: Sequence[Sequence[float]]
+) -> None:
+    """Each label's component chosen along the series (components.series_choice) where a
+    slice offers more than one."""
+    for label in contract.segmentation.labels:
+        found = [r.components.get(label) for r in results]
+        if all(f is None or len(f.kept) < 2 for f in found):
+            continue
+        for pred, comps, index in zip(results, found, series_choice(found, spacings), strict=True):
+            if comps is not None and index != comps.largest:
+                _keep(pred, contract, label, index)
 
 
 def _keypoints(
@@ -393,6 +408,8 @@ def predict_slices(
         branched = view_session(session, names[-1]) if wide_tensors else None
         if branched is not None:
             outputs, wide_heats = _run_with_views(branched, contract, names, tensors, wide_tensors)
+        elif contract.postprocessing.average_flip_lr:  # no heatmap, so no wider views
+            outputs, wide_heats = _run_flip_averaged(session, contract, names, tensors, limit), []
         else:  # the views through the whole network, in the slices' batches
             outputs = _run(session, contract, names, tensors + wide_tensors, limit)
             wide_heats = [out[1] for out in outputs[len(tensors) :]]
@@ -412,6 +429,8 @@ def predict_slices(
                     view.transform if view is not None else None,
                 )
             )
+    if contract.postprocessing.components == "series":
+        _series_components(contract, results, spacings)
     return results
 
 
@@ -449,6 +468,24 @@ def _run(
         outputs = session.run(list(names), {contract.input.name: batch})
         out.extend([output[i] for output in outputs] for i in range(real))
     return out
+
+
+def _run_flip_averaged(
+    session: Any,
+    contract: ModelContract,
+    names: Sequence[str],
+    tensors: Sequence[np.ndarray],
+    limit: int,
+) -> list[list[np.ndarray]]:
+    """`_run` of each input and of its left-right mirror image in the same batches, the
+    segmentation output the mean of the two (the mirror's flipped back)."""
+    mirrored = [np.ascontiguousarray(t[..., ::-1]) for t in tensors]
+    both = _run(session, contract, names, [*tensors, *mirrored], limit)
+    plain, flipped = both[: len(tensors)], both[len(tensors) :]
+    return [
+        [(a[0] + b[0][..., ::-1]) * np.float32(0.5), *a[1:]]
+        for a, b in zip(plain, flipped, strict=True)
+    ]
 
 
 def _rounded(points: np.ndarray) -> list[list[float]]:

@@ -97,7 +97,10 @@ def tta_disagreement(
     """(score in [0, 1], mean loss per structure or keypoint) over the slices."""
     plain = predict_slices(session, contract, images, spacings)
     parts: dict[str, list[float]] = {}
-    for aug in augmentations(flip_lr=flip_lr):
+    # A model that already averages each slice with its mirror image predicts a mirrored
+    # slice the same way: the flip would only dilute the score.
+    mirror = flip_lr and not contract.postprocessing.average_flip_lr
+    for aug in augmentations(flip_lr=mirror):
         moved = predict_slices(session, contract, [aug.apply(i) for i in images], spacings)
         for p, o, spacing in zip(plain, moved, spacings, strict=True):
             for name, loss in _losses(p, o, aug, spacing).items():

@@ -131,7 +131,12 @@ def default_contract(config: TrainConfig) -> ModelContract:
         ),
         normalisation=Normalisation(kind="percentile", low=0.5, high=99.5),
         preprocessing=Preprocessing(roi="centre_crop", foreground_threshold=50.0, crop_mm=80.0),
-        postprocessing=Postprocessing(polygon_tolerance_px=0.5),
+        # Each slice with its mirror image, and one component per slice along the series
+        # (components.py): on the leave-one-volume-out folds the cord Dice went from 90.6 to
+        # 91.7 % (T1 86.1 to 88.9: one slice's largest component lay on a vertebral body).
+        postprocessing=Postprocessing(
+            polygon_tolerance_px=0.5, components="series", average_flip_lr=True
+        ),
     )
 
 

@@ -321,6 +321,33 @@ def _remap_note(recipe: Mapping[str, Any]) -> str:
     )
 
 
+def _threshold_note(lovo: Mapping[str, Any]) -> list[str]:
+    """Which segmentation threshold each fold was scored at, chosen on the other folds'
+    held-out volumes, and what the folds score at the exported 0.5."""
+    chosen = [f for f in lovo["folds"] if "error" not in f and "threshold" in f]
+    if not chosen:
+        return []
+    parts = []
+    for fold in chosen:
+        on = ", ".join(f"`{v}`" for v in fold["threshold"]["chosen_on"]) or "no other fold"
+        at_half = fold.get("threshold_curve", {}).get("0.50")
+        plain = "" if at_half is None else f"; {_pct(at_half)} % at 0.50"
+        parts.append(f"`{fold['fold']}` {fold['threshold']['value']:.2f} (chosen on {on}{plain})")
+    final = lovo.get("threshold")
+    tail = (
+        "" if final is None else f" The final model's threshold, chosen on all folds: {final:.2f}."
+    )
+    return [
+        "",
+        "Segmentation threshold of each fold, chosen on the other folds' held-out volumes "
+        "(never its own) from "
+        f"{', '.join(sorted(next(iter(chosen)).get('threshold_curve', {})))}: "
+        + "; ".join(parts)
+        + "."
+        + tail,
+    ]
+
+
 def view_section(task: str, lovo: Mapping[str, Any]) -> str:
     r = lovo["recipe"]
     lines = [
@@ -350,6 +377,7 @@ def view_section(task: str, lovo: Mapping[str, Any]) -> str:
             f" ± {_pct(lovo['cord_dice_sd'])} (worst fold {_pct(lovo['cord_dice_min'])}) | "
             f"{_pct(lovo['cord_dice_pooled_mean'])} | | | |"
         )
+    lines += _threshold_note(lovo)
     if "pretrain_seconds" in lovo:
         # Summed from the parts: a resumed run's wall clock would leave out reused steps.
         total = lovo["pretrain_seconds"] + sum(f.get("seconds", 0.0) for f in lovo["folds"])

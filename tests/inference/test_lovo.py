@@ -20,16 +20,21 @@ from inference.training.card import (
     publish_lovo,
     replace_section,
     target_values,
+    view_section,
 )
 from inference.training.lovo import (
     SCHEMA,
+    THRESHOLDS,
     FoldLeakError,
     LovoRecipe,
     LovoRun,
+    _set_final_threshold,
     aggregate,
     check_no_leak,
+    cross_validated_threshold,
     fold_volumes,
     run_lovo,
+    score_at_cross_validated_thresholds,
 )
 
 TINY = {"input_size": (64, 64), "widths": (8, 16, 32), "heatmap_level": 1, "threads": 1}
@@ -38,7 +43,7 @@ VOLUMES = ("t2s", "mt")
 FOLD_KEYS = {
     "schema", "task", "fold", "contrast", "train_volumes", "train_sources", "held_out_sources",
     "slices", "metrics", "recipe", "steps", "seconds", "train_seconds", "onnx", "worst",
-    "references",
+    "references", "threshold_curve", "threshold",
 }  # fmt: skip
 
 
@@ -139,6 +144,64 @@ def test_a_changed_fine_tuning_reuses_the_pretraining_and_refits_the_folds(tiny_
     assert [f["recipe"]["finetune_remap_p"] for f in again["folds"]] == [0.5, 0.5]
     changed_pretraining = LovoRecipe(**{**summary["recipe"], "overrides": TINY, "seed": 7})
     assert changed_pretraining.pretrain_dict() != recipe.pretrain_dict()
+
+
+def test_each_fold_is_scored_at_the_threshold_the_other_folds_favour(tiny_run):
+    work, summary = tiny_run
+    for fold in summary["folds"]:
+        other = next(v for v in VOLUMES if v != fold["fold"])
+        assert set(fold["threshold_curve"]) == {f"{t:.2f}" for t in THRESHOLDS}
+        value = fold["threshold"]["value"]
+        assert fold["threshold"]["chosen_on"] == [other]
+        curves = {f["fold"]: f["threshold_curve"] for f in summary["folds"]}
+        assert value == cross_validated_threshold(curves, exclude=fold["fold"])
+        written = json.loads(
+            (work / "axial" / f"fold-{fold['fold']}" / "axial.contract.json").read_text()
+        )
+        assert written["outputs"]["segmentation"]["threshold"] == value
+        # Its score is its own curve at that threshold.
+        assert fold["metrics"]["cord_dice"]["mean"] == pytest.approx(
+            fold["threshold_curve"][f"{value:.2f}"]
+        )
+    final = json.loads((work / "final" / "axial.contract.json").read_text())
+    assert final["outputs"]["segmentation"]["threshold"] == summary["threshold"]
+    assert summary["final"]["threshold"] == summary["threshold"]
+
+
+def test_a_fold_whose_neighbours_favour_another_threshold_is_rescored_at_it(tiny_run, tmp_path):
+    work, summary = tiny_run
+    shutil.copytree(work / "axial", tmp_path / "axial")
+    folds = json.loads(json.dumps(summary["folds"]))
+    # The other fold's volume favours 0.3 (its curve is made up; the held-out one's is real).
+    held, other = folds
+    other["threshold_curve"] = {k: (1.0 if k == "0.30" else 0.0) for k in other["threshold_curve"]}
+    logs: list[str] = []
+    recipe = LovoRecipe(**{**summary["recipe"], "overrides": TINY})
+    run = LovoRun(task="axial", recipe=recipe, work_dir=tmp_path, volumes=VOLUMES, log=logs.append)
+    score_at_cross_validated_thresholds(run, folds)
+    assert held["threshold"] == {"value": 0.3, "chosen_on": [other["fold"]]}
+    contract = json.loads(
+        (tmp_path / "axial" / f"fold-{held['fold']}" / "axial.contract.json").read_text()
+    )
+    assert contract["outputs"]["segmentation"]["threshold"] == 0.3
+    assert held["metrics"]["cord_dice"]["mean"] == pytest.approx(held["threshold_curve"]["0.30"])
+    stored = json.loads((tmp_path / "axial" / f"fold-{held['fold']}" / "fold.json").read_text())
+    assert stored == held
+    assert any("threshold 0.30" in line for line in logs)
+
+
+def test_the_cross_validated_threshold_never_looks_at_the_fold_itself():
+    curves = {
+        "a": {"0.30": 0.9, "0.40": 0.5, "0.50": 0.1},
+        "b": {"0.30": 0.2, "0.40": 0.6, "0.50": 0.6},
+        "c": {"0.30": 0.2, "0.40": 0.6, "0.50": 0.7},
+    }
+    assert cross_validated_threshold(curves, exclude="a") == 0.5  # b and c: 0.60 / 0.65
+    # a and b: 0.55 at 0.3 and at 0.4, 0.35 at 0.5: the tie goes to the one nearer 0.5.
+    assert cross_validated_threshold(curves, exclude="c") == 0.4
+    assert cross_validated_threshold({"a": curves["a"]}, exclude="a") == 0.5  # nothing else
+    ties = {"a": {"0.30": 0.5, "0.40": 0.5, "0.50": 0.5}}
+    assert cross_validated_threshold(ties, exclude=None) == 0.5
 
 
 def _fold(name: str, dices: list[float], pooled: float) -> dict[str, Any]:
@@ -264,3 +327,34 @@ def test_every_target_has_a_measured_value_or_says_not_measured():
         lovo, speed_ms={}, onnx_mb=None, duration={"tasks": ["axial"], "seconds": 60.0}
     )
     assert partial["make_models_min"] is None  # one view's run is not `make models`
+
+
+def test_the_final_model_takes_the_folds_threshold_and_is_calibrated_again(tiny_run, tmp_path):
+    work, _ = tiny_run
+    final = shutil.copytree(work / "final", tmp_path / "final")
+    metrics_path = final / "axial.metrics.json"
+    before = json.loads(metrics_path.read_text())
+    before["calibration"] = {"stale": True}
+    metrics_path.write_text(json.dumps(before))
+    exported = json.loads((final / "axial.contract.json").read_text())
+    was = exported["outputs"]["segmentation"]["threshold"]
+    assert was != 0.35
+    _set_final_threshold(final / "axial.contract.json", 0.35, ["mt", "t2s"])
+    contract = json.loads((final / "axial.contract.json").read_text())
+    assert contract["outputs"]["segmentation"]["threshold"] == 0.35
+    after = json.loads(metrics_path.read_text())
+    assert after["threshold"]["value"] == 0.35
+    assert after["threshold"]["chosen_on"] == ["mt", "t2s"]
+    assert after["threshold"]["metrics_measured_at"] == was
+    assert "stale" not in after["calibration"]
+
+
+def test_the_card_names_each_folds_threshold_and_where_it_was_chosen(tiny_run):
+    _, summary = tiny_run
+    text = view_section("axial", summary)
+    assert "chosen on the other folds' held-out volumes" in text
+    for fold in summary["folds"]:
+        other = next(v for v in VOLUMES if v != fold["fold"])
+        value = fold["threshold"]["value"]
+        assert f"`{fold['fold']}` {value:.2f} (chosen on `{other}`" in text
+    assert f"chosen on all folds: {summary['threshold']:.2f}" in text

@@ -116,7 +116,10 @@ PRETRAIN_FIELDS = ("batch_size", "pretrain_steps", "seed", "pretrain_phantoms",
 # the axial t1 fold from 73.1 to 85.7 %, the mean of four from 86.9 to 89.4 %, and with 240
 # fine-tuning steps (were 120) to 86.8 and 91.4 % (400 steps: no better). 80 % of samples
 # gave 88.2 / 84.9; 30 % gave 93.1 / 84.5, corners 6.4 mm; 200 sagittal steps 92.7 / 87.0,
-# corners 5.1 mm; 300 steps 94.3 / 86.3, corners 7.4 mm.
+# corners 5.1 mm; 300 steps 94.3 / 86.3, corners 7.4 mm. Rerun on an AMD EPYC (the published
+# folds): sagittal 92.3 / 83.2 at threshold 0.5, 93.4 / 84.8 at the cross-validated 0.30; 200
+# steps there 93.2 / 85.3 at 0.30, corners 4.1 against 5.8 mm (the two machines disagree on
+# which step count is better: noise of one seed).
 RECIPES: dict[str, LovoRecipe] = {
     "sagittal": LovoRecipe(
         batch_size=8,

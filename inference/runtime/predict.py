@@ -65,7 +65,8 @@ class SlicePrediction:
     # The span (mm) of the wider view the keypoints were read from (preprocess.keypoint_view),
     # None when they come from the slice's own region of interest.
     keypoint_span_mm: float | None = None
-    # Per label, the components its mask was chosen from (components.series_choice).
+    # Per label, the components its mask is chosen from (components.series_choice); emptied
+    # once predict_slices has chosen.
     components: dict[str, Components] = field(default_factory=dict, repr=False)
 
 
@@ -431,6 +432,8 @@ def predict_slices(
             )
     if contract.postprocessing.components == "series":
         _series_components(contract, results, spacings)
+    for result in results:  # only the choice needed them; a long series would hold them all
+        result.components.clear()
     return results
 
 

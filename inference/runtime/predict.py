@@ -104,15 +104,6 @@ def _label_probabilities(contract: ModelContract, seg: np.ndarray) -> dict[str, 
     return out
 
 
-def _largest_component(mask: np.ndarray, min_pixels: int) -> np.ndarray | None:
-    """The largest 8-connected component of `mask` with its holes filled, on the whole grid
-    (components.find_components works inside the mask's bounding box)."""
-    found = find_components(mask.astype(np.uint8, copy=False), 1, min_pixels)
-    if found is None or found.largest is None:
-        return None
-    return found.filled(found.largest)
-
-
 def _outline(
     prob: np.ndarray, component: np.ndarray, threshold: float, tolerance: float
 ) -> np.ndarray | None:

@@ -14,11 +14,11 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from inference.runtime.components import find_components
 from inference.runtime.contract import ModelContract, contract_from_dict
 from inference.runtime.predict import (
     Keypoint,
     SlicePrediction,
-    _largest_component,
     decode_heatmap,
     predict_slices,
     prediction_to_shapes,
@@ -39,6 +39,7 @@ from inference.runtime.sessions import (
 )
 from inference.runtime.view_graph import view_name, with_view_branch
 from inference.training.nets import KEYPOINT_NAMES
+from tests.inference.tiny import record_batches
 
 NET = 64
 
@@ -133,20 +134,6 @@ def session_of(tmp_path: Path) -> Callable[..., Any]:
     return open_session
 
 
-def record_batches(session: Any, feed: str = "image") -> list[int]:
-    """The batch size of `feed` in every run of `session` from now on (each run still goes to
-    ONNX Runtime); recorders stack."""
-    calls: list[int] = []
-    run = session.run
-
-    def recording(names: list[str], feeds: dict[str, np.ndarray], *args: Any) -> Any:
-        calls.append(feeds[feed].shape[0])
-        return run(names, feeds, *args)
-
-    session.run = recording
-    return calls
-
-
 def contract(
     *, heatmap: bool = True, extent: str = "full", keypoint_min_span_mm: float | None = None
 ) -> ModelContract:
@@ -202,14 +189,18 @@ def test_the_largest_component_keeps_its_place_on_the_grid_with_holes_filled():
     mask[70:110, 50:80] = True  # the largest, far from the origin
     mask[85:95, 60:70] = False  # its hole
     mask[5:9, 8:14] = True  # a smaller one, which widens the bounding box
-    component = _largest_component(mask, min_pixels=10)
-    assert component is not None
+    found = find_components(mask.astype(np.float32), 0.5, min_pixels=10)
+    assert found is not None
+    assert found.largest is not None
+    component = found.filled(found.largest)
     assert component.shape == mask.shape
     expected = np.zeros_like(mask)
     expected[70:110, 50:80] = True
     assert np.array_equal(component, expected)
-    assert _largest_component(mask, min_pixels=2000) is None
-    assert _largest_component(np.zeros((5, 5), bool), min_pixels=1) is None
+    too_small = find_components(mask.astype(np.float32), 0.5, min_pixels=2000)
+    assert too_small is not None
+    assert too_small.largest is None
+    assert find_components(np.zeros((5, 5), np.float32), 0.5, min_pixels=1) is None
 
 
 def test_keypoints_are_mapped_back_with_sub_pixel_precision(session_of):

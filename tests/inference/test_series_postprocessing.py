@@ -3,13 +3,10 @@ average, through predict_slices with real ONNX Runtime sessions."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
 from inference.runtime.components import find_components, series_choice
 from inference.runtime.contract import (
@@ -21,33 +18,7 @@ from inference.runtime.contract import (
 from inference.runtime.predict import predict_slices
 from inference.runtime.sessions import create_session
 from inference.runtime.tta import tta_disagreement
-
-NET = 64
-
-
-def conv_model(path: Path, kernel: np.ndarray, bias: float) -> Path:
-    """logits = conv(image, kernel) + bias on both channels ("cord", "canal"), same size."""
-    kh, kw = kernel.shape
-    weight = np.stack([kernel[None]] * 2).astype(np.float32)
-    graph = helper.make_graph(
-        [
-            helper.make_node(
-                "Conv", ["image", "w", "b"], ["seg"], pads=[kh // 2, kw // 2, kh // 2, kw // 2]
-            )
-        ],
-        "conv",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, NET, NET])],
-        [helper.make_tensor_value_info("seg", TensorProto.FLOAT, ["N", 2, NET, NET])],
-        initializer=[
-            numpy_helper.from_array(weight, "w"),
-            numpy_helper.from_array(np.full(2, bias, np.float32), "b"),
-        ],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-    model.ir_version = 9
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-    return path
+from tests.inference.tiny import NET, record_batches, tiny_model
 
 
 def contract(**post: Any) -> ModelContract:
@@ -82,7 +53,7 @@ def centroid(mask: np.ndarray) -> tuple[float, float]:
 def test_a_series_keeps_the_component_that_does_not_jump(tmp_path):
     # The cord (6 x 6) sits at (20, 20) on every slice; on the middle slice a brighter-looking
     # larger blob (9 x 9) 30 px away is that slice's largest component.
-    session = create_session(conv_model(tmp_path / "identity.onnx", np.ones((1, 1)), -0.5))
+    session = create_session(tiny_model(tmp_path / "identity.onnx"))
     images = [slice_with((20, 20, 6)) for _ in range(5)]
     images[2] = slice_with((20, 20, 6), (40, 45, 9))
     spacings = [(1.0, 1.0)] * 5
@@ -106,7 +77,7 @@ def test_the_mirror_average_cancels_a_sideways_bias(tmp_path):
     # the prediction is averaged with that of the mirrored slice (moved 3 px to the left).
     kernel = np.zeros((1, 7), np.float32)
     kernel[0, 0] = 1.0
-    session = create_session(conv_model(tmp_path / "shift.onnx", kernel, -0.6))
+    session = create_session(tiny_model(tmp_path / "shift.onnx", kernel=kernel, bias=-0.6))
     image = slice_with((20, 14, 12))
     plain = predict_slices(session, contract(), [image], [(1.0, 1.0)])[0]
     assert centroid(plain.masks["cord"]) == pytest.approx((25.5, 22.5))
@@ -116,15 +87,8 @@ def test_the_mirror_average_cancels_a_sideways_bias(tmp_path):
 
 
 def test_the_mirror_average_runs_slices_and_mirrors_in_the_same_batches(tmp_path):
-    session = create_session(conv_model(tmp_path / "identity.onnx", np.ones((1, 1)), -0.5))
-    calls: list[int] = []
-    run = session.run
-
-    def recording(names: list[str], feeds: dict[str, np.ndarray], *args: Any) -> Any:
-        calls.append(feeds["image"].shape[0])
-        return run(names, feeds, *args)
-
-    session.run = recording
+    session = create_session(tiny_model(tmp_path / "identity.onnx"))
+    calls = record_batches(session)
     images = [slice_with((20, 20, 6))] * 3
     predict_slices(session, contract(average_flip_lr=True), images, [(1, 1)] * 3, batch_size=4)
     assert calls == [4, 2]
@@ -198,15 +162,8 @@ def test_contracts_check_the_new_postprocessing_fields():
 def test_tta_disagreement_leaves_out_the_flip_of_a_model_that_averages_it(tmp_path):
     # Flipping a slice that the model already averages with its mirror changes nothing: the
     # flip would only pull the disagreement towards zero.
-    session = create_session(conv_model(tmp_path / "identity.onnx", np.ones((1, 1)), -0.5))
-    calls: list[int] = []
-    run = session.run
-
-    def recording(names: list[str], feeds: dict[str, np.ndarray], *args: Any) -> Any:
-        calls.append(feeds["image"].shape[0])
-        return run(names, feeds, *args)
-
-    session.run = recording
+    session = create_session(tiny_model(tmp_path / "identity.onnx"))
+    calls = record_batches(session)
     images, spacings = [slice_with((20, 20, 6))], [(1.0, 1.0)]
     tta_disagreement(session, contract(), images, spacings, flip_lr=True)
     assert len(calls) == 6  # the slice, four shifts and the flip

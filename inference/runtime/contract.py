@@ -97,12 +97,22 @@ class SegmentationSpec:
 
 @dataclass(frozen=True)
 class HeatmapSpec:
+    """`counting`: extra channels after the keypoints' for counting vertebrae from C2 (issue 14
+    §5, runtime/counting.py), never drawn: "dens_tip" a heatmap of the tip of the C2 dens,
+    "bodies" one with a peak at every vertebral body's centre, unnamed."""
+
     name: str
     keypoints: tuple[str, ...]
     stride: int = 1
     activation: HeatmapActivation = "none"
+    counting: tuple[str, ...] = ()
+
+    @property
+    def channels(self) -> int:
+        return len(self.keypoints) + len(self.counting)
 
 
+COUNTING_CHANNELS: tuple[str, ...] = ("dens_tip", "bodies")
 EXTENT_KEYPOINTS = tuple(f"C{v}_{c}" for v in (3, 4, 6, 7) for c in ("AS", "AI", "PS", "PI"))
 
 
@@ -352,8 +362,16 @@ def _read_segmentation(r: _Reader, raw: object, input_spec: InputSpec) -> Segmen
 
 def _read_heatmap(r: _Reader, raw: object, input_spec: InputSpec) -> HeatmapSpec:
     path = "outputs.heatmap"
-    d = r.obj(raw, path, {"name", "keypoints", "stride", "activation"})
+    d = r.obj(raw, path, {"name", "keypoints", "stride", "activation", "counting"})
     stride = r.integer(d, "stride", path, 1, 1)
+    counting: tuple[str, ...] = ()
+    if d.get("counting") not in (None, []):
+        counting = r.names(d, "counting", path)
+        unknown = sorted(set(counting) - set(COUNTING_CHANNELS))
+        if unknown:
+            r.errors.append(f"{path}.counting: {unknown} unknown; known: {list(COUNTING_CHANNELS)}")
+        elif set(counting) != set(COUNTING_CHANNELS):
+            r.errors.append(f"{path}.counting: needs all of {list(COUNTING_CHANNELS)}")
     for dim in (input_spec.height, input_spec.width):
         if dim % stride:
             r.errors.append(f"{path}.stride: {stride} does not divide the input size {dim}")
@@ -364,6 +382,7 @@ def _read_heatmap(r: _Reader, raw: object, input_spec: InputSpec) -> HeatmapSpec
         activation=cast(
             "HeatmapActivation", r.choice(d, "activation", path, ("none", "sigmoid"), "none")
         ),
+        counting=counting,
     )
 
 
@@ -555,6 +574,7 @@ def contract_to_dict(contract: ModelContract) -> dict[str, Any]:
                 "keypoints": list(c.heatmap.keypoints),
                 "stride": c.heatmap.stride,
                 "activation": c.heatmap.activation,
+                "counting": list(c.heatmap.counting),
             },
         },
         "postprocessing": {

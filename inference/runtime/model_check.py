@@ -96,9 +96,7 @@ def contract_check_against_model(contract: ModelContract, onnx_path: str | Path)
         )
     ]
     if c.heatmap is not None:
-        heads.append(
-            ("outputs.heatmap", c.heatmap.name, len(c.heatmap.keypoints), c.heatmap.stride)
-        )
+        heads.append(("outputs.heatmap", c.heatmap.name, c.heatmap.channels, c.heatmap.stride))
     for path, name, channels, stride in heads:
         if name not in outputs:
             errors.append(f"{path}.name: {name!r} is not an output of the model {sorted(outputs)}")

@@ -27,6 +27,7 @@ from skimage import measure
 
 from inference.runtime.components import Components, find_components, series_choice
 from inference.runtime.contract import EXTENT_KEYPOINTS, ModelContract
+from inference.runtime.counting import Counted, count_slice
 from inference.runtime.level_count import check_keypoints
 from inference.runtime.preprocess import (
     InputError,
@@ -65,6 +66,9 @@ class SlicePrediction:
     # The span (mm) of the wider view the keypoints were read from (preprocess.keypoint_view),
     # None when they come from the slice's own region of interest.
     keypoint_span_mm: float | None = None
+    # The vertebral levels counted from C2 (counting.py), with models that have counting
+    # channels.
+    counted: Counted | None = None
     # Per label, the components its mask is chosen from (components.series_choice); emptied
     # once predict_slices has chosen.
     components: dict[str, Components] = field(default_factory=dict, repr=False)
@@ -282,10 +286,17 @@ def _postprocess(
             pred.keypoint_span_mm = max((x1 - x0) * spacing[1], (y1 - y0) * spacing[0])
         # Levels by order and plausibility, not by position alone (issue 14 §5): before the
         # band rule, so that the band never rests on corners that make no spine.
+        _count_levels(contract, keypoint_transform or transform, heat, spacing, pred)
         check = check_keypoints(pred.keypoints, spacing, min_confidence=post.extent_min_confidence)
         pred.keypoints = check.keypoints
-        pred.keypoints_withheld = check.withheld
-        pred.levels_renamed = check.renamed
+        pred.keypoints_withheld = {**pred.keypoints_withheld, **check.withheld}
+        # A level renamed twice (by the count, then by order) was the network's first name.
+        earlier = pred.levels_renamed
+        pred.levels_renamed = {
+            **earlier,
+            **{new: earlier.get(old, old) for new, old in check.renamed.items()},
+        }
+        pred.levels_renamed = {new: old for new, old in pred.levels_renamed.items() if new != old}
     band = None
     if post.extent == "c2c3_to_c7t1":
         band = sagittal_band(
@@ -339,6 +350,28 @@ def _series_components(
                 _keep(pred, contract, label, index)
 
 
+def _count_levels(
+    contract: ModelContract,
+    transform: Transform,
+    heat: np.ndarray,
+    spacing: tuple[float, float],
+    pred: SlicePrediction,
+) -> None:
+    """With counting channels (counting.py): the levels counted from C2, and the corners
+    renamed or withheld by the count."""
+    spec = contract.heatmap
+    if spec is None or not spec.counting:
+        return
+    pred.counted, pred.keypoints, pred.keypoints_withheld, pred.levels_renamed = count_slice(
+        spec,
+        transform,
+        heat,
+        spacing,
+        pred.keypoints,
+        min_confidence=contract.postprocessing.extent_min_confidence,
+    )
+
+
 def _keypoints(
     contract: ModelContract, transform: Transform, heat: np.ndarray, pred: SlicePrediction
 ) -> float:
@@ -347,7 +380,7 @@ def _keypoints(
     stride = contract.heatmap.stride
     if contract.heatmap.activation == "sigmoid":
         heat = _sigmoid(heat)
-    decoded = decode_heatmaps(heat)
+    decoded = decode_heatmaps(heat[: len(contract.heatmap.keypoints)])
     points = transform.to_image(decoded[:, :2] * stride)
     confidences = np.clip(decoded[:, 2], 0.0, 1.0)
     for name, (x, y), confidence in zip(
@@ -515,12 +548,19 @@ def prediction_to_shapes(
             continue
         if not (0.0 <= point.x <= cols and 0.0 <= point.y <= rows):
             continue
+        level = name.split("_")[0]
+        renamed = prediction.levels_renamed.get(level)
         shapes.append(
             {
                 "label": name,
                 "points": _rounded(np.array([[point.x, point.y]])),
                 "group_id": None,
-                "description": "",
+                # The user sees that the name comes from the count, not from the network.
+                "description": (
+                    f"the network's {renamed}, renamed {level} by counting vertebrae"
+                    if renamed
+                    else ""
+                ),
                 "shape_type": "point",
                 "flags": {},
                 "mask": None,

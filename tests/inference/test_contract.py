@@ -149,6 +149,36 @@ def test_it_reports_bad_json_and_missing_files(tmp_path):
     assert load_contract(path).task == "sagittal"
 
 
+def test_counting_channels_follow_the_keypoints_and_round_trip(tmp_path):
+    data = sagittal_contract()
+    data["outputs"]["heatmap"]["counting"] = ["dens_tip", "bodies"]
+    contract = contract_from_dict(data)
+    assert contract.heatmap is not None
+    assert contract.heatmap.counting == ("dens_tip", "bodies")
+    assert contract.heatmap.channels == 22
+    assert contract_from_dict(json.loads(json.dumps(contract_to_dict(contract)))) == contract
+    contract_check_against_model(contract, write_model(tmp_path / "m.onnx", heat=22))
+    with pytest.raises(ContractError, match="channels is 20 in the model, the contract implies 22"):
+        contract_check_against_model(contract, write_model(tmp_path / "n.onnx", heat=20))
+
+
+@pytest.mark.parametrize(
+    ("counting", "message"),
+    [
+        (["dens_tip", "spleen"], "outputs.heatmap.counting: ['spleen'] unknown"),
+        (["bodies"], "outputs.heatmap.counting: needs all of ['dens_tip', 'bodies']"),
+        (["bodies", "bodies"], "outputs.heatmap.counting[1]: duplicate name 'bodies'"),
+        ("bodies", "outputs.heatmap.counting: must be a non-empty list of names"),
+    ],
+)
+def test_it_refuses_counting_channels_it_cannot_decode(counting, message):
+    data = sagittal_contract()
+    data["outputs"]["heatmap"]["counting"] = counting
+    with pytest.raises(ContractError) as info:
+        contract_from_dict(data)
+    assert message in "\n".join(info.value.errors)
+
+
 def test_a_matching_model_passes_the_check(tmp_path):
     model = write_model(tmp_path / "m.onnx")
     contract_check_against_model(contract_from_dict(sagittal_contract()), model)

@@ -42,12 +42,17 @@ RECIPES: dict[str, dict[str, Any]] = {
 
 
 def build(task: Task, *, device: str, quick: bool) -> dict[str, Any]:
+    from inference.training.counting import CountConfig
     from inference.training.pipeline import headline, train_and_export
     from inference.training.train import TrainProgress
 
     recipe = dict(RECIPES[task])
+    # The sagittal network counts vertebrae from C2 (issue 14 §5): its counting network is
+    # trained last, on synthetic images, the rest frozen.
+    counting = CountConfig() if task == "sagittal" else None
     if quick:  # a smoke run of the whole pipeline, never shipped
         recipe.update(epochs=1, steps_per_epoch=3)
+        counting = CountConfig(steps=3, pool=8) if counting is not None else None
 
     def progress(event: TrainProgress) -> None:
         if event.metrics is not None:
@@ -61,7 +66,13 @@ def build(task: Task, *, device: str, quick: bool) -> dict[str, Any]:
     work = ROOT / "var" / "training" / task
     out = work if quick else SHIPPED
     result = train_and_export(
-        task=task, out_dir=out, device=device, work_dir=work, progress=progress, **recipe
+        task=task,
+        out_dir=out,
+        device=device,
+        work_dir=work,
+        progress=progress,
+        counting=counting,
+        **recipe,
     )
     size = result.info["size_bytes"] / 1e6
     print(
@@ -84,6 +95,8 @@ def _table_rows(infos: dict[str, dict[str, Any]]) -> tuple[str, str, str]:
     files, metrics, runs = [], [], []
     for task, info in infos.items():
         outputs = "cord, canal; 20 corner heatmaps" if task == "sagittal" else "cord, canal"
+        if info.get("architecture", {}).get("count_channels"):
+            outputs += "; dens tip and vertebral bodies (counting)"
         size = info["size_bytes"] / 1e6
         files.append(
             f"| `{info['file']}` | {task} | {outputs} | {size:.2f} MB | `{info['sha256'][:16]}` |"
@@ -145,6 +158,14 @@ def _recipe_note(training: dict[str, Any]) -> str:
         note += (
             f" Fine-tuned from `{init_from}` (the previous shipped model of this "
             "view, same architecture); its own training time is not included."
+        )
+    counting = training.get("counting")
+    if counting:
+        c = counting["config"]
+        note += (
+            f" Then the counting network (issue 14 §5): {c['steps']} steps, batch "
+            f"{c['batch_size']}, on {c['pool']} synthetic images and no real one, the rest "
+            f"frozen: {counting['seconds'] / 60:.1f} min more."
         )
     return note
 
@@ -275,6 +296,21 @@ def side_by_side(job: Callable[..., Any], tasks: Sequence[Task], **kwargs: Any) 
             job(task, **kwargs)
 
 
+def add_counting() -> int:
+    from inference.training.calibration_card import write_card_section
+    from inference.training.card import write_lovo_section
+    from inference.training.pipeline import add_counting as add
+    from inference.training.references import write_shipped_scores
+
+    result = add(SHIPPED, stem="sagittal", config=None)
+    print(f"[sagittal] counting network added: {result.onnx_path}", flush=True)
+    write_card()
+    write_shipped_scores(SHIPPED)
+    write_card_section(SHIPPED)
+    write_lovo_section(SHIPPED)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--task", choices=("sagittal", "axial", "both"), default="both")
@@ -286,6 +322,12 @@ def main(argv: list[str] | None = None) -> int:
         "--lovo", action="store_true", help="every view by leave-one-volume-out, then its final"
     )
     parser.add_argument("--no-final", action="store_true", help="with --lovo: folds only")
+    parser.add_argument(
+        "--add-counting",
+        action="store_true",
+        help="train the counting network onto the shipped sagittal network (which has none) "
+        "and ship it, as `make models` would have",
+    )
     parser.add_argument("--work-dir", default=str(ROOT / "var" / "lovo"))
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "2")
@@ -294,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
         for task in tasks:
             build(task, device=args.device, quick=True)
         return 0
+    if args.add_counting:
+        return add_counting()
     import time
 
     from inference.training.calibration_card import write_card_section

@@ -71,6 +71,9 @@ class Sample:
     mask_weight: np.ndarray  # (labels, H, W) float32, 0 where the label is unknown
     heatmaps: np.ndarray  # (keypoints, H/s, W/s) float32 at the heatmap stride s (or zeros)
     heatmap_weight: float  # 1 when every keypoint is known and inside the view
+    # The slice's keypoints on the network grid (pixel centre + 0.5), inside the view or not;
+    # None when it has none.
+    points: np.ndarray | None = None
 
 
 def _fov_crop(
@@ -268,8 +271,8 @@ def make_sample(
     heat_shape = (shape[0] // heatmap_stride, shape[1] // heatmap_stride)
     heat = np.zeros((keypoint_count, *heat_shape), np.float32)
     heat_weight = 0.0
-    if keypoints is not None and keypoint_count:
-        points = _forward_points(t.to_network(keypoints), su, sv)
+    points = None if keypoints is None else _forward_points(t.to_network(keypoints), su, sv)
+    if points is not None and keypoint_count:
         margin = 2 * heatmap_sigma
         inside = bool((points >= margin).all())
         inside = inside and bool((points[:, 0] <= shape[1] - margin).all())
@@ -282,5 +285,10 @@ def make_sample(
             heat_weight = 1.0
     channels = np.repeat(net[None], contract.input.channels, axis=0)
     return Sample(
-        image=channels, masks=target, mask_weight=weight, heatmaps=heat, heatmap_weight=heat_weight
+        image=channels,
+        masks=target,
+        mask_weight=weight,
+        heatmaps=heat,
+        heatmap_weight=heat_weight,
+        points=points,
     )

@@ -5,6 +5,7 @@ Input sizes must be multiples of ``2 ** (len(widths) - 1)`` (16 for the default 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,10 @@ class NetConfig:
     # The heatmap head reads the decoder at this level: stride 2**level (HRNet uses 4). The
     # full-resolution level is too narrow (8 channels) to tell 20 keypoints apart.
     heatmap_level: int = 2
+    # Channels of the counting network (issue 14 §5: the dens tip, the vertebral bodies), a
+    # separate small network whose output is appended to the heatmaps'. Trained after the rest,
+    # on synthetic images only, which leaves the rest as it was (training/counting.py).
+    count_channels: int = 0
 
     @property
     def heatmap_stride(self) -> int:
@@ -97,8 +102,14 @@ class UNet(nn.Module):
             self.heatmap_head = nn.Sequential(
                 nn.Conv2d(head_width, head_width, 3, padding=1), nn.ReLU(inplace=True), last
             )
+        self.counter: CountNet | None = None
+        if config.count_channels > 0:
+            if config.heatmap_channels == 0:
+                raise ValueError("count_channels needs a heatmap head")
+            self.counter = CountNet(config.count_channels, config.heatmap_stride)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        image = x
         skips: list[torch.Tensor] = []
         for index, encoder in enumerate(self.encoders):
             if index > 0:
@@ -114,10 +125,53 @@ class UNet(nn.Module):
             x = decoder(torch.cat([x, skips.pop()], dim=1))
             if self.heatmap_head is not None and level == self.config.heatmap_level:
                 heat = self.heatmap_head(x)
+                if self.counter is not None:
+                    heat = torch.cat([heat, self.counter(image)], dim=1)
         seg = self.seg_head(x)
         if heat is None:
             return (seg,)
         return seg, heat
+
+
+class CountNet(nn.Module):
+    """The counting network: a small U-Net on the input at half resolution (counting needs the
+    whole spine in view, not its detail), its output on the heatmaps' grid (stride `stride` of
+    the input). About a quarter of the main network's cost."""
+
+    def __init__(self, channels: int, stride: int, widths: Sequence[int] = (8, 16, 32, 64)):
+        super().__init__()
+        if stride < 2:
+            raise ValueError("the counting network's output stride must be 2 or more")
+        self.down = nn.AvgPool2d(2)
+        self.encoders = nn.ModuleList()
+        cin = 1
+        for width in widths:
+            self.encoders.append(_block(cin, width))
+            cin = width
+        self.pool = nn.MaxPool2d(2)
+        self.context = GlobalContext(widths[-1])
+        # Decoder levels back up to the output's: stride / 2 of the half-resolution input.
+        out_level = int(math.log2(stride)) - 1
+        self.ups = nn.ModuleList()
+        self.decoders = nn.ModuleList()
+        for level in range(len(widths) - 2, out_level - 1, -1):
+            self.ups.append(nn.ConvTranspose2d(widths[level + 1], widths[level], 2, stride=2))
+            self.decoders.append(_block(2 * widths[level], widths[level]))
+        self.head = nn.Conv2d(widths[out_level], channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.down(x[:, :1])
+        skips: list[torch.Tensor] = []
+        for index, encoder in enumerate(self.encoders):
+            if index > 0:
+                x = self.pool(x)
+            x = encoder(x)
+            skips.append(x)
+        x = self.context(skips.pop())
+        for up, decoder in zip(self.ups, self.decoders, strict=True):
+            x = decoder(torch.cat([up(x), skips.pop()], dim=1))
+        out: torch.Tensor = self.head(x)
+        return out
 
 
 def build_net(config: NetConfig) -> UNet:

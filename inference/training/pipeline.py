@@ -14,15 +14,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inference.runtime.contract import contract_to_dict
+from inference.runtime.contract import ModelContract, contract_from_dict, contract_to_dict
 from inference.runtime.preprocess import preprocess
 from inference.runtime.sessions import create_session, file_sha256
 from inference.training.calibrate import calibrate_files
+from inference.training.count_scores import score_synthetic
+from inference.training.counting import (
+    HELD_OUT_SEEDS,
+    CountConfig,
+    synthetic_count_items,
+    train_counting,
+)
 from inference.training.data import Task, TrainingSlice, phantom_slices, real_slices
 from inference.training.evaluate import evaluate_model
 from inference.training.export import export_and_verify
-from inference.training.nets import parameter_count
-from inference.training.train import TrainProgress, save_checkpoint, train
+from inference.training.nets import UNet, parameter_count
+from inference.training.train import (
+    TrainConfig,
+    TrainProgress,
+    config_from_dict,
+    load_checkpoint,
+    save_checkpoint,
+    train,
+)
 
 
 @dataclass(frozen=True)
@@ -84,74 +98,135 @@ def train_and_export(
     progress: Callable[[TrainProgress], None] | None = None,
     extra_train: Sequence[TrainingSlice] = (),
     init_from: str | Path | None = None,
+    counting: CountConfig | None = None,
     **overrides: Any,
 ) -> BuildResult:
-    """Trains (see `train`), exports one ONNX file, checks ONNX Runtime against torch on
-    random and real inputs (ExportError at 1e-4 or more) and the contract against the graph,
-    evaluates on the held-out sets through ONNX Runtime, writes the four files, and calibrates
-    the confidences on the held-out sets (`calibrate_files`)."""
+    """Trains (see `train`) and, with `counting`, the counting network on top
+    (training/counting.py); then `export_and_write`."""
     started = time.perf_counter()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = stem or task
     result = train(
         task=task, epochs=epochs, steps_per_epoch=steps_per_epoch, batch_size=batch_size,
         seed=seed, device=device, out_dir=work_dir, progress=progress,
         extra_train=extra_train, init_from=init_from, **overrides,
     )  # fmt: skip
     train_seconds = time.perf_counter() - started
+    model, contract = result.model, result.contract
+    counted: dict[str, Any] | None = None
+    if counting is not None:
+        model, contract, counted = train_counting(model, contract, counting)
     cfg = result.config
+    recipe = {"epochs": epochs, "steps_per_epoch": steps_per_epoch, "batch_size": batch_size}
+    training = {
+        "recipe": {**recipe, "seed": seed},
+        "config": json.loads(json.dumps(dataclasses.asdict(cfg), default=list)),
+        "data": result.data,
+        "extra_train": len(extra_train),
+        "init_from": None if init_from is None else str(init_from),
+        "seconds": round(train_seconds, 1),
+        "device": result.device,
+        "threads": cfg.threads,
+        "versions": software_versions(),
+        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    if counted is not None:
+        training["counting"] = counted
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = stem or task
+    save_checkpoint(out / f"{stem}.pt", model, cfg, contract, result.history)
+    history = [
+        {k: v for k, v in h.items() if k != "held_out"} | {"held_out": headline(h["held_out"])}
+        for h in result.history
+    ]
+    return export_and_write(
+        model, contract, cfg, out, stem=stem, name=name, training=training, history=history
+    )
+
+
+def add_counting(
+    out_dir: str | Path, *, stem: str = "sagittal", config: CountConfig | None = None
+) -> BuildResult:
+    """The counting network trained onto the network already in `out_dir` (its checkpoint,
+    which must have none yet), exported and evaluated again as `export_and_write` does; the
+    training record of the network is kept. What `make models` would have made with
+    `counting` had it trained the network itself: the rest of the network is frozen."""
+    out = Path(out_dir)
+    model, state = load_checkpoint(out / f"{stem}.pt")
+    if model.config.count_channels:
+        raise ValueError(f"{out / stem}.pt has a counting network already")
+    contract = contract_from_dict(state["contract"])
+    cfg = config_from_dict(state["train_config"])
+    model, contract, counted = train_counting(model, contract, config or CountConfig())
+    previous = json.loads((out / f"{stem}.metrics.json").read_text(encoding="utf-8"))
+    training = {**previous["training"], "counting": counted}
+    save_checkpoint(out / f"{stem}.pt", model, cfg, contract, state.get("history", []))
+    return export_and_write(
+        model,
+        contract,
+        cfg,
+        out,
+        stem=stem,
+        name=previous.get("name"),
+        training=training,
+        history=previous.get("history", []),
+    )
+
+
+def export_and_write(
+    model: UNet,
+    contract_spec: ModelContract,
+    cfg: TrainConfig,
+    out: Path,
+    *,
+    stem: str,
+    name: str | None,
+    training: dict[str, Any],
+    history: list[dict[str, Any]],
+) -> BuildResult:
+    """Exports one ONNX file, checks ONNX Runtime against torch on random and real inputs
+    (ExportError at 1e-4 or more) and the contract against the graph, evaluates on the
+    held-out sets through ONNX Runtime (and, with counting channels, the count on held-out
+    synthetic images), writes the four files, and calibrates the confidences on the held-out
+    sets (`calibrate_files`)."""
+    task = cfg.task
     held_real = real_slices(task, cfg.real_val)
     held_phantoms = phantom_slices(task, cfg.phantom_val_seeds, sagittal_offsets=(0,))
     onnx_path = out / f"{stem}.onnx"
-    real_inputs = [preprocess(s.image, s.spacing, result.contract).tensor for s in held_real[:4]]
-    max_diff = export_and_verify(result.model, onnx_path, result.contract, real_inputs=real_inputs)
+    real_inputs = [preprocess(s.image, s.spacing, contract_spec).tensor for s in held_real[:4]]
+    max_diff = export_and_verify(model, onnx_path, contract_spec, real_inputs=real_inputs)
     session = create_session(onnx_path)
-    metrics = evaluate_model(session, result.contract, real=held_real, phantoms=held_phantoms)
+    metrics = evaluate_model(session, contract_spec, real=held_real, phantoms=held_phantoms)
+    if contract_spec.heatmap is not None and contract_spec.heatmap.counting:
+        items = synthetic_count_items()
+        metrics["counting"] = {
+            "synthetic": score_synthetic(session, contract_spec, items),
+            "synthetic_seeds": [HELD_OUT_SEEDS[0], HELD_OUT_SEEDS[-1]],
+        }
     sha = file_sha256(onnx_path)
-    architecture = {
-        **dataclasses.asdict(result.model.config),
-        "params": parameter_count(result.model),
-    }
-    contract = contract_to_dict(result.contract)
+    architecture = {**dataclasses.asdict(model.config), "params": parameter_count(model)}
+    contract = contract_to_dict(contract_spec)
     contract["metadata"] = {
         "name": name or f"spinelabel-{task}-unet",
         "version": dt.date.today().isoformat(),
         "sha256": sha,
         "architecture": architecture,
     }
-    recipe = {"epochs": epochs, "steps_per_epoch": steps_per_epoch, "batch_size": batch_size}
     info = {
         "task": task,
+        "name": name,
         "file": onnx_path.name,
         "sha256": sha,
         "size_bytes": onnx_path.stat().st_size,
         "onnx_vs_torch_max_abs_diff": max_diff,
         "architecture": architecture,
         "metrics": metrics,
-        "history": [
-            {k: v for k, v in h.items() if k != "held_out"} | {"held_out": headline(h["held_out"])}
-            for h in result.history
-        ],
-        "training": {
-            "recipe": {**recipe, "seed": seed},
-            "config": json.loads(json.dumps(dataclasses.asdict(cfg), default=list)),
-            "data": result.data,
-            "extra_train": len(extra_train),
-            "init_from": None if init_from is None else str(init_from),
-            "seconds": round(train_seconds, 1),
-            "device": result.device,
-            "threads": cfg.threads,
-            "versions": software_versions(),
-            "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        },
+        "history": history,
+        "training": training,
         "held_out": {
             "real": [s.source for s in held_real],
             "phantom": [s.source for s in held_phantoms],
         },
     }
-    checkpoint = out / f"{stem}.pt"
-    save_checkpoint(checkpoint, result.model, cfg, result.contract, result.history)
     contract_path, metrics_path = out / f"{stem}.contract.json", out / f"{stem}.metrics.json"
     write_atomic(contract_path, json.dumps(contract, indent=2) + "\n")
     write_atomic(metrics_path, json.dumps(info, indent=2) + "\n")
@@ -161,7 +236,7 @@ def train_and_export(
     info = json.loads(metrics_path.read_text(encoding="utf-8"))
     return BuildResult(
         onnx_path=onnx_path,
-        checkpoint_path=checkpoint,
+        checkpoint_path=out / f"{stem}.pt",
         contract_path=contract_path,
         metrics_path=metrics_path,
         contract=contract,

@@ -28,6 +28,7 @@ from inference.runtime.contract import ModelContract
 from inference.runtime.keypoint_slice import keypoint_slice
 from inference.runtime.predict import SlicePrediction, predict_slices
 from inference.runtime.withhold import shapes_and_suggestions
+from inference.training import count_scores
 
 if TYPE_CHECKING:
     from fixtures.real_references import Reference
@@ -356,6 +357,8 @@ def card_section(scores: dict[str, Any]) -> str:
                 " ".join(f"![{volume}]({path})" for volume, path in pictures.items()),
                 "",
             ]
+        if result.get("counting"):
+            lines += count_scores.card_lines(result["counting"])
         product = result.get("product_keypoints") or {}
         if product:
             parts = [
@@ -407,6 +410,12 @@ def score_shipped(directory: Path | None = None) -> dict[str, Any]:
             "model": model.onnx_path.name,
             "sha256": model.sha256,
         }
+        heatmap = model.contract.heatmap
+        if heatmap is not None and heatmap.counting:
+            out[task]["counting"] = {
+                "references": count_scores.score_references(session, model.contract, references),
+                "synthetic": model.metrics.get("metrics", {}).get("counting", {}).get("synthetic"),
+            }
     return out
 
 

@@ -17,6 +17,7 @@ import torch
 from torch.nn import functional as F  # noqa: N812 - the usual torch alias
 
 from inference.runtime.contract import (
+    COUNTING_CHANNELS,
     HeatmapSpec,
     InputSpec,
     ModelContract,
@@ -77,6 +78,24 @@ class TrainConfig:
     synth_fraction: float = 0.0
     threads: int = 2
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+
+def config_from_dict(data: dict[str, Any]) -> TrainConfig:
+    """A TrainConfig from its JSON form (a checkpoint's `train_config`): lists back to tuples,
+    the augmentation back to its dataclass."""
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    values: dict[str, Any] = {}
+    for key, raw in data.items():
+        if key not in fields:
+            raise ValueError(f"train_config: unknown field {key!r}")
+        if key == "augment":
+            augment: dict[str, Any] = {
+                k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()
+            }
+            values[key] = AugmentConfig(**augment)
+        else:
+            values[key] = tuple(raw) if isinstance(raw, list) else raw
+    return TrainConfig(**values)
 
 
 def default_config(task: Task, **overrides: Any) -> TrainConfig:
@@ -203,7 +222,9 @@ def losses(
         hw = batch["heatmap_weight"]
         target_heat = batch["heatmaps"]
         pixel_weight = 1.0 + config.heatmap_peak_weight * target_heat
-        error = (pixel_weight * (outputs[1] - target_heat) ** 2).sum(dim=(2, 3))
+        # The keypoints' channels: the counting network's (training/counting.py) has its own.
+        heat = outputs[1][:, : target_heat.shape[1]]
+        error = (pixel_weight * (heat - target_heat) ** 2).sum(dim=(2, 3))
         energy = (pixel_weight * target_heat**2).sum(dim=(2, 3)).clamp(min=1e-6)
         per_sample = (error / energy).mean(dim=1)
         heat_loss = (per_sample * hw).sum() / hw.sum().clamp(min=1.0) * config.heatmap_weight
@@ -311,7 +332,8 @@ def _start_model(cfg: TrainConfig, init_from: str | Path | None, dev: torch.devi
     model = build_net(net_config(cfg))
     if init_from is not None:
         start, _ = load_checkpoint(init_from)
-        if start.config != model.config:
+        # A counting network (training/counting.py) comes along: fine-tuning leaves it as is.
+        if dataclasses.replace(start.config, count_channels=0) != model.config:
             raise ValueError(
                 f"{init_from}: architecture {start.config} differs from {model.config}"
             )
@@ -371,6 +393,8 @@ def _train_epoch(
 ) -> dict[str, Any] | None:
     """Train one epoch; its held-out metrics (None for an epoch of no steps)."""
     run.model.train()
+    if run.model.counter is not None:  # trained on its own (training/counting.py): kept as is
+        run.model.counter.eval()
     epoch_start = time.perf_counter()
     sums = {"loss": 0.0, "seg": 0.0, "heatmap": 0.0}
     metrics: dict[str, Any] | None = None
@@ -440,6 +464,11 @@ def train(
     held_out_phantoms = phantom_slices(task, cfg.phantom_val_seeds, sagittal_offsets=(0,))
     held_out_real = real_slices(task, cfg.real_val)
     model = _start_model(cfg, init_from, dev)
+    if model.counter is not None:
+        model.counter.requires_grad_(False)
+    if model.config.count_channels and contract.heatmap is not None:
+        counting = dataclasses.replace(contract.heatmap, counting=COUNTING_CHANNELS)
+        contract = dataclasses.replace(contract, heatmap=counting)
     # channels-last convolutions train about twice as fast on the CPU (oneDNN).
     memory_format = torch.channels_last if dev.type == "cpu" else torch.contiguous_format
     model = model.to(memory_format=memory_format)  # type: ignore[call-overload]

@@ -12,6 +12,31 @@ def main() -> None:
 
     targets = {"canal": {"sagittal": ">= 86 %", "axial": ""}}
     for task, result in score_shipped().items():
+        counting = result.get("counting") or {}
+        for fov, group in (counting.get("synthetic") or {}).items():
+            # Levels C2..C7 named by counting from C2 (issue 14 §5), held-out synthetic images.
+            emit(
+                f"counting.{task}.synthetic_{fov}.levels_right",
+                100 * (group["right_share"] or 0.0),
+                "%",
+                "",
+                right=group["right"],
+                wrong=group["wrong"],
+                uncounted=group["uncounted"],
+                images=group["images"],
+            )
+        for name, item in (counting.get("references") or {}).items():
+            verdicts = list(item["levels"].values())
+            emit(
+                f"counting.{task}.{name}.levels_right",
+                sum(v == "right" for v in verdicts),
+                "levels",
+                "",
+                of=len(verdicts),
+                wrong=sum(v.startswith("wrong") for v in verdicts),
+                anchor=item["anchor"],
+                reason=item["reason"],
+            )
         for item in result.get("product_keypoints", {}).values():
             # The corners a pre-label job keeps (on the slice with the largest masks).
             emit(

@@ -57,6 +57,11 @@ MIN_COUNTED = 4
 # (a mislaid peak on a phantom shifted the whole count) leave the corners as they are.
 MIN_AGREED = 2
 MATCH_RATIO = 0.45  # a level's corners lie on a counted body within this share of a step
+# Where a counted level's corners are looked for, in steps from its body's centre: along the
+# spine from a little past the centre (GUIDE_ALONG[0]) to the far endplate's side (GUIDE_ALONG[1]),
+# and across it (a body is about as deep as a step).
+GUIDE_ALONG = (0.1, 0.8)
+GUIDE_ACROSS = 0.9
 
 
 @dataclass(frozen=True)
@@ -291,7 +296,7 @@ def apply_count(
     return out, withheld, renamed
 
 
-def count_slice(
+def count_on_slice(
     spec: HeatmapSpec,
     transform: Transform,
     heat: np.ndarray,
@@ -299,13 +304,68 @@ def count_slice(
     keypoints: Mapping[str, P],
     *,
     min_confidence: float,
-) -> tuple[Counted, dict[str, P], dict[str, str], dict[str, str]]:
-    """The count on one slice and the corners held against it (`apply_count`). Without a
-    dens the count starts from the most cranial level whose four corners the network placed
-    at `min_confidence` or more."""
+) -> Counted:
+    """The count on one slice from its full heatmap output. Without a dens it starts from the
+    most cranial level whose four corners the network placed at `min_confidence` or more."""
     landmarks = decode_landmarks(spec, transform, heat, spacing)
     centres = _level_centres(keypoints, min_confidence)
     anchor = next(((lv, centres[lv]) for lv in CHECKED_LEVELS if lv in centres), None)
-    counted = count_centres(landmarks, spacing, anchor=anchor)
-    out, withheld, renamed = apply_count(keypoints, counted, spacing, min_confidence=min_confidence)
-    return counted, out, withheld, renamed
+    return count_centres(landmarks, spacing, anchor=anchor)
+
+
+def agrees(
+    keypoints: Mapping[str, P],
+    counted: Counted,
+    spacing: tuple[float, float],
+    min_confidence: float = 0.0,
+) -> bool:
+    """Whether the count names at least MIN_AGREED of the network's levels as it does."""
+    if counted.reason is not None:
+        return False
+    found = _matched(_level_centres(keypoints, min_confidence), counted, spacing)
+    return sum(old == new for old, new in found.items()) >= MIN_AGREED
+
+
+def corner_windows(
+    spec: HeatmapSpec,
+    transform: Transform,
+    spacing: tuple[float, float],
+    counted: Counted,
+    shape: tuple[int, int],
+) -> dict[str, np.ndarray]:
+    """Per corner of each level C3..C7 the count named, the heatmap grid pixels (bool,
+    `shape`) where that corner of its counted body can lie: above the body's centre for a
+    superior corner, below it for an inferior one (GUIDE_ALONG of a step along the spine's
+    local direction), within GUIDE_ACROSS of a step across it. A corner the network put on a
+    neighbouring body lies outside: the next body's superior corners are below this one's
+    centre."""
+    named = counted.levels
+    levels = [lv for lv in named if lv in CHECKED_LEVELS]
+    if not levels:
+        return {}
+    centres = to_mm(counted.centres, spacing)
+    steps = np.hypot(*np.diff(centres, axis=0).T) if len(centres) > 1 else np.array([16.0])
+    step = float(np.median(steps))
+    rows, cols = np.indices(shape)
+    grid = np.column_stack([cols.ravel() + 0.5, rows.ravel() + 0.5]) * spec.stride
+    pixels = to_mm(transform.to_image(grid), spacing)
+    order = list(named)
+    out: dict[str, np.ndarray] = {}
+    for level in levels:
+        k = order.index(level)
+        centre = to_mm(named[level], spacing)
+        before = to_mm(named[order[max(k - 1, 0)]], spacing)
+        after = to_mm(named[order[min(k + 1, len(order) - 1)]], spacing)
+        direction = after - before
+        norm = float(np.hypot(*direction))
+        axis = direction / norm if norm > 0 else spine_axis(centres)
+        offset = pixels - centre
+        along = offset @ axis / step
+        across = np.abs(offset @ np.array([axis[1], -axis[0]])) / step
+        near = across <= GUIDE_ACROSS
+        superior = near & (along >= -GUIDE_ALONG[1]) & (along <= GUIDE_ALONG[0])
+        inferior = near & (along >= -GUIDE_ALONG[0]) & (along <= GUIDE_ALONG[1])
+        for corner in CORNERS:
+            mask = superior if corner.endswith("S") else inferior
+            out[f"{level}_{corner}"] = mask.reshape(shape)
+    return out

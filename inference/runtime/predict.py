@@ -27,7 +27,13 @@ from skimage import measure
 
 from inference.runtime.components import Components, find_components, series_choice
 from inference.runtime.contract import EXTENT_KEYPOINTS, ModelContract
-from inference.runtime.counting import Counted, count_slice
+from inference.runtime.counting import (
+    Counted,
+    agrees,
+    apply_count,
+    corner_windows,
+    count_on_slice,
+)
 from inference.runtime.level_count import check_keypoints
 from inference.runtime.preprocess import (
     InputError,
@@ -357,19 +363,67 @@ def _count_levels(
     spacing: tuple[float, float],
     pred: SlicePrediction,
 ) -> None:
-    """With counting channels (counting.py): the levels counted from C2, and the corners
-    renamed or withheld by the count."""
+    """With counting channels (counting.py): the levels counted from C2; where the count and
+    the network agree on enough levels, each counted level's corners read again around its
+    own body, then held against the count (renamed or withheld)."""
     spec = contract.heatmap
     if spec is None or not spec.counting:
         return
-    pred.counted, pred.keypoints, pred.keypoints_withheld, pred.levels_renamed = count_slice(
-        spec,
-        transform,
-        heat,
-        spacing,
-        pred.keypoints,
-        min_confidence=contract.postprocessing.extent_min_confidence,
+    least = contract.postprocessing.extent_min_confidence
+    pred.counted = count_on_slice(
+        spec, transform, heat, spacing, pred.keypoints, min_confidence=least
     )
+    if not agrees(pred.keypoints, pred.counted, spacing, least):
+        return
+    windows = corner_windows(spec, transform, spacing, pred.counted, heat.shape[1:])
+    guided = _guided_corners(contract, transform, heat, pred, windows) if windows else []
+    pred.keypoints, pred.keypoints_withheld, pred.levels_renamed = apply_count(
+        pred.keypoints, pred.counted, spacing, min_confidence=least
+    )
+    # Read again where the network did not put them: good enough for the band rule and the
+    # measurements' preview, not to be drawn as the network's own.
+    for name in guided:
+        pred.keypoints_withheld.setdefault(
+            name, "read again on its counted body (the network's peak lay on another)"
+        )
+
+
+def _guided_corners(
+    contract: ModelContract,
+    transform: Transform,
+    heat: np.ndarray,
+    pred: SlicePrediction,
+    windows: Mapping[str, np.ndarray],
+) -> list[str]:
+    """The corners in `windows` whose peak lies outside their window (on another body than the
+    one counted as theirs), decoded again from their heatmap's highest value inside it; their
+    names. A corner already inside keeps its decoding: near the window's edge the masked map
+    would bend its sub-pixel refinement."""
+    spec = contract.heatmap
+    assert spec is not None
+    channel = {name: i for i, name in enumerate(spec.keypoints)}
+    rows, cols = heat.shape[1:]
+    names = []
+    for name, window in windows.items():
+        if name not in channel or name not in pred.keypoints:
+            continue
+        point = pred.keypoints[name]
+        u, v = transform.to_network(np.array([[point.x, point.y]]))[0] / spec.stride
+        r, c = int(np.floor(v)), int(np.floor(u))
+        if not (0 <= r < rows and 0 <= c < cols and window[r, c]):
+            names.append(name)
+    if not names:
+        return names
+    maps = np.stack([heat[channel[n]] for n in names])
+    if spec.activation == "sigmoid":
+        maps = _sigmoid(maps)
+    inside = np.stack([windows[n] for n in names])
+    decoded = decode_heatmaps(np.where(inside, maps, np.float32(-1.0)))
+    points = transform.to_image(decoded[:, :2] * spec.stride)
+    confidences = np.clip(decoded[:, 2], 0.0, 1.0)
+    for name, (x, y), confidence in zip(names, points.tolist(), confidences.tolist(), strict=True):
+        pred.keypoints[name] = Keypoint(x=x, y=y, confidence=confidence)
+    return names
 
 
 def _keypoints(

@@ -125,6 +125,8 @@ def _collect(
             continue
         scale = np.array([item.spacing[1], item.spacing[0]])
         for name, truth_xy in zip(names, item.keypoints, strict=True):
+            if name in pred.keypoints_withheld:
+                continue  # a suggestion whatever its confidence: nothing to calibrate
             point = pred.keypoints[name]
             error = float(np.hypot(*((np.array([point.x, point.y]) - truth_xy) * scale)))
             keypoints.raw.append(point.confidence)
@@ -255,7 +257,7 @@ def real_reference_check(
     )
     raw: list[float] = []
     right: list[bool] = []
-    drawn: list[bool] = []  # drawable at all: not read from a wider view
+    drawn: list[bool] = []  # drawable at all: not from a wider view, not withheld
     slices: dict[str, Any] = {}
     for ref, pred in zip(refs, predictions, strict=True):
         scale = np.array([ref.spacing[1], ref.spacing[0]])
@@ -270,10 +272,12 @@ def real_reference_check(
             )
             raw.append(point.confidence)
             right.append(ok)
-            if pred.keypoint_span_mm is None and part.map(point.confidence) >= part.threshold:
+            # Drawable at all: not read from a wider view, not withheld by the level checks.
+            drawable = pred.keypoint_span_mm is None and name not in pred.keypoints_withheld
+            if drawable and part.map(point.confidence) >= part.threshold:
                 shown += 1
                 shown_right += ok
-            drawn.append(pred.keypoint_span_mm is None)
+            drawn.append(drawable)
         slices[ref.name] = {
             "references": len(ref.keypoints),
             "shown": shown,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inference.runtime.contract import ModelContract, contract_from_dict, contract_to_dict
+from inference.runtime.contract import ModelContract, contract_to_dict, load_contract
 from inference.runtime.preprocess import preprocess
 from inference.runtime.sessions import create_session, file_sha256
 from inference.training.calibrate import calibrate_files
@@ -154,7 +154,10 @@ def add_counting(
     model, state = load_checkpoint(out / f"{stem}.pt")
     if model.config.count_channels:
         raise ValueError(f"{out / stem}.pt has a counting network already")
-    contract = contract_from_dict(state["contract"])
+    # The shipped contract, not the checkpoint's: settings chosen after training (the keypoint
+    # view's span) are in it; its calibration is fitted again below.
+    shipped = load_contract(out / f"{stem}.contract.json")
+    contract = dataclasses.replace(shipped, calibration=None)
     cfg = config_from_dict(state["train_config"])
     model, contract, counted = train_counting(model, contract, config or CountConfig())
     previous = json.loads((out / f"{stem}.metrics.json").read_text(encoding="utf-8"))

@@ -4,6 +4,8 @@ synthetic images, whose levels are known from their label maps."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,7 @@ from inference.runtime.counting import (
     Counted,
     Landmarks,
     apply_count,
+    corner_windows,
     count_centres,
     decode_landmarks,
     find_peaks,
@@ -197,3 +200,23 @@ def test_a_count_that_agrees_with_no_level_changes_nothing():
     item = full_fov(5)
     shifted = corners_of(item, {"C3": "C4", "C4": "C5", "C5": "C6", "C6": "C7", "C7": "T1"})
     assert apply_count(shifted, counted_truth(item), item.spacing) == (shifted, {}, {})
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_each_corner_is_looked_for_on_its_own_body_not_the_next(seed):
+    item = full_fov(seed)
+    rows, cols = item.image.shape
+    spec = HeatmapSpec(
+        name="heatmaps", keypoints=("C3_AS",), stride=1, counting=("dens_tip", "bodies")
+    )
+    identity = Transform(
+        box=(0, 0, cols, rows), image_shape=(rows, cols), network_shape=(rows, cols)
+    )
+    windows = corner_windows(spec, identity, item.spacing, counted_truth(item), (rows, cols))
+    assert set(windows) == {f"{lv}_{c}" for lv in CHECKED_LEVELS for c in CORNERS}
+    levels = [*CHECKED_LEVELS, "T1"]
+    for level, below in itertools.pairwise(levels):
+        for corner, own, lower in zip(CORNERS, item.bodies[level], item.bodies[below], strict=True):
+            window = windows[f"{level}_{corner}"]
+            assert window[int(own[1]), int(own[0])], f"{level}_{corner} outside its window"
+            assert not window[int(lower[1]), int(lower[0])], f"{below}'s {corner} inside {level}'s"

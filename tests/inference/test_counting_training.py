@@ -101,8 +101,13 @@ def tiny_build(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def test_the_counting_network_is_added_to_a_shipped_network_and_registrable(tiny_build):
     before = json.loads((tiny_build / "tiny.metrics.json").read_text())
+    # A setting chosen after training, in the shipped contract only: it must stay.
+    shipped = json.loads((tiny_build / "tiny.contract.json").read_text())
+    shipped["preprocessing"]["keypoint_min_span_mm"] = 123.0
+    (tiny_build / "tiny.contract.json").write_text(json.dumps(shipped))
     result = add_counting(tiny_build, stem="tiny", config=QUICK)
     contract = load_contract(result.contract_path)
+    assert contract.preprocessing.keypoint_min_span_mm == 123.0
     assert contract.heatmap is not None
     assert contract.heatmap.counting == ("dens_tip", "bodies")
     contract_check_against_model(contract, result.onnx_path)

@@ -141,3 +141,17 @@ def test_fine_tuning_a_counting_network_leaves_its_counter_as_it_is(tiny_build, 
             start.seg_head.parameters(), result.model.seg_head.parameters(), strict=True
         )
     )
+
+
+def test_make_models_trains_the_counting_network_after_the_rest(tmp_path):
+    result = train_and_export(
+        task="sagittal", out_dir=tmp_path, epochs=1, steps_per_epoch=1, batch_size=2, seed=0,
+        device="cpu", stem="tiny", phantom_train_seeds=(51,), phantom_val_seeds=(52,),
+        real_train=(), real_val=(), counting=QUICK, **TINY,
+    )  # fmt: skip
+    contract = load_contract(result.contract_path)
+    assert contract.heatmap is not None
+    assert contract.heatmap.counting == ("dens_tip", "bodies")
+    contract_check_against_model(contract, result.onnx_path)
+    assert result.info["training"]["counting"]["config"]["pool"] == 4
+    assert result.info["architecture"]["count_channels"] == 2

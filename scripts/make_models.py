@@ -302,7 +302,11 @@ def add_counting() -> int:
     from inference.training.pipeline import add_counting as add
     from inference.training.references import write_shipped_scores
 
-    result = add(SHIPPED, stem="sagittal", config=None)
+    try:
+        result = add(SHIPPED, stem="sagittal", config=None)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"make_models --add-counting: {exc}", file=sys.stderr)
+        return 2
     print(f"[sagittal] counting network added: {result.onnx_path}", flush=True)
     write_card()
     write_shipped_scores(SHIPPED)

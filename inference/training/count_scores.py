@@ -13,7 +13,7 @@ import numpy as np
 
 from inference.runtime.contract import ModelContract
 from inference.runtime.counting import Counted
-from inference.runtime.level_count import CHECKED_LEVELS
+from inference.runtime.level_count import CHECKED_LEVELS, CORNERS
 from inference.runtime.predict import predict_slices
 
 SCORED_LEVELS: tuple[str, ...] = ("C2", *CHECKED_LEVELS)
@@ -101,7 +101,7 @@ def score_references(
     for reference, pred in zip(chosen, predictions, strict=True):
         truth = {}
         for level in CHECKED_LEVELS:
-            corners = [reference.keypoints.get(f"{level}_{c}") for c in ("AS", "AI", "PS", "PI")]
+            corners = [reference.keypoints.get(f"{level}_{c}") for c in CORNERS]
             if all(c is not None for c in corners):
                 truth[level] = np.mean(np.array(corners, dtype=np.float64), axis=0)
         counted = pred.counted

@@ -48,10 +48,9 @@ class CountConfig:
     threads: int = 2
 
 
-def body_centres(bodies: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
-    """(levels, (n, 2) centres): each body's four corners' mean, labelme pixels."""
-    levels = list(bodies)
-    return levels, np.array([np.asarray(bodies[lv]).mean(axis=0) for lv in levels])
+def body_centres(bodies: dict[str, np.ndarray]) -> np.ndarray:
+    """(n, 2) centres, each body's four corners' mean, labelme pixels."""
+    return np.array([np.asarray(corners).mean(axis=0) for corners in bodies.values()])
 
 
 def counting_targets(
@@ -80,7 +79,7 @@ def counting_sample(
     from fixtures.synth_render import synth_sagittal
 
     item = synth_sagittal(seed)
-    _, centres = body_centres(item.bodies)
+    centres = body_centres(item.bodies)
     slice_ = TrainingSlice(
         image=item.image,
         spacing=item.spacing,

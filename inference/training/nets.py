@@ -55,6 +55,37 @@ def _block(cin: int, cout: int) -> nn.Sequential:
     )
 
 
+def _encoder_blocks(cin: int, widths: Sequence[int]) -> nn.ModuleList:
+    """One double-convolution block per width, each taking the previous one's channels."""
+    blocks = nn.ModuleList()
+    for width in widths:
+        blocks.append(_block(cin, width))
+        cin = width
+    return blocks
+
+
+def _decoder_blocks(widths: Sequence[int], last_level: int) -> tuple[nn.ModuleList, nn.ModuleList]:
+    """(upsamplings, blocks) from the coarsest level back up to `last_level`, each block taking
+    the upsampled features and the encoder's skip at its level."""
+    ups, decoders = nn.ModuleList(), nn.ModuleList()
+    for level in range(len(widths) - 2, last_level - 1, -1):
+        ups.append(nn.ConvTranspose2d(widths[level + 1], widths[level], 2, stride=2))
+        decoders.append(_block(2 * widths[level], widths[level]))
+    return ups, decoders
+
+
+def _encode(
+    x: torch.Tensor, encoders: nn.ModuleList, pool: nn.Module, context: nn.Module
+) -> list[torch.Tensor]:
+    """Each encoder level's output, finest first; the coarsest with the global context added."""
+    skips: list[torch.Tensor] = []
+    for index, encoder in enumerate(encoders):
+        x = encoder(pool(x) if index > 0 else x)
+        skips.append(x)
+    skips[-1] = context(skips[-1])
+    return skips
+
+
 class GlobalContext(nn.Module):
     """Adds a globally pooled feature to every position (as UperNet's pyramid pooling does at
     its coarsest bin): the vertebra identity (C3 versus C4) needs context beyond the receptive
@@ -76,18 +107,10 @@ class UNet(nn.Module):
         super().__init__()
         self.config = config
         widths: Sequence[int] = config.widths
-        self.encoders = nn.ModuleList()
-        cin = config.in_channels
-        for width in widths:
-            self.encoders.append(_block(cin, width))
-            cin = width
+        self.encoders = _encoder_blocks(config.in_channels, widths)
         self.pool = nn.MaxPool2d(2)
         self.context = GlobalContext(widths[-1])
-        self.ups = nn.ModuleList()
-        self.decoders = nn.ModuleList()
-        for level in range(len(widths) - 2, -1, -1):
-            self.ups.append(nn.ConvTranspose2d(widths[level + 1], widths[level], 2, stride=2))
-            self.decoders.append(_block(2 * widths[level], widths[level]))
+        self.ups, self.decoders = _decoder_blocks(widths, 0)
         self.seg_head = nn.Conv2d(widths[0], config.seg_channels, 1)
         self.heatmap_head: nn.Module | None = None
         if config.heatmap_channels > 0:
@@ -110,13 +133,8 @@ class UNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         image = x
-        skips: list[torch.Tensor] = []
-        for index, encoder in enumerate(self.encoders):
-            if index > 0:
-                x = self.pool(x)
-            x = encoder(x)
-            skips.append(x)
-        x = self.context(skips.pop())
+        skips = _encode(x, self.encoders, self.pool, self.context)
+        x = skips.pop()
         heat: torch.Tensor | None = None
         level = len(self.decoders)
         for up, decoder in zip(self.ups, self.decoders, strict=True):
@@ -143,31 +161,17 @@ class CountNet(nn.Module):
         if stride < 2:
             raise ValueError("the counting network's output stride must be 2 or more")
         self.down = nn.AvgPool2d(2)
-        self.encoders = nn.ModuleList()
-        cin = 1
-        for width in widths:
-            self.encoders.append(_block(cin, width))
-            cin = width
+        self.encoders = _encoder_blocks(1, widths)
         self.pool = nn.MaxPool2d(2)
         self.context = GlobalContext(widths[-1])
         # Decoder levels back up to the output's: stride / 2 of the half-resolution input.
         out_level = int(math.log2(stride)) - 1
-        self.ups = nn.ModuleList()
-        self.decoders = nn.ModuleList()
-        for level in range(len(widths) - 2, out_level - 1, -1):
-            self.ups.append(nn.ConvTranspose2d(widths[level + 1], widths[level], 2, stride=2))
-            self.decoders.append(_block(2 * widths[level], widths[level]))
+        self.ups, self.decoders = _decoder_blocks(widths, out_level)
         self.head = nn.Conv2d(widths[out_level], channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.down(x[:, :1])
-        skips: list[torch.Tensor] = []
-        for index, encoder in enumerate(self.encoders):
-            if index > 0:
-                x = self.pool(x)
-            x = encoder(x)
-            skips.append(x)
-        x = self.context(skips.pop())
+        skips = _encode(self.down(x[:, :1]), self.encoders, self.pool, self.context)
+        x = skips.pop()
         for up, decoder in zip(self.ups, self.decoders, strict=True):
             x = decoder(torch.cat([up(x), skips.pop()], dim=1))
         out: torch.Tensor = self.head(x)

@@ -22,10 +22,8 @@ from inference.training.counting import (
 from inference.training.nets import NetConfig, build_net
 from inference.training.pipeline import add_counting, train_and_export
 from inference.training.train import default_config, default_contract, load_checkpoint, train
+from tests.inference.tiny import TINY
 
-TINY: dict[str, Any] = {
-    "input_size": (64, 64), "widths": (8, 16, 32), "heatmap_level": 1, "threads": 1,
-}  # fmt: skip
 QUICK = CountConfig(steps=3, pool=4, batch_size=2, threads=1)
 
 

@@ -78,3 +78,11 @@ def test_a_lovo_final_run_line_points_at_the_shared_pretraining(make_models):
     assert "120 steps fine-tune the view's shared pretraining" in note
     assert "/somewhere" not in note
     assert "previous shipped model" not in note
+
+
+def test_adding_a_counting_network_to_no_network_names_the_missing_file(make_models, capsys):
+    # The fixture points SHIPPED at an empty folder: no network to add one to.
+    assert make_models.add_counting() == 2
+    error = capsys.readouterr().err
+    assert error.startswith("make_models --add-counting: ")
+    assert "sagittal.pt" in error

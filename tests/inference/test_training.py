@@ -36,10 +36,7 @@ from inference.training.train import (
     net_config,
     train,
 )
-
-TINY: dict[str, Any] = {
-    "input_size": (64, 64), "widths": (8, 16, 32), "heatmap_level": 1, "threads": 1,
-}  # fmt: skip
+from tests.inference.tiny import TINY
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from tests.e2e.conftest import (
     screenshot,
     start_my_read,
     to_client,
+    wait_canvas_changed,
     wait_for_viewer,
 )
 from tests.e2e.pagejs import INSTRUMENT_JS, WAIT_ROWS_JS
@@ -85,8 +86,8 @@ def test_a_save_in_one_browser_appears_live_in_the_other(
         received = [e["at"] for e in event if e["type"] == "revision.saved"]
         assert received, f"no revision.saved event reached the other page: {event}"
         latencies.append({"shown_ms": shown_at - saved_at, "event_ms": received[0] - saved_at})
-        after = canvas_signature(watcher, "viewport-sagittal")
-        assert after["hash"] != before["hash"], "the new marker was not drawn"
+        # The marker is drawn one animation frame after its row appears: wait for the redraw.
+        wait_canvas_changed(watcher, "viewport-sagittal", before["hash"])
         markers = watcher.get_by_test_id("shape-row").filter(has_text="marker")
         expect(markers).to_have_count(round_)
         expect(watcher.get_by_test_id("save-status")).to_contain_text("Updated")

@@ -125,7 +125,10 @@ class Postprocessing:
     chooses one along the slices predicted together, without jumps (components.py).
     `average_flip_lr` runs each slice and its left-right mirror image and averages the raw
     segmentation outputs (the mirror's flipped back): for segmentation-only models, since a
-    mirrored heatmap would swap sides."""
+    mirrored heatmap would swap sides.
+    `lateral_extent_mm` (sagittal models), label -> half-width in mm: the structure is kept
+    only on slices of a series within that distance of its mid-sagittal slice (lateral.py),
+    since a network that reads one slice at a time draws a cord beside the spine too."""
 
     polygon_tolerance_px: float = 0.75
     min_component_px: int = 4
@@ -133,6 +136,7 @@ class Postprocessing:
     extent_min_confidence: float = 0.3
     components: Literal["largest", "series"] = "largest"
     average_flip_lr: bool = False
+    lateral_extent_mm: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -410,6 +414,24 @@ def _read_map(r: _Reader, raw: object, path: str, extra: str) -> CalibrationMap 
     return CalibrationMap(map=IsotonicMap(x=tuple(x), y=tuple(y)), threshold=threshold)
 
 
+def _read_lateral_extent(
+    r: _Reader, raw: object, task: str, labels: Sequence[str]
+) -> dict[str, float]:
+    path = "postprocessing.lateral_extent_mm"
+    if not isinstance(raw, dict):
+        r.errors.append(f"{path}: must be an object label -> mm")
+        return {}
+    if raw and task != "sagittal":
+        r.errors.append(f"{path}: only for sagittal models (a series of sagittal slices)")
+    out: dict[str, float] = {}
+    for label in raw:
+        if label not in labels:
+            r.errors.append(f"{path}.{label}: not a segmentation label {list(labels)}")
+            continue
+        out[label] = r.number(raw, label, path, None, low=0.5, high=100)
+    return out
+
+
 def _read_calibration(r: _Reader, raw: object, heatmap: HeatmapSpec | None) -> Calibration | None:
     """The optional `calibration` block (see CONTRACT.md)."""
     if raw is None:
@@ -481,7 +503,7 @@ def contract_from_dict(data: object) -> ModelContract:
     preprocessing = _read_preprocessing(r, d.get("preprocessing", {}))
     post_keys = {
         "polygon_tolerance_px", "min_component_px", "extent", "extent_min_confidence",
-        "components", "average_flip_lr",
+        "components", "average_flip_lr", "lateral_extent_mm",
     }  # fmt: skip
     post = r.obj(d.get("postprocessing", {}), "postprocessing", post_keys)
     extent = r.choice(post, "extent", "postprocessing", ("full", "c2c3_to_c7t1"), "full")
@@ -499,6 +521,9 @@ def contract_from_dict(data: object) -> ModelContract:
             r.choice(post, "components", "postprocessing", ("largest", "series"), "largest"),
         ),
         average_flip_lr=r.boolean(post, "average_flip_lr", "postprocessing", False),
+        lateral_extent_mm=_read_lateral_extent(
+            r, post.get("lateral_extent_mm", {}), task, segmentation.labels
+        ),
     )
     if postprocessing.average_flip_lr and heatmap is not None:
         r.errors.append(
@@ -584,6 +609,7 @@ def contract_to_dict(contract: ModelContract) -> dict[str, Any]:
             "extent_min_confidence": c.postprocessing.extent_min_confidence,
             "components": c.postprocessing.components,
             "average_flip_lr": c.postprocessing.average_flip_lr,
+            "lateral_extent_mm": dict(c.postprocessing.lateral_extent_mm),
         },
         "metadata": dict(c.metadata),
     }

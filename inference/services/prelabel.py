@@ -25,6 +25,7 @@ from inference.announcements import job_announce
 from inference.models import JobStatus, ModelStatus, ModelVersion, PrelabelJob
 from inference.runtime.contract import load_contract
 from inference.runtime.keypoint_slice import keypoint_slice
+from inference.runtime.lateral import limit_lateral_extent
 from inference.runtime.predict import predict_slices
 from inference.runtime.sessions import get_session
 from inference.runtime.withhold import shapes_and_suggestions
@@ -76,13 +77,20 @@ Shapes = dict[str, list[dict[str, Any]]]
 
 def _predict_series(
     series: Series, version: ModelVersion
-) -> tuple[Shapes, dict[str, float], Shapes]:
-    """Shapes, uncertainty and withheld suggestions per image id of one series."""
+) -> tuple[Shapes, dict[str, float], Shapes, str]:
+    """Shapes, uncertainty and withheld suggestions per image id of one series, and a note
+    in words of what its lateral extent left out ("" when nothing)."""
     session = get_session(model_path(version), sha256=version.sha256)
     contract = load_contract(version.contract)
     images, arrays = series_arrays(series)
     spacing = (series.pixel_spacing_row, series.pixel_spacing_col)
     predictions = predict_slices(session, contract, arrays, [spacing] * len(arrays))
+    # Before the keypoint slice is chosen: a cord drawn beside the spine must not win it.
+    extent = limit_lateral_extent(
+        predictions,
+        [image.position for image in images],
+        contract.postprocessing.lateral_extent_mm,
+    )
     keep_keypoints = keypoint_slice(predictions) if contract.heatmap is not None else -1
     shapes: Shapes = {}
     withheld: Shapes = {}
@@ -96,12 +104,14 @@ def _predict_series(
         if suggestions:
             withheld[str(image.pk)] = suggestions
         uncertainty[str(image.pk)] = round(float(prediction.uncertainty), 5)
-    return shapes, uncertainty, withheld
+    return shapes, uncertainty, withheld, extent.summary() if extent is not None else ""
 
 
 def _predict_case(
     job: PrelabelJob, case: Case, models: dict[str, ModelVersion]
-) -> tuple[Shapes, dict[str, float], Shapes, list[ModelVersion]]:
+) -> tuple[Shapes, dict[str, float], Shapes, list[ModelVersion], list[str]]:
+    """Every series' shapes, uncertainty, withheld suggestions, the model versions used and
+    the notes of what the sagittal lateral extent left out."""
     series_list = [
         s for s in case.series.all() if TASK_FOR_ORIENTATION.get(s.orientation) in models
     ]
@@ -111,11 +121,14 @@ def _predict_case(
     withheld: Shapes = {}
     uncertainty: dict[str, float] = {}
     used: list[ModelVersion] = []
+    notes: list[str] = []
     for done, series in enumerate(series_list):
         version = models[TASK_FOR_ORIENTATION[series.orientation]]
         if version not in used:
             used.append(version)
-        series_shapes, series_uncertainty, series_withheld = _predict_series(series, version)
+        series_shapes, series_uncertainty, series_withheld, note = _predict_series(series, version)
+        if note:
+            notes.append(f"{series.orientation} {note}")
         shapes.update(series_shapes)
         uncertainty.update(series_uncertainty)
         withheld.update(series_withheld)
@@ -125,7 +138,7 @@ def _predict_case(
             message=f"{series.orientation} series predicted",
             project_id=case.project_id,
         )
-    return shapes, uncertainty, withheld, used
+    return shapes, uncertainty, withheld, used, notes
 
 
 def _job_finished(job: PrelabelJob, *, project_id: int) -> JobFinished:
@@ -147,6 +160,7 @@ def _write_model_read(
     uncertainty: dict[str, float],
     withheld: Shapes,
     used: list[ModelVersion],
+    notes: list[str],
 ) -> None:
     """The model read, its revision, the job's success and the case's new state: one write."""
     with transaction.atomic():
@@ -166,9 +180,11 @@ def _write_model_read(
         job.status = JobStatus.SUCCEEDED
         job.progress = 1.0
         held = sum(len(v) for v in withheld.values())
-        job.message = f"{sum(len(v) for v in shapes.values())} shapes" + (
-            f", {held} withheld as suggestions" if held else ""
-        )
+        job.message = (
+            f"{sum(len(v) for v in shapes.values())} shapes"
+            + (f", {held} withheld as suggestions" if held else "")
+            + "".join(f"; {note}" for note in notes)
+        )[:200]
         job.read = read
         job.finished_at = timezone.now()
         job.uncertainty = uncertainty
@@ -199,9 +215,15 @@ def prelabel_run(*, job_id: int) -> PrelabelJob:
         models = _active_models()
         if not models:
             raise PrelabelError("no active model: register one with manage.py register_model")
-        shapes, uncertainty, withheld, used = _predict_case(job, case, models)
+        shapes, uncertainty, withheld, used, notes = _predict_case(job, case, models)
         _write_model_read(
-            job, case, shapes=shapes, uncertainty=uncertainty, withheld=withheld, used=used
+            job,
+            case,
+            shapes=shapes,
+            uncertainty=uncertainty,
+            withheld=withheld,
+            used=used,
+            notes=notes,
         )
     except Exception as exc:
         logger.warning("pre-label job %s failed: %s", job.pk, type(exc).__name__)

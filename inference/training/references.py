@@ -28,7 +28,7 @@ from inference.runtime.contract import ModelContract
 from inference.runtime.keypoint_slice import keypoint_slice
 from inference.runtime.predict import SlicePrediction, predict_slices
 from inference.runtime.withhold import shapes_and_suggestions
-from inference.training import count_scores
+from inference.training import count_scores, lateral_scores
 
 if TYPE_CHECKING:
     from fixtures.real_references import Reference
@@ -279,6 +279,16 @@ def _level_errors(per_corner: dict[str, float]) -> dict[str, float]:
     return {level: float(np.mean(values)) for level, values in sorted(levels.items())}
 
 
+def _run_time_lines(result: dict[str, Any]) -> list[str]:
+    """The card's paragraphs on what runs after the network: counting, the lateral extent."""
+    lines: list[str] = []
+    if result.get("counting"):
+        lines += count_scores.card_lines(result["counting"])
+    if result.get("lateral"):
+        lines += lateral_scores.card_lines(result["lateral"], result["lateral_extent_mm"])
+    return lines
+
+
 def card_section(scores: dict[str, Any]) -> str:
     """The model card's section on the real references, from `score_shipped`'s result."""
     lines = [
@@ -357,8 +367,7 @@ def card_section(scores: dict[str, Any]) -> str:
                 " ".join(f"![{volume}]({path})" for volume, path in pictures.items()),
                 "",
             ]
-        if result.get("counting"):
-            lines += count_scores.card_lines(result["counting"])
+        lines += _run_time_lines(result)
         product = result.get("product_keypoints") or {}
         if product:
             parts = [
@@ -410,6 +419,10 @@ def score_shipped(directory: Path | None = None) -> dict[str, Any]:
             "model": model.onnx_path.name,
             "sha256": model.sha256,
         }
+        extent = dict(model.contract.postprocessing.lateral_extent_mm)
+        if extent:
+            out[task]["lateral"] = lateral_scores.score_lateral(session, model.contract)
+            out[task]["lateral_extent_mm"] = extent
         heatmap = model.contract.heatmap
         if heatmap is not None and heatmap.counting:
             out[task]["counting"] = {

@@ -140,7 +140,11 @@ def default_contract(config: TrainConfig) -> ModelContract:
             heatmap=HeatmapSpec(
                 name="heatmaps", keypoints=KEYPOINT_NAMES, stride=2**config.heatmap_level
             ),
-            postprocessing=Postprocessing(polygon_tolerance_px=0.75, extent="c2c3_to_c7t1"),
+            postprocessing=Postprocessing(
+                polygon_tolerance_px=0.75,
+                extent="c2c3_to_c7t1",
+                lateral_extent_mm=SAGITTAL_LATERAL_EXTENT_MM,
+            ),
         )
     return ModelContract(
         task="axial",
@@ -157,6 +161,13 @@ def default_contract(config: TrainConfig) -> ModelContract:
             polygon_tolerance_px=0.5, components="series", average_flip_lr=True
         ),
     )
+
+
+# Half-widths (mm) about the mid-sagittal slice beyond which a sagittal series keeps no cord or
+# canal (runtime/lateral.py). From anatomy, not fitted: the adult cervical cord is 10-14 mm
+# wide left to right and the dural sac 15-20 mm; each half plus 2 mm for where the midline is
+# found.
+SAGITTAL_LATERAL_EXTENT_MM = {"cord": 8.0, "canal": 12.0}
 
 
 def net_config(config: TrainConfig) -> NetConfig:

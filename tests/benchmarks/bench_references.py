@@ -37,6 +37,21 @@ def main() -> None:
                 anchor=item["anchor"],
                 reason=item["reason"],
             )
+        for name, item in (result.get("lateral") or {}).items():
+            # Slices beside the spine given a cord (issue 14: pre-labels a physician must
+            # erase), before and after the lateral extent; none where the volume has no mask.
+            if "false_after" in item:
+                emit(
+                    f"lateral.{task}.{name}.cord_on_slices_without_cord",
+                    item["false_after"],
+                    "slices",
+                    "",
+                    of=item["without_cord"],
+                    before=item["false_before"],
+                    manual_slices_lost=item["lost"],
+                    midline=item["mid"],
+                    manual_centre=item["manual_centre"],
+                )
         for item in result.get("product_keypoints", {}).values():
             # The corners a pre-label job keeps (on the slice with the largest masks).
             emit(

@@ -179,6 +179,37 @@ def test_it_refuses_counting_channels_it_cannot_decode(counting, message):
     assert message in "\n".join(info.value.errors)
 
 
+def test_the_lateral_extent_reads_per_label_half_widths_and_round_trips():
+    data = sagittal_contract()
+    data["postprocessing"]["lateral_extent_mm"] = {"cord": 8, "canal": 12.5}
+    contract = contract_from_dict(data)
+    assert contract.postprocessing.lateral_extent_mm == {"cord": 8.0, "canal": 12.5}
+    assert contract_from_dict(json.loads(json.dumps(contract_to_dict(contract)))) == contract
+    assert contract_from_dict(sagittal_contract()).postprocessing.lateral_extent_mm == {}
+
+
+@pytest.mark.parametrize(
+    ("extent", "task", "message"),
+    [
+        ({"csf": 8}, "sagittal", "postprocessing.lateral_extent_mm.csf: not a segmentation label"),
+        ({"cord": 0}, "sagittal", "postprocessing.lateral_extent_mm.cord: must be a number in"),
+        ({"cord": "8"}, "sagittal", "postprocessing.lateral_extent_mm.cord: must be a number in"),
+        ([8], "sagittal", "postprocessing.lateral_extent_mm: must be an object"),
+        ({"cord": 8}, "axial", "postprocessing.lateral_extent_mm: only for sagittal models"),
+    ],
+)
+def test_it_refuses_a_lateral_extent_it_cannot_apply(extent, task, message):
+    data = sagittal_contract()
+    data["postprocessing"]["lateral_extent_mm"] = extent
+    if task == "axial":
+        data["task"] = "axial"
+        data["outputs"].pop("heatmap")
+        data["postprocessing"].pop("extent")
+    with pytest.raises(ContractError) as info:
+        contract_from_dict(data)
+    assert message in "\n".join(info.value.errors)
+
+
 def test_a_matching_model_passes_the_check(tmp_path):
     model = write_model(tmp_path / "m.onnx")
     contract_check_against_model(contract_from_dict(sagittal_contract()), model)

@@ -128,7 +128,9 @@ class Postprocessing:
     mirrored heatmap would swap sides.
     `lateral_extent_mm` (sagittal models), label -> half-width in mm: the structure is kept
     only on slices of a series within that distance of its mid-sagittal slice (lateral.py),
-    since a network that reads one slice at a time draws a cord beside the spine too."""
+    since a network that reads one slice at a time draws a cord beside the spine too.
+    `slice_pooling_mm` (0: off): the Gaussian width along a series with which each slice's
+    probabilities are pooled with its neighbours' before the masks (pooling.py)."""
 
     polygon_tolerance_px: float = 0.75
     min_component_px: int = 4
@@ -137,6 +139,7 @@ class Postprocessing:
     components: Literal["largest", "series"] = "largest"
     average_flip_lr: bool = False
     lateral_extent_mm: Mapping[str, float] = field(default_factory=dict)
+    slice_pooling_mm: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -503,7 +506,7 @@ def contract_from_dict(data: object) -> ModelContract:
     preprocessing = _read_preprocessing(r, d.get("preprocessing", {}))
     post_keys = {
         "polygon_tolerance_px", "min_component_px", "extent", "extent_min_confidence",
-        "components", "average_flip_lr", "lateral_extent_mm",
+        "components", "average_flip_lr", "lateral_extent_mm", "slice_pooling_mm",
     }  # fmt: skip
     post = r.obj(d.get("postprocessing", {}), "postprocessing", post_keys)
     extent = r.choice(post, "extent", "postprocessing", ("full", "c2c3_to_c7t1"), "full")
@@ -524,6 +527,7 @@ def contract_from_dict(data: object) -> ModelContract:
         lateral_extent_mm=_read_lateral_extent(
             r, post.get("lateral_extent_mm", {}), task, segmentation.labels
         ),
+        slice_pooling_mm=r.number(post, "slice_pooling_mm", "postprocessing", 0.0, low=0, high=5),
     )
     if postprocessing.average_flip_lr and heatmap is not None:
         r.errors.append(
@@ -610,6 +614,7 @@ def contract_to_dict(contract: ModelContract) -> dict[str, Any]:
             "components": c.postprocessing.components,
             "average_flip_lr": c.postprocessing.average_flip_lr,
             "lateral_extent_mm": dict(c.postprocessing.lateral_extent_mm),
+            "slice_pooling_mm": c.postprocessing.slice_pooling_mm,
         },
         "metadata": dict(c.metadata),
     }

@@ -35,6 +35,7 @@ from inference.runtime.counting import (
     count_on_slice,
 )
 from inference.runtime.level_count import check_keypoints
+from inference.runtime.pooling import pool_probabilities
 from inference.runtime.preprocess import (
     InputError,
     Preprocessed,
@@ -271,11 +272,13 @@ def _postprocess(
     seg: np.ndarray,
     heat: np.ndarray | None,
     keypoint_transform: Transform | None = None,
+    *,
+    segment: bool = True,
 ) -> SlicePrediction:
     """`keypoint_transform`: where `heat` came from when it is not `transform` (the keypoint
-    view of a small region of interest, `preprocess.keypoint_view`)."""
+    view of a small region of interest, `preprocess.keypoint_view`). `segment`: False leaves
+    the masks to `_segment`, once the series' probabilities are pooled."""
     post = contract.postprocessing
-    threshold = contract.segmentation.threshold
     net_probs = _label_probabilities(contract, seg)
     pred = SlicePrediction(
         image_shape=transform.image_shape,
@@ -313,15 +316,25 @@ def _postprocess(
         if band is not None:
             prob = np.where(band, prob, np.float32(0.0))
         pred.probabilities[label] = prob
-        found = find_components(prob, threshold, post.min_component_px)
-        if found is not None:
-            pred.components[label] = found
-        _keep(pred, contract, label, found.largest if found is not None else None)
+        if segment:
+            _segment(pred, contract, label)
         support = net_prob >= SUPPORT_PROBABILITY
         parts[label] = _mean_binary_entropy(net_prob[support]) if support.any() else 1.0
     pred.uncertainty_parts = parts
     pred.uncertainty = float(np.mean(list(parts.values()))) if parts else 0.0
     return pred
+
+
+def _segment(pred: SlicePrediction, contract: ModelContract, label: str) -> None:
+    """The label's components of its probability and the largest kept as its mask."""
+    found = find_components(
+        pred.probabilities[label],
+        contract.segmentation.threshold,
+        contract.postprocessing.min_component_px,
+    )
+    if found is not None:
+        pred.components[label] = found
+    _keep(pred, contract, label, found.largest if found is not None else None)
 
 
 def _keep(pred: SlicePrediction, contract: ModelContract, label: str, index: int | None) -> None:
@@ -457,11 +470,15 @@ def predict_slices(
     spacings: Sequence[Sequence[float]],
     *,
     batch_size: int = 8,
+    positions_mm: Sequence[float] | None = None,
 ) -> list[SlicePrediction]:
     """Predicts each slice (any size, uint8/uint16/int16/float32) with its (row, col) mm
-    spacing. Raises InputError for a bad image, naming its index."""
+    spacing. `positions_mm`: the slices are one series, at these positions along its normal
+    (the contract's `slice_pooling_mm` pools their probabilities); None: unrelated slices.
+    Raises InputError for a bad image, naming its index."""
     if len(images) != len(spacings):
         raise InputError(f"{len(images)} images but {len(spacings)} spacings")
+    series = _pooled_series(contract, images, positions_mm)
     prepared = []
     for index, (image, spacing) in enumerate(zip(images, spacings, strict=True)):
         try:
@@ -506,13 +523,44 @@ def predict_slices(
                     seg,
                     heats.get(i, heat),
                     view.transform if view is not None else None,
+                    segment=series is None,
                 )
             )
+    if series is not None:
+        _pool_and_segment(contract, results, series)
     if contract.postprocessing.components == "series":
         _series_components(contract, results, spacings)
     for result in results:  # only the choice needed them; a long series would hold them all
         result.components.clear()
     return results
+
+
+def _pooled_series(
+    contract: ModelContract,
+    images: Sequence[np.ndarray],
+    positions_mm: Sequence[float] | None,
+) -> list[float] | None:
+    """The positions to pool the slices' probabilities along, or None: pooling is off, the
+    slices are no series, or not one grid with distinct positions."""
+    if positions_mm is not None and len(positions_mm) != len(images):
+        raise InputError(f"{len(images)} images but {len(positions_mm)} positions")
+    if contract.postprocessing.slice_pooling_mm <= 0 or positions_mm is None:
+        return None
+    if len({image.shape for image in images}) != 1 or len(set(positions_mm)) != len(images):
+        return None
+    return [float(p) for p in positions_mm]
+
+
+def _pool_and_segment(
+    contract: ModelContract, results: Sequence[SlicePrediction], positions_mm: Sequence[float]
+) -> None:
+    """Each label's probabilities pooled along the series, then each slice's mask."""
+    sigma = contract.postprocessing.slice_pooling_mm
+    for label in contract.segmentation.labels:
+        maps = pool_probabilities([r.probabilities[label] for r in results], positions_mm, sigma)
+        for result, prob in zip(results, maps, strict=True):
+            result.probabilities[label] = prob
+            _segment(result, contract, label)
 
 
 def _run_with_views(

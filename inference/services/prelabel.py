@@ -84,13 +84,12 @@ def _predict_series(
     contract = load_contract(version.contract)
     images, arrays = series_arrays(series)
     spacing = (series.pixel_spacing_row, series.pixel_spacing_col)
-    predictions = predict_slices(session, contract, arrays, [spacing] * len(arrays))
-    # Before the keypoint slice is chosen: a cord drawn beside the spine must not win it.
-    extent = limit_lateral_extent(
-        predictions,
-        [image.position for image in images],
-        contract.postprocessing.lateral_extent_mm,
+    positions = [image.position for image in images]
+    predictions = predict_slices(
+        session, contract, arrays, [spacing] * len(arrays), positions_mm=positions
     )
+    # Before the keypoint slice is chosen: a cord drawn beside the spine must not win it.
+    extent = limit_lateral_extent(predictions, positions, contract.postprocessing.lateral_extent_mm)
     keep_keypoints = keypoint_slice(predictions) if contract.heatmap is not None else -1
     shapes: Shapes = {}
     withheld: Shapes = {}

@@ -322,8 +322,11 @@ def _remap_note(recipe: Mapping[str, Any]) -> str:
 
 
 def _threshold_note(lovo: Mapping[str, Any]) -> list[str]:
-    """Which segmentation threshold each fold was scored at, chosen on the other folds'
-    held-out volumes, and what the folds score at the exported 0.5."""
+    """Which operating point (segmentation threshold, slice pooling) each fold was scored at,
+    chosen on the other folds' held-out volumes, and what the folds score at the exported
+    0.5 without pooling."""
+    from inference.training.operating_point import Point
+
     chosen = [f for f in lovo["folds"] if "error" not in f and "threshold" in f]
     if not chosen:
         return []
@@ -331,20 +334,25 @@ def _threshold_note(lovo: Mapping[str, Any]) -> list[str]:
     for fold in chosen:
         on = ", ".join(f"`{v}`" for v in fold["threshold"]["chosen_on"]) or "no other fold"
         at_half = fold.get("threshold_curve", {}).get("0.50")
-        plain = "" if at_half is None else f"; {_pct(at_half)} % at 0.50"
-        parts.append(f"`{fold['fold']}` {fold['threshold']['value']:.2f} (chosen on {on}{plain})")
+        plain = "" if at_half is None else f"; {_pct(at_half)} % at 0.50 without pooling"
+        point = Point(fold["threshold"]["value"], fold["threshold"].get("pooling_mm", 0.0))
+        parts.append(f"`{fold['fold']}` {point.describe()} (chosen on {on}{plain})")
     final = lovo.get("threshold")
     tail = (
-        "" if final is None else f" The final model's threshold, chosen on all folds: {final:.2f}."
+        ""
+        if final is None
+        else " The final model's, chosen on all folds: "
+        f"{Point(final, lovo.get('pooling_mm', 0.0)).describe()}."
     )
+    keys = [Point.parse(k) for k in next(iter(chosen)).get("threshold_curve", {})]
+    thresholds = ", ".join(f"{t:.2f}" for t in sorted({p.threshold for p in keys}))
+    poolings = ", ".join(f"{p:g}" for p in sorted({p.pooling_mm for p in keys}))
     return [
         "",
-        "Segmentation threshold of each fold, chosen on the other folds' held-out volumes "
-        "(never its own) from "
-        f"{', '.join(sorted(next(iter(chosen)).get('threshold_curve', {})))}: "
-        + "; ".join(parts)
-        + "."
-        + tail,
+        "Operating point of each fold (segmentation threshold; Gaussian pooling of each slice's "
+        "probabilities with its neighbours' along the series, contract `slice_pooling_mm`), "
+        "chosen on the other folds' held-out volumes (never its own) from the thresholds "
+        f"{thresholds} and poolings of {poolings} mm: " + "; ".join(parts) + "." + tail,
     ]
 
 

@@ -43,6 +43,9 @@ class TrainingSlice:
     # Where the masks are valid (None: everywhere). Phantom sagittal polygons stop at the
     # C2/C3 and C7/T1 disc centres although the cord goes on: outside that band we do not know.
     valid: np.ndarray | None = None
+    # Position (mm) along its volume's slicing axis, for a real slice: the slices of one
+    # volume scored together are one series (predict_slices' `positions_mm`).
+    position_mm: float | None = None
 
 
 def _canonical(path: Path) -> tuple[np.ndarray, tuple[float, float, float]]:
@@ -85,33 +88,40 @@ def axial_view(volume: np.ndarray, index: int) -> np.ndarray:
 def real_slices(
     task: Task, volumes: Iterable[str], data_dir: Path = REAL_DATA_DIR
 ) -> list[TrainingSlice]:
-    """Real slices with a manual cord mask (canal not annotated)."""
+    """Real slices with a manual cord mask (canal not annotated): sagittal ones through the
+    body of the cord (SAGITTAL_MIN_CORD_SHARE), axial ones wherever the mask is."""
     out: list[TrainingSlice] = []
     for name in volumes:
-        image, mask, (zx, zy, zz) = load_real_volume(name, data_dir)
-        if task == "sagittal":
-            if name not in SAGITTAL_VOLUMES:
-                raise ValueError(f"{name}: slices too thick left-right for sagittal training")
-            areas = mask.sum(axis=(1, 2))
-            indices = [
-                i for i in range(mask.shape[0]) if areas[i] >= SAGITTAL_MIN_CORD_SHARE * areas.max()
-            ]
-            view, spacing = sagittal_view, (zz, zy)
-        else:
-            areas = mask.sum(axis=(0, 1))
-            indices = [k for k in range(mask.shape[2]) if areas[k] > 0]
-            view, spacing = axial_view, (zy, zx)
-        for index in indices:
-            out.append(
-                TrainingSlice(
-                    image=view(image, index),
-                    spacing=spacing,
-                    masks={"cord": view(mask, index), "canal": None},
-                    keypoints=None,
-                    source=f"real:{name}:{task}:{index}",
-                )
-            )
+        series = real_series(task, name, data_dir)
+        areas = [int(item.masks["cord"].sum()) for item in series]  # type: ignore[union-attr]
+        floor = SAGITTAL_MIN_CORD_SHARE * max(areas) if task == "sagittal" else 0
+        out += [
+            item for item, area in zip(series, areas, strict=True) if area > 0 and area >= floor
+        ]
     return out
+
+
+def real_series(task: Task, name: str, data_dir: Path = REAL_DATA_DIR) -> list[TrainingSlice]:
+    """Every slice of one real volume in the view, in order, each with its cord mask (empty
+    beside the cord) and its position: the series a pre-label job would predict."""
+    image, mask, (zx, zy, zz) = load_real_volume(name, data_dir)
+    if task == "sagittal":
+        if name not in SAGITTAL_VOLUMES:
+            raise ValueError(f"{name}: slices too thick left-right for sagittal training")
+        count, view, spacing, gap = mask.shape[0], sagittal_view, (zz, zy), zx
+    else:
+        count, view, spacing, gap = mask.shape[2], axial_view, (zy, zx), zz
+    return [
+        TrainingSlice(
+            image=view(image, index),
+            spacing=spacing,
+            masks={"cord": view(mask, index), "canal": None},
+            keypoints=None,
+            source=f"real:{name}:{task}:{index}",
+            position_mm=index * gap,
+        )
+        for index in range(count)
+    ]
 
 
 def _phantom(seed: int) -> object:

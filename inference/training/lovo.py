@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 
 from inference.runtime.contract import ModelContract, load_contract
-from inference.runtime.predict import predict_slices
 from inference.runtime.sessions import create_session
+from inference.training import operating_point
 from inference.training.data import (
     REAL_VOLUMES,
     SAGITTAL_VOLUMES,
@@ -39,6 +39,7 @@ from inference.training.data import (
     real_slices,
 )
 from inference.training.evaluate import dice, radial_errors_mm
+from inference.training.operating_point import Point, contract_at, cross_validated_point
 
 SCHEMA = 1
 # The real volumes with a manual cord mask, per view (sagittal needs thin left-right slices).
@@ -54,12 +55,11 @@ CONTRASTS: dict[str, str] = {
 }
 
 
-# The segmentation thresholds each fold's held-out volume is scored at. A fold's result is its
-# score at the threshold that the other folds' held-out volumes favour (never its own), and the
-# final model gets the one that all folds favour. Networks fine-tuned on few real volumes
-# under-segment the real cord at 0.5 (sagittal folds: 0.90 and 0.92 of the manual area).
-THRESHOLDS: tuple[float, ...] = (0.3, 0.35, 0.4, 0.45, 0.5)
-DEFAULT_THRESHOLD = 0.5
+# Each fold is scored at the operating point (threshold, slice pooling) that the other folds'
+# held-out volumes favour, never its own; the final model gets the one all folds favour
+# (operating_point.py).
+THRESHOLDS = operating_point.THRESHOLDS
+DEFAULT_THRESHOLD = operating_point.DEFAULT_THRESHOLD
 
 
 class FoldLeakError(RuntimeError):
@@ -179,9 +179,7 @@ def score_slices(
     annotated structure, keypoint errors where the reference has corners) and the worst cord
     slice (image, reference, prediction) for the model card's pictures."""
     session = create_session(onnx_path, providers=["CPUExecutionProvider"])
-    predictions = predict_slices(
-        session, _full_extent(contract), [s.image for s in slices], [s.spacing for s in slices]
-    )
+    predictions = operating_point.predict_in_series(session, _full_extent(contract), slices)
     metrics: dict[str, Any] = {}
     worst: dict[str, np.ndarray] | None = None
     for label in ("cord", "canal"):
@@ -226,46 +224,21 @@ def score_slices(
 
 
 def with_threshold(contract: ModelContract, threshold: float) -> ModelContract:
-    seg = dataclasses.replace(contract.segmentation, threshold=threshold)
-    return dataclasses.replace(contract, segmentation=seg)
+    return contract_at(contract, Point(threshold, contract.postprocessing.slice_pooling_mm))
 
 
 def threshold_curve(
     onnx_path: Path, contract: ModelContract, slices: Sequence[TrainingSlice]
 ) -> dict[str, float]:
-    """Mean cord Dice of the slices at each of THRESHOLDS (keys "0.30" ...)."""
-    session = create_session(onnx_path, providers=["CPUExecutionProvider"])
-    images, spacings = [s.image for s in slices], [s.spacing for s in slices]
-    curve: dict[str, float] = {}
-    for threshold in THRESHOLDS:
-        predictions = predict_slices(
-            session, _full_extent(with_threshold(contract, threshold)), images, spacings
-        )
-        scores = [
-            dice(pred.masks.get("cord", np.zeros_like(truth)), truth)
-            for item, pred in zip(slices, predictions, strict=True)
-            if (truth := item.masks.get("cord")) is not None
-        ]
-        if scores:
-            curve[f"{threshold:.2f}"] = float(np.mean(scores))
-    return curve
+    """Mean cord Dice of the slices at every operating point (keys "0.30", "0.30@1mm" ...)."""
+    return operating_point.curve(onnx_path, contract, slices)
 
 
 def cross_validated_threshold(
     curves: Mapping[str, Mapping[str, float]], exclude: str | None
 ) -> float:
-    """The threshold with the best mean Dice over the folds' curves but `exclude`'s (ties go
-    to the one nearest DEFAULT_THRESHOLD); DEFAULT_THRESHOLD when no other fold has a curve."""
-    others = [curve for name, curve in curves.items() if name != exclude and curve]
-    if not others:
-        return DEFAULT_THRESHOLD
-    keys = sorted(set.intersection(*(set(c) for c in others)))
-    if not keys:
-        return DEFAULT_THRESHOLD
-    means = {float(k): float(np.mean([c[k] for c in others])) for k in keys}
-    best = max(means.values())
-    return min((t for t, m in means.items() if m >= best - 1e-12),
-               key=lambda t: (abs(t - DEFAULT_THRESHOLD), t))  # fmt: skip
+    """The threshold of `cross_validated_point`."""
+    return cross_validated_point(curves, exclude).threshold
 
 
 def reference_scores(
@@ -489,7 +462,11 @@ def run_fold(run: LovoRun, held_out: str, init_from: Path) -> dict[str, Any]:
         "onnx": result.onnx_path.name,
         "worst": "worst.npz" if worst is not None else None,
         "threshold_curve": curve,
-        "threshold": {"value": contract.segmentation.threshold, "chosen_on": []},
+        "threshold": {
+            "value": contract.segmentation.threshold,
+            "pooling_mm": contract.postprocessing.slice_pooling_mm,
+            "chosen_on": [],
+        },
     }
     _add_references(run, fold, out)
     _write_json(out / "fold.json", fold)
@@ -515,8 +492,8 @@ def _add_references(run: LovoRun, fold: dict[str, Any], out: Path) -> None:
 
 
 def score_at_cross_validated_thresholds(run: LovoRun, folds: Sequence[dict[str, Any]]) -> None:
-    """Each finished fold rescored at `cross_validated_threshold` (its contract rewritten),
-    in place and in its fold.json; a fold already at its threshold is left as it is."""
+    """Each finished fold rescored at `cross_validated_point` (its contract rewritten), in
+    place and in its fold.json; a fold already at its point is left as it is."""
     done = [f for f in folds if "error" not in f]
     for fold in done:
         if "threshold_curve" not in fold:  # scored before the thresholds were chosen
@@ -529,14 +506,18 @@ def score_at_cross_validated_thresholds(run: LovoRun, folds: Sequence[dict[str, 
     curves = {f["fold"]: f["threshold_curve"] for f in done}
     for fold in done:
         name = fold["fold"]
-        value = cross_validated_threshold(curves, exclude=name)
+        point = cross_validated_point(curves, exclude=name)
         chosen_on = sorted(n for n, c in curves.items() if n != name and c)
         out = run.dir / f"fold-{name}"
         contract_path = out / f"{run.task}.contract.json"
         contract = load_contract(contract_path)
-        fold["threshold"] = {"value": value, "chosen_on": chosen_on}
-        if contract.segmentation.threshold != value:
-            contract = _rewrite_threshold(contract_path, value)
+        fold["threshold"] = {
+            "value": point.threshold,
+            "pooling_mm": point.pooling_mm,
+            "chosen_on": chosen_on,
+        }
+        if _point_of(contract) != point:
+            contract = _rewrite_point(contract_path, point)
             slices = run.held_out_slices(run.task, name)
             fold["metrics"], worst = score_slices(out / fold["onnx"], contract, slices)
             if worst is not None:
@@ -544,10 +525,14 @@ def score_at_cross_validated_thresholds(run: LovoRun, folds: Sequence[dict[str, 
             _add_references(run, fold, out)
             cord = fold["metrics"].get("cord_dice", {})
             run.log(
-                f"[{run.task}] fold {name}: threshold {value:.2f} (chosen on {chosen_on}), "
-                f"cord Dice {100 * cord.get('mean', float('nan')):.1f} %"
+                f"[{run.task}] fold {name}: threshold {point.describe()} (chosen on "
+                f"{chosen_on}), cord Dice {100 * cord.get('mean', float('nan')):.1f} %"
             )
         _write_json(out / "fold.json", fold)
+
+
+def _point_of(contract: ModelContract) -> Point:
+    return Point(contract.segmentation.threshold, contract.postprocessing.slice_pooling_mm)
 
 
 def aggregate(task: str, folds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -606,7 +591,9 @@ def run_lovo(run: LovoRun, *, final_dir: Path | None = None) -> dict[str, Any]:
     score_at_cross_validated_thresholds(run, folds)
     summary = aggregate(run.task, folds)
     curves = {f["fold"]: f.get("threshold_curve", {}) for f in folds if "error" not in f}
-    summary["threshold"] = cross_validated_threshold(curves, exclude=None)
+    final_point = cross_validated_point(curves, exclude=None)
+    summary["threshold"] = final_point.threshold
+    summary["pooling_mm"] = final_point.pooling_mm
     summary["recipe"] = run.recipe.as_dict()
     summary["pretrain_seconds"] = pretrain_info["seconds"]
     summary["pretrain_seconds_per_step"] = pretrain_info["seconds_per_step"]
@@ -615,12 +602,13 @@ def run_lovo(run: LovoRun, *, final_dir: Path | None = None) -> dict[str, Any]:
         result = _finetune(
             run, init_from=checkpoint, out=final_dir, real_train=run.all_volumes, held_out=None
         )
-        _set_final_threshold(result.contract_path, summary["threshold"], sorted(curves))
+        _set_final_point(result.contract_path, final_point, sorted(curves))
         summary["final"] = {
             "file": result.onnx_path.name,
             "sha256": result.info["sha256"],
             "train_volumes": list(run.all_volumes),
-            "threshold": summary["threshold"],
+            "threshold": final_point.threshold,
+            "pooling_mm": final_point.pooling_mm,
             "seconds": round(time.perf_counter() - started, 1),
         }
     summary["seconds"] = round(time.perf_counter() - run_started, 1)
@@ -628,33 +616,37 @@ def run_lovo(run: LovoRun, *, final_dir: Path | None = None) -> dict[str, Any]:
     return summary
 
 
-def _rewrite_threshold(contract_path: Path, threshold: float) -> ModelContract:
-    """The contract file with its segmentation threshold changed (nothing else)."""
+def _rewrite_point(contract_path: Path, point: Point) -> ModelContract:
+    """The contract file with its segmentation threshold and slice pooling changed (nothing
+    else)."""
     data = json.loads(contract_path.read_text(encoding="utf-8"))
-    data["outputs"]["segmentation"]["threshold"] = threshold
+    data["outputs"]["segmentation"]["threshold"] = point.threshold
+    data.setdefault("postprocessing", {})["slice_pooling_mm"] = point.pooling_mm
     contract = load_contract(data)
     _write_json(contract_path, data)
     return contract
 
 
-def _set_final_threshold(contract_path: Path, threshold: float, chosen_on: list[str]) -> None:
-    """The final model's contract at the threshold all folds favour, calibrated again (the
-    structures' confidences and which of them are right depend on it); its metrics file
-    says so, since its other scores were measured at the exported threshold."""
+def _set_final_point(contract_path: Path, point: Point, chosen_on: list[str]) -> None:
+    """The final model's contract at the operating point all folds favour, calibrated again
+    (the structures' confidences and which of them are right depend on it); its metrics file
+    says so, since its other scores were measured at the exported point."""
     from inference.training.calibrate import calibrate_files
 
-    exported = load_contract(contract_path).segmentation.threshold
-    if exported == threshold:
+    exported = _point_of(load_contract(contract_path))
+    if exported == point:
         return
-    _rewrite_threshold(contract_path, threshold)
+    _rewrite_point(contract_path, point)
     stem = contract_path.with_name(contract_path.name.removesuffix(".contract.json"))
     metrics_path = stem.with_name(stem.name + ".metrics.json")
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     metrics["threshold"] = {
-        "value": threshold,
+        "value": point.threshold,
+        "pooling_mm": point.pooling_mm,
         "chosen_by": "leave-one-volume-out: the best mean cord Dice of the folds' held-out volumes",
         "chosen_on": chosen_on,
-        "metrics_measured_at": exported,
+        "metrics_measured_at": exported.threshold,
+        "metrics_measured_at_pooling_mm": exported.pooling_mm,
     }
     _write_json(metrics_path, metrics)
     calibrate_files(stem)

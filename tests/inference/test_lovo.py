@@ -28,7 +28,7 @@ from inference.training.lovo import (
     FoldLeakError,
     LovoRecipe,
     LovoRun,
-    _set_final_threshold,
+    _set_final_point,
     aggregate,
     check_no_leak,
     cross_validated_threshold,
@@ -36,6 +36,7 @@ from inference.training.lovo import (
     run_lovo,
     score_at_cross_validated_thresholds,
 )
+from inference.training.operating_point import POOLING_MM, Point
 
 TINY = {"input_size": (64, 64), "widths": (8, 16, 32), "heatmap_level": 1, "threads": 1}
 # The two smallest axial volumes (9 and 5 slices with a cord mask).
@@ -150,8 +151,12 @@ def test_each_fold_is_scored_at_the_threshold_the_other_folds_favour(tiny_run):
     work, summary = tiny_run
     for fold in summary["folds"]:
         other = next(v for v in VOLUMES if v != fold["fold"])
-        assert set(fold["threshold_curve"]) == {f"{t:.2f}" for t in THRESHOLDS}
+        # Every threshold with every pooling: the held-out slices are one real series.
+        assert set(fold["threshold_curve"]) == {
+            Point(t, p).key for t in THRESHOLDS for p in POOLING_MM
+        }
         value = fold["threshold"]["value"]
+        point = Point(value, fold["threshold"]["pooling_mm"])
         assert fold["threshold"]["chosen_on"] == [other]
         curves = {f["fold"]: f["threshold_curve"] for f in summary["folds"]}
         assert value == cross_validated_threshold(curves, exclude=fold["fold"])
@@ -159,12 +164,14 @@ def test_each_fold_is_scored_at_the_threshold_the_other_folds_favour(tiny_run):
             (work / "axial" / f"fold-{fold['fold']}" / "axial.contract.json").read_text()
         )
         assert written["outputs"]["segmentation"]["threshold"] == value
-        # Its score is its own curve at that threshold.
+        assert written["postprocessing"].get("slice_pooling_mm", 0.0) == point.pooling_mm
+        # Its score is its own curve at that point.
         assert fold["metrics"]["cord_dice"]["mean"] == pytest.approx(
-            fold["threshold_curve"][f"{value:.2f}"]
+            fold["threshold_curve"][point.key]
         )
     final = json.loads((work / "final" / "axial.contract.json").read_text())
     assert final["outputs"]["segmentation"]["threshold"] == summary["threshold"]
+    assert final["postprocessing"].get("slice_pooling_mm", 0.0) == summary["pooling_mm"]
     assert summary["final"]["threshold"] == summary["threshold"]
 
 
@@ -179,7 +186,7 @@ def test_a_fold_whose_neighbours_favour_another_threshold_is_rescored_at_it(tiny
     recipe = LovoRecipe(**{**summary["recipe"], "overrides": TINY})
     run = LovoRun(task="axial", recipe=recipe, work_dir=tmp_path, volumes=VOLUMES, log=logs.append)
     score_at_cross_validated_thresholds(run, folds)
-    assert held["threshold"] == {"value": 0.3, "chosen_on": [other["fold"]]}
+    assert held["threshold"] == {"value": 0.3, "pooling_mm": 0.0, "chosen_on": [other["fold"]]}
     contract = json.loads(
         (tmp_path / "axial" / f"fold-{held['fold']}" / "axial.contract.json").read_text()
     )
@@ -339,11 +346,13 @@ def test_the_final_model_takes_the_folds_threshold_and_is_calibrated_again(tiny_
     exported = json.loads((final / "axial.contract.json").read_text())
     was = exported["outputs"]["segmentation"]["threshold"]
     assert was != 0.35
-    _set_final_threshold(final / "axial.contract.json", 0.35, ["mt", "t2s"])
+    _set_final_point(final / "axial.contract.json", Point(0.35, 1.0), ["mt", "t2s"])
     contract = json.loads((final / "axial.contract.json").read_text())
     assert contract["outputs"]["segmentation"]["threshold"] == 0.35
+    assert contract["postprocessing"]["slice_pooling_mm"] == 1.0
     after = json.loads(metrics_path.read_text())
     assert after["threshold"]["value"] == 0.35
+    assert after["threshold"]["pooling_mm"] == 1.0
     assert after["threshold"]["chosen_on"] == ["mt", "t2s"]
     assert after["threshold"]["metrics_measured_at"] == was
     assert "stale" not in after["calibration"]
@@ -355,6 +364,8 @@ def test_the_card_names_each_folds_threshold_and_where_it_was_chosen(tiny_run):
     assert "chosen on the other folds' held-out volumes" in text
     for fold in summary["folds"]:
         other = next(v for v in VOLUMES if v != fold["fold"])
-        value = fold["threshold"]["value"]
-        assert f"`{fold['fold']}` {value:.2f} (chosen on `{other}`" in text
-    assert f"chosen on all folds: {summary['threshold']:.2f}" in text
+        point = Point(fold["threshold"]["value"], fold["threshold"]["pooling_mm"])
+        assert f"`{fold['fold']}` {point.describe()} (chosen on `{other}`" in text
+    final = Point(summary["threshold"], summary["pooling_mm"])
+    assert f"chosen on all folds: {final.describe()}." in text
+    assert "poolings of 0, 1, 2 mm" in text

@@ -34,7 +34,7 @@ from inference.runtime.calibration import (
     fit_isotonic,
 )
 from inference.runtime.contract import Calibration, CalibrationMap, ModelContract, load_contract
-from inference.runtime.predict import predict_slices
+from inference.runtime.predict import SlicePrediction, predict_slices
 from inference.training.data import TrainingSlice, phantom_slices, real_slices
 from inference.training.evaluate import dice
 
@@ -110,17 +110,7 @@ def _collect(
     names = contract.heatmap.keypoints if contract.heatmap is not None else ()
     for item, pred in zip(slices, predictions, strict=True):
         group, perturbed = _group(item.source), ":v" in item.source
-        for label, truth in item.masks.items():
-            if truth is None or pred.polygons.get(label) is None:
-                continue  # nothing drawn: nothing to calibrate
-            # Scored where the reference is known (phantom sagittal masks stop at the labelled
-            # band although the cord goes on: a cord drawn beyond it is not wrong).
-            known = np.ones(truth.shape, dtype=bool) if item.valid is None else item.valid
-            score = dice(pred.masks[label] & known, truth & known)
-            structures.raw.append(pred.shape_confidence[label])
-            structures.correct.append(score >= STRUCTURE_MIN_DICE)
-            structures.group.append(group)
-            structures.perturbed.append(perturbed)
+        _structure_samples(item, pred, group, perturbed, structures)
         if item.keypoints is None or not pred.keypoints:
             continue
         scale = np.array([item.spacing[1], item.spacing[0]])
@@ -133,6 +123,51 @@ def _collect(
             keypoints.correct.append(bool(np.isfinite(error) and error <= KEYPOINT_RADIUS_MM))
             keypoints.group.append(group)
             keypoints.perturbed.append(perturbed)
+
+
+def _structure_samples(
+    item: TrainingSlice, pred: SlicePrediction, group: str, perturbed: bool, structures: Samples
+) -> None:
+    for label, truth in item.masks.items():
+        if truth is None or pred.polygons.get(label) is None:
+            continue  # nothing drawn: nothing to calibrate
+        # Scored where the reference is known (phantom sagittal masks stop at the labelled
+        # band although the cord goes on: a cord drawn beyond it is not wrong).
+        known = np.ones(truth.shape, dtype=bool) if item.valid is None else item.valid
+        score = dice(pred.masks[label] & known, truth & known)
+        structures.raw.append(pred.shape_confidence[label])
+        structures.correct.append(score >= STRUCTURE_MIN_DICE)
+        structures.group.append(group)
+        structures.perturbed.append(perturbed)
+
+
+@dataclass(frozen=True)
+class HeldOutFold:
+    """A leave-one-volume-out fold's network, its contract at the final model's operating
+    point, and the real slices it never trained on."""
+
+    onnx_path: Path
+    contract: ModelContract
+    slices: Sequence[TrainingSlice]
+
+
+def fold_structure_samples(folds: Sequence[HeldOutFold], structures: Samples) -> None:
+    """Structure samples of real scans that no network saw: each fold's network on its
+    held-out volume, predicted within the whole series as a pre-label job predicts it (pooling
+    included). The phantoms alone say little about the confidence of a real cord: fitted on
+    them, a map withheld 66 of the 77 real T1 axial cords, whose Dice averaged 93 %."""
+    from inference.runtime.sessions import create_session
+    from inference.training.operating_point import predict_in_series
+
+    for fold in folds:
+        session = create_session(fold.onnx_path)
+        full = dataclasses.replace(
+            fold.contract,
+            postprocessing=dataclasses.replace(fold.contract.postprocessing, extent="full"),
+        )
+        predictions = predict_in_series(session, full, fold.slices)
+        for item, pred in zip(fold.slices, predictions, strict=True):
+            _structure_samples(item, pred, f"fold:{_group(item.source)}", False, structures)
 
 
 def calibration_data(
@@ -297,8 +332,9 @@ def real_reference_check(
     }
 
 
-def calibrate_files(stem: str | Path) -> dict[str, Any]:
-    """Calibrates <stem>.onnx and rewrites <stem>.contract.json and <stem>.metrics.json."""
+def calibrate_files(stem: str | Path, folds: Sequence[HeldOutFold] = ()) -> dict[str, Any]:
+    """Calibrates <stem>.onnx and rewrites <stem>.contract.json and <stem>.metrics.json;
+    `folds` (a leave-one-volume-out final model's) add their held-out real slices."""
     from inference.runtime.contract import calibration_to_dict
     from inference.runtime.sessions import create_session
     from inference.training.pipeline import write_atomic
@@ -310,7 +346,15 @@ def calibrate_files(stem: str | Path) -> dict[str, Any]:
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     contract = load_contract(contract_json)
     session = create_session(base.with_name(base.name + ".onnx"))
-    calibration, report = fit_calibration(*calibration_data(session, contract, metrics["held_out"]))
+    keypoints, structures = calibration_data(session, contract, metrics["held_out"])
+    fold_structure_samples(folds, structures)
+    calibration, report = fit_calibration(keypoints, structures)
+    if folds:
+        report["data"] += (
+            "; structures also on the leave-one-volume-out folds' held-out real volumes "
+            f"({', '.join(sorted({_group(s.source) for f in folds for s in f.slices}))}), "
+            "each predicted by the fold's network that never saw it"
+        )
     if calibration.keypoint is None and calibration.structure is None:
         # No held-out data: an uncalibrated model withholds nothing, and says so.
         contract_json.pop("calibration", None)

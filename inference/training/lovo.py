@@ -31,6 +31,7 @@ import numpy as np
 from inference.runtime.contract import ModelContract, load_contract
 from inference.runtime.sessions import create_session
 from inference.training import operating_point
+from inference.training.calibrate import HeldOutFold
 from inference.training.data import (
     REAL_VOLUMES,
     SAGITTAL_VOLUMES,
@@ -602,7 +603,21 @@ def run_lovo(run: LovoRun, *, final_dir: Path | None = None) -> dict[str, Any]:
         result = _finetune(
             run, init_from=checkpoint, out=final_dir, real_train=run.all_volumes, held_out=None
         )
-        _set_final_point(result.contract_path, final_point, sorted(curves))
+        folds_for_calibration = [
+            HeldOutFold(
+                onnx_path=run.dir / f"fold-{f['fold']}" / f["onnx"],
+                contract=contract_at(
+                    load_contract(run.dir / f"fold-{f['fold']}" / f"{run.task}.contract.json"),
+                    final_point,
+                ),
+                slices=run.held_out_slices(run.task, f["fold"]),
+            )
+            for f in folds
+            if "error" not in f
+        ]
+        _set_final_point(
+            result.contract_path, final_point, sorted(curves), folds=folds_for_calibration
+        )
         summary["final"] = {
             "file": result.onnx_path.name,
             "sha256": result.info["sha256"],
@@ -627,14 +642,21 @@ def _rewrite_point(contract_path: Path, point: Point) -> ModelContract:
     return contract
 
 
-def _set_final_point(contract_path: Path, point: Point, chosen_on: list[str]) -> None:
+def _set_final_point(
+    contract_path: Path,
+    point: Point,
+    chosen_on: list[str],
+    *,
+    folds: Sequence[HeldOutFold] = (),
+) -> None:
     """The final model's contract at the operating point all folds favour, calibrated again
-    (the structures' confidences and which of them are right depend on it); its metrics file
-    says so, since its other scores were measured at the exported point."""
+    (the structures' confidences and which of them are right depend on it), with the folds'
+    held-out real slices among its calibration data; its metrics file says so, since its
+    other scores were measured at the exported point."""
     from inference.training.calibrate import calibrate_files
 
     exported = _point_of(load_contract(contract_path))
-    if exported == point:
+    if exported == point and not folds:
         return
     _rewrite_point(contract_path, point)
     stem = contract_path.with_name(contract_path.name.removesuffix(".contract.json"))
@@ -649,4 +671,4 @@ def _set_final_point(contract_path: Path, point: Point, chosen_on: list[str]) ->
         "metrics_measured_at_pooling_mm": exported.pooling_mm,
     }
     _write_json(metrics_path, metrics)
-    calibrate_files(stem)
+    calibrate_files(stem, folds)

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from inference.runtime.contract import load_contract
+from inference.training.calibrate import HeldOutFold, Samples, fold_structure_samples
 from inference.training.card import (
     END,
     START,
@@ -22,6 +24,7 @@ from inference.training.card import (
     target_values,
     view_section,
 )
+from inference.training.data import real_slices
 from inference.training.lovo import (
     SCHEMA,
     THRESHOLDS,
@@ -356,6 +359,33 @@ def test_the_final_model_takes_the_folds_threshold_and_is_calibrated_again(tiny_
     assert after["threshold"]["chosen_on"] == ["mt", "t2s"]
     assert after["threshold"]["metrics_measured_at"] == was
     assert "stale" not in after["calibration"]
+
+
+def test_the_final_calibration_adds_the_folds_held_out_real_slices(tiny_run, tmp_path):
+    """Fitted on phantoms alone, a map withheld most real T1 axial cords: the final model's
+    structures are calibrated on the folds' held-out volumes too, each predicted by the fold
+    network that never saw it."""
+    work, _ = tiny_run
+    final = shutil.copytree(work / "final", tmp_path / "final")
+    _set_final_point(final / "axial.contract.json", Point(0.5, 0.0), ["mt", "t2s"])
+    alone = json.loads((final / "axial.metrics.json").read_text())["calibration"]
+    folds = [
+        HeldOutFold(
+            onnx_path=work / "axial" / f"fold-{name}" / "axial.onnx",
+            contract=load_contract(work / "axial" / f"fold-{name}" / "axial.contract.json"),
+            slices=real_slices("axial", [name]),
+        )
+        for name in VOLUMES
+    ]
+    _set_final_point(final / "axial.contract.json", Point(0.5, 0.0), ["mt", "t2s"], folds=folds)
+    report = json.loads((final / "axial.metrics.json").read_text())["calibration"]
+    assert "held-out real volumes (real:mt, real:t2s)" in report["data"]
+    extra = Samples()
+    fold_structure_samples(folds, extra)
+    assert len(extra.raw) > 0
+    assert {g.split(":")[0] for g in extra.group} == {"fold"}
+    before = alone.get("structure", {}).get("n", 0)  # a tiny network may draw no phantom
+    assert report["structure"]["n"] == before + len(extra.raw)
 
 
 def test_the_card_names_each_folds_threshold_and_where_it_was_chosen(tiny_run):

@@ -23,8 +23,8 @@ NAN = float("nan")
 
 
 def _at_half(fold: dict[str, Any]) -> float | None:
-    """The fold's mean cord Dice at the exported threshold 0.5 (its curve), beside the score
-    at its cross-validated threshold."""
+    """The fold's mean cord Dice at the exported threshold 0.5 without slice pooling (its
+    curve), beside the score at its cross-validated operating point."""
     value = fold.get("threshold_curve", {}).get("0.50")
     return None if value is None else round(100 * value, 2)
 
@@ -56,6 +56,7 @@ def bench_folds() -> None:
                 slices=fold["slices"],
                 pooled=round(100 * fold["metrics"]["cord_dice_pooled"], 2),
                 threshold=fold.get("threshold", {}).get("value"),
+                pooling_mm=fold.get("threshold", {}).get("pooling_mm", 0.0),
                 at_0_5=_at_half(fold),
             )
         emit(

@@ -4,7 +4,7 @@
 The sagittal network reads one slice at a time and was trained on slices through the cord, so
 on a slice beside the spine (through the foramina, the facets, the muscle) it still draws a cord
 and a canal, with confidences close to the real ones: on the real `t2` volume the shipped model
-drew a cord on 20 of the 39 slices where the manual mask has none. A physician would have to
+drew a cord on 22 of the 39 slices where the manual mask has none. A physician would have to
 erase every one. The cord is about 10-14 mm wide left to right and the dural sac about 15-20
 mm, so a structure is kept only on the slices within its half-width of the series'
 mid-sagittal slice, which is found from the network's own evidence: the slice where the cord

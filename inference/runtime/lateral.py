@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from inference.runtime.pooling import gaussian_weights
 from inference.runtime.predict import SlicePrediction
 
 # Gaussian width (mm) over which the per-slice evidence is pooled before its peak is taken:
@@ -65,10 +66,7 @@ def mid_sagittal(
     )
     if not evidence.any():
         return None
-    positions = np.asarray(positions_mm, dtype=np.float64)
-    distance = positions[:, None] - positions[None, :]
-    pooled = np.exp(-0.5 * (distance / SMOOTHING_MM) ** 2) @ evidence
-    return int(np.argmax(pooled))
+    return int(np.argmax(gaussian_weights(positions_mm, SMOOTHING_MM) @ evidence))
 
 
 def limit_lateral_extent(

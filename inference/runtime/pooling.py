@@ -18,11 +18,16 @@ import numpy as np
 MIN_WEIGHT = 0.011
 
 
-def pooling_weights(positions_mm: Sequence[float], sigma_mm: float) -> np.ndarray:
-    """(n, n) row-normalised Gaussian weights of the slices' distances."""
+def gaussian_weights(positions_mm: Sequence[float], sigma_mm: float) -> np.ndarray:
+    """(n, n) Gaussian of the slices' distances along the series, 1 on the diagonal."""
     positions = np.asarray(positions_mm, dtype=np.float64)
     distance = positions[:, None] - positions[None, :]
-    weights = np.exp(-0.5 * (distance / sigma_mm) ** 2)
+    return np.exp(-0.5 * (distance / sigma_mm) ** 2)
+
+
+def pooling_weights(positions_mm: Sequence[float], sigma_mm: float) -> np.ndarray:
+    """(n, n) row-normalised Gaussian weights of the slices' distances."""
+    weights = gaussian_weights(positions_mm, sigma_mm)
     weights[weights < MIN_WEIGHT] = 0.0
     return weights / weights.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
 

@@ -36,7 +36,7 @@ from inference.runtime.calibration import (
 from inference.runtime.contract import Calibration, CalibrationMap, ModelContract, load_contract
 from inference.runtime.predict import SlicePrediction, predict_slices
 from inference.training.data import TrainingSlice, phantom_slices, real_slices
-from inference.training.evaluate import dice
+from inference.training.evaluate import dice, full_extent
 
 KEYPOINT_RADIUS_MM = 4.0
 STRUCTURE_MIN_DICE = 0.8
@@ -161,11 +161,7 @@ def fold_structure_samples(folds: Sequence[HeldOutFold], structures: Samples) ->
 
     for fold in folds:
         session = create_session(fold.onnx_path)
-        full = dataclasses.replace(
-            fold.contract,
-            postprocessing=dataclasses.replace(fold.contract.postprocessing, extent="full"),
-        )
-        predictions = predict_in_series(session, full, fold.slices)
+        predictions = predict_in_series(session, full_extent(fold.contract), fold.slices)
         for item, pred in zip(fold.slices, predictions, strict=True):
             _structure_samples(item, pred, f"fold:{_group(item.source)}", False, structures)
 
@@ -190,9 +186,7 @@ def calibration_data(
         preprocessing=dataclasses.replace(contract.preprocessing, keypoint_min_span_mm=None),
     )
     # Real masks cover the whole visible cord: the extent rule off, as in evaluate_model.
-    full = dataclasses.replace(
-        contract, postprocessing=dataclasses.replace(contract.postprocessing, extent="full")
-    )
+    full = full_extent(contract)
     for slices, used in ((phantoms, contract), (real, full)):
         variants = [perturb(s, rng, v) for v in range(VARIANTS) for s in slices]
         _collect(session, used, [*slices, *variants], keypoints, structures)

@@ -121,6 +121,13 @@ def evaluate_slices(
     return out
 
 
+def full_extent(contract: ModelContract) -> ModelContract:
+    """The contract with the sagittal extent rule off: real manual masks cover the whole
+    visible cord, so real slices are scored on all of it."""
+    post = dataclasses.replace(contract.postprocessing, extent="full")
+    return dataclasses.replace(contract, postprocessing=post)
+
+
 def evaluate_model(
     session: Any,
     contract: ModelContract,
@@ -132,10 +139,7 @@ def evaluate_model(
 
     Real manual masks cover the whole visible cord, so real slices are predicted with the
     extent rule off ("full"); phantoms use the contract as shipped."""
-    full = dataclasses.replace(
-        contract, postprocessing=dataclasses.replace(contract.postprocessing, extent="full")
-    )
     return {
-        "real": evaluate_slices(session, full, real, labels=("cord",)),
+        "real": evaluate_slices(session, full_extent(contract), real, labels=("cord",)),
         "phantom": evaluate_slices(session, contract, phantoms),
     }

@@ -39,7 +39,7 @@ from inference.training.data import (
     TrainingSlice,
     real_slices,
 )
-from inference.training.evaluate import dice, radial_errors_mm
+from inference.training.evaluate import dice, full_extent, radial_errors_mm
 from inference.training.operating_point import Point, contract_at, cross_validated_point
 
 SCHEMA = 1
@@ -170,11 +170,6 @@ def _summary(values: Sequence[float]) -> dict[str, Any]:
     }
 
 
-def _full_extent(contract: ModelContract) -> ModelContract:
-    post = dataclasses.replace(contract.postprocessing, extent="full")
-    return dataclasses.replace(contract, postprocessing=post)
-
-
 def score_slices(
     onnx_path: Path, contract: ModelContract, slices: Sequence[TrainingSlice]
 ) -> tuple[dict[str, Any], dict[str, np.ndarray] | None]:
@@ -182,7 +177,7 @@ def score_slices(
     annotated structure, keypoint errors where the reference has corners) and the worst cord
     slice (image, reference, prediction) for the model card's pictures."""
     session = create_session(onnx_path, providers=["CPUExecutionProvider"])
-    predictions = operating_point.predict_in_series(session, _full_extent(contract), slices)
+    predictions = operating_point.predict_in_series(session, full_extent(contract), slices)
     metrics: dict[str, Any] = {}
     worst: dict[str, np.ndarray] | None = None
     for label in ("cord", "canal"):
@@ -224,10 +219,6 @@ def score_slices(
         metrics["keypoint_mre_mm"] = float(flat.mean())
         metrics["keypoint_within_4mm"] = float((flat <= 4.0).mean())
     return metrics, worst
-
-
-def with_threshold(contract: ModelContract, threshold: float) -> ModelContract:
-    return contract_at(contract, Point(threshold, contract.postprocessing.slice_pooling_mm))
 
 
 def threshold_curve(
@@ -519,7 +510,7 @@ def score_at_cross_validated_thresholds(run: LovoRun, folds: Sequence[dict[str, 
             "pooling_mm": point.pooling_mm,
             "chosen_on": chosen_on,
         }
-        if _point_of(contract) != point:
+        if Point.of(contract) != point:
             contract = _rewrite_point(contract_path, point)
             slices = run.held_out_slices(run.task, name)
             fold["metrics"], worst = score_slices(out / fold["onnx"], contract, slices)
@@ -532,10 +523,6 @@ def score_at_cross_validated_thresholds(run: LovoRun, folds: Sequence[dict[str, 
                 f"{chosen_on}), cord Dice {100 * cord.get('mean', float('nan')):.1f} %"
             )
         _write_json(out / "fold.json", fold)
-
-
-def _point_of(contract: ModelContract) -> Point:
-    return Point(contract.segmentation.threshold, contract.postprocessing.slice_pooling_mm)
 
 
 def aggregate(task: str, folds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -657,7 +644,7 @@ def _set_final_point(
     other scores were measured at the exported point."""
     from inference.training.calibrate import calibrate_files
 
-    exported = _point_of(load_contract(contract_path))
+    exported = Point.of(load_contract(contract_path))
     if exported == point and not folds:
         return
     _rewrite_point(contract_path, point)

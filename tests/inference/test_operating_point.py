@@ -8,10 +8,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from inference.runtime.predict import predict_slices
+from inference.runtime.predict import SlicePrediction, predict_slices
 from inference.runtime.sessions import create_session
 from inference.runtime.shipped import shipped_model
-from inference.training.data import real_series, real_slices
+from inference.training.data import TrainingSlice, real_series, real_slices
 from inference.training.operating_point import (
     DEFAULT,
     Point,
@@ -59,23 +59,17 @@ def test_held_out_slices_are_predicted_within_their_whole_series() -> None:
     scored = real_slices("sagittal", ["t2"])
     series = real_series("sagittal", "t2")
     assert len(series) > len(scored)
+
+    def as_series(slices: list[TrainingSlice]) -> list[SlicePrediction]:
+        images, spacings = [s.image for s in slices], [s.spacing for s in slices]
+        positions = [s.position_mm or 0.0 for s in slices]
+        return predict_slices(session, contract, images, spacings, positions_mm=positions)
+
     got = predict_in_series(session, contract, scored)
-    whole = predict_slices(
-        session,
-        contract,
-        [s.image for s in series],
-        [s.spacing for s in series],
-        positions_mm=[s.position_mm or 0.0 for s in series],
-    )
+    whole = as_series(series)
     first = int(scored[0].source.rsplit(":", 1)[1])
     for offset, prediction in enumerate(got):
         np.testing.assert_array_equal(prediction.masks["cord"], whole[first + offset].masks["cord"])
-    alone = predict_slices(
-        session,
-        contract,
-        [s.image for s in scored],
-        [s.spacing for s in scored],
-        positions_mm=[s.position_mm or 0.0 for s in scored],
-    )
+    alone = as_series(scored)
     # The end slices see neighbours outside the scored set: their masks differ.
     assert not np.array_equal(alone[0].probabilities["cord"], got[0].probabilities["cord"])

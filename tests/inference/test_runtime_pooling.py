@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from inference.runtime.pooling import pool_probabilities, pooling_weights
-from inference.runtime.predict import predict_slices
+from inference.runtime.predict import SlicePrediction, predict_slices
 from inference.runtime.preprocess import InputError
 from inference.runtime.sessions import create_session
 from inference.runtime.shipped import shipped_model
@@ -41,28 +41,14 @@ def test_predict_slices_pools_only_a_series_whose_contract_asks() -> None:
     series = real_series("axial", "t1")[30:36]
     images, spacings = [s.image for s in series], [s.spacing for s in series]
     positions = [s.position_mm or 0.0 for s in series]
-    off = dataclasses.replace(model.contract.postprocessing, slice_pooling_mm=0.0)
-    on = dataclasses.replace(model.contract.postprocessing, slice_pooling_mm=2.0)
-    plain = predict_slices(
-        session, dataclasses.replace(model.contract, postprocessing=off), images, spacings
-    )
-    unpooled = predict_slices(
-        session,
-        dataclasses.replace(model.contract, postprocessing=off),
-        images,
-        spacings,
-        positions_mm=positions,
-    )
-    pooled = predict_slices(
-        session,
-        dataclasses.replace(model.contract, postprocessing=on),
-        images,
-        spacings,
-        positions_mm=positions,
-    )
-    unrelated = predict_slices(
-        session, dataclasses.replace(model.contract, postprocessing=on), images, spacings
-    )
+
+    def predict(pooling_mm: float, positions_mm: list[float] | None) -> list[SlicePrediction]:
+        post = dataclasses.replace(model.contract.postprocessing, slice_pooling_mm=pooling_mm)
+        contract = dataclasses.replace(model.contract, postprocessing=post)
+        return predict_slices(session, contract, images, spacings, positions_mm=positions_mm)
+
+    plain, unpooled = predict(0.0, None), predict(0.0, positions)
+    pooled, unrelated = predict(2.0, positions), predict(2.0, None)
     for a, b, c in zip(plain, unpooled, unrelated, strict=True):
         np.testing.assert_array_equal(a.probabilities["cord"], b.probabilities["cord"])
         np.testing.assert_array_equal(a.probabilities["cord"], c.probabilities["cord"])

@@ -114,6 +114,7 @@ class HeatmapSpec:
 
 COUNTING_CHANNELS: tuple[str, ...] = ("dens_tip", "bodies")
 EXTENT_KEYPOINTS = tuple(f"C{v}_{c}" for v in (3, 4, 6, 7) for c in ("AS", "AI", "PS", "PI"))
+CHAIN_KEYPOINTS = tuple(f"C{v}_{c}" for v in range(3, 8) for c in ("AS", "AI", "PS", "PI"))
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,9 @@ class Postprocessing:
     only on slices of a series within that distance of its mid-sagittal slice (lateral.py),
     since a network that reads one slice at a time draws a cord beside the spine too.
     `slice_pooling_mm` (0: off): the Gaussian width along a series with which each slice's
-    probabilities are pooled with its neighbours' before the masks (pooling.py)."""
+    probabilities are pooled with its neighbours' before the masks (pooling.py).
+    `corners` "peak" decodes each corner at its heatmap's highest peak; "chain" chooses among
+    each heatmap's few highest peaks the combination that makes a spine (corner_chain.py)."""
 
     polygon_tolerance_px: float = 0.75
     min_component_px: int = 4
@@ -140,6 +143,7 @@ class Postprocessing:
     average_flip_lr: bool = False
     lateral_extent_mm: Mapping[str, float] = field(default_factory=dict)
     slice_pooling_mm: float = 0.0
+    corners: Literal["peak", "chain"] = "peak"
 
 
 @dataclass(frozen=True)
@@ -477,6 +481,21 @@ def calibration_to_dict(calibration: Calibration) -> dict[str, Any]:
     return out
 
 
+def _check_corners_needed(
+    r: _Reader, postprocessing: Postprocessing, heatmap: HeatmapSpec | None
+) -> None:
+    """The extent rule and the chain decoding read corners the heatmap must have."""
+    names = set(heatmap.keypoints) if heatmap is not None else set()
+    if postprocessing.extent != "full":
+        missing = [n for n in EXTENT_KEYPOINTS if n not in names]
+        if missing:
+            r.errors.append(f"postprocessing.extent: needs heatmap keypoints {missing}")
+    if postprocessing.corners == "chain" and not set(CHAIN_KEYPOINTS) <= names:
+        r.errors.append(
+            "postprocessing.corners: chain needs the heatmap keypoints C3..C7 (AS, AI, PS, PI each)"
+        )
+
+
 def contract_from_dict(data: object) -> ModelContract:
     """Validates a parsed contract; raises ContractError listing every field-level problem."""
     r = _Reader()
@@ -506,7 +525,7 @@ def contract_from_dict(data: object) -> ModelContract:
     preprocessing = _read_preprocessing(r, d.get("preprocessing", {}))
     post_keys = {
         "polygon_tolerance_px", "min_component_px", "extent", "extent_min_confidence",
-        "components", "average_flip_lr", "lateral_extent_mm", "slice_pooling_mm",
+        "components", "average_flip_lr", "lateral_extent_mm", "slice_pooling_mm", "corners",
     }  # fmt: skip
     post = r.obj(d.get("postprocessing", {}), "postprocessing", post_keys)
     extent = r.choice(post, "extent", "postprocessing", ("full", "c2c3_to_c7t1"), "full")
@@ -528,17 +547,17 @@ def contract_from_dict(data: object) -> ModelContract:
             r, post.get("lateral_extent_mm", {}), task, segmentation.labels
         ),
         slice_pooling_mm=r.number(post, "slice_pooling_mm", "postprocessing", 0.0, low=0, high=5),
+        corners=cast(
+            "Literal['peak', 'chain']",
+            r.choice(post, "corners", "postprocessing", ("peak", "chain"), "peak"),
+        ),
     )
     if postprocessing.average_flip_lr and heatmap is not None:
         r.errors.append(
             "postprocessing.average_flip_lr: only for models without heatmaps "
             "(a mirrored heatmap swaps sides)"
         )
-    if extent != "full":
-        names = set(heatmap.keypoints) if heatmap is not None else set()
-        missing = [n for n in EXTENT_KEYPOINTS if n not in names]
-        if missing:
-            r.errors.append(f"postprocessing.extent: needs heatmap keypoints {missing}")
+    _check_corners_needed(r, postprocessing, heatmap)
     metadata = d.get("metadata", {})
     if not isinstance(metadata, dict):
         r.errors.append("metadata: must be an object")
@@ -615,6 +634,7 @@ def contract_to_dict(contract: ModelContract) -> dict[str, Any]:
             "average_flip_lr": c.postprocessing.average_flip_lr,
             "lateral_extent_mm": dict(c.postprocessing.lateral_extent_mm),
             "slice_pooling_mm": c.postprocessing.slice_pooling_mm,
+            "corners": c.postprocessing.corners,
         },
         "metadata": dict(c.metadata),
     }

@@ -27,6 +27,7 @@ from skimage import measure
 
 from inference.runtime.components import Components, find_components, series_choice
 from inference.runtime.contract import EXTENT_KEYPOINTS, ModelContract
+from inference.runtime.corner_chain import broken_rules, decode_chain, peak_cells
 from inference.runtime.counting import (
     Counted,
     agrees,
@@ -178,13 +179,21 @@ def decode_heatmaps(heatmaps: np.ndarray) -> np.ndarray:
     k, h, w = heatmaps.shape
     index = np.argmax(heatmaps.reshape(k, h * w), axis=1)
     r, c = np.divmod(index, w)
-    # The peak, left, right, above, below: neighbours clamped into the grid (those on the
+    return refine_peaks(heatmaps, np.arange(k), r, c)
+
+
+def refine_peaks(
+    heatmaps: np.ndarray, channels: np.ndarray, r: np.ndarray, c: np.ndarray
+) -> np.ndarray:
+    """The cells (channels[i], r[i], c[i]) of a (channels, h, w) stack refined to sub-pixel
+    (a parabola through the log of the cell and its neighbours along each axis): (n, 3)
+    float64 rows of (u, v, value), as `decode_heatmaps` decodes a channel's peak."""
+    _, h, w = heatmaps.shape
+    # The cell, left, right, above, below: neighbours clamped into the grid (those on the
     # border get no refinement, masked in _vertex).
     up, down = np.maximum(r - 1, 0), np.minimum(r + 1, h - 1)
     left, right = np.maximum(c - 1, 0), np.minimum(c + 1, w - 1)
-    samples = heatmaps[
-        np.arange(k), np.stack((r, r, r, up, down)), np.stack((c, left, right, c, c))
-    ]
+    samples = heatmaps[channels, np.stack((r, r, r, up, down)), np.stack((c, left, right, c, c))]
     peak = samples[0].astype(np.float64)
     logs = np.log(np.maximum(samples, 1e-6).astype(np.float64))
     dx, gx = _vertex(logs[1], logs[0], logs[2], (c > 0) & (c < w - 1))
@@ -289,7 +298,9 @@ def _postprocess(
     )
     parts: dict[str, float] = {}
     if heat is not None and contract.heatmap is not None:
-        parts["keypoints"] = _keypoints(contract, keypoint_transform or transform, heat, pred)
+        parts["keypoints"] = _keypoints(
+            contract, keypoint_transform or transform, heat, pred, spacing
+        )
         if keypoint_transform is not None:
             x0, y0, x1, y1 = keypoint_transform.box
             pred.keypoint_span_mm = max((x1 - x0) * spacing[1], (y1 - y0) * spacing[0])
@@ -440,7 +451,11 @@ def _guided_corners(
 
 
 def _keypoints(
-    contract: ModelContract, transform: Transform, heat: np.ndarray, pred: SlicePrediction
+    contract: ModelContract,
+    transform: Transform,
+    heat: np.ndarray,
+    pred: SlicePrediction,
+    spacing: tuple[float, float],
 ) -> float:
     """Decodes the keypoints into `pred`; returns their uncertainty (1 - mean peak)."""
     assert contract.heatmap is not None
@@ -454,7 +469,40 @@ def _keypoints(
         contract.heatmap.keypoints, points.tolist(), confidences.tolist(), strict=True
     ):
         pred.keypoints[name] = Keypoint(x=x, y=y, confidence=confidence)
+    if contract.postprocessing.corners == "chain":
+        _chain_corners(contract, transform, heat, spacing, pred)
     return 1.0 - float(np.mean(confidences))
+
+
+def _chain_corners(
+    contract: ModelContract,
+    transform: Transform,
+    heat: np.ndarray,
+    spacing: tuple[float, float],
+    pred: SlicePrediction,
+) -> None:
+    """The corners decoded together (corner_chain.py): a corner whose highest peak makes no
+    spine with the others takes another of its heatmap's highest peaks, with that peak's
+    value as its confidence. Nothing to do where the highest peaks already make one."""
+    assert contract.heatmap is not None
+    names = list(contract.heatmap.keypoints)
+    scale = np.array([spacing[1], spacing[0]])
+    if not broken_rules({n: (p.x * scale[0], p.y * scale[1]) for n, p in pred.keypoints.items()}):
+        return
+    maps = heat[: len(names)]
+    channels, rows, cols = peak_cells(maps)
+    decoded = refine_peaks(maps, channels, rows, cols)
+    xy = transform.to_image(decoded[:, :2] * contract.heatmap.stride)
+    values = np.clip(decoded[:, 2], 0.0, 1.0)
+    found: dict[str, list[Keypoint]] = {}
+    candidates: dict[str, list[tuple[float, float, float]]] = {}
+    for channel, (x, y), value in zip(channels.tolist(), xy.tolist(), values.tolist(), strict=True):
+        name = names[channel]
+        found.setdefault(name, []).append(Keypoint(x=x, y=y, confidence=value))
+        candidates.setdefault(name, []).append((x * scale[0], y * scale[1], value))
+    for name, index in decode_chain(candidates).items():
+        if index:
+            pred.keypoints[name] = found[name][index]
 
 
 def _batch_limit(session: Any, requested: int) -> int:

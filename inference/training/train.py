@@ -140,10 +140,14 @@ def default_contract(config: TrainConfig) -> ModelContract:
             heatmap=HeatmapSpec(
                 name="heatmaps", keypoints=KEYPOINT_NAMES, stride=2**config.heatmap_level
             ),
+            # Corners decoded together (corner_chain.py): on held-out synthetic images and on
+            # a leave-one-volume-out fold's real crop it put corners one body off back on
+            # their own body; where the highest peaks already make a spine it changes nothing.
             postprocessing=Postprocessing(
                 polygon_tolerance_px=0.75,
                 extent="c2c3_to_c7t1",
                 lateral_extent_mm=SAGITTAL_LATERAL_EXTENT_MM,
+                corners="chain",
             ),
         )
     return ModelContract(

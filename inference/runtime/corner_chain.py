@@ -66,22 +66,23 @@ def peak_cells(heatmaps: np.ndarray, count: int = CANDIDATES) -> tuple[np.ndarra
     return channels[keep], r[keep], c[keep]
 
 
-def _names(level: str) -> list[str]:
+def corner_names(level: str) -> list[str]:
     return [f"{level}_{corner}" for corner in CORNERS]
 
 
-def broken_rules(points: Mapping[str, tuple[float, float]]) -> int:
-    """How many of the module's rules the corners `points` (x, y mm) break, over the levels
-    with all four corners (each against the next such level): 0 where they make a spine and
-    the chain has nothing to change."""
-    present = [lv for lv in CHECKED_LEVELS if all(n in points for n in _names(lv))]
-    xy = np.array([[points[n] for n in _names(lv)] for lv in present], dtype=np.float64)
-    if len(xy) == 0:
-        return 0
-    level = _Level(choice=np.zeros((len(xy), 4), dtype=np.int64), xy=xy, unary=np.zeros(len(xy)))
-    broken = float(_body_rules(level).sum())
-    broken += float((xy[1:, 0, 1] <= xy[:-1, 1, 1]).sum() + (xy[1:, 2, 1] <= xy[:-1, 3, 1]).sum())
-    return int(broken)
+def moving_levels(points: Mapping[str, tuple[float, float]]) -> list[str]:
+    """The levels (with all four corners in `points`, x and y in mm) that are not sound: the
+    ones whose corners the chain may move. None where the corners make a spine."""
+    present = [lv for lv in CHECKED_LEVELS if all(n in points for n in corner_names(lv))]
+    highest = [
+        _Level(
+            choice=np.zeros((1, 4), dtype=np.int64),
+            xy=np.array([[points[n] for n in corner_names(lv)]], dtype=np.float64),
+            unary=np.zeros(1),
+        )
+        for lv in present
+    ]
+    return [lv for lv, sound in zip(present, _sound(highest), strict=True) if not sound]
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def decode_chain(
     """The chosen peak index of every corner of the levels chosen present, from each corner's
     candidates (x mm, y mm, value), highest first. Levels with a corner without candidates
     are left out; so is everything when fewer than two levels remain."""
-    names = [_names(level) for level in CHECKED_LEVELS]
+    names = [corner_names(level) for level in CHECKED_LEVELS]
     usable = [k for k, level in enumerate(names) if all(candidates.get(n) for n in level)]
     if len(usable) < 2:
         return {}

@@ -27,7 +27,7 @@ from skimage import measure
 
 from inference.runtime.components import Components, find_components, series_choice
 from inference.runtime.contract import EXTENT_KEYPOINTS, ModelContract
-from inference.runtime.corner_chain import broken_rules, decode_chain, peak_cells
+from inference.runtime.corner_chain import corner_names, decode_chain, moving_levels, peak_cells
 from inference.runtime.counting import (
     Counted,
     agrees,
@@ -487,22 +487,28 @@ def _chain_corners(
     assert contract.heatmap is not None
     names = list(contract.heatmap.keypoints)
     scale = np.array([spacing[1], spacing[0]])
-    if not broken_rules({n: (p.x * scale[0], p.y * scale[1]) for n, p in pred.keypoints.items()}):
+    points = {n: (p.x * scale[0], p.y * scale[1]) for n, p in pred.keypoints.items()}
+    moving = {n for level in moving_levels(points) for n in corner_names(level)}
+    if not moving:
         return
-    maps = heat[: len(names)]
-    channels, rows, cols = peak_cells(maps)
-    decoded = refine_peaks(maps, channels, rows, cols)
+    # Only the corners that may move need their peaks; the others keep their highest.
+    candidates = {n: [(*points[n], p.confidence)] for n, p in pred.keypoints.items()}
+    index = np.array([i for i, n in enumerate(names) if n in moving])
+    channels, rows, cols = peak_cells(heat[index])
+    channels = index[channels]
+    decoded = refine_peaks(heat, channels, rows, cols)
     xy = transform.to_image(decoded[:, :2] * contract.heatmap.stride)
     values = np.clip(decoded[:, 2], 0.0, 1.0)
     found: dict[str, list[Keypoint]] = {}
-    candidates: dict[str, list[tuple[float, float, float]]] = {}
     for channel, (x, y), value in zip(channels.tolist(), xy.tolist(), values.tolist(), strict=True):
         name = names[channel]
+        if name not in found:
+            candidates[name] = []
         found.setdefault(name, []).append(Keypoint(x=x, y=y, confidence=value))
-        candidates.setdefault(name, []).append((x * scale[0], y * scale[1], value))
-    for name, index in decode_chain(candidates).items():
-        if index:
-            pred.keypoints[name] = found[name][index]
+        candidates[name].append((x * scale[0], y * scale[1], value))
+    for name, choice in decode_chain(candidates).items():
+        if choice:
+            pred.keypoints[name] = found[name][choice]
 
 
 def _batch_limit(session: Any, requested: int) -> int:

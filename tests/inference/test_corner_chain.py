@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from inference.runtime.contract import ContractError, contract_from_dict
-from inference.runtime.corner_chain import MIN_RATIO, broken_rules, decode_chain, peak_cells
+from inference.runtime.corner_chain import MIN_RATIO, decode_chain, moving_levels, peak_cells
 from inference.runtime.predict import SlicePrediction, _keypoints
 from inference.runtime.preprocess import Transform
 from tests.inference.test_contract import sagittal_contract
@@ -95,16 +95,16 @@ def test_peak_cells_are_each_channels_local_maxima_highest_first_above_the_ratio
     assert list(zip(rows.tolist(), cols.tolist(), strict=True)) == [(10, 12), (28, 30), (20, 20)]
 
 
-def test_broken_rules_count_what_makes_no_spine() -> None:
+def test_only_levels_that_break_a_rule_move() -> None:
     truth = spine()
-    assert broken_rules(truth) == 0
-    assert broken_rules({}) == 0
+    assert moving_levels(truth) == []
+    assert moving_levels({}) == []
     bad = dict(truth)
-    bad["C4_AI"] = truth["C3_AI"]  # C4 0 mm high, and above... its own superior corner
-    assert broken_rules(bad) >= 1
+    bad["C4_AI"] = truth["C3_AI"]  # C4 0 mm high: its body breaks a rule, C3's does not
+    assert moving_levels(bad) == ["C4"]
     bad = dict(truth)
-    bad["C5_AS"], bad["C5_PS"] = truth["C4_AS"], truth["C4_PS"]  # C5 starts above C4's end
-    assert broken_rules(bad) >= 2
+    bad["C5_AS"], bad["C5_PS"] = (10.0, 52.0), (26.0, 52.0)  # C5 starts above C4's end
+    assert moving_levels(bad) == ["C4", "C5"]
 
 
 def test_the_prediction_takes_the_peak_on_its_own_body() -> None:

@@ -492,7 +492,6 @@ def _chain_corners(
     if not moving:
         return
     # Only the corners that may move need their peaks; the others keep their highest.
-    candidates = {n: [(*points[n], p.confidence)] for n, p in pred.keypoints.items()}
     index = np.array([i for i, n in enumerate(names) if n in moving])
     channels, rows, cols = peak_cells(heat[index])
     channels = index[channels]
@@ -501,11 +500,12 @@ def _chain_corners(
     values = np.clip(decoded[:, 2], 0.0, 1.0)
     found: dict[str, list[Keypoint]] = {}
     for channel, (x, y), value in zip(channels.tolist(), xy.tolist(), values.tolist(), strict=True):
-        name = names[channel]
-        if name not in found:
-            candidates[name] = []
-        found.setdefault(name, []).append(Keypoint(x=x, y=y, confidence=value))
-        candidates[name].append((x * scale[0], y * scale[1], value))
+        found.setdefault(names[channel], []).append(Keypoint(x=x, y=y, confidence=value))
+    candidates = {n: [(*points[n], p.confidence)] for n, p in pred.keypoints.items()}
+    candidates |= {
+        n: [(k.x * scale[0], k.y * scale[1], k.confidence) for k in peaks]
+        for n, peaks in found.items()
+    }
     for name, choice in decode_chain(candidates).items():
         if choice:
             pred.keypoints[name] = found[name][choice]

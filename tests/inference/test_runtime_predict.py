@@ -32,8 +32,6 @@ from inference.runtime.sessions import (
     create_session,
     file_sha256,
     get_session,
-    narrow_first_convolution,
-    nchwc_block,
     session_providers,
     view_session,
 )
@@ -503,21 +501,17 @@ def test_cpu_is_always_the_last_provider():
     assert set(providers) <= {"CUDAExecutionProvider", CPU}
 
 
-def test_a_narrow_first_convolution_skips_the_blocked_layout(tmp_path):
-    narrow = write_model(tmp_path / "narrow.onnx")  # 1 -> 2 channels
-    assert narrow_first_convolution(narrow)
-    garbage = tmp_path / "garbage.onnx"
-    garbage.write_bytes(b"not onnx")
-    assert not narrow_first_convolution(garbage)
+def test_sessions_take_the_highest_optimisation_unless_told(tmp_path):
+    import onnxruntime as ort
+
+    path = write_model(tmp_path / "model.onnx")
     with pytest.raises(ValueError, match="optimisation must be one of"):
-        create_session(narrow, optimisation="fastest")
-    session = create_session(narrow, optimisation="all")
-    out = session.run(None, {"image": np.ones((1, 1, 32, 32), np.float32)})
+        create_session(path, optimisation="fastest")
+    default, extended = create_session(path), create_session(path, optimisation="extended")
+    levels = ort.GraphOptimizationLevel
+    assert default.get_session_options().graph_optimization_level == levels.ORT_ENABLE_ALL
+    assert extended.get_session_options().graph_optimization_level == levels.ORT_ENABLE_EXTENDED
+    feeds = {"image": np.ones((1, 1, 32, 32), np.float32)}
+    out, ext = default.run(None, feeds), extended.run(None, feeds)
     assert out[0].shape == (1, 2, 32, 32)
-
-
-def test_eight_channels_fill_an_avx2_block_but_not_an_avx512_one(tmp_path):
-    eight = write_model(tmp_path / "eight.onnx", channels=8)  # the shipped U-Nets' first level
-    assert not narrow_first_convolution(eight, block=8)
-    assert narrow_first_convolution(eight, block=16)
-    assert nchwc_block() in (8, 16)
+    np.testing.assert_allclose(out[0], ext[0], rtol=1e-5, atol=1e-5)

@@ -126,6 +126,12 @@ PRETRAIN_FIELDS = ("batch_size", "pretrain_steps", "seed", "pretrain_phantoms",
 # steps 91.5 %: within a run's noise, so the recipe stays. With the operating point (threshold
 # and slice pooling) cross-validated, 2400 sagittal pretraining steps (twice the time) gave
 # 89.9 % (t2 93.2, t1 86.7) against 89.8 % for 1200: not kept.
+# Pretraining on synthetic slices drawn anywhere across the canal as well (40 % of draws within
+# 9 mm of the midline, the cord narrowed or absent; 20 % in a second run) against near-midline
+# draws only, one pretraining each on a 2-core AMD EPYC (2026-12-07): cord t2 / t1 91.6 / 84.7
+# and 91.8 / 87.3 against 93.2 / 86.4 %, canal 95.8 / 89.2 and 96.8 / 89.1 against 94.9 / 87.8 %,
+# corners 1.9 / 3.9 and 1.6 / 7.9 against 6.6 / 3.7 mm. The cord did not gain (the T1 fold's
+# last lateral slice 56.7 against 67.0 % in the first run), so training keeps to the midline.
 RECIPES: dict[str, LovoRecipe] = {
     "sagittal": LovoRecipe(
         batch_size=8,

@@ -13,7 +13,10 @@ never pulls a right one onto its neighbour. Costs:
 - a body whose superior corners are not 5-30 mm above its inferior ones, or whose posterior
   corners are not 8-35 mm behind its anterior ones (level_count's limits): PENALTY per rule;
 - a body whose superior corners are not below the inferior corners of the body above it:
-  PENALTY per side;
+  PENALTY per side; with levels left out between them, not SKIPPED_MM lower per level left
+  out (a network that cannot tell C5 from C6 on a crop that ends at C5 puts C6 on C5's body
+  and C5's inferior corners on the C4/C5 disc: C5 breaks a rule and, with no gap check, the
+  chain kept C6 there and left C5 out, as on the `t1` fold's real crop);
 - a level left out (its corners kept as decoded alone, for `check_keypoints` to judge):
   ABSENT. The levels out of a small field of view have no right peak at all.
 
@@ -27,6 +30,7 @@ pixels, `spacing` (row mm, column mm), superior up, anterior left.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -38,6 +42,9 @@ CANDIDATES = 3  # peaks per heatmap
 MIN_RATIO = 0.2  # a peak under this share of its heatmap's highest is no candidate
 PENALTY = 10.0  # a broken rule: worth more than any candidate's cost at MIN_RATIO (1.6)
 ABSENT = 2.0  # a level left out (chosen on held-out synthetic images, above)
+# Between two kept levels, each level left out needs its body and discs: an adult cervical
+# body is 12-16 mm high with 3-6 mm discs; 10 mm leaves room for collapse and a tilted spine.
+SKIPPED_MM = 10.0
 
 
 def peak_cells(heatmaps: np.ndarray, count: int = CANDIDATES) -> tuple[np.ndarray, ...]:
@@ -82,7 +89,8 @@ def moving_levels(points: Mapping[str, tuple[float, float]]) -> list[str]:
         )
         for lv in present
     ]
-    return [lv for lv, sound in zip(present, _sound(highest), strict=True) if not sound]
+    numbers = [CHECKED_LEVELS.index(lv) for lv in present]
+    return [lv for lv, sound in zip(present, _sound(highest, numbers), strict=True) if not sound]
 
 
 @dataclass(frozen=True)
@@ -120,22 +128,26 @@ def _outside(values: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
     return ((values < limits[0]) | (values > limits[1])).astype(np.float64)
 
 
-def _pair(upper: _Level, lower: _Level) -> np.ndarray:
+def _pair(upper: _Level, lower: _Level, skipped: int = 0) -> np.ndarray:
     """(upper states, lower states) cost: the lower body's superior corners must lie below the
-    upper body's inferior ones, anteriorly and posteriorly."""
-    anterior = lower.xy[None, :, 0, 1] <= upper.xy[:, None, 1, 1]
-    posterior = lower.xy[None, :, 2, 1] <= upper.xy[:, None, 3, 1]
+    upper body's inferior ones, anteriorly and posteriorly, by SKIPPED_MM per level left out
+    between them."""
+    gap = SKIPPED_MM * skipped
+    anterior = lower.xy[None, :, 0, 1] <= upper.xy[:, None, 1, 1] + gap
+    posterior = lower.xy[None, :, 2, 1] <= upper.xy[:, None, 3, 1] + gap
     return PENALTY * (anterior.astype(np.float64) + posterior.astype(np.float64))
 
 
-def _sound(highest: Sequence[_Level]) -> list[bool]:
-    """Per level (each given its highest peaks only): its body breaks no rule, nor its order
-    with a neighbouring level whose body breaks none."""
+def _sound(highest: Sequence[_Level], numbers: Sequence[int]) -> list[bool]:
+    """Per level (each given its highest peaks only; `numbers`: their places in C3..C7): its
+    body breaks no rule, nor its order with the nearest level above or below whose body breaks
+    none (with room for the levels between them)."""
     body_ok = [float(_body_rules(level)[0]) == 0 for level in highest]
     order_ok = [True] * len(highest)
-    for j in range(1, len(highest)):
-        if body_ok[j - 1] and body_ok[j] and _pair(highest[j - 1], highest[j])[0, 0] > 0:
-            order_ok[j - 1] = order_ok[j] = False
+    kept = [k for k, ok in enumerate(body_ok) if ok]
+    for i, j in itertools.pairwise(kept):
+        if _pair(highest[i], highest[j], numbers[j] - numbers[i] - 1)[0, 0] > 0:
+            order_ok[i] = order_ok[j] = False
     return [b and o for b, o in zip(body_ok, order_ok, strict=True)]
 
 
@@ -163,7 +175,7 @@ def decode_chain(
     highest = [_Level(lv.choice[:1], lv.xy[:1], lv.unary[:1]) for lv in full]  # all peaks 0
     levels = [
         first if keep else level
-        for level, first, keep in zip(full, highest, _sound(highest), strict=True)
+        for level, first, keep in zip(full, highest, _sound(highest, usable), strict=True)
     ]
     # best[j][s]: the least cost of levels 0..j with level j present in state s (the levels
     # before it present or left out); back_level[j][s] and back_state[j][s]: the previous
@@ -177,7 +189,8 @@ def decode_chain(
         from_level = np.full(len(cost), -1)
         from_state = np.zeros(len(cost), dtype=np.int64)
         for i in range(j):
-            through = best[i][:, None] + _pair(levels[i], level) + ABSENT * (j - i - 1)
+            skipped = usable[j] - usable[i] - 1
+            through = best[i][:, None] + _pair(levels[i], level, skipped) + ABSENT * (j - i - 1)
             prev = np.argmin(through, axis=0)
             value = through[prev, np.arange(len(cost))] + level.unary
             better = value < cost

@@ -72,6 +72,25 @@ def test_levels_out_of_view_are_left_out_not_forced_onto_the_others() -> None:
     assert chosen == dict.fromkeys(truth, 0)
 
 
+def test_a_level_seen_one_body_too_low_does_not_push_its_neighbour_out() -> None:
+    # As on the `t1` fold's real crop, which ends at C5's inferior endplate: C5's inferior
+    # corners peak highest on the C4/C5 disc (second on their own place) and C6 peaks, as a
+    # well-formed body, on C5's.
+    truth = spine(("C3", "C4", "C5"))
+    candidates = only_peaks(truth)
+    for corner in ("AI", "PI"):
+        x, y = truth[f"C5_{corner}"]
+        candidates[f"C5_{corner}"] = [(x, truth[f"C4_{corner}"][1] + 2.0, 0.9), (x, y, 0.4)]
+    for corner in CORNERS:
+        x, y = truth[f"C5_{corner}"]
+        candidates[f"C6_{corner}"] = [(x + 1.0, y + 1.0, 0.8)]
+    chosen = decode_chain(candidates)
+    assert chosen["C5_AI"] == chosen["C5_PI"] == 1
+    assert {n: i for n, i in chosen.items() if n[:2] != "C5"} == {
+        n: 0 for n in truth if n[:2] != "C5"
+    }
+
+
 def test_nothing_is_chosen_with_fewer_than_two_levels_of_candidates() -> None:
     candidates = only_peaks(spine(("C3",)))
     assert decode_chain(candidates) == {}
@@ -105,6 +124,12 @@ def test_only_levels_that_break_a_rule_move() -> None:
     bad = dict(truth)
     bad["C5_AS"], bad["C5_PS"] = (10.0, 52.0), (26.0, 52.0)  # C5 starts above C4's end
     assert moving_levels(bad) == ["C4", "C5"]
+    bad = dict(truth)
+    del bad["C5_AS"]  # C5 unjudged; C6 begins 6 mm under C4: no room for C5 between them
+    for corner in CORNERS:
+        x, y = truth[f"C6_{corner}"]
+        bad[f"C6_{corner}"] = (x, y - 20.0)
+    assert moving_levels(bad) == ["C4", "C6"]
 
 
 def test_the_prediction_takes_the_peak_on_its_own_body() -> None:

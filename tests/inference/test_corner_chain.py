@@ -91,6 +91,26 @@ def test_a_level_seen_one_body_too_low_does_not_push_its_neighbour_out() -> None
     }
 
 
+def test_a_level_in_view_is_left_out_at_a_higher_cost_than_one_out_of_view() -> None:
+    # The crop ends under C5 and the chain could name its bodies one level low: C6 on C5's
+    # body and C7 below the crop (a well-formed pair), C4 and C5 left out. C5's own inferior
+    # corners are only its heatmaps' second peaks.
+    truth = spine(("C3", "C4", "C5"))
+    candidates = only_peaks(truth)
+    for corner in ("AI", "PI"):
+        x, y = truth[f"C5_{corner}"]
+        candidates[f"C5_{corner}"] = [(x, truth[f"C4_{corner}"][1] + 2.0, 0.9), (x, y, 0.36)]
+    for corner in CORNERS:
+        x, y = truth[f"C5_{corner}"]
+        candidates[f"C6_{corner}"] = [(x, y, 0.8)]
+        candidates[f"C7_{corner}"] = [(x, y + 20.0, 0.8)]
+    chosen = decode_chain(candidates)
+    assert chosen["C5_AI"] == chosen["C5_PI"] == 1
+    assert {n: i for n, i in chosen.items() if n[:2] != "C5"} == {
+        n: 0 for n in truth if n[:2] != "C5"
+    }
+
+
 def test_nothing_is_chosen_with_fewer_than_two_levels_of_candidates() -> None:
     candidates = only_peaks(spine(("C3",)))
     assert decode_chain(candidates) == {}

@@ -209,9 +209,9 @@ def synth_slice(seed: int, task: Task = "sagittal") -> TrainingSlice:
             keypoints=None,
             source=f"synth:{seed}:axial",
         )
-    from fixtures.synth_render import synth_sagittal
+    from fixtures.synth_render import LATERAL_P, synth_sagittal
 
-    item = synth_sagittal(seed)
+    item = synth_sagittal(seed, lateral_p=LATERAL_P)
     return TrainingSlice(
         image=item.image,
         spacing=item.spacing,

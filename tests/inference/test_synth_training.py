@@ -34,6 +34,16 @@ def test_a_synth_slice_is_a_training_slice_with_full_truth():
     assert [s.source for s in synth_slices([1, 2])] == ["synth:1:sagittal", "synth:2:sagittal"]
 
 
+def test_training_draws_sagittal_slices_across_the_canal_too():
+    from fixtures.synth_render import LATERAL_P, synth_sagittal
+
+    for seed in (3, 4):
+        expected = synth_sagittal(seed, lateral_p=LATERAL_P)
+        assert np.array_equal(synth_slice(seed).image, expected.image)
+    offsets = [abs(synth_sagittal(s, lateral_p=LATERAL_P).acquisition.lr_offset) for s in range(40)]
+    assert max(offsets) > 2.5
+
+
 def test_an_all_synth_batch_has_the_networks_shapes_and_heatmaps():
     cfg = default_config("sagittal", batch_size=6, synth_fraction=1.0, **TINY)
     contract = default_contract(cfg)

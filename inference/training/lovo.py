@@ -133,8 +133,15 @@ PRETRAIN_FIELDS = ("batch_size", "pretrain_steps", "seed", "pretrain_phantoms",
 # corners 1.9 / 3.9 and 1.6 / 7.9 against 6.6 / 3.7 mm. A second pretraining seed (7), 40 %
 # against none: cord 92.4 / 87.4 against 92.5 / 84.6 %, canal 95.9 / 87.9 against 97.2 / 89.4 %,
 # corners 3.8 / 2.1 against 5.8 / 3.8 mm. Over both seeds the cord is unchanged (89.1 against
-# 89.2 %) and the corners about 2 mm better (2.9 against 5.0 mm): a candidate not yet taken,
-# since its published folds would need the whole sagittal LOVO section rerun and rewritten.
+# 89.2 %) and the corners about 2 mm better (2.9 against 5.0 mm). Taken (LATERAL_P in
+# fixtures/synth_render.py): rerun with the corner chain's gap rules (corner_chain.py), seed
+# 2024 gave cord 91.6 / 84.7 %, canal 95.8 / 89.2 %, corners 1.9 / 1.3 mm (the published folds)
+# against 93.2 / 86.4 %, 94.9 / 87.8 %, 3.7 / 1.4 mm for the near-midline pretraining rerun
+# beside it; seed 7 of the lateral pretraining, cord 92.4 / 87.4 %, canal 95.9 / 87.9 %,
+# corners 1.9 / 2.1 mm. Tried on top and not kept: heatmaps taught on partial views (a corner cut off by
+# the field of view learnt as no peak, crops under the keypoint span widened as prediction
+# widens them, half the sagittal samples cropped): cord 89.7 / 78.0 %, corners 7.3 / 1.8 mm,
+# the peaks weak (0.1-0.2) on the t2 crop.
 RECIPES: dict[str, LovoRecipe] = {
     "sagittal": LovoRecipe(
         batch_size=8,

@@ -138,10 +138,10 @@ PRETRAIN_FIELDS = ("batch_size", "pretrain_steps", "seed", "pretrain_phantoms",
 # 2024 gave cord 91.6 / 84.7 %, canal 95.8 / 89.2 %, corners 1.9 / 1.3 mm (the published folds)
 # against 93.2 / 86.4 %, 94.9 / 87.8 %, 3.7 / 1.4 mm for the near-midline pretraining rerun
 # beside it; seed 7 of the lateral pretraining, cord 92.4 / 87.4 %, canal 95.9 / 87.9 %,
-# corners 1.9 / 2.1 mm. Tried on top and not kept: heatmaps taught on partial views (a corner cut off by
-# the field of view learnt as no peak, crops under the keypoint span widened as prediction
-# widens them, half the sagittal samples cropped): cord 89.7 / 78.0 %, corners 7.3 / 1.8 mm,
-# the peaks weak (0.1-0.2) on the t2 crop.
+# corners 1.9 / 2.1 mm. Tried on top and not kept: heatmaps taught on partial views (a corner
+# cut off by the field of view learnt as no peak, crops under the keypoint span widened as
+# prediction widens them, half the sagittal samples cropped): cord 89.7 / 78.0 %, corners
+# 7.3 / 1.8 mm, the peaks weak (0.1-0.2) on the t2 crop.
 RECIPES: dict[str, LovoRecipe] = {
     "sagittal": LovoRecipe(
         batch_size=8,

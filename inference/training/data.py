@@ -193,11 +193,14 @@ def phantom_slices(
     return out
 
 
-def synth_slice(seed: int, task: Task = "sagittal") -> TrainingSlice:
+def synth_slice(
+    seed: int, task: Task = "sagittal", *, lateral_p: float | None = None
+) -> TrainingSlice:
     """One domain-randomised slice (issue 14 §1): a random contrast, resolution, slice
     thickness, bias, noise and field of view rendered from a label map (sagittal:
     fixtures.synth_render, with the 20 corners, some of which a cropped field of view may cut
-    off; axial: fixtures.synth_axial). Cord and canal masks everywhere."""
+    off; axial: fixtures.synth_axial). Cord and canal masks everywhere. `lateral_p`: the
+    sagittal share drawn anywhere across the canal (None: training's, LATERAL_P)."""
     if task == "axial":
         from fixtures.synth_axial import synth_axial
 
@@ -211,7 +214,7 @@ def synth_slice(seed: int, task: Task = "sagittal") -> TrainingSlice:
         )
     from fixtures.synth_render import LATERAL_P, synth_sagittal
 
-    item = synth_sagittal(seed, lateral_p=LATERAL_P)
+    item = synth_sagittal(seed, lateral_p=LATERAL_P if lateral_p is None else lateral_p)
     return TrainingSlice(
         image=item.image,
         spacing=item.spacing,

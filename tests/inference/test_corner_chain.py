@@ -72,43 +72,46 @@ def test_levels_out_of_view_are_left_out_not_forced_onto_the_others() -> None:
     assert chosen == dict.fromkeys(truth, 0)
 
 
-def test_a_level_seen_one_body_too_low_does_not_push_its_neighbour_out() -> None:
-    # As on the `t1` fold's real crop, which ends at C5's inferior endplate: C5's inferior
-    # corners peak highest on the C4/C5 disc (second on their own place) and C6 peaks, as a
-    # well-formed body, on C5's.
+def c5_named_one_level_low(
+    second_peak: float, c6_shift: float = 0.0
+) -> tuple[dict[str, tuple[float, float]], dict[str, list[tuple[float, float, float]]]]:
+    """A C3-C5 crop ending at C5's inferior endplate, as the `t1` fold's real one: C5's
+    inferior corners peak highest on the C4/C5 disc (their own place is the second peak, of
+    `second_peak`) and C6 peaks, as a well-formed body, on C5's (moved by `c6_shift` mm)."""
     truth = spine(("C3", "C4", "C5"))
     candidates = only_peaks(truth)
     for corner in ("AI", "PI"):
         x, y = truth[f"C5_{corner}"]
-        candidates[f"C5_{corner}"] = [(x, truth[f"C4_{corner}"][1] + 2.0, 0.9), (x, y, 0.4)]
+        disc = truth[f"C4_{corner}"][1] + 2.0
+        candidates[f"C5_{corner}"] = [(x, disc, 0.9), (x, y, second_peak)]
     for corner in CORNERS:
         x, y = truth[f"C5_{corner}"]
-        candidates[f"C6_{corner}"] = [(x + 1.0, y + 1.0, 0.8)]
-    chosen = decode_chain(candidates)
+        candidates[f"C6_{corner}"] = [(x + c6_shift, y + c6_shift, 0.8)]
+    return truth, candidates
+
+
+def assert_c5_takes_its_own_inferior_corners(
+    truth: dict[str, tuple[float, float]], chosen: dict[str, int]
+) -> None:
     assert chosen["C5_AI"] == chosen["C5_PI"] == 1
     assert {n: i for n, i in chosen.items() if n[:2] != "C5"} == {
         n: 0 for n in truth if n[:2] != "C5"
     }
+
+
+def test_a_level_seen_one_body_too_low_does_not_push_its_neighbour_out() -> None:
+    truth, candidates = c5_named_one_level_low(second_peak=0.4, c6_shift=1.0)
+    assert_c5_takes_its_own_inferior_corners(truth, decode_chain(candidates))
 
 
 def test_a_level_in_view_is_left_out_at_a_higher_cost_than_one_out_of_view() -> None:
-    # The crop ends under C5 and the chain could name its bodies one level low: C6 on C5's
-    # body and C7 below the crop (a well-formed pair), C4 and C5 left out. C5's own inferior
-    # corners are only its heatmaps' second peaks.
-    truth = spine(("C3", "C4", "C5"))
-    candidates = only_peaks(truth)
-    for corner in ("AI", "PI"):
-        x, y = truth[f"C5_{corner}"]
-        candidates[f"C5_{corner}"] = [(x, truth[f"C4_{corner}"][1] + 2.0, 0.9), (x, y, 0.36)]
+    # The chain could name the bodies one level low: C6 on C5's body and C7 below the crop
+    # (a well-formed pair), C4 and C5 left out.
+    truth, candidates = c5_named_one_level_low(second_peak=0.36)
     for corner in CORNERS:
         x, y = truth[f"C5_{corner}"]
-        candidates[f"C6_{corner}"] = [(x, y, 0.8)]
         candidates[f"C7_{corner}"] = [(x, y + 20.0, 0.8)]
-    chosen = decode_chain(candidates)
-    assert chosen["C5_AI"] == chosen["C5_PI"] == 1
-    assert {n: i for n, i in chosen.items() if n[:2] != "C5"} == {
-        n: 0 for n in truth if n[:2] != "C5"
-    }
+    assert_c5_takes_its_own_inferior_corners(truth, decode_chain(candidates))
 
 
 def test_nothing_is_chosen_with_fewer_than_two_levels_of_candidates() -> None:

@@ -225,5 +225,6 @@ def synth_slice(
 
 
 def synth_slices(seeds: Sequence[int], task: Task = "sagittal") -> list[TrainingSlice]:
-    """`synth_slice` of each seed (a fixed held-out or inspection set)."""
-    return [synth_slice(seed, task) for seed in seeds]
+    """`synth_slice` of each seed (a fixed held-out or inspection set: near the midline, as
+    the other fixed synthetic sets; the lateral draws are training's)."""
+    return [synth_slice(seed, task, lateral_p=0.0) for seed in seeds]

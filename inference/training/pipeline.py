@@ -175,6 +175,21 @@ def add_counting(
     )
 
 
+def evaluate_files(onnx_path: Path, contract: ModelContract, cfg: TrainConfig) -> dict[str, Any]:
+    """The held-out scores of an exported file through ONNX Runtime: the run's real and phantom
+    held-out sets and, with counting channels, the count on held-out synthetic images."""
+    held_real = real_slices(cfg.task, cfg.real_val)
+    held_phantoms = phantom_slices(cfg.task, cfg.phantom_val_seeds, sagittal_offsets=(0,))
+    session = create_session(onnx_path)
+    metrics = evaluate_model(session, contract, real=held_real, phantoms=held_phantoms)
+    if contract.heatmap is not None and contract.heatmap.counting:
+        metrics["counting"] = {
+            "synthetic": score_synthetic(session, contract, synthetic_count_items()),
+            "synthetic_seeds": [HELD_OUT_SEEDS[0], HELD_OUT_SEEDS[-1]],
+        }
+    return metrics
+
+
 def export_and_write(
     model: UNet,
     contract_spec: ModelContract,
@@ -197,14 +212,7 @@ def export_and_write(
     onnx_path = out / f"{stem}.onnx"
     real_inputs = [preprocess(s.image, s.spacing, contract_spec).tensor for s in held_real[:4]]
     max_diff = export_and_verify(model, onnx_path, contract_spec, real_inputs=real_inputs)
-    session = create_session(onnx_path)
-    metrics = evaluate_model(session, contract_spec, real=held_real, phantoms=held_phantoms)
-    if contract_spec.heatmap is not None and contract_spec.heatmap.counting:
-        items = synthetic_count_items()
-        metrics["counting"] = {
-            "synthetic": score_synthetic(session, contract_spec, items),
-            "synthetic_seeds": [HELD_OUT_SEEDS[0], HELD_OUT_SEEDS[-1]],
-        }
+    metrics = evaluate_files(onnx_path, contract_spec, cfg)
     sha = file_sha256(onnx_path)
     architecture = {**dataclasses.asdict(model.config), "params": parameter_count(model)}
     contract = contract_to_dict(contract_spec)

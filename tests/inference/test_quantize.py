@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,9 @@ def _state(directory: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def quantised(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], dict]:
+def quantised(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, str], dict[str, Any]]:
     directory = _copy_axial(tmp_path_factory.mktemp("quantised"))
     before = _state(directory)
     done = quantise_model(directory, "axial")

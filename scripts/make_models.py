@@ -333,10 +333,7 @@ def side_by_side(job: Callable[..., Any], tasks: Sequence[Task], **kwargs: Any) 
 
 
 def add_counting() -> int:
-    from inference.training.calibration_card import write_card_section
-    from inference.training.card import write_lovo_section
     from inference.training.pipeline import add_counting as add
-    from inference.training.references import write_shipped_scores
 
     try:
         result = add(SHIPPED, stem="sagittal", config=None)
@@ -344,28 +341,30 @@ def add_counting() -> int:
         print(f"make_models --add-counting: {exc}", file=sys.stderr)
         return 2
     print(f"[sagittal] counting network added: {result.onnx_path}", flush=True)
-    write_card()
-    write_shipped_scores(SHIPPED)
-    write_card_section(SHIPPED)
-    write_lovo_section(SHIPPED)
+    rewrite_card()
     return 0
 
 
-def quantise_shipped() -> int:
+def rewrite_card() -> None:
+    """MODEL_CARD.md and its generated sections, after a shipped file changed in place."""
     from inference.training.calibration_card import write_card_section
     from inference.training.card import write_lovo_section
     from inference.training.references import write_shipped_scores
 
+    write_card()
+    write_shipped_scores(SHIPPED)
+    write_card_section(SHIPPED)
+    write_lovo_section(SHIPPED)
+
+
+def quantise_shipped() -> int:
     try:
         for task in QUANTISED:
             quantise(task)
     except (FileNotFoundError, ValueError) as exc:  # ExportError is a ValueError
         print(f"make_models --quantise: {exc}", file=sys.stderr)
         return 2
-    write_card()
-    write_shipped_scores(SHIPPED)
-    write_card_section(SHIPPED)
-    write_lovo_section(SHIPPED)
+    rewrite_card()
     return 0
 
 

@@ -161,17 +161,18 @@ def quantise_model(
 ) -> dict[str, Any]:
     """Quantises <stem>.onnx in `directory` in place, re-evaluates and recalibrates it (its
     .metrics.json and .contract.json rewritten, the float file's sha256 kept in
-    "quantisation"). ExportError, with the files left as they were, when the masks agree less
-    than `min_agreement`; ValueError when the file is int8 already."""
+    "quantisation"). Everything that can fail runs on copies in a staging folder beside the
+    files, which change only by three renames at the end. ExportError, with the files left as
+    they were, when the masks agree less than `min_agreement`; ValueError when the file is int8
+    already."""
+    from inference.training.calibrate import calibrate_files
     from inference.training.pipeline import evaluate_files, write_atomic
     from inference.training.train import config_from_dict, load_checkpoint
 
     onnx_path = directory / f"{stem}.onnx"
-    contract_path = directory / f"{stem}.contract.json"
-    metrics_path = directory / f"{stem}.metrics.json"
     if is_quantised(onnx_path):
         raise ValueError(f"{onnx_path} is quantised already")
-    contract = load_contract(contract_path)
+    contract = load_contract(directory / f"{stem}.contract.json")
     _, state = load_checkpoint(directory / f"{stem}.pt")
     cfg = config_from_dict(state["train_config"])
     calibration = real_slices(cfg.task, cfg.real_train) + phantom_slices(
@@ -181,18 +182,20 @@ def quantise_model(
         cfg.task, cfg.phantom_val_seeds, sagittal_offsets=(0,)
     )
     kept = {prefix.rstrip("."): subnet_nodes(onnx_path, prefix) for prefix in KEEP_FLOAT}
-    candidate = directory / f".{stem}.int8.onnx"
-    try:
+    suffixes = (".onnx", ".metrics.json", ".contract.json")
+    with tempfile.TemporaryDirectory(dir=directory, prefix=f".{stem}.int8.") as tmp:
+        staged = Path(tmp) / stem
+        int8_path = staged.with_name(f"{stem}.onnx")
         quantise_file(
             onnx_path,
-            candidate,
+            int8_path,
             network_inputs(contract, calibration),
             contract.input.name,
             keep_float=[node for nodes in kept.values() for node in nodes],
         )
         agreement = mask_agreement(
             create_session(onnx_path, providers=["CPUExecutionProvider"]),
-            create_session(candidate, providers=["CPUExecutionProvider"]),
+            create_session(int8_path, providers=["CPUExecutionProvider"]),
             contract,
             network_inputs(contract, held),
         )
@@ -202,32 +205,30 @@ def quantise_model(
                 f"{100 * agreement['mean']:.1f} % Dice (at least {100 * min_agreement:.1f} % "
                 "needed); the float file is kept"
             )
-    except BaseException:
-        candidate.unlink(missing_ok=True)
-        raise
-    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-    float_sha, float_size = metrics["sha256"], metrics["size_bytes"]
-    candidate.replace(onnx_path)
-    sha = file_sha256(onnx_path)
-    evaluated = evaluate_files(onnx_path, dataclasses.replace(contract, calibration=None), cfg)
-    metrics.update(
-        sha256=sha,
-        size_bytes=onnx_path.stat().st_size,
-        metrics=evaluated,
-        quantisation={
+        sha = file_sha256(int8_path)
+        metrics = json.loads((directory / f"{stem}.metrics.json").read_text(encoding="utf-8"))
+        metrics["quantisation"] = {
             "format": "ONNX QDQ: int8 weights per output channel, uint8 activations",
             "kept_float_nodes": {name: len(nodes) for name, nodes in kept.items() if nodes},
             "calibration": [s.source for s in calibration],
             "mask_agreement": agreement,
-            "float_sha256": float_sha,
-            "float_size_bytes": float_size,
-        },
-    )
-    contract_json = json.loads(contract_path.read_text(encoding="utf-8"))
-    contract_json["metadata"]["sha256"] = sha
-    write_atomic(metrics_path, json.dumps(metrics, indent=2) + "\n")
-    write_atomic(contract_path, json.dumps(contract_json, indent=2) + "\n")
-    from inference.training.calibrate import calibrate_files
-
-    calibrate_files(directory / stem)
+            "float_sha256": metrics["sha256"],
+            "float_size_bytes": metrics["size_bytes"],
+        }
+        metrics.update(
+            sha256=sha,
+            size_bytes=int8_path.stat().st_size,
+            metrics=evaluate_files(int8_path, dataclasses.replace(contract, calibration=None), cfg),
+        )
+        contract_json = json.loads(
+            (directory / f"{stem}.contract.json").read_text(encoding="utf-8")
+        )
+        contract_json["metadata"]["sha256"] = sha
+        write_atomic(staged.with_name(f"{stem}.metrics.json"), json.dumps(metrics, indent=2) + "\n")
+        write_atomic(
+            staged.with_name(f"{stem}.contract.json"), json.dumps(contract_json, indent=2) + "\n"
+        )
+        calibrate_files(staged)
+        for suffix in suffixes:
+            staged.with_name(f"{stem}{suffix}").replace(directory / f"{stem}{suffix}")
     return dict(metrics["quantisation"])

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from inference.runtime.contract import ModelContract, load_contract
+from inference.runtime.contract import ModelContract, ModelFileError, load_contract
 from inference.runtime.preprocess import preprocess
 from inference.runtime.sessions import create_session, file_sha256
 from inference.training.data import TrainingSlice, phantom_slices, real_slices
@@ -41,19 +41,24 @@ CALIBRATION_PHANTOMS = 16
 QUANTISED_OPS = ("QuantizeLinear", "DequantizeLinear")
 
 
-def is_quantised(onnx_path: Path) -> bool:
+def _graph(onnx_path: Path) -> Any:
+    """The file's ONNX graph; ModelFileError, naming the file, when it is none."""
     import onnx
 
-    model = onnx.load(str(onnx_path), load_external_data=False)
-    return any(node.op_type in QUANTISED_OPS for node in model.graph.node)
+    try:
+        return onnx.load(str(onnx_path), load_external_data=False).graph
+    except Exception as exc:  # protobuf's DecodeError, OSError, ...
+        raise ModelFileError(f"{onnx_path}: not a readable ONNX file ({exc})") from exc
+
+
+def is_quantised(onnx_path: Path) -> bool:
+    return any(node.op_type in QUANTISED_OPS for node in _graph(onnx_path).node)
 
 
 def subnet_nodes(onnx_path: Path, prefix: str) -> list[str]:
     """The nodes of the sub-network whose weights are named `prefix`...: those that read its
     weights, everything downstream of them, and the nodes upstream that feed nothing else."""
-    import onnx
-
-    graph = onnx.load(str(onnx_path), load_external_data=False).graph
+    graph = _graph(onnx_path)
     weights = {i.name for i in graph.initializer if i.name.startswith(prefix)}
     producer = {out: node for node in graph.node for out in node.output}
     consumers: dict[str, list[Any]] = {}

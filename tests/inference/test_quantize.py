@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from inference.runtime.contract import ModelFileError
 from inference.runtime.sessions import file_sha256
 from inference.runtime.shipped import SHIPPED_DIR, shipped_model
 from inference.training.export import ExportError
@@ -110,3 +111,12 @@ def test_masks_that_disagree_refuse_the_int8_file_and_keep_the_float_one(tmp_pat
         quantise_model(directory, "axial", min_agreement=1.01)  # no network agrees above 100 %
     assert _state(directory) == before
     assert sorted(p.name for p in directory.iterdir()) == sorted(f"axial{s}" for s in SUFFIXES)
+
+
+def test_a_file_that_is_not_onnx_is_refused_naming_it(tmp_path: Path) -> None:
+    directory = _copy_axial(tmp_path)
+    (directory / "axial.onnx").write_bytes(b"not an onnx file")
+    before = _state(directory)
+    with pytest.raises(ModelFileError, match=r"axial\.onnx: not a readable ONNX file"):
+        quantise_model(directory, "axial")
+    assert _state(directory) == before

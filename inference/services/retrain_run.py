@@ -118,8 +118,11 @@ def _gold(job: RetrainJob) -> tuple[list[Any], list[Any], dict[str, list[int]]]:
     return train, tune, data
 
 
-def _finetune(job: RetrainJob, checkpoint: Path, train: list[Any], tune: list[Any]) -> Any:
+def _finetune(
+    job: RetrainJob, base: ModelVersion, checkpoint: Path, train: list[Any], tune: list[Any]
+) -> Any:
     from inference.training.finetune import finetune_and_export
+    from inference.training.quantize import is_quantised
 
     work = retrain_work_dir(job)
     work.mkdir(parents=True, exist_ok=True)
@@ -135,6 +138,9 @@ def _finetune(job: RetrainJob, checkpoint: Path, train: list[Any], tune: list[An
         seed=job.pk,
         device="auto",
         progress=_progress_reporter(job),
+        # An int8 base (the shipped sagittal model) gets an int8 candidate, so that a retrain
+        # does not give back the speed the int8 file bought.
+        quantise=is_quantised(model_path(base)),
     )
 
 
@@ -162,6 +168,7 @@ def _register(job: RetrainJob, base: ModelVersion, built: Any, metrics: dict[str
         "seconds": built.seconds,
         "onnx_vs_torch_max_abs_diff": built.max_abs_diff,
         "history": built.history,
+        "quantisation": built.quantisation,
     }
     with transaction.atomic():
         candidate = ModelVersion.objects.create(
@@ -217,8 +224,10 @@ def retrain_run(*, job_id: int) -> RetrainJob:
         _heartbeat(job, stage="evaluating the active model on the tune gold")
         base_tune = _base_tune_metrics(base, tune)
         _heartbeat(job, stage="preparing the training data")
-        built = _finetune(job, checkpoint, train, tune)
+        built = _finetune(job, base, checkpoint, train, tune)
         metrics = {"tune": built.tune_metrics, "base_tune": base_tune}
+        if built.quantisation is not None:
+            metrics["quantisation"] = built.quantisation
         _register(job, base, built, metrics)
     except Exception as exc:
         logger.warning("retrain job %s failed: %s", job.pk, type(exc).__name__)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +18,10 @@ from inference.runtime.contract import ModelContract, contract_to_dict
 from inference.runtime.preprocess import preprocess
 from inference.runtime.sessions import create_session, file_sha256
 from inference.training.augment import AugmentConfig
-from inference.training.data import TrainingSlice
+from inference.training.data import TrainingSlice, phantom_slices, real_slices
 from inference.training.evaluate import evaluate_slices
-from inference.training.export import export_and_verify
+from inference.training.export import ExportError, export_and_verify
+from inference.training.quantize import CALIBRATION_PHANTOMS, quantise_checked
 from inference.training.train import (
     TrainConfig,
     TrainProgress,
@@ -27,6 +29,8 @@ from inference.training.train import (
     save_checkpoint,
     train,
 )
+
+logger = logging.getLogger(__name__)
 
 # Fine-tuning starts from trained weights: a smaller step and a short warm-up.
 LR_FACTOR = 0.25
@@ -47,6 +51,9 @@ class FinetuneResult:
     max_abs_diff: float
     device: str
     seconds: float
+    # Asked to quantise: the int8 record (quantize.quantise_checked's, with the float file's
+    # sha256), or {"kept_float": why} when the float file was kept.
+    quantisation: dict[str, Any] | None = None
 
 
 def config_from_checkpoint(state: dict[str, Any]) -> TrainConfig:
@@ -86,9 +93,13 @@ def finetune_and_export(
     seed: int = 0,
     device: str = "auto",
     progress: Callable[[TrainProgress], None] | None = None,
+    quantise: bool = False,
 ) -> FinetuneResult:
     """Fine-tunes the checkpoint's network, exports model.onnx + model.pt into `out_dir`
-    and verifies ONNX Runtime against torch (ExportError at 1e-4 or more)."""
+    and verifies ONNX Runtime against torch (ExportError at 1e-4 or more). With `quantise`
+    (the base model was int8), model.onnx becomes the int8 network when its masks agree with
+    the float one's on the tune slices; otherwise the float file stays, and the result says
+    why."""
     _, state = load_checkpoint(checkpoint)
     base = config_from_checkpoint(state)
     cfg = dataclasses.replace(
@@ -108,6 +119,9 @@ def finetune_and_export(
     onnx_path = out_dir / "model.onnx"
     real_inputs = [preprocess(s.image, s.spacing, result.contract).tensor for s in tune[:4]]
     max_diff = export_and_verify(result.model, onnx_path, result.contract, real_inputs=real_inputs)
+    quantisation = None
+    if quantise:
+        quantisation = _quantise_in_place(onnx_path, result.contract, cfg, extra_train, tune)
     tune_metrics = evaluate(create_session(onnx_path), result.contract)
     contract = contract_to_dict(result.contract)
     contract["metadata"] = {
@@ -127,4 +141,36 @@ def finetune_and_export(
         max_abs_diff=max_diff,
         device=result.device,
         seconds=round(result.seconds, 1),
+        quantisation=quantisation,
     )
+
+
+def _quantise_in_place(
+    onnx_path: Path,
+    contract: ModelContract,
+    cfg: TrainConfig,
+    extra_train: Sequence[TrainingSlice],
+    tune: Sequence[TrainingSlice],
+) -> dict[str, Any]:
+    """Replaces the float `onnx_path` by its int8 network, calibrated on the slices it was
+    fine-tuned on and checked on the tune slices (which it never saw); the float file stays
+    when they disagree, and the record says why."""
+    calibration = [
+        *extra_train,
+        *real_slices(cfg.task, cfg.real_train),
+        *phantom_slices(
+            cfg.task, cfg.phantom_train_seeds[:CALIBRATION_PHANTOMS], sagittal_offsets=(0,)
+        ),
+    ]
+    int8_path = onnx_path.with_name(f"{onnx_path.stem}.int8.onnx")
+    float_sha, float_size = file_sha256(onnx_path), onnx_path.stat().st_size
+    try:
+        checked = quantise_checked(onnx_path, int8_path, contract, calibration, tune)
+    except ExportError as exc:
+        return {"kept_float": str(exc)}
+    except Exception as exc:  # ONNX Runtime's quantiser failing: the float model still serves
+        logger.warning("quantising %s failed: %s", onnx_path.name, type(exc).__name__)
+        int8_path.unlink(missing_ok=True)
+        return {"kept_float": f"quantisation failed: {type(exc).__name__}: {exc}"}
+    int8_path.replace(onnx_path)
+    return {**checked, "float_sha256": float_sha, "float_size_bytes": float_size}

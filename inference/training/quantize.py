@@ -9,8 +9,8 @@ KEEP_FLOAT) took 28-29 ms there, 22-25 against 28-29 ms on the full field of vie
 AMD EPYC), with the real references scored alike (full-FOV corners 3.53 mm both, canal within the
 band 98.1 against 98.2 %). ONNX Runtime's CPU provider runs the QDQ pairs around a convolution as
 an integer convolution. The float network stays the source: the .pt checkpoint is what
-fine-tuning starts from (a model fine-tuned from corrections is exported in float), and
-`make models` quantises its fresh export again.
+fine-tuning starts from (a retrain of an int8 model is quantised again by finetune.py, checked
+on the tune split's gold), and `make models` quantises its fresh export again.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ KEEP_FLOAT: tuple[str, ...] = ("counter.",)
 # Calibration inputs: the training volumes' slices and this many training phantoms.
 CALIBRATION_PHANTOMS = 16
 QUANTISED_OPS = ("QuantizeLinear", "DequantizeLinear")
+FORMAT = "ONNX QDQ: int8 weights per output channel, uint8 activations"
 
 
 def _graph(onnx_path: Path) -> Any:
@@ -161,6 +162,51 @@ def mask_agreement(
     return {"mean": float(np.mean(scores)), "min": float(np.min(scores)), "n": len(scores)}
 
 
+def quantise_checked(
+    src: Path,
+    dst: Path,
+    contract: ModelContract,
+    calibration: Sequence[TrainingSlice],
+    held_out: Sequence[TrainingSlice],
+    *,
+    min_agreement: float = MIN_AGREEMENT,
+) -> dict[str, Any]:
+    """Writes the int8 version of `src` to `dst` (KEEP_FLOAT's sub-networks in float, ranges
+    from `calibration`) and compares the two networks' masks on `held_out`: what was kept in
+    float, the calibration sources and the agreement. ExportError, with `dst` removed, when
+    they agree less than `min_agreement` or no held-out input has a mask to compare."""
+    kept = {prefix.rstrip("."): subnet_nodes(src, prefix) for prefix in KEEP_FLOAT}
+    quantise_file(
+        src,
+        dst,
+        network_inputs(contract, calibration),
+        contract.input.name,
+        keep_float=[node for nodes in kept.values() for node in nodes],
+    )
+    try:
+        agreement = mask_agreement(
+            create_session(src, providers=["CPUExecutionProvider"]),
+            create_session(dst, providers=["CPUExecutionProvider"]),
+            contract,
+            network_inputs(contract, held_out),
+        )
+        if not agreement["mean"] >= min_agreement:
+            raise ExportError(
+                f"{src}: the int8 network's masks agree with the float network's at "
+                f"{100 * agreement['mean']:.1f} % Dice (at least {100 * min_agreement:.1f} % "
+                "needed); the float file is kept"
+            )
+    except BaseException:
+        dst.unlink(missing_ok=True)
+        raise
+    return {
+        "format": FORMAT,
+        "kept_float_nodes": {name: len(nodes) for name, nodes in kept.items() if nodes},
+        "calibration": [s.source for s in calibration],
+        "mask_agreement": agreement,
+    }
+
+
 def quantise_model(
     directory: Path, stem: str, *, min_agreement: float = MIN_AGREEMENT
 ) -> dict[str, Any]:
@@ -186,37 +232,17 @@ def quantise_model(
     held = real_slices(cfg.task, cfg.real_val) + phantom_slices(
         cfg.task, cfg.phantom_val_seeds, sagittal_offsets=(0,)
     )
-    kept = {prefix.rstrip("."): subnet_nodes(onnx_path, prefix) for prefix in KEEP_FLOAT}
     suffixes = (".onnx", ".metrics.json", ".contract.json")
     with tempfile.TemporaryDirectory(dir=directory, prefix=f".{stem}.int8.") as tmp:
         staged = Path(tmp) / stem
         int8_path = staged.with_name(f"{stem}.onnx")
-        quantise_file(
-            onnx_path,
-            int8_path,
-            network_inputs(contract, calibration),
-            contract.input.name,
-            keep_float=[node for nodes in kept.values() for node in nodes],
+        checked = quantise_checked(
+            onnx_path, int8_path, contract, calibration, held, min_agreement=min_agreement
         )
-        agreement = mask_agreement(
-            create_session(onnx_path, providers=["CPUExecutionProvider"]),
-            create_session(int8_path, providers=["CPUExecutionProvider"]),
-            contract,
-            network_inputs(contract, held),
-        )
-        if not agreement["mean"] >= min_agreement:
-            raise ExportError(
-                f"{onnx_path}: the int8 network's masks agree with the float network's at "
-                f"{100 * agreement['mean']:.1f} % Dice (at least {100 * min_agreement:.1f} % "
-                "needed); the float file is kept"
-            )
         sha = file_sha256(int8_path)
         metrics = json.loads((directory / f"{stem}.metrics.json").read_text(encoding="utf-8"))
         metrics["quantisation"] = {
-            "format": "ONNX QDQ: int8 weights per output channel, uint8 activations",
-            "kept_float_nodes": {name: len(nodes) for name, nodes in kept.items() if nodes},
-            "calibration": [s.source for s in calibration],
-            "mask_agreement": agreement,
+            **checked,
             "float_sha256": metrics["sha256"],
             "float_size_bytes": metrics["size_bytes"],
         }

@@ -133,6 +133,7 @@ def test_gold_triggers_a_candidate_that_is_promoted_used_and_rolled_back(
     assert job.data == {"train": [train.pk], "tune": [tune.pk]}
     assert {"cord_dice", "canal_dice", "keypoint_mre_mm"} <= set(candidate.metrics["tune"])
     assert "cord_dice" in candidate.metrics["base_tune"]
+    assert "quantisation" not in candidate.metrics  # a float base: no int8 attempt
     assert job.progress["epoch"] == 1
     assert "cord_dice" in job.progress["tune"]
     model_dir = Path(settings.MODEL_DIR)

@@ -43,7 +43,18 @@ class ModelVersionOutputSerializer(serializers.Serializer[Any]):
     metrics = serializers.SerializerMethodField()
     # The gold the version was trained and tuned on ("data" is the serializer's own).
     data_list = serializers.SerializerMethodField()
+    weights = serializers.SerializerMethodField()
     created_at = IsoDateTimeField()
+
+    def get_weights(self, version: ModelVersion) -> dict[str, Any]:
+        """int8 or float32, the file's size, and why a quantisation was not kept."""
+        record = (version.metrics or {}).get("quantisation") or {}
+        int8 = "mask_agreement" in record and "kept_float" not in record
+        return {
+            "precision": "int8" if int8 else "float32",
+            "size_bytes": version.size_bytes,
+            "kept_float": str(record.get("kept_float", "")),
+        }
 
     def get_metrics(self, version: ModelVersion) -> dict[str, Any]:
         # Retrained candidates carry {"tune": {...}}; shipped models their held-out metrics.

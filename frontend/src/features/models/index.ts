@@ -10,6 +10,7 @@ import {
   percent,
   progressLine,
   upsertJob,
+  weightsText,
   type ModelVersion,
   type RetrainJob,
 } from "./model";
@@ -170,6 +171,11 @@ export function mountModelsPage(root: HTMLElement, page: ModelsPage): void {
         ),
         percent(metricMean(tune, "cord_dice")),
         millimetres(metricMean(tune, "keypoint_mre_mm")),
+        el(
+          "span",
+          { title: version.weights?.kept_float ?? "", "data-testid": `model-${version.id}-weights` },
+          weightsText(version),
+        ),
         new Date(version.created_at).toLocaleString(),
         el("span", {}, ...actions),
       ];
@@ -178,7 +184,7 @@ export function mountModelsPage(root: HTMLElement, page: ModelsPage): void {
     versionsBox.append(
       el("h2", {}, "Model versions"),
       table(
-        ["Version", "Task", "Name", "Status", "Cord Dice (tune)", "Corner error (tune)", "Registered", ""],
+        ["Version", "Task", "Name", "Status", "Cord Dice (tune)", "Corner error (tune)", "Weights", "Registered", ""],
         rows,
         "model-versions",
       ),

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { activationQuestion, metricMean, progressLine, upsertJob, type ModelVersion, type RetrainJob } from "./model";
+import {
+  activationQuestion,
+  metricMean,
+  progressLine,
+  upsertJob,
+  weightsText,
+  type ModelVersion,
+  type RetrainJob,
+} from "./model";
 
 const job = (id: number, progress: Record<string, unknown> = {}, error = ""): RetrainJob => ({
   id,
@@ -68,5 +76,17 @@ describe("models page", () => {
     expect(activationQuestion(version, active)).toBe(
       "Make active again (roll back to) axial model #4 shipped? The next pre-label jobs use it. It replaces #7 retrained, which is retired and can be restored.",
     );
+  });
+
+  it("names the weights' precision and size, and an int8 file that was not kept", () => {
+    const version: ModelVersion = { id: 1, task: "sagittal", name: "m", status: "active", metrics: {}, created_at: "" };
+    expect(weightsText(version)).toBe("—");
+    const int8 = { ...version, weights: { precision: "int8", size_bytes: 1.17 * 1024 ** 2, kept_float: "" } };
+    expect(weightsText(int8)).toBe("int8 · 1.2 MB");
+    const kept = {
+      ...version,
+      weights: { precision: "float32", size_bytes: 2.69 * 1024 ** 2, kept_float: "masks agree at 90 %" },
+    };
+    expect(weightsText(kept)).toBe("float32 (int8 not kept) · 2.7 MB");
   });
 });

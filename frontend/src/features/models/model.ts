@@ -19,6 +19,7 @@ export interface ModelVersion {
   name: string;
   status: string;
   metrics: Record<string, Record<string, unknown> | undefined>;
+  weights?: { precision: string; size_bytes: number; kept_float: string };
   created_at: string;
 }
 
@@ -39,6 +40,16 @@ export function percent(value: number | null, digits = 1): string {
 
 export function millimetres(value: number | null, digits = 2): string {
   return value === null ? "—" : `${value.toFixed(digits)} mm`;
+}
+
+/** The weights' precision and file size ("int8 · 1.2 MB"); a float file kept where int8 was
+ * asked for says so. */
+export function weightsText(version: ModelVersion): string {
+  const w = version.weights;
+  if (!w) return "—";
+  const size = `${(w.size_bytes / 1024 ** 2).toFixed(1)} MB`;
+  const kept = w.kept_float ? " (int8 not kept)" : "";
+  return `${w.precision}${kept} · ${size}`;
 }
 
 /** One line on a run: its stage, epoch and step, loss, and the tune metrics of the last epoch. */

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from annotation.models import Project, Revision
 from dashboards.services.corrections import correction_record
 from inference.models import ModelStatus, ModelVersion, RetrainJob, RetrainPolicy, Strategy
-from inference.services.registry import model_register
+from inference.services.registry import model_path, model_register, shipped_models_register
 from inference.services.retrain import retrain_announce
 from tests.annotation.review_helpers import make_review
 from tests.conftest import PASSWORD
@@ -104,9 +104,14 @@ def test_a_lead_promotes_follows_a_run_and_sees_corrections_live(
 def test_a_reviewer_reads_the_page_but_cannot_act(
     page_for: Any, asgi_server: Any, project: Project, cast: dict[str, Any], tmp_path: Path
 ) -> None:
-    _candidate(tmp_path)
+    candidate = _candidate(tmp_path)
+    sagittal = next(v for v in shipped_models_register() if v.task == "sagittal")
     page = page_for("reviewer", PASSWORD)
     page.goto(f"{asgi_server.url}/projects/{project.slug}/models/")
     expect(page.get_by_test_id("model-versions")).to_be_visible()
+    # Each version says what its weights are: the shipped sagittal file is int8.
+    mb = model_path(sagittal).stat().st_size / 1024**2
+    expect(page.get_by_test_id(f"model-{sagittal.pk}-weights")).to_have_text(f"int8 · {mb:.1f} MB")
+    expect(page.get_by_test_id(f"model-{candidate.pk}-weights")).to_contain_text("float32 · ")
     expect(page.get_by_test_id("models-page").locator("button:enabled")).to_have_count(0)
     expect(page.get_by_test_id("corrections")).to_contain_text("No corrections yet")

@@ -57,9 +57,15 @@ class ModelVersionOutputSerializer(serializers.Serializer[Any]):
         }
 
     def get_metrics(self, version: ModelVersion) -> dict[str, Any]:
-        # Retrained candidates carry {"tune": {...}}; shipped models their held-out metrics.
+        # Retrained candidates carry {"tune": {...}}; shipped and command-trained models their
+        # metrics file, whose "held_out" lists slice names and whose "metrics.real" scores the
+        # real slices held out of training (empty when every real volume was trained on).
         metrics = version.metrics or {}
-        return {k: metrics[k] for k in ("tune", "base_tune", "held_out") if k in metrics}
+        out = {k: metrics[k] for k in ("tune", "base_tune") if k in metrics}
+        real = (metrics.get("metrics") or {}).get("real")
+        if isinstance(real, dict) and real:
+            out["held_out"] = real
+        return out
 
     def get_data_list(self, version: ModelVersion) -> dict[str, Any]:
         return dict((version.training_manifest or {}).get("data") or {})

@@ -113,5 +113,9 @@ def test_a_reviewer_reads_the_page_but_cannot_act(
     mb = model_path(sagittal).stat().st_size / 1024**2
     expect(page.get_by_test_id(f"model-{sagittal.pk}-weights")).to_have_text(f"int8 · {mb:.1f} MB")
     expect(page.get_by_test_id(f"model-{candidate.pk}-weights")).to_contain_text("float32 · ")
+    # Its Dice is that of the real slices held out of its training.
+    held = sagittal.metrics["metrics"]["real"]["cord_dice"]["mean"]
+    row = page.get_by_test_id("model-versions").locator("tr", has_text=f"#{sagittal.pk}")
+    expect(row).to_contain_text(f"{100 * held:.1f} %")
     expect(page.get_by_test_id("models-page").locator("button:enabled")).to_have_count(0)
     expect(page.get_by_test_id("corrections")).to_contain_text("No corrections yet")

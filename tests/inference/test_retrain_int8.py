@@ -80,7 +80,9 @@ def test_an_int8_base_makes_the_run_try_int8_and_the_list_says_why_it_stayed_flo
     }
 
 
-def test_the_models_list_names_the_shipped_sagittal_file_int8(clients, project) -> None:
+def test_the_models_list_names_the_shipped_sagittal_file_int8_with_its_held_out_dice(
+    clients, project
+) -> None:
     sagittal, axial = sorted(shipped_models_register(), key=lambda v: v.task != "sagittal")
     weights = _weights(clients["annotator"], project)
     assert weights[sagittal.pk] == {
@@ -89,3 +91,10 @@ def test_the_models_list_names_the_shipped_sagittal_file_int8(clients, project) 
         "kept_float": "",
     }
     assert weights[axial.pk]["precision"] == "float32"
+    # Its Dice column reads the real slices held out of its training, not their names.
+    listed = {
+        m["id"]: m for m in clients["annotator"].get(f"/api/projects/{project.slug}/models").json()
+    }
+    held = sagittal.metrics["metrics"]["real"]["cord_dice"]
+    assert listed[sagittal.pk]["metrics"]["held_out"]["cord_dice"] == held
+    assert "held_out" not in listed[axial.pk]["metrics"]  # every real volume trained on

@@ -184,7 +184,17 @@ export function mountModelsPage(root: HTMLElement, page: ModelsPage): void {
     versionsBox.append(
       el("h2", {}, "Model versions"),
       table(
-        ["Version", "Task", "Name", "Status", "Cord Dice (tune)", "Corner error (tune)", "Weights", "Registered", ""],
+        [
+          "Version",
+          "Task",
+          "Name",
+          "Status",
+          "Cord Dice (tune / held out)",
+          "Corner error (tune / held out)",
+          "Weights",
+          "Registered",
+          "",
+        ],
         rows,
         "model-versions",
       ),

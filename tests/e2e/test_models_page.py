@@ -12,7 +12,7 @@ import pytest
 from django.db import transaction
 from playwright.sync_api import expect
 
-from annotation.models import Project, Revision
+from annotation.models import Project, Revision, Split
 from dashboards.services.corrections import correction_record
 from inference.models import ModelStatus, ModelVersion, RetrainJob, RetrainPolicy, Strategy
 from inference.services.registry import model_path, model_register, shipped_models_register
@@ -21,6 +21,7 @@ from tests.annotation.review_helpers import make_review
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import screenshot
 from tests.factories import make_case
+from tests.inference.retrain_fixtures import phantom_gold_case, trained_tiny_model
 from tests.inference.tiny import TINY_CONTRACT, register_tiny_model, tiny_model
 
 pytestmark = [
@@ -99,6 +100,32 @@ def test_a_lead_promotes_follows_a_run_and_sees_corrections_live(
     _corrected_case(project, cast)
     expect(page.get_by_test_id("corrections-worst").locator("tbody tr")).to_have_count(2)
     screenshot(page, "models-page")
+
+
+def test_a_run_started_from_the_page_is_followed_live(
+    page_for: Any, asgi_server: Any, project: Project, cast: dict[str, Any], tmp_path: Path
+) -> None:
+    trained_tiny_model()
+    for seed, split in ((71, Split.TRAIN), (72, Split.TUNE)):
+        phantom_gold_case(
+            project=project, folder=tmp_path, seed=seed, split=split, signer=cast["reviewer"]
+        )
+    page = page_for("lead", PASSWORD)
+    page.goto(f"{asgi_server.url}/projects/{project.slug}/models/")
+    page.get_by_role("button", name="Retrain sagittal").click()
+    expect(page.get_by_test_id("retrain-jobs").locator("tbody tr")).to_have_count(1)
+    job = RetrainJob.objects.get()
+    expect(page.get_by_test_id(f"job-{job.pk}-status")).to_have_text("queued")
+    # The worker's announcements move the row the reply added.
+    with transaction.atomic():
+        job.status = "running"
+        job.progress = {"stage": "training", "epoch": 2, "epochs": 3, "step": 7, "steps": 50}
+        job.save(update_fields=["status", "progress"])
+        retrain_announce(job)
+    expect(page.get_by_test_id(f"job-{job.pk}-progress")).to_have_text(
+        "training · epoch 2/3 · step 7/50"
+    )
+    expect(page.get_by_test_id(f"job-{job.pk}-status")).to_have_text("running")
 
 
 def test_a_reviewer_reads_the_page_but_cannot_act(

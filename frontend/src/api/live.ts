@@ -45,12 +45,14 @@ export class LiveSocket {
       this.opened = true;
     };
     ws.onmessage = (m) => {
+      let data: LiveEvent;
       try {
-        const data = JSON.parse(String(m.data)) as LiveEvent;
-        if (data && typeof data.type === "string") this.onEvent(data);
+        data = JSON.parse(String(m.data)) as LiveEvent;
       } catch {
-        /* a malformed frame is ignored */
+        return; // a malformed frame is ignored
       }
+      // Outside the try: a page's handler that throws shows in the console, not silently.
+      if (data && typeof data.type === "string") this.onEvent(data);
     };
     ws.onclose = (ev) => {
       this.connected = false;

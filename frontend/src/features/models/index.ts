@@ -99,8 +99,9 @@ export function mountModelsPage(root: HTMLElement, page: ModelsPage): void {
     const buttons = ["sagittal", "axial"].map((task) => {
       const button = el("button", { type: "button", disabled: !page.canManage }, `Retrain ${task}`);
       button.addEventListener("click", () => {
-        postJSON<RetrainJob>(`${base}/retrain`, { task })
-          .then((job) => {
+        // The reply wraps the run ({job}), as the 409 for a run already going does.
+        postJSON<{ job: RetrainJob }>(`${base}/retrain`, { task })
+          .then(({ job }) => {
             jobs = upsertJob(jobs, job);
             renderJobs();
           })

@@ -167,7 +167,8 @@ def _quantise_in_place(
     try:
         checked = quantise_checked(onnx_path, int8_path, contract, calibration, tune)
     except ExportError as exc:
-        return {"kept_float": str(exc)}
+        # The reason is shown on the models page: without the server's working path.
+        return {"kept_float": str(exc).removeprefix(f"{onnx_path}: ")}
     except Exception as exc:  # ONNX Runtime's quantiser failing: the float model still serves
         logger.warning("quantising %s failed: %s", onnx_path.name, type(exc).__name__)
         int8_path.unlink(missing_ok=True)

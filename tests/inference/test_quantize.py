@@ -120,3 +120,30 @@ def test_a_file_that_is_not_onnx_is_refused_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match=r"axial\.onnx: not a readable ONNX file"):
         quantise_model(directory, "axial")
     assert _state(directory) == before
+
+
+def test_mask_agreement_leaves_specks_out_and_counts_them(tmp_path: Path) -> None:
+    import numpy as np
+
+    from inference.runtime.contract import load_contract
+    from inference.runtime.sessions import create_session
+    from inference.training.quantize import MIN_UNION_PIXELS, mask_agreement
+    from tests.inference.tiny import NET, TINY_CONTRACT, tiny_model
+
+    # Two real ONNX networks: masks where the image is above 0.5, and above 0.45.
+    strict = create_session(tiny_model(tmp_path / "strict.onnx", bias=-0.5))
+    loose = create_session(tiny_model(tmp_path / "loose.onnx", bias=-0.45))
+    contract = load_contract(TINY_CONTRACT)
+    square = np.zeros((1, NET, NET), np.float32)
+    square[0, 10:40, 10:40] = 0.9  # both draw it: Dice 1 on each label
+    speck = np.zeros((1, NET, NET), np.float32)
+    speck[0, 5:8, 5:8] = 0.48  # only the loose one draws these 9 pixels
+    assert speck[0].astype(bool).sum() < MIN_UNION_PIXELS
+    found = mask_agreement(strict, loose, contract, [square, speck])
+    assert found == {"mean": 1.0, "min": 1.0, "n": 2, "skipped_small": 2}
+    rim = square.copy()
+    rim[0, 40:44, 10:40] = 0.48  # a band of 120 pixels the strict network leaves out
+    partial = mask_agreement(strict, loose, contract, [rim])
+    assert partial["n"] == 2
+    assert partial["skipped_small"] == 0
+    assert partial["mean"] == pytest.approx(2 * 900 / (900 + 1020))

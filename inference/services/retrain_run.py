@@ -228,6 +228,8 @@ def retrain_run(*, job_id: int) -> RetrainJob:
         metrics = {"tune": built.tune_metrics, "base_tune": base_tune}
         if built.quantisation is not None:
             metrics["quantisation"] = built.quantisation
+        if built.calibration is not None:
+            metrics["calibration"] = built.calibration
         _register(job, base, built, metrics)
     except Exception as exc:
         logger.warning("retrain job %s failed: %s", job.pk, type(exc).__name__)

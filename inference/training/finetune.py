@@ -54,6 +54,8 @@ class FinetuneResult:
     # Asked to quantise: the int8 record (quantize.quantise_checked's, with the float file's
     # sha256), or {"kept_float": why} when the float file was kept.
     quantisation: dict[str, Any] | None = None
+    # The confidence calibration's report (calibrate.fit_calibration's), or why there is none.
+    calibration: dict[str, Any] | None = None
 
 
 def config_from_checkpoint(state: dict[str, Any]) -> TrainConfig:
@@ -122,8 +124,9 @@ def finetune_and_export(
     quantisation = None
     if quantise:
         quantisation = _quantise_in_place(onnx_path, result.contract, cfg, extra_train, tune)
-    tune_metrics = evaluate(create_session(onnx_path), result.contract)
-    contract = contract_to_dict(result.contract)
+    tuned, calibration = _calibrate(onnx_path, result.contract, base)
+    tune_metrics = evaluate(create_session(onnx_path), tuned)
+    contract = contract_to_dict(tuned)
     contract["metadata"] = {
         **(state.get("contract", {}).get("metadata") or {}),
         "sha256": file_sha256(onnx_path),
@@ -142,7 +145,28 @@ def finetune_and_export(
         device=result.device,
         seconds=round(result.seconds, 1),
         quantisation=quantisation,
+        calibration=calibration,
     )
+
+
+def _calibrate(
+    onnx_path: Path, contract: ModelContract, base: TrainConfig
+) -> tuple[ModelContract, dict[str, Any]]:
+    """The contract with its confidences calibrated as the shipped model's are, on the base
+    recipe's held-out phantoms and real slices (fine-tuning trains on neither): without it a
+    retrained model would draw every pre-label, withholding none (runtime.withhold)."""
+    from inference.training.calibrate import calibration_data, fit_calibration
+
+    held_out = {
+        "phantom": [f"phantom:{seed}" for seed in base.phantom_val_seeds],
+        "real": [s.source for s in real_slices(base.task, base.real_val)],
+    }
+    session = create_session(onnx_path)
+    keypoints, structures = calibration_data(session, contract, held_out)
+    if not keypoints.raw and not structures.raw:
+        return contract, {"skipped": "no held-out slice with a reference: nothing is withheld"}
+    calibration, report = fit_calibration(keypoints, structures)
+    return dataclasses.replace(contract, calibration=calibration), report
 
 
 def _quantise_in_place(

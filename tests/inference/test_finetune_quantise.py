@@ -55,6 +55,14 @@ def test_a_fine_tuned_model_asked_for_int8_ships_int8_and_is_scored_as_shipped(
     )
     assert built.tune_metrics["cord_dice"] == again["cord_dice"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx", "model.pt"]
+    # Calibrated as the shipped model is, on the base recipe's held-out phantoms: a retrained
+    # model withholds what it is unsure of too.
+    assert built.calibration is not None
+    assert (
+        built.calibration["structure"]["threshold"]
+        == built.contract["calibration"]["structure"]["threshold"]
+    )
+    assert load_contract(built.contract).calibration is not None
 
 
 def test_masks_that_disagree_keep_the_float_file_and_say_why(
@@ -86,6 +94,11 @@ def test_a_network_that_finds_nothing_to_compare_stays_float(tmp_path: Path) -> 
     assert built.quantisation == {
         "kept_float": "no held-out input has a mask to compare the two networks on"
     }
+    # Its recipe holds nothing out: no calibration, so nothing is withheld, and it says so.
+    assert built.calibration == {
+        "skipped": "no held-out slice with a reference: nothing is withheld"
+    }
+    assert "calibration" not in built.contract
 
 
 def test_without_quantise_the_fine_tuned_model_is_float_and_carries_no_record(

@@ -326,6 +326,30 @@ def real_reference_check(
     }
 
 
+def calibrate_session(
+    session: Any,
+    contract: ModelContract,
+    held_out: dict[str, list[str]],
+    folds: Sequence[HeldOutFold] = (),
+) -> tuple[Calibration | None, dict[str, Any]]:
+    """The calibration fitted on the held-out slices named as in a `.metrics.json` (and the
+    folds' held-out volumes), and its report; None, with the report saying so, when there is
+    no held-out reference (an uncalibrated model withholds nothing)."""
+    keypoints, structures = calibration_data(session, contract, held_out)
+    fold_structure_samples(folds, structures)
+    calibration, report = fit_calibration(keypoints, structures)
+    if folds:
+        report["data"] += (
+            "; structures also on the leave-one-volume-out folds' held-out real volumes "
+            f"({', '.join(sorted({_group(s.source) for f in folds for s in f.slices}))}), "
+            "each predicted by the fold's network that never saw it"
+        )
+    if calibration.keypoint is None and calibration.structure is None:
+        report["skipped"] = "no held-out slice with a reference: nothing is withheld"
+        return None, report
+    return calibration, report
+
+
 def calibrate_files(stem: str | Path, folds: Sequence[HeldOutFold] = ()) -> dict[str, Any]:
     """Calibrates <stem>.onnx and rewrites <stem>.contract.json and <stem>.metrics.json;
     `folds` (a leave-one-volume-out final model's) add their held-out real slices."""
@@ -340,19 +364,9 @@ def calibrate_files(stem: str | Path, folds: Sequence[HeldOutFold] = ()) -> dict
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     contract = load_contract(contract_json)
     session = create_session(base.with_name(base.name + ".onnx"))
-    keypoints, structures = calibration_data(session, contract, metrics["held_out"])
-    fold_structure_samples(folds, structures)
-    calibration, report = fit_calibration(keypoints, structures)
-    if folds:
-        report["data"] += (
-            "; structures also on the leave-one-volume-out folds' held-out real volumes "
-            f"({', '.join(sorted({_group(s.source) for f in folds for s in f.slices}))}), "
-            "each predicted by the fold's network that never saw it"
-        )
-    if calibration.keypoint is None and calibration.structure is None:
-        # No held-out data: an uncalibrated model withholds nothing, and says so.
+    calibration, report = calibrate_session(session, contract, metrics["held_out"], folds)
+    if calibration is None:
         contract_json.pop("calibration", None)
-        report["skipped"] = "no held-out slice with a reference: nothing is withheld"
     else:
         contract_json["calibration"] = calibration_to_dict(calibration)
         from inference.training.references import trained_volumes

@@ -18,10 +18,10 @@ from inference.runtime.contract import ModelContract, contract_to_dict
 from inference.runtime.preprocess import preprocess
 from inference.runtime.sessions import create_session, file_sha256
 from inference.training.augment import AugmentConfig
-from inference.training.data import TrainingSlice, phantom_slices, real_slices
+from inference.training.data import TrainingSlice, real_slices
 from inference.training.evaluate import evaluate_slices
 from inference.training.export import ExportError, export_and_verify
-from inference.training.quantize import CALIBRATION_PHANTOMS, quantise_checked
+from inference.training.quantize import quantise_checked, training_slices
 from inference.training.train import (
     TrainConfig,
     TrainProgress,
@@ -155,17 +155,15 @@ def _calibrate(
     """The contract with its confidences calibrated as the shipped model's are, on the base
     recipe's held-out phantoms and real slices (fine-tuning trains on neither): without it a
     retrained model would draw every pre-label, withholding none (runtime.withhold)."""
-    from inference.training.calibrate import calibration_data, fit_calibration
+    from inference.training.calibrate import calibrate_session
 
     held_out = {
         "phantom": [f"phantom:{seed}" for seed in base.phantom_val_seeds],
         "real": [s.source for s in real_slices(base.task, base.real_val)],
     }
-    session = create_session(onnx_path)
-    keypoints, structures = calibration_data(session, contract, held_out)
-    if not keypoints.raw and not structures.raw:
-        return contract, {"skipped": "no held-out slice with a reference: nothing is withheld"}
-    calibration, report = fit_calibration(keypoints, structures)
+    calibration, report = calibrate_session(create_session(onnx_path), contract, held_out)
+    if calibration is None:
+        return contract, {"skipped": report["skipped"]}
     return dataclasses.replace(contract, calibration=calibration), report
 
 
@@ -179,13 +177,7 @@ def _quantise_in_place(
     """Replaces the float `onnx_path` by its int8 network, calibrated on the slices it was
     fine-tuned on and checked on the tune slices (which it never saw); the float file stays
     when they disagree, and the record says why."""
-    calibration = [
-        *extra_train,
-        *real_slices(cfg.task, cfg.real_train),
-        *phantom_slices(
-            cfg.task, cfg.phantom_train_seeds[:CALIBRATION_PHANTOMS], sagittal_offsets=(0,)
-        ),
-    ]
+    calibration = [*extra_train, *training_slices(cfg)]
     int8_path = onnx_path.with_name(f"{onnx_path.stem}.int8.onnx")
     float_sha, float_size = file_sha256(onnx_path), onnx_path.stat().st_size
     try:

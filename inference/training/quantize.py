@@ -20,7 +20,7 @@ import json
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from inference.runtime.preprocess import preprocess
 from inference.runtime.sessions import create_session, file_sha256
 from inference.training.data import TrainingSlice, phantom_slices, real_slices
 from inference.training.export import ExportError
+
+if TYPE_CHECKING:
+    from inference.training.train import TrainConfig
 
 # Mean Dice, over the held-out inputs and labels, between the float and the int8 masks.
 MIN_AGREEMENT = 0.97
@@ -100,6 +103,14 @@ def subnet_nodes(onnx_path: Path, prefix: str) -> list[str]:
                 chosen.add(node.name)
                 grown = True
     return sorted(chosen)
+
+
+def training_slices(cfg: TrainConfig) -> list[TrainingSlice]:
+    """The activation-range calibration inputs of a recipe (a TrainConfig): its real training
+    slices and its first CALIBRATION_PHANTOMS training phantoms."""
+    return real_slices(cfg.task, cfg.real_train) + phantom_slices(
+        cfg.task, cfg.phantom_train_seeds[:CALIBRATION_PHANTOMS], sagittal_offsets=(0,)
+    )
 
 
 def network_inputs(contract: ModelContract, slices: Sequence[TrainingSlice]) -> list[np.ndarray]:
@@ -241,9 +252,7 @@ def quantise_model(
     contract = load_contract(directory / f"{stem}.contract.json")
     _, state = load_checkpoint(directory / f"{stem}.pt")
     cfg = config_from_dict(state["train_config"])
-    calibration = real_slices(cfg.task, cfg.real_train) + phantom_slices(
-        cfg.task, cfg.phantom_train_seeds[:CALIBRATION_PHANTOMS], sagittal_offsets=(0,)
-    )
+    calibration = training_slices(cfg)
     held = real_slices(cfg.task, cfg.real_val) + phantom_slices(
         cfg.task, cfg.phantom_val_seeds, sagittal_offsets=(0,)
     )

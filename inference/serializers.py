@@ -48,10 +48,12 @@ class ModelVersionOutputSerializer(serializers.Serializer[Any]):
 
     def get_weights(self, version: ModelVersion) -> dict[str, Any]:
         """int8 or float32, the file's size, and why a quantisation was not kept."""
-        record = (version.metrics or {}).get("quantisation") or {}
-        int8 = "mask_agreement" in record and "kept_float" not in record
+        metrics = version.metrics or {}
+        record = metrics.get("quantisation") or {}
+        # Read from the file at registration; versions registered before that, from the record.
+        recorded = "int8" if "mask_agreement" in record and "kept_float" not in record else None
         return {
-            "precision": "int8" if int8 else "float32",
+            "precision": metrics.get("precision") or recorded or "float32",
             "size_bytes": version.size_bytes,
             "kept_float": str(record.get("kept_float", "")),
         }

@@ -54,6 +54,14 @@ def _store_copy(source: Path, digest: str) -> str:
     return relative
 
 
+def weights_precision(file: Path) -> str:
+    """ "int8" for a quantised ONNX file, else "float32": read from the file at registration,
+    so that the models list says it however the file was made."""
+    from inference.training.quantize import is_quantised
+
+    return "int8" if is_quantised(file) else "float32"
+
+
 def model_register(
     *,
     file: Path,
@@ -93,7 +101,7 @@ def model_register(
             size_bytes=file.stat().st_size,
             contract=contract_to_dict(parsed),
             training_manifest=training_manifest or {},
-            metrics=metrics or {},
+            metrics={**(metrics or {}), "precision": weights_precision(file)},
             status=ModelStatus.CANDIDATE,
             created_by=created_by,
         )

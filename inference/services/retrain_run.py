@@ -23,7 +23,12 @@ from inference.runtime.contract import load_contract
 from inference.runtime.sessions import file_sha256, get_session
 from inference.services.gold_data import gold_revisions, gold_slices
 from inference.services.promotion import candidate_beats, contract_problems
-from inference.services.registry import model_checkpoint, model_path, model_promote
+from inference.services.registry import (
+    model_checkpoint,
+    model_path,
+    model_promote,
+    weights_precision,
+)
 from inference.services.retrain import (
     policy_of,
     retrain_announce,
@@ -230,6 +235,7 @@ def retrain_run(*, job_id: int) -> RetrainJob:
             metrics["quantisation"] = built.quantisation
         if built.calibration is not None:
             metrics["calibration"] = built.calibration
+        metrics["precision"] = weights_precision(built.onnx_path)
         _register(job, base, built, metrics)
     except Exception as exc:
         logger.warning("retrain job %s failed: %s", job.pk, type(exc).__name__)

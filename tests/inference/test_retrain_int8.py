@@ -72,7 +72,7 @@ def test_an_int8_base_makes_the_run_try_int8_and_the_list_says_why_it_stayed_flo
     assert candidate.training_manifest["quantisation"] == {"kept_float": reason}
     assert not is_quantised(model_path(candidate))
     weights = _weights(clients["annotator"], project)
-    assert weights[base.pk]["precision"] == "float32"  # registered by hand: no record
+    assert weights[base.pk]["precision"] == "int8"  # registered by hand: read from its file
     assert weights[candidate.pk] == {
         "precision": "float32",
         "size_bytes": model_path(candidate).stat().st_size,

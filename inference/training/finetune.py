@@ -2,7 +2,12 @@
 its own recipe's phantoms and real volumes; evaluate on a tune set; export and verify ONNX.
 
 Everything is written into `out_dir`, which the caller owns (a temporary folder that it
-moves into the registry, or removes, as one step)."""
+moves into the registry, or removes, as one step).
+
+A tune gold corrected from the active model's own pre-labels favours that model: in the demo
+(manage.py demo_campaign) candidates score 2 to 10 points below it there. On independent truth
+this recipe costs nothing: the shipped sagittal model fine-tuned with no new slice kept its
+cord Dice on the real `t2` slices it never trained on (95.6 against 95.9 % pooled, 2026-12-07)."""
 
 from __future__ import annotations
 

@@ -158,6 +158,12 @@ PRETRAIN_FIELDS = ("batch_size", "pretrain_steps", "seed", "pretrain_phantoms",
 # against 1.9 / 1.3 mm; seed 7: 92.2 / 81.4 % (86.8 against 89.9), corners 1.3 mm. Axial seed
 # 2024: 92.5 % at half the samples, 92.3 % at all, against 92.2 %. The sagittal t1 fold moves
 # by 3 to 6 points between seeds and variants: one real volume to learn from per fold.
+# Axial, 2026-12-07 (another 2-core AMD EPYC, where the recipe gives 92.4 %: t2 / t1 / t2s / mt
+# 93.4 / 89.6 / 92.5 / 94.0), fine-tuning changes from the same pretraining, not kept: the
+# pretraining's batch-norm statistics frozen while fine-tuning 91.7 % (93.0 / 87.6 / 91.9 /
+# 94.4), the weights' moving average (decay 0.98) as the result 92.0 % (93.1 / 88.9 / 92.2 /
+# 93.8), the encoder frozen 90.7 %. Each costs the T1 fold most: what the network learns from
+# the real volumes while fine-tuning is what carries it across contrasts.
 RECIPES: dict[str, LovoRecipe] = {
     "sagittal": LovoRecipe(
         batch_size=8,

@@ -169,7 +169,10 @@ PRETRAIN_FIELDS = ("batch_size", "pretrain_steps", "seed", "pretrain_phantoms",
 # brightest tissues: the repository's T1 normalises to 0.7-0.8 in the cord): the pretraining
 # alone read the T1 volume better (83.5 against 80.3 % at 0.5, mt 93.3 against 90.1 %), but
 # the folds gave 91.8 % (t2 / t1 / t2s / mt 93.6 / 90.1 / 90.1 / 93.5): fine-tuning on the real
-# volumes evens the pretrainings out, and the 9-slice t2s fold moved by 2.4 points.
+# volumes evens the pretrainings out, and the 9-slice t2s fold moved by 2.4 points. Sagittal,
+# the same machine: the recipe gave cord 94.3 / 88.4 % (91.4, against the published 88.2 from
+# another machine), canal 97.4 / 90.9 %, corners 1.4 / 1.1 mm; with the wider T1 family cord
+# 94.2 / 88.6 % (91.4), canal 97.4 / 90.3 %, corners 1.8 / 4.4 mm: not kept.
 RECIPES: dict[str, LovoRecipe] = {
     "sagittal": LovoRecipe(
         batch_size=8,

@@ -147,10 +147,15 @@ def quantise_file(
     with tempfile.TemporaryDirectory(dir=dst.parent) as tmp:
         prepared, out = Path(tmp) / "prepared.onnx", Path(tmp) / dst.name
         quant_pre_process(str(src), str(prepared))
+        # 7-bit weights (reduce_range): on x86 CPUs without VNNI (AVX2 only, such as the AMD
+        # EPYC Milan CI machine) ONNX Runtime's u8 x s8 kernels saturate 16-bit sums with full
+        # 8-bit weights; a fine-tuned axial network's masks agreed at 95.6 % there, at 99.6 %
+        # with 7 bits.
         quantize_static(
             str(prepared), str(out), Reader(),
             quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=list(keep_float),
+            weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
+            nodes_to_exclude=list(keep_float),
         )  # fmt: skip
         out.replace(dst)
 

@@ -1,6 +1,7 @@
-"""Static int8 quantisation of an exported network (ONNX QDQ: int8 weights per output channel,
-uint8 activations, ranges calibrated on its own training inputs), written in place of the float
-file once its masks are shown to agree with the float network's on the held-out inputs.
+"""Static int8 quantisation of an exported network (ONNX QDQ: int8 weights per output channel in
+a 7-bit range, uint8 activations, ranges calibrated on its own training inputs), written in
+place of the float file once its masks are shown to agree with the float network's on the
+held-out inputs.
 
 Why: the sagittal path runs the network twice on a small crop (the slice and the keypoint view),
 and on a 2-core CPU in its slow state (the second core adding nothing) the float network took
@@ -46,7 +47,7 @@ KEEP_FLOAT: tuple[str, ...] = ("counter.",)
 # Calibration inputs: the training volumes' slices and this many training phantoms.
 CALIBRATION_PHANTOMS = 16
 QUANTISED_OPS = ("QuantizeLinear", "DequantizeLinear")
-FORMAT = "ONNX QDQ: int8 weights per output channel, uint8 activations"
+FORMAT = "ONNX QDQ: int8 weights per output channel (7-bit range), uint8 activations"
 
 
 def _graph(onnx_path: Path) -> Any:

@@ -29,7 +29,7 @@ from inference.runtime.contract import ModelContract, ModelFileError, load_contr
 from inference.runtime.preprocess import preprocess
 from inference.runtime.sessions import create_session, file_sha256
 from inference.training.data import TrainingSlice, phantom_slices, real_slices
-from inference.training.export import ExportError
+from inference.training.export import ExportError, export_and_verify
 
 if TYPE_CHECKING:
     from inference.training.train import TrainConfig
@@ -246,17 +246,18 @@ def quantise_model(
     .metrics.json and .contract.json rewritten, the float file's sha256 kept in
     "quantisation"). Everything that can fail runs on copies in a staging folder beside the
     files, which change only by three renames at the end. ExportError, with the files left as
-    they were, when the masks agree less than `min_agreement`; ValueError when the file is int8
-    already."""
+    they were, when the masks agree less than `min_agreement`.
+
+    A file that is int8 already is quantised again from its checkpoint's float network (exported
+    and checked against torch in the staging folder): how a shipped file picks up a change to
+    the quantiser, such as the 7-bit weights above."""
     from inference.training.calibrate import calibrate_files
     from inference.training.pipeline import evaluate_files, write_atomic
     from inference.training.train import config_from_dict, load_checkpoint
 
     onnx_path = directory / f"{stem}.onnx"
-    if is_quantised(onnx_path):
-        raise ValueError(f"{onnx_path} is quantised already")
     contract = load_contract(directory / f"{stem}.contract.json")
-    _, state = load_checkpoint(directory / f"{stem}.pt")
+    network, state = load_checkpoint(directory / f"{stem}.pt")
     cfg = config_from_dict(state["train_config"])
     calibration = training_slices(cfg)
     held = real_slices(cfg.task, cfg.real_val) + phantom_slices(
@@ -266,15 +267,19 @@ def quantise_model(
     with tempfile.TemporaryDirectory(dir=directory, prefix=f".{stem}.int8.") as tmp:
         staged = Path(tmp) / stem
         int8_path = staged.with_name(f"{stem}.onnx")
+        metrics = json.loads((directory / f"{stem}.metrics.json").read_text(encoding="utf-8"))
+        float_path = onnx_path
+        if is_quantised(onnx_path):
+            float_path = staged.with_name(f"{stem}.float.onnx")
+            export_and_verify(network, float_path, contract)
         checked = quantise_checked(
-            onnx_path, int8_path, contract, calibration, held, min_agreement=min_agreement
+            float_path, int8_path, contract, calibration, held, min_agreement=min_agreement
         )
         sha = file_sha256(int8_path)
-        metrics = json.loads((directory / f"{stem}.metrics.json").read_text(encoding="utf-8"))
         metrics["quantisation"] = {
             **checked,
-            "float_sha256": metrics["sha256"],
-            "float_size_bytes": metrics["size_bytes"],
+            "float_sha256": file_sha256(float_path),
+            "float_size_bytes": float_path.stat().st_size,
         }
         metrics.update(
             sha256=sha,

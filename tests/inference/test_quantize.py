@@ -11,10 +11,18 @@ from typing import Any
 import pytest
 
 from inference.runtime.contract import ModelFileError
-from inference.runtime.sessions import file_sha256
+from inference.runtime.sessions import create_session, file_sha256
 from inference.runtime.shipped import SHIPPED_DIR, shipped_model
+from inference.training.data import phantom_slices
 from inference.training.export import ExportError
-from inference.training.quantize import MIN_AGREEMENT, is_quantised, quantise_model, subnet_nodes
+from inference.training.quantize import (
+    MIN_AGREEMENT,
+    is_quantised,
+    mask_agreement,
+    network_inputs,
+    quantise_model,
+    subnet_nodes,
+)
 
 SUFFIXES = (".onnx", ".pt", ".contract.json", ".metrics.json")
 
@@ -96,12 +104,31 @@ def test_quantising_keeps_the_masks_and_rewrites_the_files_to_match(quantised) -
     assert not list(directory.glob(".*"))  # no candidate file left behind
 
 
-def test_a_file_quantised_already_is_not_quantised_again(quantised) -> None:
-    directory, _, _ = quantised
-    state = _state(directory)
-    with pytest.raises(ValueError, match="quantised already"):
-        quantise_model(directory, "axial")
-    assert _state(directory) == state
+def test_a_file_quantised_already_is_quantised_again_from_its_checkpoint(
+    quantised, tmp_path: Path
+) -> None:
+    # How a shipped int8 file picks up a change to the quantiser: from the float network in its
+    # checkpoint, not by quantising the int8 file's dequantised weights a second time.
+    source, _, first = quantised
+    directory = tmp_path / "again"
+    shutil.copytree(source, directory)
+    done = quantise_model(directory, "axial")
+    model = shipped_model("axial", directory)
+    assert is_quantised(model.onnx_path)
+    assert done["float_sha256"] != model.sha256
+    assert done["mask_agreement"]["mean"] >= MIN_AGREEMENT
+    assert model.metrics["quantisation"] == done
+    # The int8 file still draws the masks of the float file shipped in the repository.
+    agreement = mask_agreement(
+        create_session(SHIPPED_DIR / "axial.onnx"),
+        create_session(model.onnx_path),
+        model.contract,
+        network_inputs(model.contract, phantom_slices("axial", range(9000, 9004))),
+    )
+    assert agreement["n"] > 0
+    assert agreement["mean"] >= MIN_AGREEMENT
+    assert first["calibration"] == done["calibration"]
+    assert not list(directory.glob(".*"))
 
 
 def test_masks_that_disagree_refuse_the_int8_file_and_keep_the_float_one(tmp_path: Path) -> None:

@@ -63,7 +63,7 @@ class ModelVersionOutputSerializer(serializers.Serializer[Any]):
         # metrics file, whose "held_out" lists slice names and whose "metrics.real" scores the
         # real slices held out of training (empty when every real volume was trained on).
         metrics = version.metrics or {}
-        out = {k: metrics[k] for k in ("tune", "base_tune") if k in metrics}
+        out = {k: metrics[k] for k in ("tune", "base_tune", "tune_drafted_by_base") if k in metrics}
         real = (metrics.get("metrics") or {}).get("real")
         if isinstance(real, dict) and real:
             out["held_out"] = real

@@ -21,6 +21,7 @@ from annotation.models import Split
 from inference.models import JobStatus, ModelStatus, ModelVersion, RetrainJob
 from inference.runtime.contract import load_contract
 from inference.runtime.sessions import file_sha256, get_session
+from inference.selectors.drafted import cases_drafted_by
 from inference.services.gold_data import gold_revisions, gold_slices
 from inference.services.promotion import candidate_beats, contract_problems
 from inference.services.registry import (
@@ -231,6 +232,13 @@ def retrain_run(*, job_id: int) -> RetrainJob:
         _heartbeat(job, stage="preparing the training data")
         built = _finetune(job, base, checkpoint, train, tune)
         metrics = {"tune": built.tune_metrics, "base_tune": base_tune}
+        drafted = cases_drafted_by(model=base, case_ids=data["tune"])
+        # The models page warns that this tune gold favours the active model.
+        metrics["tune_drafted_by_base"] = {
+            "model": base.pk,
+            "cases": len(drafted),
+            "of": len(data["tune"]),
+        }
         if built.quantisation is not None:
             metrics["quantisation"] = built.quantisation
         if built.calibration is not None:

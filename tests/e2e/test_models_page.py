@@ -4,6 +4,7 @@ corrections of pre-labels arrive without a reload."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -59,12 +60,25 @@ def test_a_lead_promotes_follows_a_run_and_sees_corrections_live(
 ) -> None:
     active = register_tiny_model(tmp_path)
     candidate = _candidate(tmp_path)
+    # As a retrain records it when the active model's pre-labels drafted the tune gold.
+    ModelVersion.objects.filter(pk=candidate.pk).update(
+        metrics={
+            "tune": {"cord_dice": {"mean": 0.912, "sd": 0.0, "n": 2}},
+            "base_tune": {"cord_dice": {"mean": 0.934, "sd": 0.0, "n": 2}},
+            "tune_drafted_by_base": {"model": active.pk, "cases": 2, "of": 2},
+        }
+    )
     _corrected_case(project, cast)
     page = page_for("lead", PASSWORD)
     page.goto(f"{asgi_server.url}/projects/{project.slug}/")
     page.get_by_test_id("models-link").click()
     expect(page.get_by_test_id("models-page")).to_be_visible()
     expect(page.get_by_test_id(f"model-{candidate.pk}-status")).to_have_text("candidate")
+    drafted = page.get_by_test_id(f"model-{candidate.pk}-drafted")
+    expect(drafted).to_have_text(f"⚠ tune gold drafted by #{active.pk}")
+    favours = rf"favours #{active.pk} \(cord Dice 93.4 % on it, this candidate 91.2 %\)"
+    expect(drafted).to_have_attribute("title", re.compile(favours))
+    expect(page.get_by_test_id(f"model-{active.pk}-drafted")).to_have_count(0)
     expect(page.get_by_test_id("corrections-worst").locator("tbody tr")).to_have_count(1)
 
     # A run announced by the worker shows up and moves on, without a reload.

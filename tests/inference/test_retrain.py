@@ -133,6 +133,8 @@ def test_gold_triggers_a_candidate_that_is_promoted_used_and_rolled_back(
     assert job.data == {"train": [train.pk], "tune": [tune.pk]}
     assert {"cord_dice", "canal_dice", "keypoint_mre_mm"} <= set(candidate.metrics["tune"])
     assert "cord_dice" in candidate.metrics["base_tune"]
+    # The tune gold was drawn from the truth, not corrected from the base model's pre-labels.
+    assert candidate.metrics["tune_drafted_by_base"] == {"model": base.pk, "cases": 0, "of": 1}
     assert "quantisation" not in candidate.metrics  # a float base: no int8 attempt
     assert job.progress["epoch"] == 1
     assert "cord_dice" in job.progress["tune"]

@@ -5,6 +5,7 @@ import { LiveSocket, RECONNECTED, type LiveEvent } from "../../api/live";
 import { clear, el, toast } from "../ui";
 import {
   activationQuestion,
+  draftedCaveat,
   metricMean,
   millimetres,
   percent,
@@ -137,6 +138,23 @@ export function mountModelsPage(root: HTMLElement, page: ModelsPage): void {
     renderJobs();
   }
 
+  function diceCell(version: ModelVersion, tune: Record<string, unknown> | undefined): Node {
+    const cell = el("span", {}, percent(metricMean(tune, "cord_dice")));
+    const caveat = draftedCaveat(version);
+    if (caveat !== null) {
+      const drafted = version.metrics.tune_drafted_by_base;
+      cell.append(
+        " ",
+        el(
+          "span",
+          { class: "caveat", title: caveat, "data-testid": `model-${version.id}-drafted` },
+          `⚠ tune gold drafted by #${String(drafted?.model)}`,
+        ),
+      );
+    }
+    return cell;
+  }
+
   async function loadVersions(): Promise<void> {
     const versions = await getJSON<ModelVersion[]>(`${base}/models`);
     const rows = versions.map((version) => {
@@ -170,7 +188,7 @@ export function mountModelsPage(root: HTMLElement, page: ModelsPage): void {
           { class: `status status-${version.status}`, "data-testid": `model-${version.id}-status` },
           version.status,
         ),
-        percent(metricMean(tune, "cord_dice")),
+        diceCell(version, tune),
         millimetres(metricMean(tune, "keypoint_mre_mm")),
         el(
           "span",

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   activationQuestion,
+  draftedCaveat,
   metricMean,
   progressLine,
   upsertJob,
@@ -88,5 +89,29 @@ describe("models page", () => {
       weights: { precision: "float32", size_bytes: 2.69 * 1024 ** 2, kept_float: "masks agree at 90 %" },
     };
     expect(weightsText(kept)).toBe("float32 (int8 not kept) · 2.7 MB");
+  });
+
+  it("warns when the active model drafted the tune gold, with both scores", () => {
+    const version: ModelVersion = {
+      id: 9,
+      task: "sagittal",
+      name: "fine-tuned",
+      status: "candidate",
+      metrics: {
+        tune: { cord_dice: { mean: 0.912, sd: 0, n: 2 } },
+        base_tune: { cord_dice: { mean: 0.934, sd: 0, n: 2 } },
+        tune_drafted_by_base: { model: 1, cases: 2, of: 3 },
+      },
+      created_at: "",
+    };
+    expect(draftedCaveat(version)).toBe(
+      "2 of 3 tune cases were corrected from #1's pre-labels, so the tune gold favours #1 (cord Dice 93.4 % on it, this candidate 91.2 %); judge the candidate on gold read without pre-labels too.",
+    );
+    const independent = {
+      ...version,
+      metrics: { ...version.metrics, tune_drafted_by_base: { model: 1, cases: 0, of: 3 } },
+    };
+    expect(draftedCaveat(independent)).toBeNull();
+    expect(draftedCaveat({ ...version, metrics: {} })).toBeNull();
   });
 });

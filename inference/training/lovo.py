@@ -173,6 +173,12 @@ PRETRAIN_FIELDS = ("batch_size", "pretrain_steps", "seed", "pretrain_phantoms",
 # the same machine: the recipe gave cord 94.3 / 88.4 % (91.4, against the published 88.2 from
 # another machine), canal 97.4 / 90.9 %, corners 1.4 / 1.1 mm; with the wider T1 family cord
 # 94.2 / 88.6 % (91.4), canal 97.4 / 90.3 %, corners 1.8 / 4.4 mm: not kept.
+# Axial, 2026-12-07 (the same machine), a 1.5 times wider network (widths 12-192, 1.13 M
+# parameters against 0.50 M), both seeds against the recipe's on this machine: seed 2024 93.6
+# against 92.4 % (t2 / t1 / t2s / mt 96.7 / 90.1 / 92.7 / 94.9), seed 7 91.2 against 91.0 %
+# (93.3 / 87.0 / 89.6 / 94.9 against 92.4 / 90.0 / 87.4 / 94.1): cord 92.4 against 91.7 % over
+# the two seeds, but the T1 fold 1.3 points worse, the canal on the reference slices 84.5 and
+# 85.5 against 86.5 %, twice the time a slice (13 against 6.5 ms) and 4.6 MB: not kept.
 RECIPES: dict[str, LovoRecipe] = {
     "sagittal": LovoRecipe(
         batch_size=8,

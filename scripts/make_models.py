@@ -388,8 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quantise",
         action="store_true",
-        help="quantise the shipped float files of the views in QUANTISED to int8 in place, "
-        "as `make models` would have",
+        help="quantise the shipped files of the views in QUANTISED to int8 in place, as "
+        "`make models` would have (an int8 file again, from its checkpoint's float network)",
     )
     parser.add_argument("--work-dir", default=str(ROOT / "var" / "lovo"))
     args = parser.parse_args(argv)

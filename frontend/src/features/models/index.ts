@@ -5,6 +5,7 @@ import { LiveSocket, RECONNECTED, type LiveEvent } from "../../api/live";
 import { clear, el, toast } from "../ui";
 import {
   activationQuestion,
+  draftedBy,
   draftedCaveat,
   metricMean,
   millimetres,
@@ -140,15 +141,15 @@ export function mountModelsPage(root: HTMLElement, page: ModelsPage): void {
 
   function diceCell(version: ModelVersion, tune: Record<string, unknown> | undefined): Node {
     const cell = el("span", {}, percent(metricMean(tune, "cord_dice")));
+    const model = draftedBy(version);
     const caveat = draftedCaveat(version);
-    if (caveat !== null) {
-      const drafted = version.metrics.tune_drafted_by_base;
+    if (model !== null && caveat !== null) {
       cell.append(
         " ",
         el(
           "span",
           { class: "caveat", title: caveat, "data-testid": `model-${version.id}-drafted` },
-          `⚠ tune gold drafted by #${String(drafted?.model)}`,
+          `⚠ tune gold drafted by #${model}`,
         ),
       );
     }

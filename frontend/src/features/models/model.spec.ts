@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   activationQuestion,
+  draftedBy,
   draftedCaveat,
   metricMean,
   progressLine,
@@ -21,6 +22,16 @@ const job = (id: number, progress: Record<string, unknown> = {}, error = ""): Re
   candidate: null,
   created_at: "2026-12-06T00:00:00Z",
   finished_at: null,
+});
+
+const model = (fields: Partial<ModelVersion> = {}): ModelVersion => ({
+  id: 1,
+  task: "sagittal",
+  name: "m",
+  status: "active",
+  metrics: {},
+  created_at: "",
+  ...fields,
 });
 
 describe("models page", () => {
@@ -65,14 +76,7 @@ describe("models page", () => {
   });
 
   it("asks before a rollback, naming the version it replaces", () => {
-    const version: ModelVersion = {
-      id: 4,
-      task: "axial",
-      name: "shipped",
-      status: "retired",
-      metrics: {},
-      created_at: "",
-    };
+    const version = model({ id: 4, task: "axial", name: "shipped", status: "retired" });
     const active: ModelVersion = { ...version, id: 7, name: "retrained", status: "active" };
     expect(activationQuestion(version, active)).toBe(
       "Make active again (roll back to) axial model #4 shipped? The next pre-label jobs use it. It replaces #7 retrained, which is retired and can be restored.",
@@ -80,7 +84,7 @@ describe("models page", () => {
   });
 
   it("names the weights' precision and size, and an int8 file that was not kept", () => {
-    const version: ModelVersion = { id: 1, task: "sagittal", name: "m", status: "active", metrics: {}, created_at: "" };
+    const version = model();
     expect(weightsText(version)).toBe("—");
     const int8 = { ...version, weights: { precision: "int8", size_bytes: 1.17 * 1024 ** 2, kept_float: "" } };
     expect(weightsText(int8)).toBe("int8 · 1.2 MB");
@@ -92,9 +96,8 @@ describe("models page", () => {
   });
 
   it("warns when the active model drafted the tune gold, with both scores", () => {
-    const version: ModelVersion = {
+    const version = model({
       id: 9,
-      task: "sagittal",
       name: "fine-tuned",
       status: "candidate",
       metrics: {
@@ -102,8 +105,8 @@ describe("models page", () => {
         base_tune: { cord_dice: { mean: 0.934, sd: 0, n: 2 } },
         tune_drafted_by_base: { model: 1, cases: 2, of: 3 },
       },
-      created_at: "",
-    };
+    });
+    expect(draftedBy(version)).toBe(1);
     expect(draftedCaveat(version)).toBe(
       "2 of 3 tune cases were corrected from #1's pre-labels, so the tune gold favours #1 (cord Dice 93.4 % on it, this candidate 91.2 %); judge the candidate on gold read without pre-labels too.",
     );
@@ -112,6 +115,7 @@ describe("models page", () => {
       metrics: { ...version.metrics, tune_drafted_by_base: { model: 1, cases: 0, of: 3 } },
     };
     expect(draftedCaveat(independent)).toBeNull();
+    expect(draftedBy(independent)).toBeNull();
     expect(draftedCaveat({ ...version, metrics: {} })).toBeNull();
   });
 });

@@ -89,20 +89,25 @@ export function activationQuestion(version: ModelVersion, active: ModelVersion |
   return `${what} ${version.task} model #${version.id} ${version.name}? The next pre-label jobs use it.${replaced}`;
 }
 
-/** For a retrained candidate whose tune gold the active model drafted (its pre-labels were what
- * the readers corrected): a warning that the comparison favours that model, with both scores.
- * Null when nothing on the tune split came from the active model's pre-labels. */
-export function draftedCaveat(version: ModelVersion): string | null {
+/** The active model that drafted a retrained candidate's tune gold (its pre-labels were what the
+ * readers corrected), or null when nothing on the tune split came from its pre-labels. */
+export function draftedBy(version: ModelVersion): number | null {
   const drafted = version.metrics.tune_drafted_by_base;
   const cases = num(drafted?.cases);
-  const of = num(drafted?.of);
-  const model = num(drafted?.model);
-  if (cases === null || of === null || model === null || cases === 0) return null;
+  return cases !== null && cases > 0 && num(drafted?.of) !== null ? num(drafted?.model) : null;
+}
+
+/** For a candidate `draftedBy` a model: a warning that the comparison favours that model, with
+ * both scores; else null. */
+export function draftedCaveat(version: ModelVersion): string | null {
+  const model = draftedBy(version);
+  if (model === null) return null;
+  const drafted = version.metrics.tune_drafted_by_base;
   const base = percent(metricMean(version.metrics.base_tune, "cord_dice"));
   const own = percent(metricMean(version.metrics.tune, "cord_dice"));
   return (
-    `${cases} of ${of} tune cases were corrected from #${model}'s pre-labels, so the tune gold ` +
-    `favours #${model} (cord Dice ${base} on it, this candidate ${own}); ` +
-    "judge the candidate on gold read without pre-labels too."
+    `${String(drafted?.cases)} of ${String(drafted?.of)} tune cases were corrected from ` +
+    `#${model}'s pre-labels, so the tune gold favours #${model} (cord Dice ${base} on it, ` +
+    `this candidate ${own}); judge the candidate on gold read without pre-labels too.`
   );
 }

@@ -310,8 +310,12 @@ def reference_scores(
 
 
 def merge_references(metrics: dict[str, Any], references: Mapping[str, Any]) -> None:
-    """Canal Dice (inside the reference's band) and keypoint errors of `reference_scores`
-    into a fold's metrics, in the fold's own keys."""
+    """Canal Dice (inside the reference's band), the cord's Dice on the annotated slice inside
+    the same band (`cord_dice_measurement`: seed 003's protocol) and keypoint errors of
+    `reference_scores` into a fold's metrics, in the fold's own keys."""
+    cord = references.get("cord_dice", {}).get("per_slice", {})
+    if cord:
+        metrics["cord_dice_measurement"] = _summary(list(cord.values()))
     canal = references.get("canal_dice", {})
     per_slice = canal.get("per_slice", {})
     if per_slice:
@@ -469,6 +473,14 @@ def _finetune(
     )
 
 
+def _references_stale(fold: Mapping[str, Any]) -> bool:
+    """Whether a stored fold was scored on the references before they had the cord's score."""
+    if "references" not in fold:
+        return True
+    references = fold["references"]
+    return references is not None and "cord_dice" not in references
+
+
 def run_fold(run: LovoRun, held_out: str, init_from: Path) -> dict[str, Any]:
     """Fine-tunes without `held_out`, scores it through ONNX Runtime; the fold's JSON."""
     recipe = run.recipe.as_dict()
@@ -476,7 +488,7 @@ def run_fold(run: LovoRun, held_out: str, init_from: Path) -> dict[str, Any]:
     stored = _reuse(out / "fold.json", recipe)
     if stored is not None and "error" not in stored:
         run.log(f"[{run.task}] fold {held_out}: reusing {out / 'fold.json'}")
-        if "references" not in stored:  # scored before the references existed
+        if _references_stale(stored):  # scored before the references (or their cord) existed
             _add_references(run, stored, out)
             _write_json(out / "fold.json", stored)
         return stored
@@ -599,6 +611,15 @@ def aggregate(task: str, folds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             out[f"{key}_folds"] = len(means)
         if pooled:
             out[f"{key}_pooled_mean"] = float(np.mean(pooled))
+    measurement = [
+        f["metrics"]["cord_dice_measurement"]["mean"]
+        for f in done
+        if "cord_dice_measurement" in f["metrics"]
+    ]
+    if measurement:
+        out["cord_dice_measurement_mean"] = float(np.mean(measurement))
+        out["cord_dice_measurement_min"] = float(np.min(measurement))
+        out["cord_dice_measurement_folds"] = len(measurement)
     mre = [f["metrics"]["keypoint_mre_mm"] for f in done if "keypoint_mre_mm" in f["metrics"]]
     if mre:
         out["keypoint_mre_mm_mean"] = float(np.mean(mre))

@@ -18,7 +18,7 @@ on; `python -m inference.training.references` scores the shipped models and writ
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +87,23 @@ def canal_dice(
     return dice(predicted & band, truth)
 
 
+def cord_dice(
+    prediction: SlicePrediction, reference: Reference, truth: np.ndarray | None
+) -> float | None:
+    """Dice of the predicted cord with the volume's manual cord mask on the reference's slice,
+    inside the reference's band: seed 003's protocol (the mid-sagittal slice, C2/C3 to C7/T1),
+    which the LOVO mean over every slice does not follow (it counts the lateral slices, where
+    the cord is cut tangentially). `truth` is the manual cord mask on the reference's slice;
+    None when the volume has none."""
+    if truth is None:
+        return None
+    band = reference.band()
+    predicted = prediction.masks.get("cord")
+    if predicted is None:
+        predicted = np.zeros_like(truth)
+    return dice(predicted & band, truth & band)
+
+
 def shown_keypoints(prediction: SlicePrediction, contract: ModelContract) -> set[str]:
     """The corners the product draws as pre-labels (the rest are withheld as suggestions by the
     contract's calibration, `inference.runtime.withhold`)."""
@@ -129,15 +146,17 @@ def score_references(
     *,
     trained_on: Collection[str] = (),
     batch_size: int = 8,
+    cord_truth: Callable[[Reference], np.ndarray | None] = lambda r: r.cord_mask(),
 ) -> dict[str, Any]:
     """Per fold (volume) and pooled scores of the references of the contract's task.
 
     Returns {"task", "folds": {volume: {"held_out", "subject_seen", "slices", "canal_dice":
     {"n", "mean", "min", "per_slice"}, "canal_dice_whole": (the same over the whole slice),
+    "cord_dice": (the manual cord mask's, in the band; volumes with one only),
     "keypoints": {"n", "missing", "mre_mm", "median_mm", "max_mm", "within_2mm", "within_4mm",
     "shown", "shown_mre_mm", "shown_within_4mm", "per_corner", "shown_corners"}}}, "pooled":
-    {"canal_dice", "canal_dice_whole", "keypoints"}}. *Shown* corners are those the product
-    draws as pre-labels rather than withholding them as suggestions."""
+    {"canal_dice", "canal_dice_whole", "cord_dice", "keypoints"}}. *Shown* corners are those
+    the product draws as pre-labels rather than withholding them as suggestions."""
     chosen = [r for r in references if r.view == contract.task]
     predictions = predict_slices(
         session,
@@ -152,12 +171,14 @@ def score_references(
     folds: dict[str, Any] = {}
     all_dice: list[float] = []
     all_whole: list[float] = []
+    all_cord: list[float] = []
     all_errors: list[float] = []
     all_shown: list[float] = []
     all_missing = 0
     for volume, pairs in sorted(by_volume.items()):
         per_slice: dict[str, float] = {}
         whole: dict[str, float] = {}
+        cord: dict[str, float] = {}
         per_corner: dict[str, float] = {}
         shown: list[str] = []  # keys of per_corner the product draws
         missing: list[str] = []
@@ -167,6 +188,9 @@ def score_references(
             if score is not None and score_whole is not None:
                 per_slice[reference.name] = score
                 whole[reference.name] = score_whole
+            score_cord = cord_dice(prediction, reference, cord_truth(reference))
+            if score_cord is not None:
+                cord[reference.name] = score_cord
             if reference.keypoints:
                 errors, lost = keypoint_errors_mm(prediction, reference)
                 per_corner.update({f"{reference.name}:{k}": v for k, v in errors.items()})
@@ -181,6 +205,8 @@ def score_references(
             "canal_dice": {**_dice_summary(list(per_slice.values())), "per_slice": per_slice},
             "canal_dice_whole": {**_dice_summary(list(whole.values())), "per_slice": whole},
         }
+        if cord:
+            fold["cord_dice"] = {**_dice_summary(list(cord.values())), "per_slice": cord}
         if per_corner or missing:
             fold["keypoints"] = {
                 **_keypoint_summary(
@@ -192,6 +218,7 @@ def score_references(
         folds[volume] = fold
         all_dice += per_slice.values()
         all_whole += whole.values()
+        all_cord += cord.values()
         all_errors += per_corner.values()
         all_shown += [per_corner[k] for k in shown]
         all_missing += len(missing)
@@ -199,6 +226,8 @@ def score_references(
         "canal_dice": _dice_summary(all_dice),
         "canal_dice_whole": _dice_summary(all_whole),
     }
+    if all_cord:
+        pooled["cord_dice"] = _dice_summary(all_cord)
     if all_errors or all_missing:
         pooled["keypoints"] = _keypoint_summary(all_errors, all_missing, all_shown)
     return {"task": contract.task, "folds": folds, "pooled": pooled}
@@ -289,6 +318,45 @@ def _run_time_lines(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _table(task: str, result: dict[str, Any], *, corners: bool) -> list[str]:
+    """The view's table: a row per volume and the pooled row."""
+    sagittal = task == "sagittal"
+    cord = any("cord_dice" in fold for fold in result["folds"].values())
+    head = "| volume | held out | slices | canal Dice %"
+    rule = "| --- | --- | ---: | ---:"
+    if sagittal:
+        head += " (band) | canal Dice % (whole slice)"
+        rule += " | ---:"
+    if cord:
+        head += " | cord Dice %" + (" (band)" if sagittal else "")
+        rule += " | ---:"
+    if corners:
+        head += " | corners | MRE mm | ≤ 2 mm % | ≤ 4 mm % | shown | shown ≤ 4 mm %"
+        rule += " | ---: | ---: | ---: | ---: | ---: | ---:"
+    lines = [head + " |", rule + " |"]
+    rows = [
+        (f"`{volume}`", _held_out(fold), str(len(fold["slices"])), fold)
+        for volume, fold in result["folds"].items()
+    ]
+    pooled = result["pooled"]
+    rows.append(("all", "", str(pooled["canal_dice"]["n"]), pooled))
+    for name, held, count, source in rows:
+        line = f"| {name} | {held} | {count} | {_pct(source['canal_dice'].get('mean'))}"
+        if sagittal:
+            line += f" | {_pct(source.get('canal_dice_whole', {}).get('mean'))}"
+        if cord:
+            line += f" | {_pct(source.get('cord_dice', {}).get('mean'))}"
+        if corners:
+            kp = source.get("keypoints", {})
+            line += (
+                f" | {kp.get('n', '—')} | {_mm(kp.get('mre_mm'))}"
+                f" | {_pct(kp.get('within_2mm'))} | {_pct(kp.get('within_4mm'))}"
+                f" | {kp.get('shown', '—')} | {_pct(kp.get('shown_within_4mm'))}"
+            )
+        lines.append(line + " |")
+    return lines
+
+
 def card_section(scores: dict[str, Any]) -> str:
     """The model card's section on the real references, from `score_shipped`'s result."""
     lines = [
@@ -301,7 +369,9 @@ def card_section(scores: dict[str, Any]) -> str:
         "path with the shipped ONNX files and contracts as shipped (sagittal extent rule on), "
         "on the annotated slice itself. One fold per volume. Sagittal canal Dice (band) is counted "
         "between the reference's C2/C3 and C7/T1 cuts (or the image's end); over the whole slice "
-        "it also counts a predicted canal that runs on past those cuts; corners: mean radial "
+        "it also counts a predicted canal that runs on past those cuts; cord Dice: against the "
+        "volume's manual cord mask on the same slice (sagittal: inside the same cuts, seed "
+        "003's protocol); corners: mean radial "
         "error (MRE) and the share within 2 and 4 mm of the reference; *shown*: the corners the "
         "product draws as pre-labels, the others being withheld as suggestions by the contract's "
         "calibration (`inference/runtime/withhold.py`). *Held out*: the model "
@@ -315,38 +385,11 @@ def card_section(scores: dict[str, Any]) -> str:
         if result is None:
             continue
         corners = any("keypoints" in fold for fold in result["folds"].values())
-        head = "| volume | held out | slices | canal Dice %"
-        rule = "| --- | --- | ---: | ---:"
-        if task == "sagittal":
-            head += " (band) | canal Dice % (whole slice)"
-            rule += " | ---:"
-        if corners:
-            head += " | corners | MRE mm | ≤ 2 mm % | ≤ 4 mm % | shown | shown ≤ 4 mm %"
-            rule += " | ---: | ---: | ---: | ---: | ---: | ---:"
         lines += [
             f"### {task.capitalize()} (`{result['model']}`, sha256 `{result['sha256'][:16]}`)",
             "",
-            head + " |",
-            rule + " |",
+            *_table(task, result, corners=corners),
         ]
-        rows = [
-            (f"`{volume}`", _held_out(fold), str(len(fold["slices"])), fold)
-            for volume, fold in result["folds"].items()
-        ]
-        pooled = result["pooled"]
-        rows.append(("all", "", str(pooled["canal_dice"]["n"]), pooled))
-        for name, held, count, source in rows:
-            line = f"| {name} | {held} | {count} | {_pct(source['canal_dice'].get('mean'))}"
-            if task == "sagittal":
-                line += f" | {_pct(source.get('canal_dice_whole', {}).get('mean'))}"
-            if corners:
-                kp = source.get("keypoints", {})
-                line += (
-                    f" | {kp.get('n', '—')} | {_mm(kp.get('mre_mm'))}"
-                    f" | {_pct(kp.get('within_2mm'))} | {_pct(kp.get('within_4mm'))}"
-                    f" | {kp.get('shown', '—')} | {_pct(kp.get('shown_within_4mm'))}"
-                )
-            lines.append(line + " |")
         lines.append("")
         if corners:
             parts = [

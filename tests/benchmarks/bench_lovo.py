@@ -68,6 +68,19 @@ def bench_folds() -> None:
             failed=result.get("failed", []),
             shipped_model_is_this_recipe=shipped,
         )
+    measurement = lovo.get("sagittal", {}).get("cord_dice_measurement_mean")
+    emit(
+        "lovo.sagittal.cord_dice_measurement_slice",
+        NAN if measurement is None else 100 * measurement,
+        "%",
+        goals["sagittal_cord_dice_measurement"],
+        measured=measurement is not None,
+        per_fold={
+            f["fold"]: round(100 * f["metrics"]["cord_dice_measurement"]["mean"], 2)
+            for f in lovo.get("sagittal", {}).get("folds", [])
+            if "cord_dice_measurement" in f.get("metrics", {})
+        },
+    )
     canal = lovo.get("sagittal", {}).get("canal_dice_mean")
     emit(
         "lovo.sagittal.canal_dice_mean",

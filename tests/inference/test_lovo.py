@@ -116,11 +116,21 @@ def test_each_fold_writes_its_json_with_per_slice_scores(tiny_run):
         canal = fold["references"]["canal_dice"]["per_slice"]
         assert fold["metrics"]["canal_dice"]["mean"] == pytest.approx(np.mean(list(canal.values())))
         assert fold["metrics"]["canal_dice"]["n"] == len(canal) > 0
+        # ... and the manual cord mask on the same slices: seed 003's measurement-slice Dice.
+        cord = fold["references"]["cord_dice"]["per_slice"]
+        assert set(cord) == set(canal)
+        measured = fold["metrics"]["cord_dice_measurement"]
+        assert measured["mean"] == pytest.approx(np.mean(list(cord.values())))
+        assert measured["n"] == len(cord)
         worst = np.load(work / "axial" / f"fold-{fold['fold']}" / "worst.npz")
         assert float(worst["dice"]) == pytest.approx(dices.min())
     lovo = json.loads((work / "axial" / "lovo.json").read_text())
     assert lovo["finished"] == 2
     assert lovo["failed"] == []
+    assert lovo["cord_dice_measurement_folds"] == 2
+    assert lovo["cord_dice_measurement_mean"] == pytest.approx(
+        np.mean([f["metrics"]["cord_dice_measurement"]["mean"] for f in summary["folds"]])
+    )
 
 
 def test_a_finished_fold_is_reused_when_its_recipe_is_unchanged(tiny_run):
@@ -133,6 +143,23 @@ def test_a_finished_fold_is_reused_when_its_recipe_is_unchanged(tiny_run):
     assert len(logs) == 3
     assert all("reusing" in line for line in logs)
     assert again["folds"] == summary["folds"]
+
+
+def test_a_fold_scored_before_the_cord_reference_is_rescored_on_reuse(tiny_run, tmp_path):
+    work, summary = tiny_run
+    shutil.copytree(work / "axial", tmp_path / "axial")
+    path = tmp_path / "axial" / "fold-mt" / "fold.json"
+    old = json.loads(path.read_text())
+    del old["references"]["cord_dice"], old["metrics"]["cord_dice_measurement"]
+    path.write_text(json.dumps(old))
+    recipe = LovoRecipe(**{**summary["recipe"], "overrides": TINY})
+    again = run_lovo(
+        LovoRun(task="axial", recipe=recipe, work_dir=tmp_path, volumes=VOLUMES, log=print)
+    )
+    mt = next(f for f in again["folds"] if f["fold"] == "mt")
+    expected = next(f for f in summary["folds"] if f["fold"] == "mt")
+    assert mt["metrics"]["cord_dice_measurement"] == expected["metrics"]["cord_dice_measurement"]
+    assert json.loads(path.read_text())["references"]["cord_dice"]
 
 
 def test_a_changed_fine_tuning_reuses_the_pretraining_and_refits_the_folds(tiny_run, tmp_path):
@@ -214,8 +241,14 @@ def test_the_cross_validated_threshold_never_looks_at_the_fold_itself():
     assert cross_validated_threshold(ties, exclude=None) == 0.5
 
 
-def _fold(name: str, dices: list[float], pooled: float) -> dict[str, Any]:
+def _fold(
+    name: str, dices: list[float], pooled: float, measurement: float | None = None
+) -> dict[str, Any]:
     arr = np.array(dices)
+    extra = {} if measurement is None else {
+        "cord_dice_measurement": {"mean": measurement, "sd": 0.0, "min": measurement,
+                                  "max": measurement, "n": 1},
+    }  # fmt: skip
     return {
         "schema": SCHEMA, "task": "axial", "fold": name, "contrast": name.upper(),
         "train_volumes": ["x"], "slices": len(dices), "seconds": 60.0,
@@ -226,6 +259,7 @@ def _fold(name: str, dices: list[float], pooled: float) -> dict[str, Any]:
             "cord_dice_pooled": pooled,
             "cord_dice_per_slice": [{"source": f"real:{name}:axial:{i}", "dice": d}
                                     for i, d in enumerate(dices)],
+            **extra,
         },
     }  # fmt: skip
 
@@ -250,7 +284,7 @@ def test_aggregate_weighs_each_fold_once_and_lists_failures():
 
 def _stage_fixture(tmp_path: Path) -> tuple[Path, Path]:
     run_dir, shipped = tmp_path / "run" / "axial", tmp_path / "shipped"
-    folds = [_fold("t2", [0.9, 0.95, 0.97], 0.94), _fold("t1", [0.8, 0.6], 0.7)]
+    folds = [_fold("t2", [0.9, 0.95, 0.97], 0.94, 0.96), _fold("t1", [0.8, 0.6], 0.7)]
     for fold in folds:
         fold["worst"] = "worst.npz"
         folder = run_dir / f"fold-{fold['fold']}"
@@ -283,10 +317,13 @@ def test_the_card_section_is_generated_from_the_stored_results(tmp_path):
     text = lovo_section(shipped, speed_ms={"sagittal": 41.0, "axial": 9.5}, onnx_mb=4.2)
     assert text.startswith(START)
     assert text.rstrip().endswith(END)
-    assert "| `t2` | T2 | 3 (0–2) | 94.0 ± 3.6 (min 90.0) | 94.0 |" in text
-    assert "| `t1` | T1 | 2 (0–1) |" in text
+    assert "| `t2` | T2 | 3 (0–2) | 94.0 ± 3.6 (min 90.0) | 94.0 | 96.0 |" in text
+    assert "| `t1` | T1 | 2 (0–1) | 70.0 ± 14.1 (min 60.0) | 70.0 | — |" in text
+    assert "cord Dice % measurement slice |" in text
+    assert "seed 003's protocol" in text
     assert "**Caveat**: these volumes are not independent subjects." in text
     assert "**mean of 2 folds** | | | **82.0**" in text  # (94.0 + 70.0) / 2
+    assert "| 82.0 | 96.0 | | | |" in text  # pooled; measurement slice (one fold has one)
     assert "50 % of the fine-tuning samples through a random intensity curve" in text
     assert "![axial fold t1: worst slice, Dice 60.0 %](card/axial-t1-worst.png)" in text
     assert "`t1` (worst fold): worst slice Dice 60.0 % (slice x: predicted cord 1.00 x" in text
@@ -303,7 +340,11 @@ def test_the_card_section_is_generated_from_the_stored_results(tmp_path):
     assert "| axial cord Dice, LOVO mean | ≥ 93 % | 82.0 % | ✗ |" in text
     assert "| axial ms per slice (ONNX Runtime, this CPU) | ≤ 15 ms | 9.5 ms | ✓ |" in text
     assert "| sagittal ms per slice (ONNX Runtime, this CPU) | ≤ 30 ms | 41.0 ms | ✗ |" in text
-    assert "| sagittal cord Dice, LOVO mean | ≥ 92 % | not measured | — not measured |" in text
+    assert "| sagittal cord Dice, LOVO mean of every slice | ≥ 92 % | not measured |" in text
+    assert (
+        "| sagittal cord Dice on the measurement slice, C2/C3–C7/T1 (seed 003), LOVO mean "
+        "| ≥ 92 % | not measured | — not measured |"
+    ) in text
     assert "Not run yet for this view." in text  # sagittal
     card = replace_section("# Card\n\nintro\n", text)
     assert card.startswith("# Card\n\nintro\n\n" + START)
@@ -325,11 +366,15 @@ def test_a_final_trained_but_not_shipped_is_named_and_synthetic_pretraining_stat
 
 
 def test_every_target_has_a_measured_value_or_says_not_measured():
-    lovo = {"sagittal": {"cord_dice_mean": 0.95}, "axial": {"cord_dice_mean": 0.9}}
+    lovo = {
+        "sagittal": {"cord_dice_mean": 0.95, "cord_dice_measurement_mean": 0.97},
+        "axial": {"cord_dice_mean": 0.9},
+    }
     duration = {"tasks": ["sagittal", "axial"], "seconds": 4800.0}
     values = target_values(lovo, speed_ms={"sagittal": 20.0}, onnx_mb=4.0, duration=duration)
     assert set(values) == {t.key for t in TARGETS}
     assert values["sagittal_cord_dice"] == pytest.approx(95.0)
+    assert values["sagittal_cord_dice_measurement"] == pytest.approx(97.0)
     assert values["make_models_min"] == pytest.approx(80.0)
     assert values["axial_ms"] is None
     assert values["sagittal_canal_dice"] is None

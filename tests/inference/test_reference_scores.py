@@ -114,6 +114,10 @@ def _dice(a: np.ndarray, b: np.ndarray) -> float:
     return 2.0 * float(np.logical_and(a, b).sum()) / float(a.sum() + b.sum())
 
 
+def _no_cord(reference: Reference) -> None:
+    """The synthetic volumes are not in the real registry: no manual cord mask."""
+
+
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return create_session(_model(tmp_path_factory.mktemp("blob") / "blob.onnx"))
@@ -131,8 +135,15 @@ def test_scores_match_an_independent_computation(session: Any) -> None:
     big_ref = _reference("vol_b", [(23, 33), (38, 33), (38, 48), (23, 48)], {})
     axial = Reference(**{**band_ref.__dict__, "view": "axial", "name": "vol_c_axial_000"})
 
+    # vol_a's manual cord mask runs from row 10 to the blob's lower edge, far above its band
+    # (rows 40..59), where the blob is not; vol_b has none.
+    cord_a = _rect_mask(24, 37, 10, 48)
     result = score_references(
-        session, load_contract(CONTRACT), [band_ref, big_ref, axial], trained_on={"vol_b"}
+        session,
+        load_contract(CONTRACT),
+        [band_ref, big_ref, axial],
+        trained_on={"vol_b"},
+        cord_truth=lambda r: cord_a if r.volume == "vol_a" else None,
     )
 
     # Independent: the model's mask is where the min-max normalised image exceeds one half.
@@ -142,6 +153,7 @@ def test_scores_match_an_independent_computation(session: Any) -> None:
     band_a[40:60] = True
     expected_a = _dice(blob & band_a, _rect_mask(24, 37, 40, 60))
     expected_b = _dice(blob, _rect_mask(23, 38, 33, 48))
+    expected_cord = _dice(blob & band_a, cord_a & band_a)  # counted inside the band only
     errors = [float(np.hypot(dx * SPACING[1], dy * SPACING[0])) for dx, dy in offsets.values()]
     # = [1.0, 1.6, 4.39, 0.0]
 
@@ -169,12 +181,18 @@ def test_scores_match_an_independent_computation(session: Any) -> None:
     assert kp["shown"] == 4
     assert kp["shown_within_4mm"] == pytest.approx(0.75)
     assert "keypoints" not in fold_b
+    assert fold_a["cord_dice"]["mean"] == pytest.approx(expected_cord, abs=0.02)
+    assert fold_a["cord_dice"]["per_slice"] == {"vol_a_sagittal_000": fold_a["cord_dice"]["mean"]}
+    assert _dice(blob, cord_a) < expected_cord - 0.05  # the band matters for the cord too
+    assert "cord_dice" not in fold_b  # no manual cord mask: not scored, not zero
     pooled = result["pooled"]
     assert pooled["canal_dice"]["n"] == 2
     assert pooled["canal_dice"]["mean"] == pytest.approx(
         (fold_a["canal_dice"]["mean"] + fold_b["canal_dice"]["mean"]) / 2
     )
     assert pooled["keypoints"]["n"] == 4
+    assert pooled["cord_dice"] == {"n": 1, "mean": fold_a["cord_dice"]["mean"],
+                                   "min": fold_a["cord_dice"]["mean"]}  # fmt: skip
 
 
 def test_corners_the_calibration_withholds_are_not_counted_as_shown(session: Any) -> None:
@@ -186,7 +204,9 @@ def test_corners_the_calibration_withholds_are_not_counted_as_shown(session: Any
         "keypoint": {"correct_within_mm": 4.0, "threshold": 0.9, "x": [0.0, 1.0], "y": [0.5, 0.5]},
     }
     contract = load_contract({**CONTRACT, "calibration": calibration})
-    kp = score_references(session, contract, [ref])["folds"]["vol_a"]["keypoints"]
+    kp = score_references(session, contract, [ref], cord_truth=_no_cord)["folds"]["vol_a"][
+        "keypoints"
+    ]
     assert kp["n"] == 1
     assert kp["mre_mm"] == pytest.approx(0.0, abs=0.15)
     assert kp["shown"] == 0
@@ -201,7 +221,9 @@ def test_corners_the_level_check_withholds_are_not_counted_as_shown(session: Any
     outputs = {**CONTRACT["outputs"], "heatmap": {"name": "heatmaps", "keypoints": names}}
     contract = load_contract({**CONTRACT, "outputs": outputs})
     ref = _reference("vol_a", [(24, 40), (37, 40), (37, 60), (24, 60)], {"C3_AS": (cx, cy)})
-    kp = score_references(session, contract, [ref])["folds"]["vol_a"]["keypoints"]
+    kp = score_references(session, contract, [ref], cord_truth=_no_cord)["folds"]["vol_a"][
+        "keypoints"
+    ]
     assert kp["n"] == 1
     assert kp["shown"] == 0
 
@@ -255,7 +277,7 @@ def test_a_crop_counts_as_its_full_volume_when_trained_on() -> None:
 
 
 def test_the_card_section_is_replaced_not_repeated() -> None:
-    scores = {
+    scores: dict[str, Any] = {
         "sagittal": {
             "model": "sagittal.onnx",
             "sha256": "0" * 64,
@@ -297,6 +319,20 @@ def test_the_card_section_is_replaced_not_repeated() -> None:
     assert "`sct_example_t2` C3 1.5, C7 4.0." in again
     assert "`sct_example_t2` slice 24 (1 mm from the reference's), MRE 2.5 mm" in again
     assert again.endswith("## After\n")
+    assert "cord Dice % (band)" not in again  # no volume with a manual cord mask
+
+    scores["sagittal"]["folds"]["sct_testing_t2"] = {
+        "held_out": False,
+        "slices": ["y"],
+        "canal_dice": {"n": 1, "mean": 0.95},
+        "canal_dice_whole": {"n": 1, "mean": 0.94},
+        "cord_dice": {"n": 1, "mean": 0.93},
+    }
+    scores["sagittal"]["pooled"]["cord_dice"] = {"n": 1, "mean": 0.93}
+    with_cord = card_section(scores)
+    assert "canal Dice % (whole slice) | cord Dice % (band) | corners" in with_cord
+    assert "| `sct_example_t2` | yes | 1 | 90.0 | 85.0 | — | 20 | 1.5 |" in with_cord
+    assert "| `sct_testing_t2` | no (trained on) | 1 | 95.0 | 94.0 | 93.0 | — |" in with_cord
 
 
 def test_the_picture_shows_reference_and_model_in_their_colours(

@@ -331,6 +331,18 @@ def _remap_note(recipe: Mapping[str, Any]) -> str:
     )
 
 
+def _slices_note(task: str, recipe: Mapping[str, Any]) -> str:
+    """Which real sagittal slices the folds fine-tune on, when not the scored set."""
+    from inference.training.data import SAGITTAL_MIN_CORD_SHARE
+
+    share = recipe.get("real_min_cord_share")
+    if task != "sagittal" or share is None or share >= SAGITTAL_MIN_CORD_SHARE:
+        return ""
+    if share <= 0:
+        return ", every real slice with a cord (the lateral ones too, which are not scored)"
+    return f", the real slices with a cord of at least {100 * share:.0f} % of the largest"
+
+
 def _threshold_note(lovo: Mapping[str, Any]) -> list[str]:
     """Which operating point (segmentation threshold, slice pooling) each fold was scored at,
     chosen on the other folds' held-out volumes, and what the folds score at the exported
@@ -376,7 +388,8 @@ def view_section(task: str, lovo: Mapping[str, Any]) -> str:
         f"{r['pretrain_phantoms'][-1]}{_synthetic_note(r)}), then per fold "
         f"{r['finetune_steps']} fine-tuning steps (learning rate {r['finetune_lr']:g}, "
         f"{100 * r['real_fraction']:.0f} % real slices per batch, phantom rehearsal seeds "
-        f"{r['rehearsal_phantoms'][0]}–{r['rehearsal_phantoms'][-1]}{_remap_note(r)}), "
+        f"{r['rehearsal_phantoms'][0]}–{r['rehearsal_phantoms'][-1]}{_remap_note(r)}"
+        f"{_slices_note(task, r)}), "
         f"seed {r['seed']}"
         + "".join(f", {key} {value}" for key, value in sorted(r.get("overrides", {}).items()))
         + ". Each fold is scored on its held-out volume only, through ONNX Runtime and the "

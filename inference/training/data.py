@@ -86,15 +86,21 @@ def axial_view(volume: np.ndarray, index: int) -> np.ndarray:
 
 
 def real_slices(
-    task: Task, volumes: Iterable[str], data_dir: Path = REAL_DATA_DIR
+    task: Task,
+    volumes: Iterable[str],
+    data_dir: Path = REAL_DATA_DIR,
+    *,
+    min_cord_share: float = SAGITTAL_MIN_CORD_SHARE,
 ) -> list[TrainingSlice]:
     """Real slices with a manual cord mask (canal not annotated): sagittal ones through the
-    body of the cord (SAGITTAL_MIN_CORD_SHARE), axial ones wherever the mask is."""
+    body of the cord (a cord of at least `min_cord_share` of the volume's largest: the scored
+    set by default; 0 adds the lateral slices, where the mask is a thin partial-volume sliver),
+    axial ones wherever the mask is."""
     out: list[TrainingSlice] = []
     for name in volumes:
         series = real_series(task, name, data_dir)
         areas = [int(item.masks["cord"].sum()) for item in series]  # type: ignore[union-attr]
-        floor = SAGITTAL_MIN_CORD_SHARE * max(areas) if task == "sagittal" else 0
+        floor = min_cord_share * max(areas) if task == "sagittal" else 0
         out += [
             item for item, area in zip(series, areas, strict=True) if area > 0 and area >= floor
         ]

@@ -29,6 +29,7 @@ from inference.runtime.contract import (
 )
 from inference.training.augment import AugmentConfig, make_sample
 from inference.training.data import (
+    SAGITTAL_MIN_CORD_SHARE,
     Task,
     TrainingSlice,
     phantom_slices,
@@ -73,6 +74,10 @@ class TrainConfig:
     real_train: tuple[str, ...] = ()
     real_val: tuple[str, ...] = ()
     real_fraction: float = 0.3
+    # Which real sagittal slices are trained on (data.real_slices): those whose cord is at
+    # least this share of the volume's largest; the leave-one-volume-out recipe takes every
+    # slice with a cord (lovo.RECIPES).
+    real_min_cord_share: float = SAGITTAL_MIN_CORD_SHARE
     # Share of each batch drawn fresh from the domain-randomised generator (issue 14 §1,
     # fixtures.synth_render / synth_axial); 0 keeps the shipped recipe's pools only.
     synth_fraction: float = 0.0
@@ -474,7 +479,7 @@ def train(
     offsets = (-1, 0, 1)
     pools = (
         phantom_slices(task, cfg.phantom_train_seeds, sagittal_offsets=offsets),
-        [*real_slices(task, cfg.real_train), *extra_train],
+        [*real_slices(task, cfg.real_train, min_cord_share=cfg.real_min_cord_share), *extra_train],
     )
     held_out_phantoms = phantom_slices(task, cfg.phantom_val_seeds, sagittal_offsets=(0,))
     held_out_real = real_slices(task, cfg.real_val)

@@ -36,6 +36,8 @@ from inference.training.lovo import (
     check_no_leak,
     cross_validated_threshold,
     fold_volumes,
+    pretrain,
+    run_fold,
     run_lovo,
     score_at_cross_validated_thresholds,
 )
@@ -160,6 +162,25 @@ def test_a_fold_scored_before_the_cord_reference_is_rescored_on_reuse(tiny_run, 
     expected = next(f for f in summary["folds"] if f["fold"] == "mt")
     assert mt["metrics"]["cord_dice_measurement"] == expected["metrics"]["cord_dice_measurement"]
     assert json.loads(path.read_text())["references"]["cord_dice"]
+
+
+def test_a_sagittal_fold_fine_tunes_on_the_lateral_slices_its_recipe_asks_for(tmp_path):
+    recipe = LovoRecipe(
+        batch_size=2, pretrain_steps=1, finetune_steps=1, pretrain_phantoms=(21,),
+        rehearsal_phantoms=(21,), monitor_phantoms=(), real_min_cord_share=0.0, overrides=TINY,
+    )  # fmt: skip
+    run = LovoRun(
+        task="sagittal", recipe=recipe, work_dir=tmp_path, log=lambda _: None,
+        score_references=False,
+    )  # fmt: skip
+    fold = run_fold(run, "t2", pretrain(run))
+    metrics = json.loads((tmp_path / "sagittal" / "fold-t2" / "sagittal.metrics.json").read_text())
+    trained = {s for s in metrics["training"]["data"]["train"] if s.startswith("real:")}
+    lateral = {s.source for s in real_slices("sagittal", ["t1"], min_cord_share=0.0)}
+    assert trained == lateral
+    assert len(lateral) > len(real_slices("sagittal", ["t1"]))
+    # ... and it is scored on the held-out volume's body slices only, as every fold is.
+    assert fold["held_out_sources"] == [s.source for s in real_slices("sagittal", ["t2"])]
 
 
 def test_a_changed_fine_tuning_reuses_the_pretraining_and_refits_the_folds(tiny_run, tmp_path):

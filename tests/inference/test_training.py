@@ -21,7 +21,7 @@ from inference.training.augment import (
     make_sample,
     random_curve,
 )
-from inference.training.data import TrainingSlice, phantom_slices
+from inference.training.data import TrainingSlice, phantom_slices, real_slices
 from inference.training.evaluate import TorchSession
 from inference.training.export import ExportError, export_and_verify, export_onnx, verify_onnx
 from inference.training.nets import KEYPOINT_NAMES, NetConfig, build_net, parameter_count
@@ -97,6 +97,33 @@ def test_train_reports_per_epoch_metrics_and_a_checkpoint(tmp_path):
     x = torch.rand(1, 1, 64, 64)
     with torch.no_grad():
         assert torch.allclose(model(x)[0], result.model(x)[0], atol=1e-5)
+
+
+def test_the_lateral_real_sagittal_slices_are_trained_on_only_when_asked():
+    def areas(slices: list[TrainingSlice]) -> dict[str, int]:
+        return {s.source: int(s.masks["cord"].sum()) for s in slices}  # type: ignore[union-attr]
+
+    body, every = (
+        areas(real_slices("sagittal", ["t1"])),
+        areas(real_slices("sagittal", ["t1"], min_cord_share=0.0)),
+    )
+    largest = max(every.values())
+    assert set(body) < set(every)
+    assert all(area >= largest / 2 for area in body.values())  # the scored set, by default
+    lateral = {source for source, area in every.items() if area < largest / 2}
+    assert lateral == set(every) - set(body)
+    assert all(area > 0 for area in every.values())  # no slice beside the cord
+
+    def trained_on(**share: Any) -> set[str]:
+        result = train(
+            task="sagittal", epochs=1, steps_per_epoch=1, batch_size=2, seed=3, device="cpu",
+            phantom_train_seeds=(21,), phantom_val_seeds=(), real_train=("t1",), real_val=(),
+            **share, **TINY,
+        )  # fmt: skip
+        return {s for s in result.data["train"] if s.startswith("real:")}
+
+    assert trained_on() == set(body)
+    assert trained_on(real_min_cord_share=0.0) == set(every)
 
 
 def test_training_is_deterministic_for_a_seed():

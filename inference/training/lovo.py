@@ -613,7 +613,7 @@ def aggregate(task: str, folds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "finished": len(done),
         "failed": [f["fold"] for f in folds if "error" in f],
     }
-    for key in ("cord_dice", "canal_dice"):
+    for key in ("cord_dice", "canal_dice", "cord_dice_measurement"):
         means = [f["metrics"][key]["mean"] for f in done if key in f["metrics"]]
         pooled = [f["metrics"][f"{key}_pooled"] for f in done if f"{key}_pooled" in f["metrics"]]
         if means:
@@ -623,15 +623,6 @@ def aggregate(task: str, folds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             out[f"{key}_folds"] = len(means)
         if pooled:
             out[f"{key}_pooled_mean"] = float(np.mean(pooled))
-    measurement = [
-        f["metrics"]["cord_dice_measurement"]["mean"]
-        for f in done
-        if "cord_dice_measurement" in f["metrics"]
-    ]
-    if measurement:
-        out["cord_dice_measurement_mean"] = float(np.mean(measurement))
-        out["cord_dice_measurement_min"] = float(np.min(measurement))
-        out["cord_dice_measurement_folds"] = len(measurement)
     mre = [f["metrics"]["keypoint_mre_mm"] for f in done if "keypoint_mre_mm" in f["metrics"]]
     if mre:
         out["keypoint_mre_mm_mean"] = float(np.mean(mre))

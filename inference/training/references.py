@@ -80,11 +80,15 @@ def canal_dice(
     if reference.canal is None:
         return None
     band = reference.band() if within_band else np.ones(reference.image.shape, dtype=bool)
-    truth = reference.canal_mask() & band
-    predicted = prediction.masks.get("canal")
+    return _dice_in(prediction, "canal", reference.canal_mask(), band)
+
+
+def _dice_in(prediction: SlicePrediction, label: str, truth: np.ndarray, band: np.ndarray) -> float:
+    """Dice of the prediction's `label` mask (none: empty) with `truth`, both inside `band`."""
+    predicted = prediction.masks.get(label)
     if predicted is None:
         predicted = np.zeros_like(truth)
-    return dice(predicted & band, truth)
+    return dice(predicted & band, truth & band)
 
 
 def cord_dice(
@@ -95,13 +99,7 @@ def cord_dice(
     which the LOVO mean over every slice does not follow (it counts the lateral slices, where
     the cord is cut tangentially). `truth` is the manual cord mask on the reference's slice;
     None when the volume has none."""
-    if truth is None:
-        return None
-    band = reference.band()
-    predicted = prediction.masks.get("cord")
-    if predicted is None:
-        predicted = np.zeros_like(truth)
-    return dice(predicted & band, truth & band)
+    return None if truth is None else _dice_in(prediction, "cord", truth, reference.band())
 
 
 def shown_keypoints(prediction: SlicePrediction, contract: ModelContract) -> set[str]:

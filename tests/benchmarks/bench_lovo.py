@@ -29,6 +29,12 @@ def _at_half(fold: dict[str, Any]) -> float | None:
     return None if value is None else round(100 * value, 2)
 
 
+def _emit_mean(name: str, fraction: float | None, target: str, **extra: Any) -> None:
+    """A view's mean Dice in %, NaN and `measured: false` when the run has none."""
+    value = NAN if fraction is None else 100 * fraction
+    emit(name, value, "%", target, measured=fraction is not None, **extra)
+
+
 def bench_folds() -> None:
     from inference.training.card import TARGETS, load_lovo
 
@@ -68,26 +74,21 @@ def bench_folds() -> None:
             failed=result.get("failed", []),
             shipped_model_is_this_recipe=shipped,
         )
-    measurement = lovo.get("sagittal", {}).get("cord_dice_measurement_mean")
-    emit(
+    sagittal = lovo.get("sagittal", {})
+    _emit_mean(
         "lovo.sagittal.cord_dice_measurement_slice",
-        NAN if measurement is None else 100 * measurement,
-        "%",
+        sagittal.get("cord_dice_measurement_mean"),
         goals["sagittal_cord_dice_measurement"],
-        measured=measurement is not None,
         per_fold={
             f["fold"]: round(100 * f["metrics"]["cord_dice_measurement"]["mean"], 2)
-            for f in lovo.get("sagittal", {}).get("folds", [])
+            for f in sagittal.get("folds", [])
             if "cord_dice_measurement" in f.get("metrics", {})
         },
     )
-    canal = lovo.get("sagittal", {}).get("canal_dice_mean")
-    emit(
+    _emit_mean(
         "lovo.sagittal.canal_dice_mean",
-        NAN if canal is None else 100 * canal,
-        "%",
+        sagittal.get("canal_dice_mean"),
         goals["sagittal_canal_dice"],
-        measured=canal is not None,
     )
     mre = [v["keypoint_mre_mm_mean"] for v in lovo.values() if "keypoint_mre_mm_mean" in v]
     emit(

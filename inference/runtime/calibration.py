@@ -112,14 +112,23 @@ def choose_threshold(
     *,
     target: float = TARGET_PRECISION,
     floor: float = MIN_THRESHOLD,
+    domains: Sequence[str] | None = None,
 ) -> float:
     """The lowest threshold (at least `floor`, a candidate among the calibrated values) at
     which the pre-labels shown (calibrated probability ≥ threshold) are right at least
-    `target` of the time; 1.0 (withhold everything below certainty) when none is."""
+    `target` of the time, in each of `domains` (one name per sample: a domain that shows
+    nothing passes; None: all one domain), so that a kind of image the model reads well
+    cannot carry one it reads badly; 1.0 (withhold everything below certainty) when none is."""
     p = np.asarray(probabilities, dtype=np.float64)
     y = np.asarray(outcomes, dtype=bool)
+    names = (
+        np.zeros(len(p), dtype=int)
+        if domains is None
+        else np.unique(domains, return_inverse=True)[1]
+    )
+    parts = [names == k for k in np.unique(names)]
     for candidate in sorted({floor, *(float(v) for v in p if v >= floor)}):
         shown = p >= candidate
-        if not shown.any() or y[shown].mean() >= target:
+        if all(not (shown & part).any() or y[shown & part].mean() >= target for part in parts):
             return candidate
     return 1.0

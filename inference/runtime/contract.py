@@ -133,7 +133,10 @@ class Postprocessing:
     `slice_pooling_mm` (0: off): the Gaussian width along a series with which each slice's
     probabilities are pooled with its neighbours' before the masks (pooling.py).
     `corners` "peak" decodes each corner at its heatmap's highest peak; "chain" chooses among
-    each heatmap's few highest peaks the combination that makes a spine (corner_chain.py)."""
+    each heatmap's few highest peaks the combination that makes a spine (corner_chain.py).
+    `corner_levels` "counted" (models with counting channels) draws a corner only where its
+    level was counted from C2 and withholds the others as suggestions (counting.unverified);
+    "any" draws whatever the other checks and the calibration let through."""
 
     polygon_tolerance_px: float = 0.75
     min_component_px: int = 4
@@ -144,6 +147,7 @@ class Postprocessing:
     lateral_extent_mm: Mapping[str, float] = field(default_factory=dict)
     slice_pooling_mm: float = 0.0
     corners: Literal["peak", "chain"] = "peak"
+    corner_levels: Literal["any", "counted"] = "any"
 
 
 @dataclass(frozen=True)
@@ -494,6 +498,10 @@ def _check_corners_needed(
         r.errors.append(
             "postprocessing.corners: chain needs the heatmap keypoints C3..C7 (AS, AI, PS, PI each)"
         )
+    if postprocessing.corner_levels == "counted" and (heatmap is None or not heatmap.counting):
+        r.errors.append(
+            "postprocessing.corner_levels: counted needs the heatmap's counting channels"
+        )
 
 
 def contract_from_dict(data: object) -> ModelContract:
@@ -526,6 +534,7 @@ def contract_from_dict(data: object) -> ModelContract:
     post_keys = {
         "polygon_tolerance_px", "min_component_px", "extent", "extent_min_confidence",
         "components", "average_flip_lr", "lateral_extent_mm", "slice_pooling_mm", "corners",
+        "corner_levels",
     }  # fmt: skip
     post = r.obj(d.get("postprocessing", {}), "postprocessing", post_keys)
     extent = r.choice(post, "extent", "postprocessing", ("full", "c2c3_to_c7t1"), "full")
@@ -550,6 +559,10 @@ def contract_from_dict(data: object) -> ModelContract:
         corners=cast(
             "Literal['peak', 'chain']",
             r.choice(post, "corners", "postprocessing", ("peak", "chain"), "peak"),
+        ),
+        corner_levels=cast(
+            "Literal['any', 'counted']",
+            r.choice(post, "corner_levels", "postprocessing", ("any", "counted"), "any"),
         ),
     )
     if postprocessing.average_flip_lr and heatmap is not None:
@@ -635,6 +648,7 @@ def contract_to_dict(contract: ModelContract) -> dict[str, Any]:
             "lateral_extent_mm": dict(c.postprocessing.lateral_extent_mm),
             "slice_pooling_mm": c.postprocessing.slice_pooling_mm,
             "corners": c.postprocessing.corners,
+            "corner_levels": c.postprocessing.corner_levels,
         },
         "metadata": dict(c.metadata),
     }

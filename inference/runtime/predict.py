@@ -34,6 +34,7 @@ from inference.runtime.counting import (
     apply_count,
     corner_windows,
     count_on_slice,
+    unverified,
 )
 from inference.runtime.level_count import check_keypoints
 from inference.runtime.pooling import pool_probabilities
@@ -67,8 +68,10 @@ class SlicePrediction:
     keypoints: dict[str, Keypoint] = field(default_factory=dict)
     uncertainty: float = 0.0
     uncertainty_parts: dict[str, float] = field(default_factory=dict)
-    # Corners the level check (level_count.check_keypoints) withheld at confidence 0, with
-    # the reason; and levels it renamed by counting (new level -> the network's).
+    # Corners withheld as suggestions, with the reason: by the level check
+    # (level_count.check_keypoints, at confidence 0), by the count, or (models with counting
+    # channels) because their level was not counted from C2; and levels renamed by counting
+    # (new level -> the network's).
     keypoints_withheld: dict[str, str] = field(default_factory=dict)
     levels_renamed: dict[str, str] = field(default_factory=dict)
     # The span (mm) of the wider view the keypoints were read from (preprocess.keypoint_view),
@@ -317,6 +320,12 @@ def _postprocess(
             **{new: earlier.get(old, old) for new, old in check.renamed.items()},
         }
         pred.levels_renamed = {new: old for new, old in pred.levels_renamed.items() if new != old}
+        # A level guessed without C2 in view is as sure as a right one (counting.unverified).
+        if post.corner_levels == "counted" and pred.counted is not None:
+            guesses = unverified(
+                pred.keypoints, pred.counted, spacing, min_confidence=post.extent_min_confidence
+            )
+            pred.keypoints_withheld = {**guesses, **pred.keypoints_withheld}
     band = None
     if post.extent == "c2c3_to_c7t1":
         band = sagittal_band(

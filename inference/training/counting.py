@@ -131,7 +131,9 @@ def counting_contract(contract: ModelContract) -> ModelContract:
     if contract.heatmap is None:
         raise ValueError("a counting network needs a heatmap output")
     heatmap = dataclasses.replace(contract.heatmap, counting=COUNTING_CHANNELS)
-    return dataclasses.replace(contract, heatmap=heatmap)
+    # Corners are drawn only where their level is counted from C2 (runtime.counting.unverified).
+    post = dataclasses.replace(contract.postprocessing, corner_levels="counted")
+    return dataclasses.replace(contract, heatmap=heatmap, postprocessing=post)
 
 
 def _training_seed(rng: np.random.Generator) -> int:

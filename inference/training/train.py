@@ -17,7 +17,6 @@ import torch
 from torch.nn import functional as F  # noqa: N812 - the usual torch alias
 
 from inference.runtime.contract import (
-    COUNTING_CHANNELS,
     HeatmapSpec,
     InputSpec,
     ModelContract,
@@ -28,6 +27,7 @@ from inference.runtime.contract import (
     contract_to_dict,
 )
 from inference.training.augment import AugmentConfig, make_sample
+from inference.training.counting import counting_contract
 from inference.training.data import (
     SAGITTAL_MIN_CORD_SHARE,
     Task,
@@ -487,8 +487,7 @@ def train(
     if model.counter is not None:
         model.counter.requires_grad_(False)
     if model.config.count_channels and contract.heatmap is not None:
-        counting = dataclasses.replace(contract.heatmap, counting=COUNTING_CHANNELS)
-        contract = dataclasses.replace(contract, heatmap=counting)
+        contract = counting_contract(contract)
     # channels-last convolutions train about twice as fast on the CPU (oneDNN).
     memory_format = torch.channels_last if dev.type == "cpu" else torch.contiguous_format
     model = model.to(memory_format=memory_format)  # type: ignore[call-overload]

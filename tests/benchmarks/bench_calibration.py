@@ -8,11 +8,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from tests.benchmarks.common import emit
 
 SHIPPED = Path(__file__).resolve().parents[2] / "inference" / "shipped"
 NAN = float("nan")
+
+
+def _by_domain(name: str, r: dict[str, Any], target: str) -> None:
+    """Per kind of image (phantom, synthetic), the cross-validated share of the drawn corners
+    that are right, with the share of every corner drawn (the level checks' withheld too)."""
+    for domain, parts in r.get("by_domain", {}).items():
+        part = parts["cross_validated"]
+        drawn = part["shown_share"] * part["n"]
+        every = r.get("level_withheld", {}).get(domain, {}).get("of_every", part["n"])
+        right = part["shown_right_share"] if drawn else NAN
+        emit(f"{name}.{domain}.cross_validated.shown_right", 100 * right, "%", target,
+             drawn=round(drawn), of_every=every,
+             drawn_share=round(100 * drawn / max(every, 1), 2))  # fmt: skip
 
 
 def main() -> None:
@@ -36,6 +50,7 @@ def main() -> None:
                 part = r[group]
                 emit(f"{name}.{group}.shown_right", 100 * part["shown_right_share"], "%", target,
                      shown=round(100 * part["shown_share"], 1), n=part["n"])  # fmt: skip
+            _by_domain(name, r, target)
         real = report.get("keypoint_real_references")
         if real:
             right = real["shown_right_share"]

@@ -206,6 +206,60 @@ def test_fitting_a_calibration_reports_ece_and_what_would_be_shown() -> None:
     assert report["ece_bins"] == 10
 
 
+def test_a_threshold_must_hold_on_each_kind_of_image_that_shows_any() -> None:
+    # Phantoms right at every score, synthetic images right only at the top: pooled, 0.6
+    # would do (the phantoms' 40 right carry the synthetic 4 wrong); per kind, 0.9.
+    p = [0.6] * 40 + [0.6] * 4 + [0.9] * 4
+    y = [True] * 40 + [False] * 4 + [True] * 4
+    domains = ["phantom"] * 40 + ["synth"] * 8
+    assert choose_threshold(p, y, target=0.9) == 0.5  # the floor shows as much as 0.6
+    assert choose_threshold(p, y, target=0.9, domains=domains) == 0.9
+    # A kind that shows nothing at a threshold does not hold it back.
+    assert choose_threshold([0.7, 0.8, 0.3], [True, True, False], domains=["a", "a", "b"]) == 0.5
+    # No threshold keeps the synthetic images right: only what the map is certain of.
+    assert choose_threshold([0.6, 0.9], [True, False], domains=["phantom", "synth"]) == 1.0
+
+
+def test_the_threshold_holds_out_of_fold_not_only_on_the_fits_own_data() -> None:
+    # One group in six is sure and wrong more often than the rest: a pooled fit hides it.
+    rng = np.random.default_rng(14)
+    scores = np.round(rng.random(600), 2)
+    group = np.arange(600) % 6
+    outcomes = rng.random(600) < np.where(group == 0, scores**4, scores**1.5)
+    keypoints = Samples(
+        raw=[float(v) for v in scores],
+        correct=[bool(v) for v in outcomes],
+        group=[f"phantom:{g}" for g in group],
+        perturbed=[False] * 600,
+    )
+    calibration, report = fit_calibration(keypoints, Samples())
+    kp = report["keypoint"]
+    assert kp["threshold_in_sample"] < kp["threshold_cross_validated"] < 1.0
+    assert calibration.keypoint is not None
+    assert calibration.keypoint.threshold == kp["threshold_cross_validated"]
+    assert kp["all_cross_validated"]["shown_right_share"] >= 0.95
+    assert kp["all"]["shown_right_share"] >= 0.95
+
+
+def test_corners_the_level_checks_withheld_are_counted_not_fitted() -> None:
+    keypoints = Samples(
+        raw=[0.9, 0.95, 0.99, 0.7],
+        correct=[True, True, True, False],
+        group=["phantom:1", "phantom:2", "synth:3", "synth:4"],
+        perturbed=[False] * 4,
+        level_withheld=[("phantom:1", False), ("synth:3", True), ("synth:3", False)],
+    )
+    _, report = fit_calibration(keypoints, Samples())
+    kp = report["keypoint"]
+    assert kp["n"] == 4
+    assert kp["level_withheld"] == {
+        "phantom": {"n": 1, "right_share": 0.0, "of_every": 3},
+        "synth": {"n": 2, "right_share": 0.5, "of_every": 4},
+    }
+    assert set(kp["by_domain"]) == {"phantom", "synth"}
+    assert kp["by_domain"]["synth"]["fit"]["n"] == 2
+
+
 @pytest.mark.parametrize("task", ["sagittal", "axial"])
 def test_the_shipped_models_are_calibrated_and_report_their_ece(task: str) -> None:
     contract = contract_from_dict(
@@ -220,6 +274,11 @@ def test_the_shipped_models_are_calibrated_and_report_their_ece(task: str) -> No
     for kind in ("keypoint", "structure") if task == "sagittal" else ("structure",):
         assert 0 <= report[kind]["ece_cross_validated"] < 0.3
         assert report[kind]["all"]["shown_right_share"] >= report[kind]["target_right_share_shown"]
+    if task == "sagittal":  # corners: out of fold too, and the level checks' withheld counted
+        corners = report["keypoint"]
+        assert corners["all_cross_validated"]["shown_right_share"] >= 0.95
+        assert set(corners["level_withheld"]) == {"phantom", "synth"}
+        assert corners["by_domain"]["phantom"]["cross_validated"]["shown_share"] > 0.5
 
 
 def test_the_model_card_states_the_calibration_of_the_shipped_models() -> None:
@@ -238,6 +297,9 @@ def test_the_model_card_states_the_calibration_of_the_shipped_models() -> None:
     assert f"{sagittal['ece_cross_validated']:.3f}" in row
     assert "| axial | structure |" in section
     assert reports["sagittal"]["keypoint_real_references"]["n"] > 0
+    (line,) = [x for x in section.splitlines() if x.startswith("sagittal corners by kind of image")]
+    held = sagittal["level_withheld"]["synth"]
+    assert f"synth: {held['of_every']} corners, {held['n']} withheld by the level checks" in line
     card = (SHIPPED / "MODEL_CARD.md").read_text(encoding="utf-8")
     start, end = card.index(CARD_START), card.index(CARD_END)
     assert card[start : end + len(CARD_END)] + "\n" == section

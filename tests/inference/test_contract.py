@@ -162,6 +162,24 @@ def test_counting_channels_follow_the_keypoints_and_round_trip(tmp_path):
         contract_check_against_model(contract, write_model(tmp_path / "n.onnx", heat=20))
 
 
+def test_corners_drawn_only_where_counted_need_the_counting_channels_and_round_trip():
+    data = sagittal_contract()
+    assert contract_from_dict(data).postprocessing.corner_levels == "any"  # older contracts
+    data["postprocessing"] = {**data.get("postprocessing", {}), "corner_levels": "counted"}
+    with pytest.raises(ContractError) as info:
+        contract_from_dict(data)
+    assert "postprocessing.corner_levels: counted needs the heatmap's counting channels" in (
+        "\n".join(info.value.errors)
+    )
+    data["outputs"]["heatmap"]["counting"] = ["dens_tip", "bodies"]
+    contract = contract_from_dict(data)
+    assert contract.postprocessing.corner_levels == "counted"
+    assert contract_from_dict(json.loads(json.dumps(contract_to_dict(contract)))) == contract
+    data["postprocessing"]["corner_levels"] = "some"
+    with pytest.raises(ContractError, match="corner_levels"):
+        contract_from_dict(data)
+
+
 @pytest.mark.parametrize(
     ("counting", "message"),
     [

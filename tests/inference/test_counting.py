@@ -4,6 +4,7 @@ synthetic images, whose levels are known from their label maps."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -19,6 +20,7 @@ from inference.runtime.counting import (
     count_centres,
     decode_landmarks,
     find_peaks,
+    unverified,
 )
 from inference.runtime.level_count import CHECKED_LEVELS, CORNERS
 from inference.runtime.predict import Keypoint
@@ -220,3 +222,37 @@ def test_each_corner_is_looked_for_on_its_own_body_not_the_next(seed):
             window = windows[f"{level}_{corner}"]
             assert window[int(own[1]), int(own[0])], f"{level}_{corner} outside its window"
             assert not window[int(lower[1]), int(lower[0])], f"{below}'s {corner} inside {level}'s"
+
+
+def test_corners_are_confirmed_only_on_the_bodies_counted_from_c2():
+    item = full_fov(6)
+    right = corners_of(item, {lv: lv for lv in CHECKED_LEVELS})
+    assert unverified(right, counted_truth(item), item.spacing) == {}
+    # C7's corners put on T1 while the rest sit on their own bodies: only C7 is a guess.
+    low = corners_of(item, {**{lv: lv for lv in CHECKED_LEVELS}, "C7": "T1"})
+    withheld = unverified(low, counted_truth(item), item.spacing)
+    assert set(withheld) == {f"C7_{c}" for c in CORNERS}
+    assert withheld["C7_AS"] == "not on a vertebral body counted as this level from C2"
+    # A corner under the confidence the count trusts leaves its level unconfirmed.
+    faint = {**right, "C4_PI": Keypoint(x=right["C4_PI"].x, y=right["C4_PI"].y, confidence=0.1)}
+    withheld = unverified(faint, counted_truth(item), item.spacing, min_confidence=0.5)
+    assert set(withheld) == {f"C4_{c}" for c in CORNERS}
+
+
+def test_corners_not_counted_from_c2_are_all_guesses_however_right():
+    item = full_fov(6)
+    right = corners_of(item, {lv: lv for lv in CHECKED_LEVELS})
+    every = {f"{lv}_{c}" for lv in CHECKED_LEVELS for c in CORNERS}
+    from_corners = dataclasses.replace(counted_truth(item), anchor="corners:C3")
+    withheld = unverified(right, from_corners, item.spacing)
+    assert set(withheld) == every
+    assert withheld["C3_AS"] == "levels not counted from C2: no dens in view"
+    nothing = Counted(np.zeros((0, 2)), [], None, None, "no dens found and no corners to start")
+    withheld = unverified(right, nothing, item.spacing)
+    assert set(withheld) == every
+    assert withheld["C5_PS"] == "levels not counted from C2: no dens found and no corners to start"
+    # Counted from a dens, but the whole spine a level off the count: which is right is unknown.
+    shifted = corners_of(item, {"C3": "C4", "C4": "C5", "C5": "C6", "C6": "C7", "C7": "T1"})
+    withheld = unverified(shifted, counted_truth(item), item.spacing)
+    assert set(withheld) == every
+    assert "disagrees with the network's levels" in withheld["C3_AI"]

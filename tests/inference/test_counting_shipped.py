@@ -11,6 +11,7 @@ import pytest
 
 from fixtures import synth_render as sr
 from fixtures.real_references import load_references
+from inference.runtime.level_count import CORNERS as CORNER_KEYS
 from inference.runtime.predict import (
     Keypoint,
     SlicePrediction,
@@ -88,3 +89,62 @@ def test_renamed_corners_say_so_in_their_description():
     )  # fmt: skip
     (shape,) = prediction_to_shapes(pred)
     assert shape["description"] == "the network's C5, renamed C6 by counting vertebrae"
+
+
+def _drawn_and_suggested(
+    session: Any, contract: Any, image: np.ndarray, spacing: tuple[float, float]
+) -> tuple[SlicePrediction, list[dict[str, Any]], list[dict[str, Any]]]:
+    pred = predict_slices(session, contract, [image], [spacing])[0]
+    drawn, suggested = shapes_and_suggestions(pred, contract.calibration)
+    points = [s for s in drawn if s["shape_type"] == "point"]
+    return pred, points, [s for s in suggested if s["shape_type"] == "point"]
+
+
+@pytest.mark.parametrize("seed", [9000, 9001])
+def test_corners_are_drawn_only_where_their_levels_are_counted_from_c2(shipped, seed):
+    # A held-out phantom with its dens in view, then the same slice cut just above C3: the
+    # network names the corners as before, but nothing in view says which body is C3.
+    from inference.training.data import phantom_slices
+
+    session, contract = shipped
+    (item,) = phantom_slices("sagittal", [seed], sagittal_offsets=(0,))
+    assert item.keypoints is not None
+    pred, points, _ = _drawn_and_suggested(session, contract, item.image, item.spacing)
+    assert pred.counted is not None
+    assert pred.counted.anchor == "dens"
+    assert len(points) >= 15  # measured: 18 and 20 of 20
+    names = list(contract.heatmap.keypoints)
+    scale = np.array([item.spacing[1], item.spacing[0]])
+    for shape in points:
+        truth = item.keypoints[names.index(shape["label"])]
+        assert np.hypot(*((np.array(shape["points"][0]) - truth) * scale)) <= 4.0
+    top = int(np.nanmin(item.keypoints[:4, 1])) - 3  # C3's superior corners at the top edge
+    pred, points, suggested = _drawn_and_suggested(
+        session, contract, item.image[top:], item.spacing
+    )
+    assert pred.counted is None or pred.counted.anchor != "dens"
+    assert points == []
+    every = {f"C{v}_{c}" for v in range(3, 8) for c in CORNER_KEYS}
+    assert {s["label"] for s in suggested} == every
+    assert all(s["reason"].startswith("level check: ") for s in suggested)
+    assert any("levels not counted from C2" in s["reason"] for s in suggested)
+    # A contract that draws corners whatever their count (corner_levels "any") says no such thing.
+    anywhere = dataclasses.replace(
+        contract, postprocessing=dataclasses.replace(contract.postprocessing, corner_levels="any")
+    )
+    _, _, suggested = _drawn_and_suggested(session, anywhere, item.image[top:], item.spacing)
+    assert not any("from C2" in s["reason"] for s in suggested)
+
+
+def test_no_corner_of_the_real_full_field_of_view_is_drawn_without_its_dens(shipped):
+    # CASE-0007's volume: the dens lies just above the image, so the count starts from the
+    # network's C3 (right here, but a guess): every corner is a suggestion that says so.
+    session, contract = shipped
+    reference = next(r for r in load_references() if r.name == "sct_example_t2_sagittal_025")
+    _, points, suggested = _drawn_and_suggested(
+        session, contract, reference.image, reference.spacing
+    )
+    assert points == []
+    reasons = [s["reason"] for s in suggested]
+    assert len(reasons) == 20
+    assert sum("levels not counted from C2: no dens in view" in r for r in reasons) >= 10

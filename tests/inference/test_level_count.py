@@ -130,5 +130,10 @@ def test_on_the_real_full_field_of_view_the_drawn_corners_make_a_plausible_spine
     assert not any(w in r for r in again.withheld.values() for w in shape_words)
     # Withheld by a check: confidence 0. Read again on their counted body (counting.py): their
     # own peak, offered as suggestions all the same.
-    checked = [n for n, r in pred.keypoints_withheld.items() if not r.startswith("read again")]
+    # Withheld as not counted from C2 (the contract's corner_levels): their own peak too.
+    checked = [
+        n
+        for n, r in pred.keypoints_withheld.items()
+        if not r.startswith("read again") and "from C2" not in r
+    ]
     assert all(pred.keypoints[n].confidence == 0.0 for n in checked)

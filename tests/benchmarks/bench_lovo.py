@@ -98,6 +98,28 @@ def bench_folds() -> None:
         goals["keypoint_mre_mm"],
         measured=bool(mre),
     )
+    bench_shown_corners(goals)
+
+
+def bench_shown_corners(goals: dict[str, str]) -> None:
+    """The corners the shipped sagittal model draws, right within 4 mm out of fold on its
+    calibration data (the real references show no dens: none of theirs is drawn)."""
+    from inference.training.card import shipped_corner_calibration, target_values
+
+    corners = shipped_corner_calibration(SHIPPED)
+    value = target_values({}, speed_ms={}, onnx_mb=None, duration=None, corners=corners)[
+        "keypoint_shown_within_4mm"
+    ]
+    part = (corners or {}).get("all_cross_validated", {})
+    emit(
+        "lovo.keypoint_shown_within_4mm",
+        NAN if value is None else value,
+        "%",
+        goals["keypoint_shown_within_4mm"],
+        measured=value is not None,
+        drawn_share=round(100 * part.get("shown_share", 0.0), 1),
+        n=part.get("n", 0),
+    )
 
 
 def bench_speed_and_size() -> None:

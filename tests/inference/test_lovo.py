@@ -403,6 +403,13 @@ def test_every_target_has_a_measured_value_or_says_not_measured():
         lovo, speed_ms={}, onnx_mb=None, duration={"tasks": ["axial"], "seconds": 60.0}
     )
     assert partial["make_models_min"] is None  # one view's run is not `make models`
+    assert values["keypoint_shown_within_4mm"] is None  # no calibration report given
+    corners = {"all_cross_validated": {"shown_share": 0.4, "shown_right_share": 0.97}}
+    with_corners = target_values(lovo, speed_ms={}, onnx_mb=None, duration=None, corners=corners)
+    assert with_corners["keypoint_shown_within_4mm"] == pytest.approx(97.0)
+    nothing = {"all_cross_validated": {"shown_share": 0.0, "shown_right_share": 1.0}}
+    drawn_none = target_values(lovo, speed_ms={}, onnx_mb=None, duration=None, corners=nothing)
+    assert drawn_none["keypoint_shown_within_4mm"] is None  # nothing drawn: nothing to judge
 
 
 def test_the_final_model_takes_the_folds_threshold_and_is_calibrated_again(tiny_run, tmp_path):

@@ -35,6 +35,7 @@ def test_the_shipped_contract_has_counting_channels(shipped):
     _, contract = shipped
     assert contract.heatmap is not None
     assert contract.heatmap.counting == ("dens_tip", "bodies")
+    assert contract.postprocessing.corner_levels == "counted"
 
 
 def test_levels_are_counted_right_on_held_out_skull_base_to_thorax_images(shipped):

@@ -70,6 +70,8 @@ def test_only_the_counting_network_learns_and_the_rest_is_bit_for_bit_the_same()
     trained, counted_contract, record = train_counting(net, contract, QUICK)
     assert counted_contract.heatmap is not None
     assert counted_contract.heatmap.counting == ("dens_tip", "bodies")
+    assert contract.postprocessing.corner_levels == "any"
+    assert counted_contract.postprocessing.corner_levels == "counted"  # drawn where counted
     assert record["config"]["steps"] == 3
     x = torch.from_numpy(np.random.default_rng(0).normal(size=(2, 1, 64, 64)).astype(np.float32))
     with torch.no_grad():
@@ -108,6 +110,7 @@ def test_the_counting_network_is_added_to_a_shipped_network_and_registrable(tiny
     assert contract.preprocessing.keypoint_min_span_mm == 123.0
     assert contract.heatmap is not None
     assert contract.heatmap.counting == ("dens_tip", "bodies")
+    assert contract.postprocessing.corner_levels == "counted"
     contract_check_against_model(contract, result.onnx_path)
     info = json.loads(result.metrics_path.read_text())
     assert info["training"]["recipe"] == before["training"]["recipe"]
@@ -129,6 +132,7 @@ def test_fine_tuning_a_counting_network_leaves_its_counter_as_it_is(tiny_build, 
     )  # fmt: skip
     assert result.contract.heatmap is not None
     assert result.contract.heatmap.counting == ("dens_tip", "bodies")
+    assert result.contract.postprocessing.corner_levels == "counted"  # a retrain keeps the rule
     assert result.model.counter is not None
     assert start.counter is not None
     before, after = start.counter.state_dict(), result.model.counter.state_dict()

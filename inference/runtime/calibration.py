@@ -121,12 +121,8 @@ def choose_threshold(
     cannot carry one it reads badly; 1.0 (withhold everything below certainty) when none is."""
     p = np.asarray(probabilities, dtype=np.float64)
     y = np.asarray(outcomes, dtype=bool)
-    names = (
-        np.zeros(len(p), dtype=int)
-        if domains is None
-        else np.unique(domains, return_inverse=True)[1]
-    )
-    parts = [names == k for k in np.unique(names)]
+    labels = np.zeros(len(p), dtype=int) if domains is None else np.asarray(domains)
+    parts = [labels == label for label in np.unique(labels)]
     for candidate in sorted({floor, *(float(v) for v in p if v >= floor)}):
         shown = p >= candidate
         if all(not (shown & part).any() or y[shown & part].mean() >= target for part in parts):

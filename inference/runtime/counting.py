@@ -311,19 +311,16 @@ def unverified(
     99 % of the time and the others 49 % (a whole spine named one level off, about 18 mm, is
     the usual error where C2 is cut off, and the network's peak is as sure there); on its
     domain-randomised synthetic images 40 against 8 %, which the threshold must then judge."""
+    confirmed: set[str] = set()
     if counted.anchor != "dens":
-        why = (
-            "levels not counted from C2: no dens in view"
-            if counted.reason is None
-            else f"levels not counted from C2: {counted.reason}"
-        )
-        return {f"{level}_{c}": why for level in CHECKED_LEVELS for c in CORNERS}
-    found = _matched(_level_centres(keypoints, min_confidence), counted, spacing)
-    confirmed = {old for old, new in found.items() if old == new}
-    if len(confirmed) < MIN_AGREED:
-        why = "the count from C2 (under the dens) disagrees with the network's levels"
-        return {f"{level}_{c}": why for level in CHECKED_LEVELS for c in CORNERS}
-    why = "not on a vertebral body counted as this level from C2"
+        why = f"levels not counted from C2: {counted.reason or 'no dens in view'}"
+    else:
+        found = _matched(_level_centres(keypoints, min_confidence), counted, spacing)
+        confirmed = {old for old, new in found.items() if old == new}
+        why = "not on a vertebral body counted as this level from C2"
+        if len(confirmed) < MIN_AGREED:
+            confirmed = set()
+            why = "the count from C2 (under the dens) disagrees with the network's levels"
     return {f"{lv}_{c}": why for lv in CHECKED_LEVELS if lv not in confirmed for c in CORNERS}
 
 

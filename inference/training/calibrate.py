@@ -238,11 +238,13 @@ def _report(
 ) -> dict[str, Any]:
     raw, correct = np.array(samples.raw), np.array(samples.correct, dtype=bool)
     clean = ~np.array(samples.perturbed, dtype=bool)
+    domains = np.array(samples.domains())
 
     def shown(p: np.ndarray, where: np.ndarray) -> dict[str, float]:
         keep = (p >= threshold) & where
         return {
             "n": int(where.sum()),
+            "shown": int(keep.sum()),
             "shown_share": float(keep.sum() / max(where.sum(), 1)),
             "shown_right_share": float(correct[keep].mean()) if keep.any() else 1.0,
             "right_share_all": float(correct[where].mean()) if where.any() else 1.0,
@@ -258,12 +260,11 @@ def _report(
         "all_cross_validated": shown(oof, np.ones(len(raw), dtype=bool)),
         "unperturbed": shown(calibrated, clean),
         "by_domain": {
-            domain: {
-                "fit": shown(calibrated, where),
-                "cross_validated": shown(oof, where),
+            str(domain): {
+                "fit": shown(calibrated, domains == domain),
+                "cross_validated": shown(oof, domains == domain),
             }
-            for domain in sorted(set(samples.domains()))
-            for where in [np.array(samples.domains()) == domain]
+            for domain in np.unique(domains)
         },
     }
 

@@ -29,23 +29,22 @@ def _share(part: float, whole: float) -> str:
     return f"{part:.0f} ({value:.1f} %)" if value < 10 else f"{part:.0f} ({value:.0f} %)"
 
 
+def _drawn(part: dict[str, Any] | None, every: int) -> str:
+    """How many corners of a kind were drawn, of every one, and the share of those right."""
+    n = part["shown"] if part else 0
+    return _share(n, every) + (f", {_pct(part['shown_right_share'])} right" if part and n else "")
+
+
 def _level_line(task: str, r: dict[str, Any]) -> str:
     """Per kind of image: every corner, those the level checks withheld, those drawn."""
     parts = []
     for domain, held in r["level_withheld"].items():
         every = held["of_every"]
-        fit = r["by_domain"].get(domain, {}).get("fit")
-        cv = r["by_domain"].get(domain, {}).get("cross_validated")
-        drawn = 0.0 if fit is None else fit["shown_share"] * fit["n"]
-        drawn_cv = 0.0 if cv is None else cv["shown_share"] * cv["n"]
-        right = "" if not drawn else f", {_pct(fit['shown_right_share'] if fit else None)} right"
-        right_cv = (
-            "" if not drawn_cv else f", {_pct(cv['shown_right_share'] if cv else None)} right"
-        )
+        kind = r["by_domain"].get(domain, {})
         parts.append(
             f"{domain}: {every} corners, {held['n']} withheld by the level checks "
-            f"({_pct(held['right_share'])} of those right); drawn {_share(drawn, every)}"
-            f"{right} (cross-validated {_share(drawn_cv, every)}{right_cv})"
+            f"({_pct(held['right_share'])} of those right); drawn {_drawn(kind.get('fit'), every)}"
+            f" (cross-validated {_drawn(kind.get('cross_validated'), every)})"
         )
     line = f"{task} corners by kind of image: " + "; ".join(parts) + "."
     if r["threshold"] >= 1.0:

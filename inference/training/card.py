@@ -502,7 +502,7 @@ def target_values(
         "axial_cord_dice": mean("axial", "cord_dice_mean"),
         "sagittal_canal_dice": mean("sagittal", "canal_dice_mean"),
         "keypoint_mre_mm": float(np.mean(kp)) if kp else None,
-        "keypoint_shown_within_4mm": _shown_right(corners),
+        "keypoint_shown_within_4mm": shown_corners_right(corners),
         "sagittal_ms": speed_ms.get("sagittal"),
         "axial_ms": speed_ms.get("axial"),
         "onnx_mb": onnx_mb,
@@ -512,7 +512,8 @@ def target_values(
     }
 
 
-def _shown_right(corners: Mapping[str, Any] | None) -> float | None:
+def shown_corners_right(corners: Mapping[str, Any] | None) -> float | None:
+    """The share (%) of drawn corners within 4 mm out of fold; None when none is drawn."""
     part = None if corners is None else corners.get("all_cross_validated")
     return None if not part or not part.get("shown_share") else 100.0 * part["shown_right_share"]
 

@@ -21,11 +21,11 @@ def _by_domain(name: str, r: dict[str, Any], target: str) -> None:
     that are right, with the share of every corner drawn (the level checks' withheld too)."""
     for domain, parts in r.get("by_domain", {}).items():
         part = parts["cross_validated"]
-        drawn = part["shown_share"] * part["n"]
+        drawn = part["shown"]
         every = r.get("level_withheld", {}).get(domain, {}).get("of_every", part["n"])
         right = part["shown_right_share"] if drawn else NAN
         emit(f"{name}.{domain}.cross_validated.shown_right", 100 * right, "%", target,
-             drawn=round(drawn), of_every=every,
+             drawn=drawn, of_every=every,
              drawn_share=round(100 * drawn / max(every, 1), 2))  # fmt: skip
 
 

@@ -104,12 +104,10 @@ def bench_folds() -> None:
 def bench_shown_corners(goals: dict[str, str]) -> None:
     """The corners the shipped sagittal model draws, right within 4 mm out of fold on its
     calibration data (the real references show no dens: none of theirs is drawn)."""
-    from inference.training.card import shipped_corner_calibration, target_values
+    from inference.training.card import shipped_corner_calibration, shown_corners_right
 
     corners = shipped_corner_calibration(SHIPPED)
-    value = target_values({}, speed_ms={}, onnx_mb=None, duration=None, corners=corners)[
-        "keypoint_shown_within_4mm"
-    ]
+    value = shown_corners_right(corners)
     part = (corners or {}).get("all_cross_validated", {})
     emit(
         "lovo.keypoint_shown_within_4mm",

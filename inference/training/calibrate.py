@@ -459,7 +459,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     for stem in args.stems:
-        report = calibrate_files(stem)
+        try:
+            report = calibrate_files(stem)
+        except (OSError, ValueError) as exc:  # a missing file, bad JSON, an invalid contract
+            print(f"calibrate {stem}: {exc}", file=sys.stderr)
+            return 2
         print(json.dumps({"model": stem, **report}), flush=True)
     from inference.training.calibration_card import write_card_section
 

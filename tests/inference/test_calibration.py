@@ -260,6 +260,16 @@ def test_corners_the_level_checks_withheld_are_counted_not_fitted() -> None:
     assert kp["by_domain"]["synth"]["fit"]["n"] == 2
 
 
+def test_the_command_names_a_missing_or_broken_model_file(tmp_path, capsys) -> None:
+    from inference.training.calibrate import main
+
+    assert main([str(tmp_path / "nope")]) == 2
+    assert f"{tmp_path / 'nope'}.contract.json" in capsys.readouterr().err
+    (tmp_path / "bad.contract.json").write_text("{", encoding="utf-8")
+    assert main([str(tmp_path / "bad")]) == 2
+    assert "calibrate " in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("task", ["sagittal", "axial"])
 def test_the_shipped_models_are_calibrated_and_report_their_ece(task: str) -> None:
     contract = contract_from_dict(
